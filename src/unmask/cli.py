@@ -1,0 +1,334 @@
+"""The ``unmask`` command: a thin edge over the Python API.
+
+    unmask train [PRESET] [section.key=value ...] --out DIR [--resume]
+    unmask sample --ckpt DIR --out FILE.npz [--n N] [--labels 0,1,…|--label K] [--steps S] ...
+    unmask eval SAMPLES.npz [--ref DATASET]
+    unmask info DIR
+    unmask presets
+
+Errors in user input print one line ``unmask: error: …`` and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parse_labels(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip() != ""]
+    except ValueError:
+        raise UsageError(f"--labels must be comma-separated integers, got {text!r}") from None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .training import train
+
+    preset = None
+    overrides = []
+    for item in args.items:
+        if "=" in item:
+            overrides.append(item)
+        elif preset is None:
+            preset = item
+        else:
+            raise UsageError(f"more than one preset given ({preset!r} and {item!r})")
+    if args.resume and preset is None:
+        import json as _json
+
+        saved = Path(args.out) / "config.json"
+        if saved.is_file():
+            from .config import Config, apply_overrides
+
+            config = apply_overrides(Config.from_dict(_json.loads(saved.read_text())), overrides).validate()
+        else:
+            config = load_config(None, overrides)
+    else:
+        config = load_config(preset, overrides)
+    result = train(config, args.out, resume=args.resume, progress=args.progress)
+    print(
+        json.dumps(
+            {
+                "run": str(result.run_dir),
+                "step": result.step,
+                "loss": result.loss,
+                "seconds": round(result.seconds, 1),
+                "checkpoint": str(result.checkpoint) if result.checkpoint else None,
+            }
+        )
+    )
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .inference import generate, load_model, sampler_from_config, save_samples
+    from .tokenizers import build_tokenizer
+
+    model, ckpt = load_model(args.ckpt, weights=args.weights, device=args.device)
+    labels = None
+    if args.labels is not None and args.label is not None:
+        raise UsageError("give --labels or --label, not both")
+    n = args.n
+    if args.labels is not None:
+        labels = _parse_labels(args.labels)
+        if not labels:
+            raise UsageError("--labels is empty")
+        if n is None:
+            n = len(labels)
+        elif n % len(labels):
+            raise UsageError(f"--n {n} is not a multiple of the {len(labels)} labels given")
+        labels = (labels * (n // len(labels)))[:n]
+    elif args.label is not None:
+        n = 16 if n is None else n
+        labels = [args.label] * n
+    else:
+        n = 100 if n is None else n
+        if model.num_classes > 0:
+            labels = [i % model.num_classes for i in range(n)]
+    if labels is not None and model.num_classes == 0:
+        raise UsageError("this checkpoint's model is unconditional; drop --labels/--label")
+    if labels is not None:
+        for lab in labels:
+            if not 0 <= lab < model.num_classes:
+                raise UsageError(f"label {lab} outside the classes [0, {model.num_classes - 1}]")
+    sampler = sampler_from_config(
+        ckpt.config,
+        steps=args.steps,
+        cfg=args.cfg if model.num_classes > 0 or args.cfg is None else _no_cfg(args.cfg),
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k,
+        schedule=args.schedule,
+        update=args.update,
+        final_argmax=None if args.argmax is None else args.argmax == "on",
+    )
+    if model.num_classes == 0:
+        sampler.cfg = 1.0
+    gen = generate(
+        model,
+        build_tokenizer(ckpt.tokenizer),
+        sampler,
+        n=n,
+        labels=labels,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        device=args.device,
+        progress=args.progress if args.progress is not None else sys.stderr.isatty(),
+    )
+    nrow = model.num_classes if (labels is not None and args.labels is None and args.label is None) else None
+    npz, png = save_samples(args.out, gen, nrow=nrow)
+    print(json.dumps({"npz": str(npz), "png": str(png), "n": n, "nfe": gen.nfe, "nfe_per_sample": gen.nfe_per_sample,
+                      "checkpoint": str(ckpt.path), "step": ckpt.step}))
+    return 0
+
+
+def _no_cfg(value: float) -> float:
+    if value != 1.0:
+        raise UsageError(f"--cfg {value} needs a class-conditional model; this one is unconditional")
+    return value
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .training.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
+
+    path = Path(args.path)
+    if not path.exists():
+        raise UsageError(f"{str(path)!r} does not exist")
+    info: dict[str, object] = {"path": str(path)}
+    ckpts = list_checkpoints(path)
+    if ckpts:
+        info["kind"] = "run"
+        info["checkpoints"] = [p.name for p in ckpts]
+    try:
+        ckpt = load_checkpoint(path)
+    except CheckpointError as err:
+        if not ckpts and not (path / "config.json").is_file():
+            raise
+        info["checkpoint_error"] = str(err)
+        ckpt = None
+    if ckpt is not None:
+        info.setdefault("kind", "checkpoint")
+        info["checkpoint"] = str(ckpt.path)
+        info["step"] = ckpt.step
+        info["parameters"] = sum(v.numel() for v in ckpt.model.values())
+        info["backbone"] = ckpt.backbone
+        info["tokenizer"] = ckpt.tokenizer
+        info["config"] = ckpt.config.to_dict()
+    elif (path / "config.json").is_file():
+        info["config"] = json.loads((path / "config.json").read_text())
+    metrics = path / "metrics.jsonl"
+    if metrics.is_file():
+        lines = [json.loads(x) for x in metrics.read_text().splitlines() if x.strip()]
+        evals = [r for r in lines if r.get("event") == "checkpoint"]
+        trains = [r for r in lines if r.get("event") == "train"]
+        if trains:
+            info["last_train"] = trains[-1]
+        if evals:
+            info["last_eval"] = {k: v for k, v in evals[-1].items() if k != "event"}
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        _print_info(info)
+    return 0
+
+
+def _print_info(info: dict[str, object]) -> None:
+    print(f"{info.get('kind', 'path')}: {info['path']}")
+    for key in ("checkpoint", "step", "parameters"):
+        if key in info:
+            value = info[key]
+            print(f"  {key}: {value:,}" if isinstance(value, int) else f"  {key}: {value}")
+    if "checkpoints" in info:
+        print(f"  checkpoints: {', '.join(info['checkpoints'])}")  # type: ignore[arg-type]
+    if "checkpoint_error" in info:
+        print(f"  checkpoint error: {info['checkpoint_error']}")
+    bb = info.get("backbone")
+    if isinstance(bb, dict):
+        kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
+        print(
+            f"  model: {kind}, grid {bb['grid']}, patch {bb['patch']}, vocab {bb['vocab_size']} (incl. [MASK]), "
+            f"dim {bb['dim']}, depth {bb['depth']}, heads {bb['heads']}, classes {bb['num_classes']}"
+        )
+    cfg = info.get("config")
+    if isinstance(cfg, dict):
+        print(f"  preset: {cfg.get('preset')}")
+        for section in ("data", "path", "loss", "optim", "train", "sample"):
+            if section in cfg:
+                items = ", ".join(f"{k}={v}" for k, v in cfg[section].items())
+                print(f"  {section}: {items}")
+    for key in ("last_train", "last_eval"):
+        if key in info:
+            rec = info[key]
+            assert isinstance(rec, dict)
+            items = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items())
+            print(f"  {key}: {items}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .eval import conditional_accuracy, load_or_train_classifier
+
+    path = Path(args.samples)
+    if not path.is_file():
+        raise UsageError(f"samples file {str(path)!r} does not exist")
+    try:
+        data = np.load(path)
+        images, labels = data["images"], data["labels"]
+    except (OSError, ValueError, KeyError) as err:
+        raise UsageError(f"{str(path)!r} is not an unmask samples .npz (needs 'images' and 'labels'): {err}") from None
+    from .data import get_dataset
+
+    ref_grid = get_dataset(args.ref, "test").grid
+    if tuple(images.shape[1:]) != ref_grid:
+        raise UsageError(f"samples are {tuple(images.shape[1:])} images but {args.ref!r} images are {ref_grid}")
+    report = load_or_train_classifier(args.ref)
+    result: dict[str, object] = {
+        "samples": str(path),
+        "n": int(len(images)),
+        "ref": args.ref,
+        "classifier": str(report.path),
+        "classifier_test_accuracy": report.test_accuracy,
+    }
+    if (labels >= 0).all():
+        acc = conditional_accuracy(report.model, images, labels)
+        result["conditional_accuracy"] = acc.accuracy
+        result["per_class_accuracy"] = acc.per_class
+    probs = report.model.predict_proba(images)
+    counts = np.bincount(probs.argmax(1), minlength=report.model.num_classes)
+    result["predicted_class_histogram"] = counts.tolist()
+    text = json.dumps(result, indent=2)
+    if args.out:
+        from ._io import atomic_write_text
+
+        atomic_write_text(args.out, text + "\n")
+    print(text)
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from .config import preset_names
+    from .models import MODEL_PRESETS
+
+    print("run presets:", ", ".join(preset_names()))
+    print("model sizes:", ", ".join(sorted(MODEL_PRESETS)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="unmask", description="Discrete interpolants: train, sample, inspect.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model (default preset: class-conditional ITM on digits)")
+    t.add_argument("items", nargs="*", metavar="[PRESET] [section.key=value]", help="a preset name or YAML file, then overrides")
+    t.add_argument("--out", required=True, help="run directory")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)")
+    t.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("sample", help="draw samples from a checkpoint into an .npz and a PNG grid")
+    s.add_argument("--ckpt", required=True, help="checkpoint or run directory")
+    s.add_argument("--out", required=True, help="output .npz (a .png grid is written beside it)")
+    s.add_argument("--n", type=int, default=None, help="number of samples (default 100, or the number of --labels)")
+    s.add_argument("--labels", default=None, help="comma-separated class ids, repeated to fill --n")
+    s.add_argument("--label", type=int, default=None, help="one class id for every sample")
+    s.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's sample.steps)")
+    s.add_argument("--cfg", type=float, default=None, help="classifier-free guidance scale >= 0")
+    s.add_argument("--temperature", type=float, default=None, help="softmax temperature > 0 (logits / T)")
+    s.add_argument("--top-p", dest="top_p", type=float, default=None, help="nucleus mass in (0, 1]")
+    s.add_argument("--top-k", dest="top_k", type=int, default=None, help="keep the k most likely tokens (0 = off)")
+    s.add_argument("--schedule", default=None, help="sampling schedule (default: the training one)")
+    s.add_argument("--update", choices=("exact", "euler"), default=None, help="step rule (see EulerSampler)")
+    s.add_argument("--argmax", choices=("on", "off"), default=None, help="last-step argmax for tokens still masked")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--batch-size", dest="batch_size", type=int, default=256)
+    s.add_argument("--weights", choices=("ema", "raw"), default="ema")
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    s.set_defaults(func=cmd_sample)
+
+    i = sub.add_parser("info", help="describe a run or checkpoint")
+    i.add_argument("path")
+    i.add_argument("--json", action="store_true", help="machine-readable output")
+    i.set_defaults(func=cmd_info)
+
+    e = sub.add_parser("eval", help="score samples with a classifier trained on the real dataset")
+    e.add_argument("samples", help="an .npz written by unmask sample")
+    e.add_argument("--ref", default="digits", help="dataset whose classifier judges the samples")
+    e.add_argument("--out", default=None, help="also write the JSON report here")
+    e.set_defaults(func=cmd_eval)
+
+    pr = sub.add_parser("presets", help="list run presets and model sizes")
+    pr.set_defaults(func=cmd_presets)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .training import CheckpointError, TrainingDiverged
+
+    try:
+        return int(args.func(args))
+    except (UsageError, ValueError, CheckpointError) as err:
+        parser.exit(2, f"unmask: error: {err}\n")
+    except TrainingDiverged as err:
+        parser.exit(3, f"unmask: training diverged: {err}\n")
+    except FileNotFoundError as err:
+        parser.exit(2, f"unmask: error: {err}\n")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

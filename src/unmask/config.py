@@ -1,0 +1,362 @@
+"""Run configuration: dataclasses, named YAML presets and ``section.key=value`` overrides.
+
+A run is described by one ``Config``. Presets are YAML files in ``unmask/configs/``
+(``unmask train digits-etm``) or any YAML path; they hold a partial mapping
+``{section: {key: value}}`` applied over the dataclass defaults. Overrides on the
+command line use dotted keys (``train.steps=500 model.timestep=true``); values are
+parsed as YAML scalars. Unknown sections or keys and values of the wrong type are
+errors that name the offending key. The resolved config (every value concrete) is
+what runs save as JSON next to their checkpoints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .models import MODEL_PRESETS, TransformerConfig, model_preset
+
+__all__ = [
+    "Config",
+    "DataConfig",
+    "ModelConfig",
+    "PathConfig",
+    "LossConfig",
+    "OptimConfig",
+    "TrainConfig",
+    "SampleConfig",
+    "ConfigError",
+    "load_config",
+    "preset_names",
+    "apply_overrides",
+    "DEFAULT_PRESET",
+]
+
+DEFAULT_PRESET = "digits"
+
+
+class ConfigError(ValueError):
+    """A bad preset, key or value."""
+
+
+@dataclass
+class DataConfig:
+    """Which dataset to train on (see ``unmask.data.dataset_names()``)."""
+
+    name: str = "digits"
+
+
+@dataclass
+class ModelConfig:
+    """Backbone choice. ``size`` names a preset of ``unmask.models.MODEL_PRESETS``;
+    fields left at None take the preset's value."""
+
+    size: str = "digits"
+    dim: int | None = None
+    depth: int | None = None
+    heads: int | None = None
+    mlp_ratio: float | None = None
+    patch: int | None = None
+    token_dim: int = 0
+    timestep: bool = False
+    skip: bool = True
+    dropout: float = 0.0
+    class_conditional: bool = True
+
+    def backbone(self, vocab_size: int, grid: tuple[int, ...], num_classes: int) -> TransformerConfig:
+        """The ``TransformerConfig`` for data of this vocabulary / grid / classes."""
+        base = model_preset(self.size)
+        for key in ("dim", "depth", "heads", "mlp_ratio", "patch"):
+            value = getattr(self, key)
+            if value is not None:
+                base[key] = value
+        return TransformerConfig(
+            vocab_size=vocab_size,
+            grid=tuple(grid),
+            num_classes=num_classes if self.class_conditional else 0,
+            timestep=self.timestep,
+            skip=self.skip,
+            dropout=self.dropout,
+            token_dim=self.token_dim,
+            **base,
+        )
+
+
+@dataclass
+class PathConfig:
+    """The interpolant: schedule κ, smoothing s (Eq. 8) and conditional coupling (Eq. 6)."""
+
+    schedule: str = "linear"
+    cubic_a: float = 0.0
+    cubic_b: float = 0.0
+    smoothing: float = 0.0
+    coupling_ratio: float = 0.0
+
+    def schedule_spec(self) -> dict[str, Any]:
+        if self.schedule == "cubic":
+            return {"name": "cubic", "a": self.cubic_a, "b": self.cubic_b}
+        return {"name": self.schedule}
+
+
+@dataclass
+class LossConfig:
+    """Masked / weighted cross-entropy (Eq. 3, 10) and the training-time draw of t."""
+
+    weighting: str = "constant"
+    masked: bool = True
+    reduction: str = "masked_mean"
+    eps: float = 1e-3
+    stratified: bool = False
+
+
+@dataclass
+class OptimConfig:
+    """AdamW with linear warm-up, optional cosine decay, gradient clipping and EMA."""
+
+    lr: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.99
+    weight_decay: float = 0.0
+    warmup_steps: int = 200
+    lr_schedule: str = "constant"
+    min_lr_ratio: float = 0.1
+    grad_clip: float = 2.0
+    ema_decay: float = 0.999
+
+
+@dataclass
+class TrainConfig:
+    """The loop: length, batch, seed, condition dropout, precision, logging and checkpoints."""
+
+    steps: int = 3000
+    batch_size: int = 128
+    seed: int = 0
+    p_uncond: float = 0.1
+    precision: str = "auto"
+    log_every: int = 50
+    ckpt_every: int = 1000
+    keep_checkpoints: int = 2
+    eval_batches: int = 4
+    threads: int = 0
+    device: str = "auto"
+
+
+@dataclass
+class SampleConfig:
+    """Default sampling settings for checkpoint grids and ``unmask sample``."""
+
+    steps: int = 64
+    schedule: str | None = None
+    update: str = "exact"
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    cfg: float = 1.0
+    final_argmax: bool = True
+    per_class: int = 10
+    weights: str = "ema"
+
+
+@dataclass
+class Config:
+    """Everything that defines a run."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    path: PathConfig = field(default_factory=PathConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    sample: SampleConfig = field(default_factory=SampleConfig)
+    preset: str = DEFAULT_PRESET
+
+    # -- (de)serialisation ------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Config":
+        """Strictly rebuild a config: unknown keys and wrong types are errors."""
+        cfg = cls()
+        _merge(cfg, data, where="config")
+        return cfg
+
+    def validate(self) -> "Config":
+        """Check choices that are not just types (names, ranges); returns self."""
+        from .data import dataset_names
+        from .losses import REDUCTIONS, WEIGHTINGS
+        from .samplers import UPDATES
+        from .schedules import get_schedule
+
+        _choice("data.name", self.data.name, dataset_names())
+        _choice("model.size", self.model.size, sorted(MODEL_PRESETS))
+        for key, value in model_preset(self.model.size).items():
+            if getattr(self.model, key) is None:
+                setattr(self.model, key, value)
+        try:
+            get_schedule(self.path.schedule_spec())
+            if self.sample.schedule is not None:
+                get_schedule(self.sample.schedule)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+        _choice("loss.weighting", self.loss.weighting, WEIGHTINGS)
+        _choice("loss.reduction", self.loss.reduction, REDUCTIONS)
+        _choice("optim.lr_schedule", self.optim.lr_schedule, ("constant", "cosine"))
+        _choice("train.precision", self.train.precision, ("auto", "fp32", "bf16"))
+        _choice("sample.update", self.sample.update, UPDATES)
+        _choice("sample.weights", self.sample.weights, ("ema", "raw"))
+        _range("path.smoothing", self.path.smoothing, 0, 1)
+        _range("path.coupling_ratio", self.path.coupling_ratio, 0, 1, high_open=True)
+        _range("loss.eps", self.loss.eps, 0, 0.5, high_open=True)
+        _range("train.p_uncond", self.train.p_uncond, 0, 1)
+        _range("optim.ema_decay", self.optim.ema_decay, 0, 1)
+        _range("optim.min_lr_ratio", self.optim.min_lr_ratio, 0, 1)
+        for key, value in (
+            ("train.steps", self.train.steps),
+            ("train.batch_size", self.train.batch_size),
+            ("train.log_every", self.train.log_every),
+            ("train.ckpt_every", self.train.ckpt_every),
+            ("train.keep_checkpoints", self.train.keep_checkpoints),
+            ("sample.steps", self.sample.steps),
+        ):
+            if value < 1:
+                raise ConfigError(f"{key} must be >= 1, got {value}")
+        for key, value in (("optim.warmup_steps", self.optim.warmup_steps), ("train.eval_batches", self.train.eval_batches)):
+            if value < 0:
+                raise ConfigError(f"{key} must be >= 0, got {value}")
+        if not self.optim.lr > 0:
+            raise ConfigError(f"optim.lr must be > 0, got {self.optim.lr}")
+        if not self.optim.grad_clip > 0:
+            raise ConfigError(f"optim.grad_clip must be > 0, got {self.optim.grad_clip}")
+        if not self.sample.temperature > 0:
+            raise ConfigError(f"sample.temperature must be > 0, got {self.sample.temperature}")
+        _range("sample.top_p", self.sample.top_p, 0, 1, low_open=True)
+        if self.sample.cfg < 0:
+            raise ConfigError(f"sample.cfg must be >= 0, got {self.sample.cfg}")
+        return self
+
+
+def _choice(key: str, value: str, choices: Any) -> None:
+    if value not in choices:
+        raise ConfigError(f"{key}={value!r} is not one of {', '.join(map(str, choices))}")
+
+
+def _range(key: str, value: float, lo: float, hi: float, *, low_open: bool = False, high_open: bool = False) -> None:
+    ok = (value > lo if low_open else value >= lo) and (value < hi if high_open else value <= hi)
+    if not ok:
+        lb, rb = ("(" if low_open else "["), (")" if high_open else "]")
+        raise ConfigError(f"{key} must be in {lb}{lo}, {hi}{rb}, got {value}")
+
+
+# -- typed merging -------------------------------------------------------------------------
+
+
+def _coerce(key: str, value: Any, annotation: Any) -> Any:
+    """Check ``value`` against a field annotation (int, float, bool, str, Optional[...])."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(annotation)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(key, value, arg)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise ConfigError(errors[0])
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key} must be true or false, got {value!r}")
+    if annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key} must be an integer, got {value!r}")
+    if annotation is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):  # YAML 1.1 reads "3e-4" as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{key} must be a number, got {value!r}")
+    if annotation is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{key} must be a string, got {value!r}")
+    raise ConfigError(f"{key}: unsupported field type {annotation}")  # pragma: no cover
+
+
+def _merge(obj: Any, data: Any, where: str) -> None:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a mapping, got {data!r}")
+    hints = typing.get_type_hints(type(obj))
+    names = {f.name for f in dataclasses.fields(obj)}
+    for key, value in data.items():
+        full = key if where == "config" else f"{where}.{key}"
+        if key not in names:
+            raise ConfigError(f"unknown config key {full!r}; valid keys here: {', '.join(sorted(names))}")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            _merge(current, value, full)
+        else:
+            setattr(obj, key, _coerce(full, value, hints[key]))
+
+
+def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
+    """Apply ``section.key=value`` strings (values parsed as YAML scalars) in order."""
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} is not of the form section.key=value")
+        key, raw = item.split("=", 1)
+        key = key.strip()
+        try:
+            value = yaml.safe_load(raw) if raw.strip() != "" else ""
+        except yaml.YAMLError:
+            value = raw
+        parts = key.split(".")
+        if len(parts) != 2 or not all(parts):
+            raise ConfigError(f"override key {key!r} must be section.key, e.g. train.steps")
+        _merge(cfg, {parts[0]: {parts[1]: value}}, where="config")
+    return cfg
+
+
+def _preset_dir() -> Path:
+    return Path(str(resources.files("unmask") / "configs"))
+
+
+def preset_names() -> list[str]:
+    """Names of the presets shipped in ``unmask/configs``."""
+    return sorted(p.stem for p in _preset_dir().glob("*.yaml"))
+
+
+def load_config(preset: str | None = None, overrides: list[str] | None = None) -> Config:
+    """Defaults ← preset (name or YAML path) ← overrides, validated."""
+    name = preset or DEFAULT_PRESET
+    path = Path(name)
+    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
+        path = _preset_dir() / f"{name}.yaml"
+        if not path.is_file():
+            raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(preset_names())} or give a YAML file")
+    with open(path) as fh:
+        data = yaml.safe_load(fh) or {}
+    cfg = Config()
+    _merge(cfg, data, where="config")
+    cfg.preset = name
+    apply_overrides(cfg, overrides or [])
+    return cfg.validate()

@@ -1,0 +1,90 @@
+"""In-memory token datasets and deterministic, resumable batch order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..tokenizers import PixelQuantizer
+
+__all__ = ["TokenDataset", "batch_indices", "stratified_split"]
+
+
+@dataclass
+class TokenDataset:
+    """Tokens with optional class labels, held in memory.
+
+    Attributes:
+        name: dataset registry name.
+        split: "train" or "test".
+        tokens: (N, *grid) int64 ids in [0, vocab_size − 2] (no [MASK]).
+        labels: (N,) int64 in [0, num_classes), or None.
+        num_classes: number of classes (0 when unlabelled).
+        tokenizer: turns tokens back into images.
+        class_names: optional names of the classes.
+    """
+
+    name: str
+    split: str
+    tokens: Tensor
+    labels: Tensor | None
+    num_classes: int
+    tokenizer: PixelQuantizer
+    class_names: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return int(self.tokens.shape[0])
+
+    @property
+    def grid(self) -> tuple[int, ...]:
+        return tuple(int(g) for g in self.tokens.shape[1:])
+
+    @property
+    def vocab_size(self) -> int:
+        """Token ids including [MASK]."""
+        return self.tokenizer.vocab_size
+
+    def images(self) -> np.ndarray:
+        """The dataset decoded to uint8 images (N, *grid)."""
+        return self.tokenizer.decode(self.tokens)
+
+
+def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, test) with ``test_fraction`` of every class in test.
+
+    Uses NumPy's legacy ``RandomState`` so the split is the same on every NumPy version.
+    """
+    rng = np.random.RandomState(seed)
+    train, test = [], []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        idx = idx[rng.permutation(len(idx))]
+        n_test = int(round(test_fraction * len(idx)))
+        test.append(idx[:n_test])
+        train.append(idx[n_test:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def batch_indices(n: int, batch_size: int, step: int, seed: int) -> Tensor:
+    """Indices of training batch number ``step`` (0-based), shape (batch_size,).
+
+    Every epoch is a fresh permutation of the n examples seeded by (seed, epoch);
+    batches run through the concatenated epochs without dropping examples. The
+    order is a pure function of (n, batch_size, step, seed), so a resumed run
+    sees exactly the batches an uninterrupted one would.
+    """
+    if n < 1:
+        raise ValueError("cannot draw batches from an empty dataset")
+    start = step * batch_size
+    out = []
+    while len(out) < batch_size:
+        epoch, offset = divmod(start, n)
+        g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+        perm = torch.randperm(n, generator=g)
+        take = perm[offset : offset + batch_size - len(out)]
+        out.extend(take.tolist())
+        start += len(take)
+    return torch.tensor(out, dtype=torch.long)

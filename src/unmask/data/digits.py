@@ -1,0 +1,45 @@
+"""sklearn's digits: 1,797 images of 8×8 with grey levels 0 … 16 (the 17 tokens), 10 classes.
+
+The embedded default dataset: it ships with scikit-learn, so nothing is downloaded.
+Split: a fixed stratified 80 / 20 train / test split (seed 0): 1,437 / 360 images.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..tokenizers import PixelQuantizer
+from .base import TokenDataset, stratified_split
+
+__all__ = ["load_digits"]
+
+SPLIT_SEED = 0
+TEST_FRACTION = 0.2
+
+
+def load_digits(split: str = "train") -> TokenDataset:
+    """The digits ``split`` ("train" or "test") as tokens (N, 8, 8) in 0 … 16 with labels."""
+    if split not in ("train", "test"):
+        raise ValueError(f"digits split must be 'train' or 'test', got {split!r}")
+    try:
+        from sklearn.datasets import load_digits as _sk_load_digits
+    except ImportError:  # pragma: no cover - scikit-learn is a dependency
+        raise RuntimeError(
+            "dataset 'digits' needs scikit-learn, which is not installed: pip install scikit-learn"
+        ) from None
+    bunch = _sk_load_digits()
+    images = np.asarray(bunch.images, dtype=np.float64)  # (1797, 8, 8) in 0..16
+    labels = np.asarray(bunch.target, dtype=np.int64)
+    train, test = stratified_split(labels, TEST_FRACTION, SPLIT_SEED)
+    idx = train if split == "train" else test
+    tokenizer = PixelQuantizer(levels=17, max_value=16.0)
+    return TokenDataset(
+        name="digits",
+        split=split,
+        tokens=tokenizer.encode(images[idx]),
+        labels=torch.from_numpy(labels[idx]),
+        num_classes=10,
+        tokenizer=tokenizer,
+        class_names=tuple(str(i) for i in range(10)),
+    )

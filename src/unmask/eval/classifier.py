@@ -1,0 +1,177 @@
+"""An independent image classifier trained on real data, to judge generated samples.
+
+The classifier sees decoded uint8 images (not tokens), scaled to [0, 1], so it is
+blind to how a generator represents them. It is a small CNN (three 3×3 conv layers,
+one 2× pooling, global average pooling) with light random-shift augmentation,
+trained with AdamW on the train split of a dataset; its accuracy on the held-out
+test split is stored with its weights so every report can quote it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+from .._io import atomic_write_text
+
+__all__ = ["ImageClassifier", "ClassifierReport", "train_classifier", "load_or_train_classifier", "cache_dir"]
+
+
+def cache_dir() -> Path:
+    """Where derived artefacts (classifiers, statistics) are cached: ``$UNMASK_CACHE`` or ~/.cache/unmask."""
+    root = os.environ.get("UNMASK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "unmask")
+    return Path(root)
+
+
+class ImageClassifier(nn.Module):
+    """CNN over (N, H, W) uint8 (or float in [0, 1]) images → logits (N, num_classes)."""
+
+    def __init__(self, num_classes: int, width: int = 32) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.width = width
+        w = width
+        self.net = nn.Sequential(
+            nn.Conv2d(1, w, 3, padding=1),
+            nn.BatchNorm2d(w),
+            nn.ReLU(),
+            nn.Conv2d(w, 2 * w, 3, padding=1),
+            nn.BatchNorm2d(2 * w),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(2 * w, 4 * w, 3, padding=1),
+            nn.BatchNorm2d(4 * w),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Dropout(0.2),
+            nn.Linear(4 * w, num_classes),
+        )
+
+    @staticmethod
+    def prepare(images: np.ndarray | Tensor) -> Tensor:
+        x = torch.as_tensor(np.asarray(images))
+        if x.dtype == torch.uint8:
+            x = x.float() / 255.0
+        else:
+            x = x.float()
+        if x.ndim != 3:
+            raise ValueError(f"classifier expects images of shape (N, H, W), got {tuple(x.shape)}")
+        return x[:, None]
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.net(images)
+
+    @torch.no_grad()
+    def predict_proba(self, images: np.ndarray | Tensor, batch_size: int = 512) -> np.ndarray:
+        """Class probabilities (N, C) for uint8 images (N, H, W)."""
+        self.eval()
+        x = self.prepare(images)
+        out = [torch.softmax(self(x[i : i + batch_size]), -1) for i in range(0, len(x), batch_size)]
+        return torch.cat(out).numpy() if out else np.zeros((0, self.num_classes), dtype=np.float32)
+
+    def predict(self, images: np.ndarray | Tensor) -> np.ndarray:
+        return self.predict_proba(images).argmax(-1)
+
+
+@dataclass
+class ClassifierReport:
+    """A trained classifier with its held-out accuracy."""
+
+    model: ImageClassifier
+    test_accuracy: float
+    dataset: str
+    path: Path | None = None
+
+
+def _shift(x: Tensor, max_shift: int, gen: torch.Generator) -> Tensor:
+    """Random integer translations of up to ``max_shift`` pixels (zero padding)."""
+    if max_shift == 0:
+        return x
+    n, _, h, w = x.shape
+    padded = F.pad(x, (max_shift, max_shift, max_shift, max_shift))
+    dy = torch.randint(0, 2 * max_shift + 1, (n,), generator=gen)
+    dx = torch.randint(0, 2 * max_shift + 1, (n,), generator=gen)
+    rows = (dy[:, None] + torch.arange(h)[None]).clamp_max(h + 2 * max_shift - 1)
+    cols = (dx[:, None] + torch.arange(w)[None]).clamp_max(w + 2 * max_shift - 1)
+    idx_n = torch.arange(n)[:, None, None]
+    return padded[idx_n, 0, rows[:, :, None], cols[:, None, :]][:, None]
+
+
+def train_classifier(
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    num_classes: int,
+    *,
+    epochs: int = 30,
+    batch_size: int = 64,
+    lr: float = 3e-3,
+    seed: int = 0,
+    max_shift: int = 1,
+) -> tuple[ImageClassifier, float]:
+    """Train the CNN; returns it (eval mode) and its test accuracy."""
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    model = ImageClassifier(num_classes)
+    x = ImageClassifier.prepare(train_images)
+    y = torch.as_tensor(np.asarray(train_labels), dtype=torch.long)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    steps = epochs * max(1, -(-len(x) // batch_size))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    model.train()
+    for _ in range(epochs):
+        perm = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), batch_size):
+            idx = perm[i : i + batch_size]
+            logits = model(_shift(x[idx], max_shift, gen))
+            loss = F.cross_entropy(logits, y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    model.eval()
+    acc = float((model.predict(test_images) == np.asarray(test_labels)).mean())
+    return model, acc
+
+
+def load_or_train_classifier(dataset: str, *, refresh: bool = False) -> ClassifierReport:
+    """The classifier for a registered dataset, trained once and cached on disk.
+
+    The cache key includes the dataset name and a hash of its train images and labels.
+    """
+    from ..data import get_dataset
+
+    train = get_dataset(dataset, "train")
+    test = get_dataset(dataset, "test")
+    if train.labels is None or test.labels is None:
+        raise ValueError(f"dataset {dataset!r} has no labels to train a classifier on")
+    train_images = train.images()
+    digest = hashlib.sha256(train_images.tobytes() + train.labels.numpy().tobytes()).hexdigest()[:16]
+    root = cache_dir() / "classifiers"
+    weights = root / f"{dataset}-{digest}.safetensors"
+    meta = root / f"{dataset}-{digest}.json"
+    if weights.is_file() and meta.is_file() and not refresh:
+        info = json.loads(meta.read_text())
+        model = ImageClassifier(int(info["num_classes"]), int(info["width"]))
+        model.load_state_dict(load_file(str(weights)))
+        return ClassifierReport(model.eval(), float(info["test_accuracy"]), dataset, weights)
+    model, acc = train_classifier(
+        train_images, train.labels.numpy(), test.images(), test.labels.numpy(), train.num_classes
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = weights.with_name(f".tmp-{weights.name}-{os.getpid()}")
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp))
+    os.replace(tmp, weights)
+    atomic_write_text(meta, json.dumps({"num_classes": train.num_classes, "width": model.width, "test_accuracy": acc}))
+    return ClassifierReport(model, acc, dataset, weights)

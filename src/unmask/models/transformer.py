@@ -1,0 +1,268 @@
+"""A U-ViT-style transformer over token grids (1-D sequences, 2-D images, 3-D clips).
+
+Design (and why):
+
+* **U-ViT, not DiT.** Conditions (the time t of an explicit-timestep model, the class
+  label) enter as extra tokens in the sequence, and long skip connections join
+  shallow and deep blocks (Bao et al. 2023, the backbone of the paper). In-context
+  conditioning treats "no t" (implicit-timestep models) and "no label"
+  (unconditional) by just leaving tokens out, and later conditions (text,
+  several token streams) are more tokens; DiT's adaLN needs one pooled
+  conditioning vector, which an ITM without labels does not have.
+* **Patchify the token grid.** Each token id is embedded (width ``token_dim``), the
+  embeddings of a p×p patch (p along every axis) are concatenated and projected to
+  the model width, so a 28×28 grid with p = 2 is 196 positions instead of 784. The
+  head predicts all p^n tokens of a patch, independently per token given the
+  sequence, matching the factorised p_{1|t} of Eq. 10.
+* **Output over data tokens only.** The head has K − 1 outputs: [MASK] gets no mass
+  by construction. It is zero-initialised (appendix C.1 finds the initialisation of
+  the logits layer crucial for stable training): training starts from the uniform
+  prediction and the gradients into the trunk grow from zero.
+* Attention goes through ``F.scaled_dot_product_attention`` (flash / memory-efficient
+  kernels on GPU, math on CPU).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .embeddings import LabelEmbedder, TimestepEmbedder, sincos_positions
+
+__all__ = ["TransformerConfig", "Transformer"]
+
+
+@dataclass
+class TransformerConfig:
+    """Shape of a backbone.
+
+    Attributes:
+        vocab_size: K, token ids including [MASK] (the last id).
+        grid: token grid shape, e.g. (64,) for text or (8, 8) for digits.
+        patch: tokens per patch along every grid axis (each axis must divide by it).
+        dim: model width D.
+        depth: transformer blocks; with ``skip`` the first ⌊depth/2⌋ feed long skips
+            into the last ⌊depth/2⌋ and an odd depth leaves one middle block.
+        heads: attention heads (must divide ``dim``).
+        mlp_ratio: MLP hidden width / D.
+        token_dim: width of one token's embedding before patch merging; 0 picks
+            max(32, D / p^n) rounded to a multiple of 8.
+        num_classes: class labels for conditioning (0 = unconditional); the null
+            label [C] is id ``num_classes``.
+        timestep: True for an explicit-timestep model (ETM, takes t), False for an
+            implicit-timestep model (ITM, ignores t).
+        skip: U-ViT long skip connections.
+        dropout: dropout in attention and MLP (0 disables).
+    """
+
+    vocab_size: int
+    grid: tuple[int, ...]
+    patch: int = 1
+    dim: int = 256
+    depth: int = 8
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    token_dim: int = 0
+    num_classes: int = 0
+    timestep: bool = True
+    skip: bool = True
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.grid = tuple(int(g) for g in self.grid)
+        if self.vocab_size < 2:
+            raise ValueError(f"vocab_size must be >= 2 (data tokens + [MASK]), got {self.vocab_size}")
+        if not 1 <= len(self.grid) <= 3 or any(g < 1 for g in self.grid):
+            raise ValueError(f"grid must have 1 to 3 positive axes, got {self.grid}")
+        if self.patch < 1 or any(g % self.patch for g in self.grid):
+            raise ValueError(f"patch {self.patch} must be >= 1 and divide every grid axis {self.grid}")
+        if self.dim < 1 or self.heads < 1 or self.dim % self.heads:
+            raise ValueError(f"heads ({self.heads}) must divide dim ({self.dim})")
+        if self.depth < 1:
+            raise ValueError(f"depth must be >= 1, got {self.depth}")
+        if self.num_classes < 0:
+            raise ValueError(f"num_classes must be >= 0, got {self.num_classes}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    @property
+    def num_positions(self) -> int:
+        """Sequence positions after patchify (without condition tokens)."""
+        return math.prod(g // self.patch for g in self.grid)
+
+    @property
+    def resolved_token_dim(self) -> int:
+        if self.token_dim > 0:
+            return self.token_dim
+        per = self.dim // self.patch ** len(self.grid)
+        return max(32, (per + 7) // 8 * 8)
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["grid"] = list(self.grid)
+        return d
+
+
+class Attention(nn.Module):
+    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.dropout = dropout
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, n, d = x.shape
+        qkv = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)  # (3, B, H, N, Dh)
+        y = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], dropout_p=self.dropout if self.training else 0.0)
+        return self.proj(y.transpose(1, 2).reshape(b, n, d))  # (B, N, D)
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block; with ``skip`` it first merges a long-skip input."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, dropout: float, skip: bool) -> None:
+        super().__init__()
+        self.skip_proj = nn.Linear(2 * dim, dim) if skip else None
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads, dropout)
+        self.norm2 = nn.LayerNorm(dim)
+        hidden = int(dim * mlp_ratio)
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Dropout(dropout), nn.Linear(hidden, dim)
+        )
+
+    def forward(self, x: Tensor, skip: Tensor | None = None) -> Tensor:
+        if self.skip_proj is not None:
+            x = self.skip_proj(torch.cat([x, skip], dim=-1))
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class Transformer(nn.Module):
+    """p_{1|t}(x_1 | x_t, t, c; θ): logits over data tokens at every grid position.
+
+    ``forward(x, t, labels)`` takes
+      * ``x``: token ids (B, *grid) in [0, K − 1] ([MASK] = K − 1);
+      * ``t``: times (B,) in [0, 1] for an ETM; ignored (may be None) for an ITM;
+      * ``labels``: class ids (B,) in [0, num_classes] (num_classes = null label), or
+        None for the null label; must be None for an unconditional model;
+    and returns logits (B, *grid, K − 1) over the data tokens.
+    """
+
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        n_axes = len(c.grid)
+        e = c.resolved_token_dim
+        self.token_embed = nn.Embedding(c.vocab_size, e)
+        self.patch_in = nn.Linear(c.patch**n_axes * e, c.dim)
+        self.register_buffer("pos", sincos_positions(tuple(g // c.patch for g in c.grid), c.dim), persistent=False)
+        self.time_embed = TimestepEmbedder(c.dim) if c.timestep else None
+        self.label_embed = LabelEmbedder(c.num_classes, c.dim) if c.num_classes > 0 else None
+        self.num_prefix = int(c.timestep) + int(c.num_classes > 0)
+
+        n_skip = c.depth // 2 if c.skip else 0
+        self.in_blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.dropout, False) for _ in range(n_skip))
+        self.mid_blocks = nn.ModuleList(
+            Block(c.dim, c.heads, c.mlp_ratio, c.dropout, False) for _ in range(c.depth - 2 * n_skip)
+        )
+        self.out_blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.dropout, True) for _ in range(n_skip))
+        self.norm = nn.LayerNorm(c.dim)
+        self.head = nn.Linear(c.dim, c.patch**n_axes * (c.vocab_size - 1))
+        self._init_weights()
+
+    # -- properties the samplers and trainer rely on -------------------------------------
+    @property
+    def vocab_size(self) -> int:
+        return self.config.vocab_size
+
+    @property
+    def mask_id(self) -> int:
+        return self.config.vocab_size - 1
+
+    @property
+    def uses_time(self) -> bool:
+        """True for an explicit-timestep model (ETM)."""
+        return self.config.timestep
+
+    @property
+    def num_classes(self) -> int:
+        return self.config.num_classes
+
+    @property
+    def null_label(self) -> int:
+        return self.config.num_classes
+
+    def _init_weights(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Embedding):
+                nn.init.normal_(m.weight, std=0.02)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    # -- patchify ---------------------------------------------------------------------
+    def _patchify(self, h: Tensor) -> Tensor:
+        """(B, *grid, E) → (B, N, p^n E)."""
+        b, p, grid = h.shape[0], self.config.patch, self.config.grid
+        n = len(grid)
+        shape = [b]
+        for g in grid:
+            shape += [g // p, p]
+        h = h.reshape(*shape, h.shape[-1])
+        perm = [0] + [1 + 2 * i for i in range(n)] + [2 + 2 * i for i in range(n)] + [1 + 2 * n]
+        return h.permute(*perm).reshape(b, -1, p**n * h.shape[-1])
+
+    def _unpatchify(self, y: Tensor, channels: int) -> Tensor:
+        """(B, N, p^n C) → (B, *grid, C)."""
+        b, p, grid = y.shape[0], self.config.patch, self.config.grid
+        n = len(grid)
+        y = y.reshape(b, *[g // p for g in grid], *[p] * n, channels)
+        perm = [0]
+        for i in range(n):
+            perm += [1 + i, 1 + n + i]
+        perm.append(1 + 2 * n)
+        return y.permute(*perm).reshape(b, *grid, channels)
+
+    def forward(self, x: Tensor, t: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
+        c = self.config
+        b = x.shape[0]
+        if tuple(x.shape[1:]) != c.grid:
+            raise ValueError(f"tokens of shape {tuple(x.shape)} do not match the model grid (B, {c.grid})")
+        h = self.patch_in(self._patchify(self.token_embed(x))) + self.pos  # (B, N, D)
+        prefix = []
+        if self.time_embed is not None:
+            if t is None:
+                raise ValueError("this explicit-timestep model needs t; got None")
+            prefix.append(self.time_embed(t.reshape(b))[:, None])  # (B, 1, D)
+        if self.label_embed is not None:
+            if labels is None:
+                labels = torch.full((b,), self.null_label, dtype=torch.long, device=x.device)
+            prefix.append(self.label_embed(labels)[:, None])  # (B, 1, D)
+        elif labels is not None:
+            raise ValueError("this model is unconditional (num_classes=0) but labels were given")
+        if prefix:
+            h = torch.cat(prefix + [h], dim=1)  # (B, P + N, D)
+
+        skips = []
+        for blk in self.in_blocks:
+            h = blk(h)
+            skips.append(h)
+        for blk in self.mid_blocks:
+            h = blk(h)
+        for blk in self.out_blocks:
+            h = blk(h, skips.pop())
+
+        h = self.norm(h[:, self.num_prefix :])  # (B, N, D)
+        return self._unpatchify(self.head(h), c.vocab_size - 1)  # (B, *grid, K - 1)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,41 @@
+"""Training: the loop, EMA, checkpoints (safetensors + JSON + state), logging and resume."""
+
+from .checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    list_checkpoints,
+    load_checkpoint,
+    load_weights,
+    resolve_checkpoint_dir,
+    save_checkpoint,
+)
+from .ema import EMA
+from .trainer import (
+    RESUMABLE_KEYS,
+    TrainingDiverged,
+    TrainResult,
+    build_interpolant,
+    build_model,
+    learning_rate,
+    resolve_device,
+    train,
+)
+
+__all__ = [
+    "train",
+    "TrainResult",
+    "TrainingDiverged",
+    "RESUMABLE_KEYS",
+    "build_model",
+    "build_interpolant",
+    "learning_rate",
+    "resolve_device",
+    "EMA",
+    "Checkpoint",
+    "CheckpointError",
+    "save_checkpoint",
+    "load_checkpoint",
+    "load_weights",
+    "resolve_checkpoint_dir",
+    "list_checkpoints",
+]

@@ -1,0 +1,260 @@
+"""Checkpoints: safetensors weights, the resolved config as JSON, a separate training state.
+
+Layout of a run directory::
+
+    RUN/
+      config.json                 the resolved config of the run
+      metrics.jsonl               one JSON object per logged step / evaluation
+      samples/step_00001000.png   a sample grid at every checkpoint
+      checkpoints/
+        latest                    name of the newest complete checkpoint
+        step_00001000/
+          model.safetensors       raw weights
+          ema.safetensors         EMA weights
+          config.json             the resolved config (again, so a checkpoint stands alone)
+          state.pt                optimiser, step, RNG states (torch.load(weights_only=True))
+          manifest.json           step, parameter count, and size + SHA-256 of every file
+
+Every file is written under a temporary name, fsync'ed and renamed into place; the
+checkpoint directory itself is assembled under ``.tmp-…`` and renamed when complete,
+and ``latest`` is replaced atomically last. A crash at any point leaves the previous
+checkpoint intact and readable. Loading verifies sizes and hashes, so a truncated or
+altered file is reported by name instead of yielding garbage weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .._io import atomic_write_bytes, atomic_write_text, fsync_dir
+from ..config import Config, ConfigError
+
+__all__ = [
+    "CheckpointError",
+    "Checkpoint",
+    "save_checkpoint",
+    "load_checkpoint",
+    "resolve_checkpoint_dir",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "list_checkpoints",
+    "load_weights",
+]
+
+MODEL_FILE = "model.safetensors"
+EMA_FILE = "ema.safetensors"
+CONFIG_FILE = "config.json"
+STATE_FILE = "state.pt"
+MANIFEST_FILE = "manifest.json"
+LATEST_FILE = "latest"
+CKPT_DIR = "checkpoints"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, truncated, altered or does not match the model."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint.
+
+    Attributes:
+        path: the checkpoint directory.
+        config: the run's resolved config.
+        step: optimisation steps done.
+        model: raw weights (state dict).
+        ema: EMA weights (state dict).
+        backbone: the ``TransformerConfig`` fields.
+        tokenizer: the tokenizer spec (``config()`` of the tokenizer).
+        state: the training state (only when requested), else None.
+    """
+
+    path: Path
+    config: Config
+    step: int
+    backbone: dict[str, Any]
+    tokenizer: dict[str, Any]
+    model: dict[str, torch.Tensor]
+    ema: dict[str, torch.Tensor]
+    state: dict[str, Any] | None
+
+
+def _state_dict_cpu(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+
+
+def save_checkpoint(
+    run_dir: str | Path,
+    *,
+    step: int,
+    model: nn.Module,
+    ema: nn.Module,
+    config: Config,
+    state: dict[str, Any],
+    backbone: dict[str, Any],
+    tokenizer: dict[str, Any],
+    keep: int = 2,
+) -> Path:
+    """Write checkpoint ``step`` into ``run_dir/checkpoints`` atomically and prune old ones.
+
+    ``backbone`` (``TransformerConfig.to_dict()``) and ``tokenizer`` (its ``config()``)
+    go into the manifest so the checkpoint rebuilds its model and decodes its tokens
+    without the dataset. Returns the final checkpoint directory; the ``keep`` newest
+    checkpoints are kept.
+    """
+    root = Path(run_dir) / CKPT_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"step_{step:08d}"
+    final = root / name
+    tmp = root / f".tmp-{name}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    save_file(_state_dict_cpu(model), str(tmp / MODEL_FILE))
+    save_file(_state_dict_cpu(ema), str(tmp / EMA_FILE))
+    (tmp / CONFIG_FILE).write_text(config.to_json())
+    torch.save(state, tmp / STATE_FILE)
+    files = {}
+    for fname in (MODEL_FILE, EMA_FILE, CONFIG_FILE, STATE_FILE):
+        p = tmp / fname
+        with open(p, "rb+") as fh:
+            os.fsync(fh.fileno())
+        files[fname] = {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+    manifest = {
+        "step": step,
+        "parameters": sum(v.numel() for v in model.state_dict().values()),
+        "backbone": backbone,
+        "tokenizer": tokenizer,
+        "files": files,
+        "format": 1,
+    }
+    atomic_write_text(tmp / MANIFEST_FILE, json.dumps(manifest, indent=2))
+    fsync_dir(tmp)
+    if final.exists():  # re-saving the same step (e.g. after an interrupt): replace it
+        old = root / f".old-{name}-{os.getpid()}"
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, final)
+    fsync_dir(root)
+    atomic_write_text(root / LATEST_FILE, name + "\n")
+    for old in list_checkpoints(run_dir)[:-keep] if keep > 0 else []:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def list_checkpoints(run_dir: str | Path) -> list[Path]:
+    """Complete checkpoint directories of a run, oldest first."""
+    root = Path(run_dir) / CKPT_DIR
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.glob("step_*") if p.is_dir() and (p / MANIFEST_FILE).is_file())
+
+
+def resolve_checkpoint_dir(path: str | Path) -> Path:
+    """A checkpoint directory from a checkpoint directory or a run directory (its latest)."""
+    p = Path(path)
+    if not p.exists():
+        raise CheckpointError(f"checkpoint path {str(p)!r} does not exist")
+    if (p / MANIFEST_FILE).is_file():
+        return p
+    root = p / CKPT_DIR
+    latest = root / LATEST_FILE
+    if latest.is_file():
+        cand = root / latest.read_text().strip()
+        if (cand / MANIFEST_FILE).is_file():
+            return cand
+    found = list_checkpoints(p)
+    if found:
+        return found[-1]
+    raise CheckpointError(f"{str(p)!r} holds no checkpoint (no {MANIFEST_FILE}, and no {CKPT_DIR}/step_*)")
+
+
+def _verify(ckpt: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((ckpt / MANIFEST_FILE).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"cannot read {ckpt / MANIFEST_FILE}: {err}") from None
+    for fname, info in manifest.get("files", {}).items():
+        p = ckpt / fname
+        if not p.is_file():
+            raise CheckpointError(f"checkpoint file {p} is missing")
+        size = p.stat().st_size
+        if size != info["bytes"]:
+            raise CheckpointError(f"checkpoint file {p} has {size} bytes, expected {info['bytes']} (truncated or altered)")
+        if _sha256(p) != info["sha256"]:
+            raise CheckpointError(f"checkpoint file {p} does not match its SHA-256 in {MANIFEST_FILE} (corrupted)")
+    return manifest
+
+
+def load_checkpoint(path: str | Path, *, with_state: bool = False, map_location: str | torch.device = "cpu") -> Checkpoint:
+    """Load and verify a checkpoint (directory, or a run directory for its latest one)."""
+    ckpt = resolve_checkpoint_dir(path)
+    manifest = _verify(ckpt)
+    try:
+        config = Config.from_dict(json.loads((ckpt / CONFIG_FILE).read_text()))
+    except (json.JSONDecodeError, ConfigError) as err:
+        raise CheckpointError(f"checkpoint config {ckpt / CONFIG_FILE} is invalid: {err}") from None
+    try:
+        model = load_file(str(ckpt / MODEL_FILE), device=str(map_location))
+        ema = load_file(str(ckpt / EMA_FILE), device=str(map_location))
+    except (SafetensorError, OSError) as err:
+        raise CheckpointError(f"cannot read weights in {ckpt}: {err}") from None
+    state = None
+    if with_state:
+        try:
+            state = torch.load(ckpt / STATE_FILE, map_location=map_location, weights_only=True)
+        except Exception as err:  # noqa: BLE001 - torch raises many types for bad files
+            raise CheckpointError(f"cannot read training state {ckpt / STATE_FILE}: {err}") from None
+    return Checkpoint(
+        path=ckpt,
+        config=config,
+        step=int(manifest["step"]),
+        backbone=manifest["backbone"],
+        tokenizer=manifest["tokenizer"],
+        model=model,
+        ema=ema,
+        state=state,
+    )
+
+
+def load_weights(module: nn.Module, weights: dict[str, torch.Tensor], source: str) -> None:
+    """Load a state dict strictly, naming mismatched keys and shapes."""
+    own = module.state_dict()
+    missing = sorted(set(own) - set(weights))
+    unexpected = sorted(set(weights) - set(own))
+    shapes = [
+        f"{k}: checkpoint {tuple(weights[k].shape)} vs model {tuple(own[k].shape)}"
+        for k in sorted(set(own) & set(weights))
+        if tuple(weights[k].shape) != tuple(own[k].shape)
+    ]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing {missing[:5]}")
+        if unexpected:
+            parts.append(f"unexpected {unexpected[:5]}")
+        if shapes:
+            parts.append("shape mismatch " + "; ".join(shapes[:5]))
+        raise CheckpointError(f"weights in {source} do not match the model config: " + ", ".join(parts))
+    module.load_state_dict(weights, strict=True)

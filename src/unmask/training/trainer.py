@@ -1,0 +1,446 @@
+"""The training loop: AdamW + warm-up, clipping, EMA, autocast, checkpoints, metrics, resume.
+
+``train(config, out_dir)`` runs a config to completion; ``train(..., resume=True)``
+continues a run from its latest checkpoint and ends with exactly the weights an
+uninterrupted run would have (batch order is a pure function of the step, and the
+training generator, the global RNG, the optimiser and the EMA are all checkpointed).
+
+A non-finite loss or gradient norm stops training with ``TrainingDiverged``; the
+last good checkpoint is kept and nothing newer is written. Ctrl-C (or SIGTERM) saves
+a checkpoint at the last completed step before stopping.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import sys
+import time
+import warnings
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+from torch import Tensor
+
+from .._io import atomic_write_text
+from ..config import Config, ConfigError
+from ..data import TokenDataset, batch_indices, get_dataset
+from ..interpolants import MaskingInterpolant, sample_times
+from ..losses import MaskedCrossEntropy
+from ..models import Transformer
+from ..samplers import EulerSampler
+from ..schedules import get_schedule
+from ..visualize import save_grid
+from .checkpoint import CONFIG_FILE, list_checkpoints, load_checkpoint, load_weights, save_checkpoint
+from .ema import EMA
+
+__all__ = ["train", "TrainResult", "TrainingDiverged", "build_model", "build_interpolant", "resolve_device", "RESUMABLE_KEYS"]
+
+#: Config keys a resumed run may change (they do not alter the optimisation path).
+RESUMABLE_KEYS = {
+    "train.steps",
+    "train.log_every",
+    "train.ckpt_every",
+    "train.keep_checkpoints",
+    "train.threads",
+    "train.eval_batches",
+    "train.device",
+}
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or gradient became NaN / inf."""
+
+
+@dataclass
+class TrainResult:
+    """Where a run ended: its directory, step, last loss, wall time and checkpoint."""
+
+    run_dir: Path
+    step: int
+    loss: float
+    seconds: float
+    checkpoint: Path | None
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"train.device={name!r} is not a torch device") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"train.device={name!r} but CUDA is not available")
+    return dev
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """bf16 where the device is fast at it (CUDA with bf16 support); fp32 otherwise.
+
+    ``precision="bf16"`` forces bf16 autocast (on a CPU without bf16 units it is far
+    slower than fp32: a warning says so).
+    """
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        if device.type == "cpu" and "AMX" not in torch.backends.cpu.get_cpu_capability():
+            warnings.warn("bf16 autocast on a CPU without AMX/bf16 units is much slower than fp32", stacklevel=2)
+        return torch.bfloat16
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return None
+
+
+def build_model(config: Config, dataset: TokenDataset) -> Transformer:
+    """The backbone for ``config`` on ``dataset`` (vocabulary, grid and classes from the data)."""
+    return Transformer(config.model.backbone(dataset.vocab_size, dataset.grid, dataset.num_classes))
+
+
+def build_interpolant(config: Config, vocab_size: int) -> MaskingInterpolant:
+    return MaskingInterpolant(
+        get_schedule(config.path.schedule_spec()),
+        vocab_size,
+        smoothing=config.path.smoothing,
+        coupling_ratio=config.path.coupling_ratio,
+    )
+
+
+def learning_rate(config: Config, step: int) -> float:
+    """Linear warm-up to ``optim.lr`` then constant or cosine decay to ``min_lr_ratio · lr``."""
+    o = config.optim
+    if o.warmup_steps and step < o.warmup_steps:
+        return o.lr * (step + 1) / o.warmup_steps
+    if o.lr_schedule == "constant":
+        return o.lr
+    span = max(1, config.train.steps - o.warmup_steps)
+    progress = min(1.0, (step - o.warmup_steps) / span)
+    return o.lr * (o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def _diff_configs(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
+    for key in sorted(set(a) | set(b)):
+        full = f"{prefix}{key}"
+        va, vb = a.get(key), b.get(key)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            yield from _diff_configs(va, vb, full + ".")
+        elif va != vb:
+            yield full, va, vb
+
+
+class _StopRequest:
+    """Turns SIGTERM into a graceful stop at the next step boundary."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: Any = None
+
+    def __enter__(self) -> "_StopRequest":
+        try:
+            self._old = signal.signal(signal.SIGTERM, self._handle)
+        except ValueError:  # not in the main thread
+            self._old = None
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
+
+
+class _Metrics:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, record: dict[str, Any]) -> None:
+        with open(self.path, "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+            fh.flush()
+
+
+def train(
+    config: Config,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool | None = None,
+    stop_after: int | None = None,
+) -> TrainResult:
+    """Train ``config`` into ``out_dir``.
+
+    Args:
+        config: a validated ``Config`` (``load_config``).
+        out_dir: the run directory (created).
+        resume: continue the run in ``out_dir`` from its latest checkpoint. The saved
+            config wins; only ``RESUMABLE_KEYS`` may differ in ``config``.
+        progress: show a progress bar (default: when stderr is a terminal).
+        stop_after: stop (with a checkpoint) once this many steps are done, as an
+            interruption would; the run can be resumed to ``train.steps``.
+
+    Returns:
+        ``TrainResult`` of the run.
+    """
+    run_dir = Path(out_dir)
+    config.validate()
+    existing = list_checkpoints(run_dir)
+    if resume:
+        if not existing:
+            raise ConfigError(f"--resume: {str(run_dir)!r} holds no checkpoint to resume from")
+        saved = Config.from_dict(json.loads((run_dir / CONFIG_FILE).read_text()))
+        changed = [(k, a, b) for k, a, b in _diff_configs(saved.to_dict(), config.to_dict()) if k not in RESUMABLE_KEYS]
+        changed = [(k, a, b) for k, a, b in changed if k != "preset"]
+        if changed:
+            k, a, b = changed[0]
+            raise ConfigError(
+                f"cannot resume {str(run_dir)!r} with a different config: {k} was {a!r}, now {b!r} "
+                f"(only {', '.join(sorted(RESUMABLE_KEYS))} may change on resume)"
+            )
+        config = replace(saved, train=config.train)
+    elif existing or (run_dir / CONFIG_FILE).exists():
+        raise ConfigError(f"{str(run_dir)!r} already holds a run; pass --resume to continue it or choose a new --out")
+
+    tc = config.train
+    if tc.threads > 0:
+        torch.set_num_threads(tc.threads)
+    device = resolve_device(tc.device)
+    amp = autocast_dtype(tc.precision, device)
+
+    dataset = get_dataset(config.data.name, "train")
+    test_set = get_dataset(config.data.name, "test")
+    tokens = dataset.tokens.to(device)
+    labels = dataset.labels.to(device) if dataset.labels is not None else None
+
+    torch.manual_seed(tc.seed)
+    model = build_model(config, dataset).to(device)
+    backbone = model.config.to_dict()
+    if labels is None and model.num_classes > 0:
+        raise ConfigError(f"model.class_conditional=true but dataset {config.data.name!r} has no labels")
+    ema = EMA(model, config.optim.ema_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=config.optim.lr,
+        betas=(config.optim.beta1, config.optim.beta2),
+        weight_decay=config.optim.weight_decay,
+        fused=device.type == "cuda",
+    )
+    interpolant = build_interpolant(config, dataset.vocab_size)
+    loss_fn = MaskedCrossEntropy(config.loss.weighting, config.loss.masked, config.loss.reduction)
+    gen = torch.Generator(device=device).manual_seed(tc.seed)
+    step = 0
+
+    if resume:
+        ckpt = load_checkpoint(run_dir, with_state=True, map_location=device)
+        load_weights(model, ckpt.model, str(ckpt.path))
+        load_weights(ema.shadow, ckpt.ema, str(ckpt.path))
+        st = ckpt.state
+        assert st is not None
+        optimizer.load_state_dict(st["optimizer"])
+        ema.updates = int(st["ema_updates"])
+        gen.set_state(st["generator"].cpu() if device.type == "cpu" else st["generator"])
+        torch.set_rng_state(st["torch_rng"].cpu())
+        step = ckpt.step
+        if step >= tc.steps:
+            return TrainResult(run_dir, step, float("nan"), 0.0, ckpt.path)
+    else:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
+    metrics = _Metrics(run_dir / "metrics.jsonl")
+    if not resume:
+        metrics.write({"event": "start", "parameters": model.num_parameters(), "backbone": backbone,
+                       "device": str(device), "autocast": str(amp), "threads": torch.get_num_threads()})
+
+    def state_dict() -> dict[str, Any]:
+        return {
+            "optimizer": optimizer.state_dict(),
+            "ema_updates": ema.updates,
+            "generator": gen.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "step": step,
+        }
+
+    def checkpoint() -> Path:
+        path = save_checkpoint(
+            run_dir,
+            step=step,
+            model=model,
+            ema=ema.shadow,
+            config=config,
+            state=state_dict(),
+            backbone=backbone,
+            tokenizer=dataset.tokenizer.config(),
+            keep=tc.keep_checkpoints,
+        )
+        record: dict[str, Any] = {"event": "checkpoint", "step": step, "path": str(path)}
+        record.update(evaluate(ema.shadow, test_set, config, interpolant, loss_fn, device, amp))
+        grid_path = sample_grid(ema.shadow, dataset, config, run_dir / "samples" / f"step_{step:08d}.png", device)
+        record["samples"] = str(grid_path)
+        metrics.write(record)
+        return path
+
+    target = tc.steps if stop_after is None else min(tc.steps, stop_after)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=tc.steps, initial=step, desc="train", unit="step", dynamic_ncols=True)
+    n = len(dataset)
+    positions = int(tokens[0].numel())
+    last_loss = float("nan")
+    last_ckpt: Path | None = None
+    t_start = time.perf_counter()
+    t_window, window_steps = t_start, 0
+    interrupted = False
+    model.train()
+    with _StopRequest() as stop:
+        try:
+            while step < target:
+                if stop.requested:
+                    interrupted = True
+                    break
+                lr = learning_rate(config, step)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                idx = batch_indices(n, tc.batch_size, step, tc.seed).to(device)
+                x1 = tokens[idx]
+                t = sample_times(
+                    tc.batch_size, eps=config.loss.eps, stratified=config.loss.stratified, generator=gen, device=device
+                )
+                path = interpolant.sample(x1, t, gen)
+                y = None
+                if model.num_classes > 0:
+                    assert labels is not None
+                    y = labels[idx]
+                    drop = torch.rand(tc.batch_size, generator=gen, device=device) < tc.p_uncond
+                    y = torch.where(drop, torch.full_like(y, model.null_label), y)
+                ctx = torch.autocast(device.type, dtype=amp) if amp is not None else nullcontext()
+                with ctx:
+                    logits = model(path.x_t, t if model.uses_time else None, y)
+                out = loss_fn(logits, path, interpolant.schedule)
+                loss_value = out.loss.item()
+                if not math.isfinite(loss_value):
+                    metrics.write({"event": "diverged", "step": step, "loss": loss_value})
+                    raise TrainingDiverged(
+                        f"loss became {loss_value} at step {step}; stopping. The last good checkpoint "
+                        f"({list_checkpoints(run_dir)[-1] if list_checkpoints(run_dir) else 'none yet'}) is kept; "
+                        "try a lower optim.lr or a larger optim.warmup_steps"
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                out.loss.backward()
+                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.optim.grad_clip).item()
+                if not math.isfinite(grad_norm):
+                    metrics.write({"event": "diverged", "step": step, "loss": loss_value, "grad_norm": grad_norm})
+                    raise TrainingDiverged(
+                        f"gradient norm became {grad_norm} at step {step}; stopping. The last good checkpoint is kept; "
+                        "try a lower optim.lr"
+                    )
+                optimizer.step()
+                ema.update(model)
+                step += 1
+                window_steps += 1
+                last_loss = loss_value
+                if bar is not None:
+                    bar.update(1)
+                if step % tc.log_every == 0 or step == target:
+                    now = time.perf_counter()
+                    rate = window_steps * tc.batch_size / max(now - t_window, 1e-9)
+                    record = {
+                        "event": "train",
+                        "step": step,
+                        "loss": loss_value,
+                        "accuracy": out.accuracy,
+                        "lr": lr,
+                        "grad_norm": grad_norm,
+                        "samples_per_s": rate,
+                        "tokens_per_s": rate * positions,
+                        "elapsed_s": now - t_start,
+                    }
+                    metrics.write(record)
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{loss_value:.4f}", img_s=f"{rate:.0f}", tok_s=f"{rate * positions:.0f}")
+                    t_window, window_steps = now, 0
+                if step % tc.ckpt_every == 0 or step == target:
+                    last_ckpt = checkpoint()
+                    model.train()
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            if bar is not None:
+                bar.close()
+    if interrupted:
+        done = list_checkpoints(run_dir)
+        if step > 0 and (not done or not done[-1].name.endswith(f"{step:08d}")):
+            last_ckpt = checkpoint()
+        metrics.write({"event": "interrupted", "step": step})
+        print(f"interrupted at step {step}; checkpoint saved, continue with --resume", file=sys.stderr)
+    seconds = time.perf_counter() - t_start
+    metrics.write({"event": "end", "step": step, "seconds": seconds})
+    return TrainResult(run_dir, step, last_loss, seconds, last_ckpt)
+
+
+@torch.no_grad()
+def evaluate(
+    model: Transformer,
+    dataset: TokenDataset,
+    config: Config,
+    interpolant: MaskingInterpolant,
+    loss_fn: MaskedCrossEntropy,
+    device: torch.device,
+    amp: torch.dtype | None,
+) -> dict[str, float]:
+    """Held-out loss and masked-token accuracy on fixed batches (same t and masks every time)."""
+    batches = config.train.eval_batches
+    if batches == 0 or len(dataset) == 0:
+        return {}
+    model.eval()
+    gen = torch.Generator(device=device).manual_seed(12345)
+    bs = min(config.train.batch_size, len(dataset))
+    losses, accs = [], []
+    for i in range(batches):
+        idx = batch_indices(len(dataset), bs, i, seed=777).to(device)
+        x1 = dataset.tokens.to(device)[idx]
+        t = sample_times(bs, eps=config.loss.eps, generator=gen, device=device)
+        path = interpolant.sample(x1, t, gen)
+        y = dataset.labels.to(device)[idx] if (dataset.labels is not None and model.num_classes > 0) else None
+        ctx = torch.autocast(device.type, dtype=amp) if amp is not None else nullcontext()
+        with ctx:
+            logits = model(path.x_t, t if model.uses_time else None, y)
+        out = loss_fn(logits, path, interpolant.schedule)
+        losses.append(out.loss.item())
+        accs.append(out.accuracy)
+    return {"eval_loss": sum(losses) / len(losses), "eval_accuracy": sum(accs) / len(accs)}
+
+
+@torch.no_grad()
+def sample_grid(model: Transformer, dataset: TokenDataset, config: Config, path: Path, device: torch.device) -> Path:
+    """A PNG of ``sample.per_class`` samples per class (rows = classes) with a fixed seed."""
+    model.eval()
+    sc = config.sample
+    sampler = EulerSampler(
+        steps=sc.steps,
+        schedule=get_schedule(sc.schedule) if sc.schedule else get_schedule(config.path.schedule_spec()),
+        update=sc.update,  # type: ignore[arg-type]
+        temperature=sc.temperature,
+        top_p=sc.top_p,
+        top_k=sc.top_k,
+        cfg=sc.cfg if model.num_classes > 0 else 1.0,
+        final_argmax=sc.final_argmax,
+    )
+    gen = torch.Generator(device=device).manual_seed(0)
+    if model.num_classes > 0:
+        labels: Tensor | None = torch.arange(model.num_classes, device=device).repeat_interleave(sc.per_class)
+        out = sampler.sample(model, labels=labels, generator=gen, device=device)
+        nrow = sc.per_class
+    else:
+        out = sampler.sample(model, sc.per_class * 10, generator=gen, device=device)
+        nrow = sc.per_class
+    images = dataset.tokenizer.decode(out.tokens.cpu())
+    scale = max(1, 64 // max(dataset.grid[-1], 1))
+    return save_grid(images, path, nrow=nrow, scale=scale)

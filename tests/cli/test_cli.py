@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from unmask.cli import main
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse / error exits
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_with_preset_and_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["train", "tiny", "train.steps=4", "train.ckpt_every=2", "--out", str(tmp_path / "r")], capsys)
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["step"] == 4 and Path(summary["checkpoint"]).is_dir()
+    code, out, _ = run(["train", "--resume", "train.steps=6", "--out", str(tmp_path / "r")], capsys)
+    assert code == 0 and json.loads(out)["step"] == 6
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["train", "nopreset", "--out", "X"], "unknown preset 'nopreset'"),
+        (["train", "tiny", "train.steps=lots", "--out", "X"], "train.steps must be an integer"),
+        (["train", "tiny", "path.schedule=zigzag", "--out", "X"], "unknown schedule 'zigzag'"),
+        (["train", "tiny", "digits", "--out", "X"], "more than one preset"),
+    ],
+)
+def test_train_bad_input_gives_one_clear_error(args: list[str], needle: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    args = [a if a != "X" else str(tmp_path / "x") for a in args]
+    code, _, err = run(args, capsys)
+    assert code == 2
+    assert needle in err
+    assert err.count("\n") == 1 and err.startswith("unmask: error:")
+    assert not (tmp_path / "x").exists()
+
+
+def test_sample_writes_npz_and_png(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "s.npz"
+    code, stdout, _ = run(["sample", "--ckpt", str(tiny_run), "--out", str(out), "--n", "6", "--labels", "0,1,2",
+                           "--steps", "5", "--cfg", "2", "--temperature", "0.9", "--top-p", "0.95", "--seed", "3"], capsys)
+    assert code == 0
+    info = json.loads(stdout)
+    assert info["n"] == 6 and info["nfe"] >= 1 and info["step"] == 20
+    with np.load(out) as d:
+        assert d["tokens"].shape == (6, 8, 8) and d["tokens"].dtype.kind == "i"
+        assert d["labels"].tolist() == [0, 1, 2, 0, 1, 2]
+        assert d["images"].shape == (6, 8, 8) and d["images"].dtype == np.uint8
+        assert 0 <= d["tokens"].min() and d["tokens"].max() <= 16
+        first = d["tokens"].copy()
+    assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+    # same seed, same samples
+    run(["sample", "--ckpt", str(tiny_run), "--out", str(tmp_path / "t.npz"), "--n", "6", "--labels", "0,1,2",
+         "--steps", "5", "--cfg", "2", "--temperature", "0.9", "--top-p", "0.95", "--seed", "3"], capsys)
+    with np.load(tmp_path / "t.npz") as d:
+        assert np.array_equal(d["tokens"], first)
+
+
+def test_sample_single_label_and_defaults(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run(["sample", "--ckpt", str(tiny_run), "--out", str(tmp_path / "a.npz"), "--n", "3", "--label", "7",
+                      "--steps", "3"], capsys)
+    assert code == 0
+    with np.load(tmp_path / "a.npz") as d:
+        assert d["labels"].tolist() == [7, 7, 7]
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--steps", "0"], "steps must be an integer >= 1, got 0"),
+        (["--temperature", "0"], "temperature must be a finite number > 0, got 0"),
+        (["--temperature", "-1"], "temperature must be a finite number > 0, got -1"),
+        (["--top-p", "1.5"], "top_p must be in (0, 1], got 1.5"),
+        (["--top-p", "0"], "top_p must be in (0, 1], got 0"),
+        (["--cfg", "-0.5"], "cfg scale must be a finite number >= 0, got -0.5"),
+        (["--label", "10"], "label 10 outside the classes [0, 9]"),
+        (["--labels", "1,x"], "--labels must be comma-separated integers"),
+        (["--labels", "0,1,2", "--n", "4"], "not a multiple"),
+        (["--schedule", "wobble"], "unknown schedule 'wobble'"),
+        (["--top-k", "-2"], "top_k must be an integer >= 0"),
+    ],
+)
+def test_sample_bad_input(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str],
+                          needle: str) -> None:
+    out = tmp_path / "bad.npz"
+    code, _, err = run(["sample", "--ckpt", str(tiny_run), "--out", str(out), "--n", "3", *extra], capsys)
+    assert code == 2, err
+    assert needle in err and err.startswith("unmask: error:")
+    assert not out.exists()
+
+
+def test_sample_from_truncated_checkpoint_fails_cleanly(tiny_run: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    run_copy = tmp_path / "run"
+    shutil.copytree(tiny_run, run_copy)
+    f = run_copy / "checkpoints" / "step_00000020" / "ema.safetensors"
+    f.write_bytes(f.read_bytes()[:100])
+    code, _, err = run(["sample", "--ckpt", str(run_copy), "--out", str(tmp_path / "x.npz")], capsys)
+    assert code == 2 and "ema.safetensors" in err and "truncated" in err
+    code, _, err = run(["sample", "--ckpt", str(tmp_path / "missing"), "--out", str(tmp_path / "x.npz")], capsys)
+    assert code == 2 and "does not exist" in err
+
+
+def test_info_describes_run_and_checkpoint(tiny_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["info", str(tiny_run)], capsys)
+    assert code == 0
+    assert "run:" in out and "step: 20" in out and "ITM" in out and "parameters:" in out
+    code, out, _ = run(["info", str(tiny_run / "checkpoints" / "step_00000010"), "--json"], capsys)
+    info = json.loads(out)
+    assert info["kind"] == "checkpoint" and info["step"] == 10 and info["parameters"] > 0
+    assert info["config"]["preset"] == "tiny"
+
+
+def test_eval_reports_conditional_accuracy(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(["sample", "--ckpt", str(tiny_run), "--out", str(tmp_path / "s.npz"), "--n", "20", "--steps", "4"], capsys)
+    code, out, _ = run(["eval", str(tmp_path / "s.npz"), "--ref", "digits", "--out", str(tmp_path / "e.json")], capsys)
+    assert code == 0
+    rep = json.loads(out)
+    assert rep["n"] == 20 and 0.0 <= rep["conditional_accuracy"] <= 1.0
+    assert rep["classifier_test_accuracy"] > 0.95
+    assert json.loads((tmp_path / "e.json").read_text()) == rep
+    np.savez(tmp_path / "wrong.npz", images=np.zeros((2, 5, 5), np.uint8), labels=np.zeros(2, np.int64))
+    code, _, err = run(["eval", str(tmp_path / "wrong.npz")], capsys)
+    assert code == 2 and "(5, 5)" in err
+
+
+def test_console_script_and_module_entry_points() -> None:
+    exe = Path(sys.executable).with_name("unmask")
+    res = subprocess.run([str(exe), "presets"], capture_output=True, text=True, check=True)
+    assert "digits" in res.stdout and "tiny" in res.stdout
+    res = subprocess.run([sys.executable, "-m", "unmask", "presets"], capture_output=True, text=True, check=True)
+    assert "digits" in res.stdout

@@ -1,0 +1,27 @@
+"""Shared fixtures: an isolated cache, and one tiny trained run reused by several tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Derived artefacts (classifiers) go to a per-session directory, not ~/.cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("UNMASK_CACHE", str(tmp_path_factory.mktemp("unmask-cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 20-step run of the 'tiny' preset (checkpoints at steps 10 and 20)."""
+    from unmask.config import load_config
+    from unmask.training import train
+
+    out = tmp_path_factory.mktemp("tiny-run") / "run"
+    train(load_config("tiny"), out, progress=False)
+    return out

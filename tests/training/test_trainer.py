@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from unmask.config import ConfigError, load_config
+from unmask.losses import MaskedCrossEntropy
+from unmask.training import TrainingDiverged, learning_rate, list_checkpoints, load_checkpoint, train
+
+
+def _records(run: Path, event: str) -> list[dict]:
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    return [r for r in lines if r["event"] == event]
+
+
+def test_tiny_run_writes_checkpoints_metrics_and_grids(tiny_run: Path) -> None:
+    assert [p.name for p in list_checkpoints(tiny_run)] == ["step_00000010", "step_00000020"]
+    trains = _records(tiny_run, "train")
+    assert [r["step"] for r in trains] == [5, 10, 15, 20]
+    for r in trains:
+        assert math.isfinite(r["loss"]) and r["samples_per_s"] > 0 and r["tokens_per_s"] > 0
+    ckpts = _records(tiny_run, "checkpoint")
+    assert [r["step"] for r in ckpts] == [10, 20]
+    for r in ckpts:
+        assert Path(r["samples"]).is_file() and Path(r["samples"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert math.isfinite(r["eval_loss"])
+    assert json.loads((tiny_run / "config.json").read_text())["preset"] == "tiny"
+
+
+@pytest.mark.parametrize("variant", [[], ["model.timestep=true", "loss.weighting=elbo", "loss.reduction=sum"]])
+def test_interrupted_then_resumed_run_equals_an_uninterrupted_one(tmp_path: Path, variant: list[str]) -> None:
+    overrides = ["train.steps=12", "train.ckpt_every=4", "train.log_every=4", "optim.warmup_steps=3",
+                 "loss.stratified=true", "path.smoothing=0.1", *variant]
+    cfg = load_config("tiny", overrides)
+    train(cfg, tmp_path / "full", progress=False)
+    part = tmp_path / "part"
+    first = train(load_config("tiny", overrides), part, progress=False, stop_after=6)
+    assert first.step == 6
+    assert load_checkpoint(part).step == 6
+    second = train(load_config("tiny", overrides), part, resume=True, progress=False)
+    assert second.step == 12
+    a = load_checkpoint(tmp_path / "full", with_state=True)
+    b = load_checkpoint(part, with_state=True)
+    for key in a.model:
+        assert torch.equal(a.model[key], b.model[key]), key
+        assert torch.equal(a.ema[key], b.ema[key]), key
+    assert torch.equal(a.state["generator"], b.state["generator"])
+    # the losses logged after the resume point are the same too
+    la = {r["step"]: r["loss"] for r in _records(tmp_path / "full", "train")}
+    lb = {r["step"]: r["loss"] for r in _records(part, "train")}
+    assert {k: lb[k] for k in la} == la  # (the interrupted run also logged its stop step)
+
+
+def test_keyboard_interrupt_saves_a_checkpoint_at_the_last_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"n": 0}
+    real = MaskedCrossEntropy.__call__
+
+    def interrupting(self, logits, path, schedule):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt
+        return real(self, logits, path, schedule)
+
+    monkeypatch.setattr(MaskedCrossEntropy, "__call__", interrupting)
+    result = train(load_config("tiny", ["train.ckpt_every=5", "train.eval_batches=0"]), tmp_path / "run", progress=False)
+    assert result.step == 7
+    assert [p.name for p in list_checkpoints(tmp_path / "run")] == ["step_00000005", "step_00000007"]
+    assert _records(tmp_path / "run", "interrupted")[0]["step"] == 7
+
+
+def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"n": 0}
+    real = MaskedCrossEntropy.__call__
+
+    def poisoned(self, logits, path, schedule):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        out = real(self, logits, path, schedule)
+        if calls["n"] == 14:
+            out.loss = out.loss * float("nan")
+        return out
+
+    monkeypatch.setattr(MaskedCrossEntropy, "__call__", poisoned)
+    run = tmp_path / "run"
+    with pytest.raises(TrainingDiverged, match=r"loss became nan at step 13.*step_00000010"):
+        train(load_config("tiny", ["train.eval_batches=0"]), run, progress=False)
+    ckpts = list_checkpoints(run)
+    assert [p.name for p in ckpts] == ["step_00000010"]
+    before = (ckpts[0] / "model.safetensors").read_bytes()
+    assert load_checkpoint(run).step == 10
+    assert (ckpts[0] / "model.safetensors").read_bytes() == before
+    assert _records(run, "diverged")[0]["step"] == 13
+
+
+def test_existing_run_is_never_overwritten(tiny_run: Path) -> None:
+    before = sorted(p.name for p in (tiny_run / "checkpoints").iterdir())
+    with pytest.raises(ConfigError, match="already holds a run"):
+        train(load_config("tiny"), tiny_run, progress=False)
+    assert sorted(p.name for p in (tiny_run / "checkpoints").iterdir()) == before
+
+
+def test_resume_refuses_a_different_config_but_allows_more_steps(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    train(load_config("tiny", ["train.steps=4", "train.eval_batches=0"]), run, progress=False)
+    with pytest.raises(ConfigError, match="optim.lr was 0.001, now 0.5"):
+        train(load_config("tiny", ["train.steps=8", "optim.lr=0.5"]), run, resume=True, progress=False)
+    with pytest.raises(ConfigError, match="no checkpoint to resume"):
+        train(load_config("tiny"), tmp_path / "empty", resume=True, progress=False)
+    res = train(load_config("tiny", ["train.steps=8", "train.eval_batches=0"]), run, resume=True, progress=False)
+    assert res.step == 8
+
+
+def test_learning_rate_warmup_and_cosine() -> None:
+    cfg = load_config("tiny", ["optim.warmup_steps=10", "optim.lr=1.0", "optim.lr_schedule=cosine",
+                               "train.steps=110", "optim.min_lr_ratio=0.1"])
+    assert learning_rate(cfg, 0) == pytest.approx(0.1)
+    assert learning_rate(cfg, 9) == pytest.approx(1.0)
+    assert learning_rate(cfg, 10) == pytest.approx(1.0)
+    assert learning_rate(cfg, 60) == pytest.approx(0.55)
+    assert learning_rate(cfg, 110) == pytest.approx(0.1)
+    cfg = load_config("tiny", ["optim.warmup_steps=0", "optim.lr=0.5"])
+    assert learning_rate(cfg, 0) == learning_rate(cfg, 1000) == 0.5
+
+
+def test_training_reduces_the_held_out_loss(tmp_path: Path) -> None:
+    cfg = load_config("tiny", ["train.steps=60", "train.batch_size=32", "train.ckpt_every=60", "optim.warmup_steps=5",
+                               "train.eval_batches=2", "optim.ema_decay=0.9"])
+    train(cfg, tmp_path / "run", progress=False)
+    ev = _records(tmp_path / "run", "checkpoint")[-1]["eval_loss"]
+    assert ev < math.log(17) - 0.5  # well below the uniform prediction over 17 grey levels
