@@ -136,7 +136,7 @@ class OptimConfig:
 class TrainConfig:
     """The loop: length, batch, seed, condition dropout, precision, logging and checkpoints."""
 
-    steps: int = 3000
+    steps: int = 2000
     batch_size: int = 128
     seed: int = 0
     p_uncond: float = 0.1

@@ -279,7 +279,7 @@ def _prepare(
         if n is None:
             if labels is None:
                 raise ValueError("give the number of samples n, labels, or x_init")
-            n = int(labels.shape[0])
+            n = int(torch.as_tensor(labels).reshape(-1).shape[0])
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"number of samples must be an integer >= 1, got {n!r}")
         x = torch.full((n, *grid), k - 1, dtype=torch.long, device=device)

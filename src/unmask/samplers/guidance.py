@@ -44,5 +44,7 @@ def guided_logits(model: TokenModel, x: Tensor, t: Tensor | None, labels: Tensor
         return model(x, t, null)
     t2 = None if t is None else torch.cat([t, t])
     both = model(torch.cat([x, x]), t2, torch.cat([labels, null]))
-    cond, uncond = both.float().chunk(2)
+    if both.dtype in (torch.float16, torch.bfloat16):
+        both = both.float()  # guidance arithmetic in at least float32
+    cond, uncond = both.chunk(2)
     return uncond + cfg * (cond - uncond)
