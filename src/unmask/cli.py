@@ -94,8 +94,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         labels = [args.label] * n
     else:
         n = 100 if n is None else n
-        if model.num_classes > 0:
-            labels = [i % model.num_classes for i in range(n)]
+        if model.num_classes > 0:  # balanced, in blocks: 0 0 … 1 1 … (one row per class in the grid)
+            labels = [i * model.num_classes // n for i in range(n)]
     if labels is not None and model.num_classes == 0:
         raise UsageError("this checkpoint's model is unconditional; drop --labels/--label")
     if labels is not None:
@@ -126,7 +126,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
         device=args.device,
         progress=args.progress if args.progress is not None else sys.stderr.isatty(),
     )
-    nrow = model.num_classes if (labels is not None and args.labels is None and args.label is None) else None
+    nrow = None
+    if labels is not None and args.labels is None and args.label is None and n % model.num_classes == 0:
+        nrow = n // model.num_classes
     npz, png = save_samples(args.out, gen, nrow=nrow)
     print(json.dumps({"npz": str(npz), "png": str(png), "n": n, "nfe": gen.nfe, "nfe_per_sample": gen.nfe_per_sample,
                       "checkpoint": str(ckpt.path), "step": ckpt.step}))
@@ -321,6 +323,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args))
+    except BrokenPipeError:  # output piped into e.g. `head`
+        sys.stderr.close()
+        return 0
     except (UsageError, ValueError, CheckpointError) as err:
         parser.exit(2, f"unmask: error: {err}\n")
     except TrainingDiverged as err:

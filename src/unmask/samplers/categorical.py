@@ -49,12 +49,17 @@ def filter_logits(logits: Tensor, *, temperature: float = 1.0, top_k: int = 0, t
     return out
 
 
-def draw_categorical(logits: Tensor, generator: torch.Generator | None = None) -> Tensor:
+def draw_categorical(
+    logits: Tensor, generator: torch.Generator | None = None, *, uniforms: Tensor | None = None
+) -> Tensor:
     """One draw per row from softmax(logits), computed in float64 by inverse CDF.
 
     Args:
         logits: (N, C) float logits (−inf entries get zero probability).
         generator: source of the N uniforms (one per row, in row order).
+        uniforms: (N,) float64 uniforms in [0, 1) to use instead of drawing them
+            (samplers draw one per position up front, so results do not depend on
+            the order in which positions are processed).
 
     Returns:
         (N,) int64 indices in [0, C); an entry with zero probability is never drawn.
@@ -63,7 +68,12 @@ def draw_categorical(logits: Tensor, generator: torch.Generator | None = None) -
         raise ValueError(f"logits must be 2-D (N, C), got shape {tuple(logits.shape)}")
     probs = torch.softmax(logits.to(torch.float64), dim=-1)
     cdf = torch.cumsum(probs, dim=-1)
-    u = torch.rand(logits.shape[0], 1, dtype=torch.float64, generator=generator, device=logits.device)
+    if uniforms is None:
+        u = torch.rand(logits.shape[0], 1, dtype=torch.float64, generator=generator, device=logits.device)
+    else:
+        if uniforms.shape != (logits.shape[0],):
+            raise ValueError(f"uniforms must have shape ({logits.shape[0]},), got {tuple(uniforms.shape)}")
+        u = uniforms.to(device=logits.device, dtype=torch.float64)[:, None]
     idx = torch.searchsorted(cdf, u * cdf[:, -1:], right=True)
     # guard against u * total landing on the rounding tail: step back to the last positive entry
     idx = idx.clamp_max(logits.shape[1] - 1)
