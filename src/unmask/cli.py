@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 __all__ = ["main"]
 
@@ -130,8 +130,19 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if labels is not None and args.labels is None and args.label is None and n % model.num_classes == 0:
         nrow = n // model.num_classes
     npz, png = save_samples(args.out, gen, nrow=nrow)
-    print(json.dumps({"npz": str(npz), "png": str(png), "n": n, "nfe": gen.nfe, "nfe_per_sample": gen.nfe_per_sample,
-                      "checkpoint": str(ckpt.path), "step": ckpt.step}))
+    print(
+        json.dumps(
+            {
+                "npz": str(npz),
+                "png": str(png),
+                "n": n,
+                "nfe": gen.nfe,
+                "nfe_per_sample": gen.nfe_per_sample,
+                "checkpoint": str(ckpt.path),
+                "step": ckpt.step,
+            }
+        )
+    )
     return 0
 
 
@@ -273,10 +284,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model (default preset: class-conditional ITM on digits)")
-    t.add_argument("items", nargs="*", metavar="[PRESET] [section.key=value]", help="a preset name or YAML file, then overrides")
+    t.add_argument(
+        "items", nargs="*", metavar="[PRESET] [section.key=value]", help="a preset name or YAML file, then overrides"
+    )
     t.add_argument("--out", required=True, help="run directory")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
-    t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)")
+    t.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"
+    )
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="draw samples from a checkpoint into an .npz and a PNG grid")
@@ -319,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .data import DatasetNotAvailable
     from .training import CheckpointError, TrainingDiverged
 
     try:
@@ -326,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`
         sys.stderr.close()
         return 0
-    except (UsageError, ValueError, CheckpointError) as err:
+    except (UsageError, ValueError, CheckpointError, DatasetNotAvailable) as err:
         parser.exit(2, f"unmask: error: {err}\n")
     except TrainingDiverged as err:
         parser.exit(3, f"unmask: training diverged: {err}\n")

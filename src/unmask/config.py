@@ -186,13 +186,13 @@ class Config:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Config":
+    def from_dict(cls, data: dict[str, Any]) -> Config:
         """Strictly rebuild a config: unknown keys and wrong types are errors."""
         cfg = cls()
         _merge(cfg, data, where="config")
         return cfg
 
-    def validate(self) -> "Config":
+    def validate(self) -> Config:
         """Check choices that are not just types (names, ranges); returns self."""
         from .data import dataset_names
         from .losses import REDUCTIONS, WEIGHTINGS
@@ -232,7 +232,10 @@ class Config:
         ):
             if value < 1:
                 raise ConfigError(f"{key} must be >= 1, got {value}")
-        for key, value in (("optim.warmup_steps", self.optim.warmup_steps), ("train.eval_batches", self.train.eval_batches)):
+        for key, value in (
+            ("optim.warmup_steps", self.optim.warmup_steps),
+            ("train.eval_batches", self.train.eval_batches),
+        ):
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")
         if not self.optim.lr > 0:

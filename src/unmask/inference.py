@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -15,14 +15,16 @@ from .config import Config
 from .models import Transformer, TransformerConfig
 from .samplers import EulerSampler
 from .schedules import get_schedule
-from .tokenizers import PixelQuantizer, build_tokenizer
+from .tokenizers import PixelQuantizer
 from .training.checkpoint import Checkpoint, load_checkpoint, load_weights
 from .visualize import save_grid
 
 __all__ = ["load_model", "sampler_from_config", "generate", "Generated", "save_samples"]
 
 
-def load_model(path: str | Path, *, weights: str = "ema", device: str | torch.device = "cpu") -> tuple[Transformer, Checkpoint]:
+def load_model(
+    path: str | Path, *, weights: str = "ema", device: str | torch.device = "cpu"
+) -> tuple[Transformer, Checkpoint]:
     """The model stored at ``path`` (a checkpoint or run directory), in eval mode.
 
     ``weights`` is ``"ema"`` (default) or ``"raw"``. Raises ``CheckpointError`` for a
@@ -129,6 +131,5 @@ def save_samples(out: str | Path, gen: Generated, *, nrow: int | None = None) ->
     n = len(gen.images)
     if nrow is None:
         nrow = int(np.ceil(np.sqrt(n)))
-    h = gen.images.shape[2] if gen.images.ndim >= 3 else 8
-    png = save_grid(gen.images, out.with_suffix(".png"), nrow=nrow, scale=max(1, 64 // max(h, 1)))
+    png = save_grid(gen.images, out.with_suffix(".png"), nrow=nrow)
     return out, png

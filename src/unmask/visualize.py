@@ -9,7 +9,12 @@ import numpy as np
 
 from ._io import atomic_write_bytes
 
-__all__ = ["make_grid", "save_grid"]
+__all__ = ["make_grid", "save_grid", "display_scale"]
+
+
+def display_scale(height: int, target: int = 64) -> int:
+    """Integer upscale that shows images of ``height`` pixels at about ``target`` pixels."""
+    return max(1, target // max(height, 1))
 
 
 def make_grid(images: np.ndarray, nrow: int, *, pad: int = 1, scale: int = 1, pad_value: int = 128) -> np.ndarray:
@@ -35,8 +40,17 @@ def make_grid(images: np.ndarray, nrow: int, *, pad: int = 1, scale: int = 1, pa
     return grid[..., 0] if c == 1 else grid
 
 
-def save_grid(images: np.ndarray, path: str | Path, nrow: int, *, pad: int = 1, scale: int = 1) -> Path:
-    """Write a PNG grid atomically (temporary file + rename) and return its path."""
+def save_grid(
+    images: np.ndarray, path: str | Path, nrow: int, *, pad: int | None = None, scale: int | None = None
+) -> Path:
+    """Write a PNG grid atomically (temporary file + rename) and return its path.
+
+    ``scale`` defaults to ``display_scale`` of the image height; ``pad`` to scale / 4.
+    """
+    if scale is None:
+        scale = display_scale(np.asarray(images).shape[1])
+    if pad is None:
+        pad = max(1, scale // 4)
     from PIL import Image
 
     grid = make_grid(images, nrow, pad=pad, scale=scale)

@@ -39,8 +39,9 @@ def test_train_with_preset_and_overrides(tmp_path: Path, capsys: pytest.CaptureF
         (["train", "tiny", "digits", "--out", "X"], "more than one preset"),
     ],
 )
-def test_train_bad_input_gives_one_clear_error(args: list[str], needle: str, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_bad_input_gives_one_clear_error(
+    args: list[str], needle: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = [a if a != "X" else str(tmp_path / "x") for a in args]
     code, _, err = run(args, capsys)
     assert code == 2
@@ -51,8 +52,30 @@ def test_train_bad_input_gives_one_clear_error(args: list[str], needle: str, tmp
 
 def test_sample_writes_npz_and_png(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "s.npz"
-    code, stdout, _ = run(["sample", "--ckpt", str(tiny_run), "--out", str(out), "--n", "6", "--labels", "0,1,2",
-                           "--steps", "5", "--cfg", "2", "--temperature", "0.9", "--top-p", "0.95", "--seed", "3"], capsys)
+    code, stdout, _ = run(
+        [
+            "sample",
+            "--ckpt",
+            str(tiny_run),
+            "--out",
+            str(out),
+            "--n",
+            "6",
+            "--labels",
+            "0,1,2",
+            "--steps",
+            "5",
+            "--cfg",
+            "2",
+            "--temperature",
+            "0.9",
+            "--top-p",
+            "0.95",
+            "--seed",
+            "3",
+        ],
+        capsys,
+    )
     assert code == 0
     info = json.loads(stdout)
     assert info["n"] == 6 and info["nfe"] >= 1 and info["step"] == 20
@@ -64,15 +87,51 @@ def test_sample_writes_npz_and_png(tiny_run: Path, tmp_path: Path, capsys: pytes
         first = d["tokens"].copy()
     assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
     # same seed, same samples
-    run(["sample", "--ckpt", str(tiny_run), "--out", str(tmp_path / "t.npz"), "--n", "6", "--labels", "0,1,2",
-         "--steps", "5", "--cfg", "2", "--temperature", "0.9", "--top-p", "0.95", "--seed", "3"], capsys)
+    run(
+        [
+            "sample",
+            "--ckpt",
+            str(tiny_run),
+            "--out",
+            str(tmp_path / "t.npz"),
+            "--n",
+            "6",
+            "--labels",
+            "0,1,2",
+            "--steps",
+            "5",
+            "--cfg",
+            "2",
+            "--temperature",
+            "0.9",
+            "--top-p",
+            "0.95",
+            "--seed",
+            "3",
+        ],
+        capsys,
+    )
     with np.load(tmp_path / "t.npz") as d:
         assert np.array_equal(d["tokens"], first)
 
 
 def test_sample_single_label_and_defaults(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, _ = run(["sample", "--ckpt", str(tiny_run), "--out", str(tmp_path / "a.npz"), "--n", "3", "--label", "7",
-                      "--steps", "3"], capsys)
+    code, _, _ = run(
+        [
+            "sample",
+            "--ckpt",
+            str(tiny_run),
+            "--out",
+            str(tmp_path / "a.npz"),
+            "--n",
+            "3",
+            "--label",
+            "7",
+            "--steps",
+            "3",
+        ],
+        capsys,
+    )
     assert code == 0
     with np.load(tmp_path / "a.npz") as d:
         assert d["labels"].tolist() == [7, 7, 7]
@@ -94,8 +153,9 @@ def test_sample_single_label_and_defaults(tiny_run: Path, tmp_path: Path, capsys
         (["--top-k", "-2"], "top_k must be an integer >= 0"),
     ],
 )
-def test_sample_bad_input(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str],
-                          needle: str) -> None:
+def test_sample_bad_input(
+    tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], needle: str
+) -> None:
     out = tmp_path / "bad.npz"
     code, _, err = run(["sample", "--ckpt", str(tiny_run), "--out", str(out), "--n", "3", *extra], capsys)
     assert code == 2, err
@@ -103,8 +163,9 @@ def test_sample_bad_input(tiny_run: Path, tmp_path: Path, capsys: pytest.Capture
     assert not out.exists()
 
 
-def test_sample_from_truncated_checkpoint_fails_cleanly(tiny_run: Path, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_sample_from_truncated_checkpoint_fails_cleanly(
+    tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run_copy = tmp_path / "run"
     shutil.copytree(tiny_run, run_copy)
     f = run_copy / "checkpoints" / "step_00000020" / "ema.safetensors"
@@ -144,3 +205,12 @@ def test_console_script_and_module_entry_points() -> None:
     assert "digits" in res.stdout and "tiny" in res.stdout
     res = subprocess.run([sys.executable, "-m", "unmask", "presets"], capture_output=True, text=True, check=True)
     assert "digits" in res.stdout
+
+
+def test_missing_dataset_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    code, _, err = run(["train", "tiny", "--out", str(tmp_path / "r")], capsys)
+    assert code == 2 and "needs scikit-learn" in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()

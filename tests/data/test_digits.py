@@ -63,3 +63,13 @@ def test_batch_indices_cover_each_epoch_once_and_are_deterministic(n: int, bs: i
 
 def test_batch_order_depends_on_the_seed() -> None:
     assert not torch.equal(batch_indices(50, 10, 0, seed=4), batch_indices(50, 10, 0, seed=5))
+
+
+def test_missing_scikit_learn_gives_an_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from unmask.data import DatasetNotAvailable
+
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # makes the import fail
+    with pytest.raises(DatasetNotAvailable, match="pip install scikit-learn"):
+        get_dataset("digits")

@@ -234,8 +234,9 @@ def test_same_seed_same_sample(name):
 def test_config_round_trip():
     interp = MaskingInterpolant(get_schedule("cubic", a=1.0, b=0.5), VOCAB, smoothing=0.25, coupling_ratio=0.1)
     cfg = interp.config()
-    rebuilt = MaskingInterpolant(cfg["schedule"], cfg["vocab_size"], smoothing=cfg["smoothing"],
-                                 coupling_ratio=cfg["coupling_ratio"])
+    rebuilt = MaskingInterpolant(
+        cfg["schedule"], cfg["vocab_size"], smoothing=cfg["smoothing"], coupling_ratio=cfg["coupling_ratio"]
+    )
     assert rebuilt.config() == cfg
     assert rebuilt.mask_id == interp.mask_id == VOCAB - 1
     x_1 = data((16, 8))

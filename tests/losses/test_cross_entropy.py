@@ -134,8 +134,12 @@ def test_tiny_example_by_hand():
     x_1 = torch.tensor([[0, 1]])  # vocabulary {0, 1, [MASK]=2}
     mask = torch.tensor([[True, False]])
     path = PathSample(
-        x_t=torch.tensor([[2, 1]]), x_1=x_1, t=torch.tensor([0.5]), mask=mask,
-        noised=torch.zeros_like(mask), coupled=torch.zeros_like(mask),
+        x_t=torch.tensor([[2, 1]]),
+        x_1=x_1,
+        t=torch.tensor([0.5]),
+        mask=mask,
+        noised=torch.zeros_like(mask),
+        coupled=torch.zeros_like(mask),
     )
     logits = torch.tensor([[[math.log(3.0), 0.0], [0.0, 0.0]]])  # p(0) = 3/4 at position 0; uniform at 1
     sched = get_schedule("linear")  # rate at t = 0.5 is 1 / 0.5 = 2
@@ -162,9 +166,12 @@ def test_sum_reduction_is_mean_over_samples_of_per_position_sums():
     loss_fn = MaskedCrossEntropy(reduction="sum")
     base = loss_fn(logits, path, SCHEDULE).loss
     pad = PathSample(
-        x_t=torch.cat([path.x_t, path.x_1], 1), x_1=torch.cat([path.x_1, path.x_1], 1), t=path.t,
+        x_t=torch.cat([path.x_t, path.x_1], 1),
+        x_1=torch.cat([path.x_1, path.x_1], 1),
+        t=path.t,
         mask=torch.cat([path.mask, torch.zeros_like(path.mask)], 1),
-        noised=torch.zeros(2, 8, dtype=torch.bool), coupled=torch.zeros(2, 8, dtype=torch.bool),
+        noised=torch.zeros(2, 8, dtype=torch.bool),
+        coupled=torch.zeros(2, 8, dtype=torch.bool),
     )
     padded = loss_fn(torch.cat([logits, logits], 1), pad, SCHEDULE).loss
     assert padded.item() == pytest.approx(base.item() / 2, rel=1e-6)

@@ -19,7 +19,7 @@ GP_IDS = [f"{'x'.join(map(str, g))}-p{p}" for g, p in GRID_PATCH]
 FULL = [(g, p, ts, nc, sk) for (g, p) in GRID_PATCH for ts in (True, False) for nc in (0, 10) for sk in (True, False)]
 FULL_IDS = [
     f"{gid}-{'etm' if ts else 'itm'}-c{nc}-{'skip' if sk else 'noskip'}"
-    for gid, (_, _, ts, nc, sk) in zip([i for i in GP_IDS for _ in range(8)], FULL)
+    for gid, (_, _, ts, nc, sk) in zip([i for i in GP_IDS for _ in range(8)], FULL, strict=True)
 ]
 
 
@@ -38,8 +38,17 @@ def gen(seed: int) -> torch.Generator:
 def make(grid, patch=1, timestep=True, num_classes=0, skip=True, seed=0, **kw) -> Transformer:
     torch.manual_seed(seed)
     cfg = TransformerConfig(
-        vocab_size=VOCAB, grid=grid, patch=patch, dim=16, depth=3, heads=2, mlp_ratio=2.0,
-        num_classes=num_classes, timestep=timestep, skip=skip, **kw,
+        vocab_size=VOCAB,
+        grid=grid,
+        patch=patch,
+        dim=16,
+        depth=3,
+        heads=2,
+        mlp_ratio=2.0,
+        num_classes=num_classes,
+        timestep=timestep,
+        skip=skip,
+        **kw,
     )
     return Transformer(cfg).eval()
 

@@ -116,9 +116,11 @@ def test_draws_resolve_tiny_probabilities_in_float64(monkeypatch):
     """An entry of probability ~1e-12 next to a dominant one, given as float32 logits: a float32
     CDF would round it away. With the uniform at 1 − 2^-53 the inverse CDF must land on it."""
     logits = torch.tensor([[0.0, -27.6]], dtype=torch.float32)  # p1 ≈ 1e-12
-    monkeypatch.setattr(torch, "rand", lambda *size, dtype=None, generator=None, device=None: torch.full(
-        size, 1.0 - 2.0**-53, dtype=dtype
-    ))
+    monkeypatch.setattr(
+        torch,
+        "rand",
+        lambda *size, dtype=None, generator=None, device=None: torch.full(size, 1.0 - 2.0**-53, dtype=dtype),
+    )
     idx = draw_categorical(logits)
     monkeypatch.undo()
     assert idx.item() == 1

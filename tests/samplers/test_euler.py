@@ -26,7 +26,6 @@ C = VOCAB - 1
 SCHEDULES = schedule_names()  # cubic / power with their defaults
 
 
-
 def event_rounds(out):
     """The sampler's calls with skip_idle: round k evaluates every sample that has a
     k-th distinct reveal step, each at that step. Returns [(rows, step_per_row)]."""
@@ -40,7 +39,6 @@ def event_rounds(out):
 
 
 @pytest.fixture(autouse=True, scope="module")
-
 def _one_thread():
     """Tiny tensors: intra-op threads only add contention on a shared 2-core machine."""
     before = torch.get_num_threads()
@@ -75,9 +73,7 @@ class DummyModel:
         self.calls: list[Call] = []
 
     def __call__(self, x, t, labels):
-        self.calls.append(
-            Call(x.clone(), None if t is None else t.clone(), None if labels is None else labels.clone())
-        )
+        self.calls.append(Call(x.clone(), None if t is None else t.clone(), None if labels is None else labels.clone()))
         out = self.logits(x, t, labels)
         assert out.shape == (*x.shape, self.vocab_size - 1)
         return out
@@ -267,12 +263,10 @@ def test_uniform_zero_never_lands_on_a_zero_hazard_step(monkeypatch, schedule, u
     steps = 5
     q = step_hazards(get_schedule(schedule), steps, update)
     first_positive = int((q > 0).to(torch.int64).argmax())
-    monkeypatch.setattr(torch, "rand", lambda *size, dtype=None, generator=None, device=None: torch.zeros(
-        *size, dtype=dtype
-    ))
-    out = EulerSampler(steps=steps, schedule=schedule, update=update, final_argmax=False).sample(
-        MixModel(grid=(3,)), 2
+    monkeypatch.setattr(
+        torch, "rand", lambda *size, dtype=None, generator=None, device=None: torch.zeros(*size, dtype=dtype)
     )
+    out = EulerSampler(steps=steps, schedule=schedule, update=update, final_argmax=False).sample(MixModel(grid=(3,)), 2)
     monkeypatch.undo()
     assert (out.reveal_step == first_positive).all()
     assert not (out.tokens == MASK).any()
@@ -461,9 +455,9 @@ def test_nfe_with_skipping(schedule, uses_time):
     rounds = event_rounds(out)
     assert out.nfe == len(rounds) == len(model.calls) == int(out.nfe_per_sample.max())
     assert model.rows_seen() == int(out.nfe_per_sample.sum())
-    for (rows, row_steps), call in zip(rounds, model.calls):
+    for (rows, row_steps), call in zip(rounds, model.calls, strict=True):
         # each sample is evaluated only at steps where it reveals something, on its state there
-        assert torch.equal(call.x, torch.stack([out.state(int(st))[r] for r, st in zip(rows, row_steps)]))
+        assert torch.equal(call.x, torch.stack([out.state(int(st))[r] for r, st in zip(rows, row_steps, strict=True)]))
         if uses_time:
             torch.testing.assert_close(call.t, row_steps.float() / steps, atol=1e-7, rtol=0)
         else:

@@ -18,7 +18,6 @@ NUM_CLASSES = 3
 NULL = NUM_CLASSES
 
 
-
 def event_rounds(out):
     """The sampler's calls with skip_idle: round k evaluates every sample that has a
     k-th distinct reveal step, each at that step. Returns [(rows, step_per_row)]."""
@@ -32,7 +31,6 @@ def event_rounds(out):
 
 
 @pytest.fixture(autouse=True, scope="module")
-
 def _one_thread():
     before = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -72,9 +70,7 @@ class CondModel:
         self.calls: list[Call] = []
 
     def __call__(self, x, t, labels):
-        self.calls.append(
-            Call(x.clone(), None if t is None else t.clone(), None if labels is None else labels.clone())
-        )
+        self.calls.append(Call(x.clone(), None if t is None else t.clone(), None if labels is None else labels.clone()))
         b = x.shape[0]
         view = (b,) + (1,) * (x.ndim - 1) + (-1,)
         n_masked = (x == MASK).reshape(b, -1).sum(1).float()
@@ -179,9 +175,9 @@ def test_sampler_forward_batches(cfg, skip_idle, uses_time):
     else:
         rounds = [(torch.arange(b), torch.full((b,), i)) for i in range(steps)]
     assert len(rounds) == len(model.calls)
-    for (rows, row_steps), call in zip(rounds, model.calls):
+    for (rows, row_steps), call in zip(rounds, model.calls, strict=True):
         r = len(rows)
-        state = torch.stack([out.state(int(st))[i] for i, st in zip(rows, row_steps)])
+        state = torch.stack([out.state(int(st))[i] for i, st in zip(rows, row_steps, strict=True)])
         if cfg == 1.0:
             assert call.x.shape[0] == r
             assert torch.equal(call.labels, labels[rows])
@@ -259,7 +255,7 @@ def test_strong_guidance_sharpens_toward_the_class():
     for w in (0.0, 1.0, 4.0):
         out = EulerSampler(steps=1, cfg=w, final_argmax=False).sample(Favour(), labels=labels, generator=gen(7))
         freqs.append((out.tokens == 0).double().mean().item())
-    for w, f in zip((0.0, 1.0, 4.0), freqs):
+    for w, f in zip((0.0, 1.0, 4.0), freqs, strict=True):
         p = math.exp(0.5 * w) / (math.exp(0.5 * w) + C - 1)
         assert abs(f - p) < 5 * math.sqrt(0.25 / b), (w, f, p)
     assert freqs[0] < freqs[1] < freqs[2]

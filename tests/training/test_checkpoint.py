@@ -30,7 +30,9 @@ def _save(tmp_path: Path, step: int, model: Transformer, keep: int = 2) -> Path:
 
 def _model(seed: int = 0) -> Transformer:
     torch.manual_seed(seed)
-    m = Transformer(TransformerConfig(vocab_size=18, grid=(8, 8), dim=32, depth=2, heads=2, num_classes=10, timestep=False))
+    m = Transformer(
+        TransformerConfig(vocab_size=18, grid=(8, 8), dim=32, depth=2, heads=2, num_classes=10, timestep=False)
+    )
     with torch.no_grad():
         m.head.weight.normal_(0, 0.1)  # non-trivial logits
     return m.eval()
@@ -104,10 +106,14 @@ def test_missing_file_and_missing_checkpoint(tmp_path: Path) -> None:
 def test_weights_that_do_not_match_the_model_config(tmp_path: Path) -> None:
     ckpt = _save(tmp_path, 1, _model())
     loaded = load_checkpoint(ckpt)
-    other = Transformer(TransformerConfig(vocab_size=18, grid=(8, 8), dim=48, depth=2, heads=2, num_classes=10, timestep=False))
+    other = Transformer(
+        TransformerConfig(vocab_size=18, grid=(8, 8), dim=48, depth=2, heads=2, num_classes=10, timestep=False)
+    )
     with pytest.raises(CheckpointError, match="shape mismatch"):
         load_weights(other, loaded.model, "ckpt")
-    etm = Transformer(TransformerConfig(vocab_size=18, grid=(8, 8), dim=32, depth=2, heads=2, num_classes=10, timestep=True))
+    etm = Transformer(
+        TransformerConfig(vocab_size=18, grid=(8, 8), dim=32, depth=2, heads=2, num_classes=10, timestep=True)
+    )
     with pytest.raises(CheckpointError, match="missing"):
         load_weights(etm, loaded.model, "ckpt")
 

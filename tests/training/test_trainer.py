@@ -33,8 +33,15 @@ def test_tiny_run_writes_checkpoints_metrics_and_grids(tiny_run: Path) -> None:
 
 @pytest.mark.parametrize("variant", [[], ["model.timestep=true", "loss.weighting=elbo", "loss.reduction=sum"]])
 def test_interrupted_then_resumed_run_equals_an_uninterrupted_one(tmp_path: Path, variant: list[str]) -> None:
-    overrides = ["train.steps=12", "train.ckpt_every=4", "train.log_every=4", "optim.warmup_steps=3",
-                 "loss.stratified=true", "path.smoothing=0.1", *variant]
+    overrides = [
+        "train.steps=12",
+        "train.ckpt_every=4",
+        "train.log_every=4",
+        "optim.warmup_steps=3",
+        "loss.stratified=true",
+        "path.smoothing=0.1",
+        *variant,
+    ]
     cfg = load_config("tiny", overrides)
     train(cfg, tmp_path / "full", progress=False)
     part = tmp_path / "part"
@@ -55,7 +62,9 @@ def test_interrupted_then_resumed_run_equals_an_uninterrupted_one(tmp_path: Path
     assert {k: lb[k] for k in la} == la  # (the interrupted run also logged its stop step)
 
 
-def test_keyboard_interrupt_saves_a_checkpoint_at_the_last_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keyboard_interrupt_saves_a_checkpoint_at_the_last_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = {"n": 0}
     real = MaskedCrossEntropy.__call__
 
@@ -66,13 +75,17 @@ def test_keyboard_interrupt_saves_a_checkpoint_at_the_last_step(tmp_path: Path, 
         return real(self, logits, path, schedule)
 
     monkeypatch.setattr(MaskedCrossEntropy, "__call__", interrupting)
-    result = train(load_config("tiny", ["train.ckpt_every=5", "train.eval_batches=0"]), tmp_path / "run", progress=False)
+    result = train(
+        load_config("tiny", ["train.ckpt_every=5", "train.eval_batches=0"]), tmp_path / "run", progress=False
+    )
     assert result.step == 7
     assert [p.name for p in list_checkpoints(tmp_path / "run")] == ["step_00000005", "step_00000007"]
     assert _records(tmp_path / "run", "interrupted")[0]["step"] == 7
 
 
-def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = {"n": 0}
     real = MaskedCrossEntropy.__call__
 
@@ -114,8 +127,16 @@ def test_resume_refuses_a_different_config_but_allows_more_steps(tmp_path: Path)
 
 
 def test_learning_rate_warmup_and_cosine() -> None:
-    cfg = load_config("tiny", ["optim.warmup_steps=10", "optim.lr=1.0", "optim.lr_schedule=cosine",
-                               "train.steps=110", "optim.min_lr_ratio=0.1"])
+    cfg = load_config(
+        "tiny",
+        [
+            "optim.warmup_steps=10",
+            "optim.lr=1.0",
+            "optim.lr_schedule=cosine",
+            "train.steps=110",
+            "optim.min_lr_ratio=0.1",
+        ],
+    )
     assert learning_rate(cfg, 0) == pytest.approx(0.1)
     assert learning_rate(cfg, 9) == pytest.approx(1.0)
     assert learning_rate(cfg, 10) == pytest.approx(1.0)
@@ -126,8 +147,17 @@ def test_learning_rate_warmup_and_cosine() -> None:
 
 
 def test_training_reduces_the_held_out_loss(tmp_path: Path) -> None:
-    cfg = load_config("tiny", ["train.steps=60", "train.batch_size=32", "train.ckpt_every=60", "optim.warmup_steps=5",
-                               "train.eval_batches=2", "optim.ema_decay=0.9"])
+    cfg = load_config(
+        "tiny",
+        [
+            "train.steps=60",
+            "train.batch_size=32",
+            "train.ckpt_every=60",
+            "optim.warmup_steps=5",
+            "train.eval_batches=2",
+            "optim.ema_decay=0.9",
+        ],
+    )
     train(cfg, tmp_path / "run", progress=False)
     ev = _records(tmp_path / "run", "checkpoint")[-1]["eval_loss"]
     assert ev < math.log(17) - 0.5  # well below the uniform prediction over 17 grey levels

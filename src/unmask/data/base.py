@@ -10,7 +10,11 @@ from torch import Tensor
 
 from ..tokenizers import PixelQuantizer
 
-__all__ = ["TokenDataset", "batch_indices", "stratified_split"]
+__all__ = ["TokenDataset", "batch_indices", "stratified_split", "DatasetNotAvailable"]
+
+
+class DatasetNotAvailable(RuntimeError):
+    """A dataset's files or package are missing; the message says how to install them."""
 
 
 @dataclass
@@ -79,7 +83,7 @@ def batch_indices(n: int, batch_size: int, step: int, seed: int) -> Tensor:
     if n < 1:
         raise ValueError("cannot draw batches from an empty dataset")
     start = step * batch_size
-    out = []
+    out: list[int] = []
     while len(out) < batch_size:
         epoch, offset = divmod(start, n)
         g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)

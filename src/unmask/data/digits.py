@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..tokenizers import PixelQuantizer
-from .base import TokenDataset, stratified_split
+from .base import DatasetNotAvailable, TokenDataset, stratified_split
 
 __all__ = ["load_digits"]
 
@@ -24,8 +24,8 @@ def load_digits(split: str = "train") -> TokenDataset:
         raise ValueError(f"digits split must be 'train' or 'test', got {split!r}")
     try:
         from sklearn.datasets import load_digits as _sk_load_digits
-    except ImportError:  # pragma: no cover - scikit-learn is a dependency
-        raise RuntimeError(
+    except ImportError:
+        raise DatasetNotAvailable(
             "dataset 'digits' needs scikit-learn, which is not installed: pip install scikit-learn"
         ) from None
     bunch = _sk_load_digits()

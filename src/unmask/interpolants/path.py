@@ -96,7 +96,9 @@ class MaskingInterpolant:
         """
         check_tokens(x_1, self.vocab_size, allow_mask=False, name="x_1")
         if t.ndim != 1 or t.shape[0] != x_1.shape[0]:
-            raise ValueError(f"t must have shape ({x_1.shape[0]},) to match x_1 {tuple(x_1.shape)}, got {tuple(t.shape)}")
+            raise ValueError(
+                f"t must have shape ({x_1.shape[0]},) to match x_1 {tuple(x_1.shape)}, got {tuple(t.shape)}"
+            )
         check_unit_interval(t, "t")
         device = x_1.device
         view = (-1,) + (1,) * (x_1.ndim - 1)

@@ -33,7 +33,7 @@ def sincos_positions(grid: tuple[int, ...], dim: int) -> Tensor:
     sizes = [dim // n] * n
     sizes[-1] += dim - sum(sizes)
     coords = torch.meshgrid(*[torch.arange(g) for g in grid], indexing="ij")
-    parts = [_sincos_1d(c.reshape(-1), s) for c, s in zip(coords, sizes)]
+    parts = [_sincos_1d(c.reshape(-1), s) for c, s in zip(coords, sizes, strict=True)]
     return torch.cat(parts, dim=1)
 
 

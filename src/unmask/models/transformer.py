@@ -138,6 +138,7 @@ class Block(nn.Module):
 
     def forward(self, x: Tensor, skip: Tensor | None = None) -> Tensor:
         if self.skip_proj is not None:
+            assert skip is not None, "a block with a long skip needs its skip input"
             x = self.skip_proj(torch.cat([x, skip], dim=-1))
         x = x + self.attn(self.norm1(x))
         return x + self.mlp(self.norm2(x))

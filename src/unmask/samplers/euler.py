@@ -147,6 +147,11 @@ class EulerSampler:
         check_sampling_options(self.temperature, self.top_p, self.top_k)
         self.cfg = check_cfg(self.cfg)
 
+    @property
+    def _schedule(self) -> Schedule:
+        assert isinstance(self.schedule, Schedule)  # converted in __post_init__
+        return self.schedule
+
     def _process(self, logits: Tensor) -> Tensor:
         return filter_logits(logits, temperature=self.temperature, top_k=self.top_k, top_p=self.top_p)
 
@@ -195,7 +200,7 @@ class EulerSampler:
         # picks the step at which the position leaves [MASK] (inverse CDF over steps),
         # the other its token (inverse CDF over the model's distribution at that step).
         # The result therefore does not depend on the order positions are processed in.
-        q = step_hazards(self.schedule, s, self.update).to(device)
+        q = step_hazards(self._schedule, s, self.update).to(device)
         cdf = 1 - torch.cumprod(1 - q, 0)
         cdf[-1] = 1.0
         u_step = torch.rand(x.shape, dtype=torch.float64, generator=generator, device=device)
@@ -274,7 +279,7 @@ class EulerSampler:
         if not 0 <= step < self.steps:
             raise ValueError(f"step must be in [0, {self.steps}), got {step}")
         k = logits.shape[-1] + 1
-        q = step_hazards(self.schedule, self.steps, self.update)[step].item()
+        q = step_hazards(self._schedule, self.steps, self.update)[step].item()
         p = torch.softmax(self._process(logits), dim=-1)
         moved = torch.cat([q * p, torch.full_like(p[..., :1], 1 - q)], dim=-1)
         stay = torch.nn.functional.one_hot(x_t, k).to(torch.float64)

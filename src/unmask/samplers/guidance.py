@@ -14,10 +14,17 @@ __all__ = ["TokenModel", "guided_logits", "check_cfg"]
 class TokenModel(Protocol):
     """What samplers need from a model: ``model(x, t, labels) -> logits (B, *grid, K − 1)``."""
 
-    vocab_size: int
-    uses_time: bool
-    num_classes: int
-    null_label: int
+    @property
+    def vocab_size(self) -> int: ...
+
+    @property
+    def uses_time(self) -> bool: ...
+
+    @property
+    def num_classes(self) -> int: ...
+
+    @property
+    def null_label(self) -> int: ...
 
     def __call__(self, x: Tensor, t: Tensor | None, labels: Tensor | None) -> Tensor: ...
 

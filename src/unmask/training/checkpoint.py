@@ -201,13 +201,17 @@ def _verify(ckpt: Path) -> dict[str, Any]:
             raise CheckpointError(f"checkpoint file {p} is missing")
         size = p.stat().st_size
         if size != info["bytes"]:
-            raise CheckpointError(f"checkpoint file {p} has {size} bytes, expected {info['bytes']} (truncated or altered)")
+            raise CheckpointError(
+                f"checkpoint file {p} has {size} bytes, expected {info['bytes']} (truncated or altered)"
+            )
         if _sha256(p) != info["sha256"]:
             raise CheckpointError(f"checkpoint file {p} does not match its SHA-256 in {MANIFEST_FILE} (corrupted)")
     return manifest
 
 
-def load_checkpoint(path: str | Path, *, with_state: bool = False, map_location: str | torch.device = "cpu") -> Checkpoint:
+def load_checkpoint(
+    path: str | Path, *, with_state: bool = False, map_location: str | torch.device = "cpu"
+) -> Checkpoint:
     """Load and verify a checkpoint (directory, or a run directory for its latest one)."""
     ckpt = resolve_checkpoint_dir(path)
     manifest = _verify(ckpt)

@@ -33,9 +33,9 @@ class EMA:
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
         d = self.current_decay()
-        ema_params = list(self.shadow.parameters())
+        ema_params: list[torch.Tensor] = list(self.shadow.parameters())
         params = [p.detach() for p in model.parameters()]
         torch._foreach_lerp_(ema_params, params, 1 - d)
-        for b_ema, b in zip(self.shadow.buffers(), model.buffers()):
+        for b_ema, b in zip(self.shadow.buffers(), model.buffers(), strict=True):
             b_ema.copy_(b)
         self.updates += 1

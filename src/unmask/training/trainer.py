@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, cast
 
 import torch
 from torch import Tensor
@@ -39,7 +39,15 @@ from ..visualize import save_grid
 from .checkpoint import CONFIG_FILE, list_checkpoints, load_checkpoint, load_weights, save_checkpoint
 from .ema import EMA
 
-__all__ = ["train", "TrainResult", "TrainingDiverged", "build_model", "build_interpolant", "resolve_device", "RESUMABLE_KEYS"]
+__all__ = [
+    "train",
+    "TrainResult",
+    "TrainingDiverged",
+    "build_model",
+    "build_interpolant",
+    "resolve_device",
+    "RESUMABLE_KEYS",
+]
 
 #: Config keys a resumed run may change (they do not alter the optimisation path).
 RESUMABLE_KEYS = {
@@ -140,7 +148,7 @@ class _StopRequest:
         self.requested = False
         self._old: Any = None
 
-    def __enter__(self) -> "_StopRequest":
+    def __enter__(self) -> _StopRequest:
         try:
             self._old = signal.signal(signal.SIGTERM, self._handle)
         except ValueError:  # not in the main thread
@@ -231,7 +239,7 @@ def train(
         fused=device.type == "cuda",
     )
     interpolant = build_interpolant(config, dataset.vocab_size)
-    loss_fn = MaskedCrossEntropy(config.loss.weighting, config.loss.masked, config.loss.reduction)
+    loss_fn = MaskedCrossEntropy(cast(Any, config.loss.weighting), config.loss.masked, cast(Any, config.loss.reduction))
     gen = torch.Generator(device=device).manual_seed(tc.seed)
     step = 0
 
@@ -253,8 +261,16 @@ def train(
     atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
     metrics = _Metrics(run_dir / "metrics.jsonl")
     if not resume:
-        metrics.write({"event": "start", "parameters": model.num_parameters(), "backbone": backbone,
-                       "device": str(device), "autocast": str(amp), "threads": torch.get_num_threads()})
+        metrics.write(
+            {
+                "event": "start",
+                "parameters": model.num_parameters(),
+                "backbone": backbone,
+                "device": str(device),
+                "autocast": str(amp),
+                "threads": torch.get_num_threads(),
+            }
+        )
 
     def state_dict() -> dict[str, Any]:
         return {
@@ -278,8 +294,10 @@ def train(
             keep=tc.keep_checkpoints,
         )
         record: dict[str, Any] = {"event": "checkpoint", "step": step, "path": str(path)}
-        record.update(evaluate(ema.shadow, test_set, config, interpolant, loss_fn, device, amp))
-        grid_path = sample_grid(ema.shadow, dataset, config, run_dir / "samples" / f"step_{step:08d}.png", device)
+        record.update(evaluate(cast(Transformer, ema.shadow), test_set, config, interpolant, loss_fn, device, amp))
+        grid_path = sample_grid(
+            cast(Transformer, ema.shadow), dataset, config, run_dir / "samples" / f"step_{step:08d}.png", device
+        )
         record["samples"] = str(grid_path)
         metrics.write(record)
         return path
@@ -442,5 +460,4 @@ def sample_grid(model: Transformer, dataset: TokenDataset, config: Config, path:
         out = sampler.sample(model, sc.per_class * 10, generator=gen, device=device)
         nrow = sc.per_class
     images = dataset.tokenizer.decode(out.tokens.cpu())
-    scale = max(1, 64 // max(dataset.grid[-1], 1))
-    return save_grid(images, path, nrow=nrow, scale=scale)
+    return save_grid(images, path, nrow=nrow)
