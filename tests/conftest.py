@@ -16,6 +16,19 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     mp.undo()
 
 
+@pytest.fixture(scope="module")
+def one_thread() -> None:
+    """For modules of tiny-tensor tests (``pytestmark = pytest.mark.usefixtures("one_thread")``):
+    one intra-op thread is as fast there and far less sensitive to other work on a
+    shared 2-core machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 20-step run of the 'tiny' preset (checkpoints at steps 10 and 20)."""

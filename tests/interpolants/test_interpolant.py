@@ -11,18 +11,12 @@ import torch.nn.functional as F
 from unmask.interpolants import DEFAULT_EPS, MaskingInterpolant, PathSample, sample_times
 from unmask.schedules import get_schedule, schedule_names
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 VOCAB = 7  # 6 data tokens + [MASK]
 MASK = VOCAB - 1
 SCHEDULES = schedule_names()
 TIMES = (0.1, 0.3, 0.5, 0.7, 0.9)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def gen(seed: int) -> torch.Generator:

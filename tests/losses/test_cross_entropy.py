@@ -11,6 +11,8 @@ from unmask.interpolants import MaskingInterpolant, PathSample
 from unmask.losses import REDUCTIONS, WEIGHTINGS, LossOutput, MaskedCrossEntropy, loss_weight
 from unmask.schedules import get_schedule, schedule_names
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 VOCAB = 5  # 4 data tokens + [MASK]
 MASK = VOCAB - 1
 C = VOCAB - 1
@@ -18,14 +20,6 @@ SCHEDULE = get_schedule("cosine")
 
 COMBOS = [(w, m, r) for w in ("constant", "elbo") for m in (True, False) for r in ("masked_mean", "sum")]
 COMBO_IDS = [f"{w}-{'masked' if m else 'all'}-{r}" for w, m, r in COMBOS]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def gen(seed: int) -> torch.Generator:
@@ -126,7 +120,7 @@ def test_hand_computed_value(weighting, masked, reduction, shape):
     torch.testing.assert_close(out.weight.double(), weights, rtol=1e-6, atol=0)
     expected_sel = path.mask.reshape(b, -1) if masked else torch.ones(b, ce.shape[1], dtype=torch.bool)
     assert torch.equal(out.selected, expected_sel)
-    assert out.accuracy == pytest.approx(acc)
+    assert out.accuracy.item() == pytest.approx(acc)
 
 
 def test_tiny_example_by_hand():
@@ -214,7 +208,7 @@ def test_perfect_model_has_zero_loss(weighting, masked, reduction):
     logits = 50.0 * torch.nn.functional.one_hot(x_1, C).float() - 10.0
     out = MaskedCrossEntropy(weighting=weighting, masked=masked, reduction=reduction)(logits, path, SCHEDULE)
     assert 0 <= out.loss.item() < 1e-8
-    assert out.accuracy == 1.0
+    assert out.accuracy.item() == 1.0
     # and the uniform prediction costs log(C) per selected position (constant weight, masked mean)
     uniform = MaskedCrossEntropy(weighting="constant", masked=masked)(torch.zeros_like(logits), path, SCHEDULE)
     assert uniform.loss.item() == pytest.approx(math.log(C), rel=1e-6)
@@ -227,7 +221,7 @@ def test_no_masked_position_gives_zero_not_nan():
     for reduction in REDUCTIONS:
         out = MaskedCrossEntropy(reduction=reduction)(random_logits(path.x_1.shape), path, SCHEDULE)
         assert out.loss.item() == 0.0
-        assert math.isnan(out.accuracy)
+        assert math.isnan(out.accuracy.item())
 
 
 # --- validation ----------------------------------------------------------------------------

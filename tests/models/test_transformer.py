@@ -11,6 +11,8 @@ import torch
 
 from unmask.models import MODEL_PRESETS, Transformer, TransformerConfig, build_model, model_preset
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 VOCAB = 7  # 6 data tokens + [MASK]
 MASK = VOCAB - 1
 GRID_PATCH = [((16,), 1), ((16,), 2), ((16,), 4), ((8, 8), 1), ((8, 8), 2), ((8, 8), 4), ((4, 4, 4), 1), ((4, 4, 4), 2)]
@@ -21,14 +23,6 @@ FULL_IDS = [
     f"{gid}-{'etm' if ts else 'itm'}-c{nc}-{'skip' if sk else 'noskip'}"
     for gid, (_, _, ts, nc, sk) in zip([i for i in GP_IDS for _ in range(8)], FULL, strict=True)
 ]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def gen(seed: int) -> torch.Generator:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
@@ -20,69 +19,11 @@ from torch import nn
 from unmask.samplers import UPDATES, EulerSampler, SampleOutput, filter_logits, step_hazards
 from unmask.schedules import get_schedule, schedule_names
 
-VOCAB = 6  # 5 data tokens + [MASK]
-MASK = VOCAB - 1
-C = VOCAB - 1
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+from sampler_dummies import MASK, VOCAB, C, DummyModel, event_rounds, gen  # noqa: E402
+
 SCHEDULES = schedule_names()  # cubic / power with their defaults
-
-
-def event_rounds(out):
-    """The sampler's calls with skip_idle: round k evaluates every sample that has a
-    k-th distinct reveal step, each at that step. Returns [(rows, step_per_row)]."""
-    flat = out.reveal_step.reshape(out.reveal_step.shape[0], -1)
-    per_row = [sorted(set(r.tolist()) - {-1}) for r in flat]
-    rounds = []
-    for k in range(max((len(p) for p in per_row), default=0)):
-        rows = [i for i, p in enumerate(per_row) if len(p) > k]
-        rounds.append((torch.tensor(rows), torch.tensor([per_row[i][k] for i in rows])))
-    return rounds
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: intra-op threads only add contention on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-# ---------------------------------------------------------------------------------------
-# dummy models
-# ---------------------------------------------------------------------------------------
-@dataclass
-class Call:
-    x: torch.Tensor
-    t: torch.Tensor | None
-    labels: torch.Tensor | None
-
-
-class DummyModel:
-    """A plain-object TokenModel that records the inputs of every forward call."""
-
-    def __init__(self, *, vocab_size: int = VOCAB, grid=(4,), uses_time: bool = False, num_classes: int = 0):
-        self.vocab_size = vocab_size
-        self.uses_time = uses_time
-        self.num_classes = num_classes
-        self.null_label = num_classes
-        self.config = SimpleNamespace(grid=tuple(grid))
-        self.calls: list[Call] = []
-
-    def __call__(self, x, t, labels):
-        self.calls.append(Call(x.clone(), None if t is None else t.clone(), None if labels is None else labels.clone()))
-        out = self.logits(x, t, labels)
-        assert out.shape == (*x.shape, self.vocab_size - 1)
-        return out
-
-    def logits(self, x, t, labels):  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def rows_seen(self) -> int:
-        return sum(c.x.shape[0] for c in self.calls)
 
 
 class ConstantModel(DummyModel):

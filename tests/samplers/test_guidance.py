@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
@@ -11,45 +10,15 @@ import torch
 
 from unmask.samplers import EulerSampler, check_cfg, guided_logits
 
-VOCAB = 6
-MASK = VOCAB - 1
-C = VOCAB - 1
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+from sampler_dummies import MASK, VOCAB, C, DummyModel, event_rounds, gen  # noqa: E402
+
 NUM_CLASSES = 3
 NULL = NUM_CLASSES
 
 
-def event_rounds(out):
-    """The sampler's calls with skip_idle: round k evaluates every sample that has a
-    k-th distinct reveal step, each at that step. Returns [(rows, step_per_row)]."""
-    flat = out.reveal_step.reshape(out.reveal_step.shape[0], -1)
-    per_row = [sorted(set(r.tolist()) - {-1}) for r in flat]
-    rounds = []
-    for k in range(max((len(p) for p in per_row), default=0)):
-        rows = [i for i, p in enumerate(per_row) if len(p) > k]
-        rounds.append((torch.tensor(rows), torch.tensor([per_row[i][k] for i in rows])))
-    return rounds
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-@dataclass
-class Call:
-    x: torch.Tensor
-    t: torch.Tensor | None
-    labels: torch.Tensor | None
-
-
-class CondModel:
+class CondModel(DummyModel):
     """Conditional and unconditional logits differ: base(x, t) + per-(label, position) offset.
 
     The null label has its own offset, so l_cond − l_uncond is nonzero. Each row's logits
@@ -57,20 +26,14 @@ class CondModel:
     """
 
     def __init__(self, grid=(2, 3), uses_time: bool = False, seed: int = 0):
-        self.vocab_size = VOCAB
-        self.uses_time = uses_time
-        self.num_classes = NUM_CLASSES
-        self.null_label = NULL
-        self.config = SimpleNamespace(grid=tuple(grid))
+        super().__init__(grid=grid, uses_time=uses_time, num_classes=NUM_CLASSES)
         g = gen(seed)
         self.base = torch.randn(*grid, C, generator=g)
         self.offset = 1.5 * torch.randn(NUM_CLASSES + 1, *grid, C, generator=g)
         self.count_w = 0.3 * torch.randn(C, generator=g)
         self.time_w = torch.randn(C, generator=g)
-        self.calls: list[Call] = []
 
-    def __call__(self, x, t, labels):
-        self.calls.append(Call(x.clone(), None if t is None else t.clone(), None if labels is None else labels.clone()))
+    def logits(self, x, t, labels):
         b = x.shape[0]
         view = (b,) + (1,) * (x.ndim - 1) + (-1,)
         n_masked = (x == MASK).reshape(b, -1).sum(1).float()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +73,13 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tup
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
+@functools.lru_cache(maxsize=4)
+def _epoch_permutation(n: int, seed: int, epoch: int) -> Tensor:
+    """The order of epoch ``epoch``: a permutation of range(n) seeded by (seed, epoch)."""
+    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(n, generator=g)
+
+
 def batch_indices(n: int, batch_size: int, step: int, seed: int) -> Tensor:
     """Indices of training batch number ``step`` (0-based), shape (batch_size,).
 
@@ -86,9 +94,7 @@ def batch_indices(n: int, batch_size: int, step: int, seed: int) -> Tensor:
     out: list[int] = []
     while len(out) < batch_size:
         epoch, offset = divmod(start, n)
-        g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-        perm = torch.randperm(n, generator=g)
-        take = perm[offset : offset + batch_size - len(out)]
+        take = _epoch_permutation(n, seed, epoch)[offset : offset + batch_size - len(out)]
         out.extend(take.tolist())
         start += len(take)
     return torch.tensor(out, dtype=torch.long)

@@ -46,14 +46,16 @@ class LossOutput:
         per_token: unreduced, unweighted cross-entropy, shape (B, L) (flattened positions).
         selected: the positions that entered the loss, bool (B, L).
         weight: w(t) per sample, shape (B,).
-        accuracy: fraction of selected positions where the argmax equals x_1 (a float).
+        accuracy: fraction of selected positions where the argmax equals x_1, a 0-d
+            tensor (NaN when nothing is selected); kept on the device so a training
+            step need not synchronise to compute it.
     """
 
     loss: Tensor
     per_token: Tensor
     selected: Tensor
     weight: Tensor
-    accuracy: float
+    accuracy: Tensor
 
 
 def loss_weight(schedule: Schedule, t: Tensor, weighting: str) -> Tensor:
@@ -111,7 +113,6 @@ class MaskedCrossEntropy:
         else:
             loss = weighted.sum() / (b * target.shape[1])
         with torch.no_grad():
-            n = int(selected.sum())
-            correct = ((flat.argmax(-1) == target) & selected).sum().item()
-            accuracy = correct / n if n else float("nan")
+            correct = ((flat.argmax(-1) == target) & selected).sum()
+            accuracy = correct / selected.sum()  # 0 / 0 = NaN when nothing is selected
         return LossOutput(loss=loss, per_token=per_token, selected=selected, weight=weight, accuracy=accuracy)

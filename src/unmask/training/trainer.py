@@ -373,7 +373,7 @@ def train(
                         "event": "train",
                         "step": step,
                         "loss": loss_value,
-                        "accuracy": out.accuracy,
+                        "accuracy": out.accuracy.item(),
                         "lr": lr,
                         "grad_norm": grad_norm,
                         "samples_per_s": rate,
@@ -421,18 +421,20 @@ def evaluate(
     gen = torch.Generator(device=device).manual_seed(12345)
     bs = min(config.train.batch_size, len(dataset))
     losses, accs = [], []
+    tokens = dataset.tokens.to(device)
+    labels = dataset.labels.to(device) if (dataset.labels is not None and model.num_classes > 0) else None
     for i in range(batches):
         idx = batch_indices(len(dataset), bs, i, seed=777).to(device)
-        x1 = dataset.tokens.to(device)[idx]
+        x1 = tokens[idx]
         t = sample_times(bs, eps=config.loss.eps, generator=gen, device=device)
         path = interpolant.sample(x1, t, gen)
-        y = dataset.labels.to(device)[idx] if (dataset.labels is not None and model.num_classes > 0) else None
+        y = labels[idx] if labels is not None else None
         ctx = torch.autocast(device.type, dtype=amp) if amp is not None else nullcontext()
         with ctx:
             logits = model(path.x_t, t if model.uses_time else None, y)
         out = loss_fn(logits, path, interpolant.schedule)
         losses.append(out.loss.item())
-        accs.append(out.accuracy)
+        accs.append(out.accuracy.item())
     return {"eval_loss": sum(losses) / len(losses), "eval_accuracy": sum(accs) / len(accs)}
 
 
