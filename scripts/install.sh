@@ -10,6 +10,9 @@
 #                 If a virtual environment is already active ($VIRTUAL_ENV) it is used.
 #   PYTHON        the interpreter used to create the venv (default: python3).
 #
+# Fashion-MNIST: the Debian package dataset-fashion-mnist is installed too when apt-get
+# can run without a password prompt (as root, or with passwordless sudo).
+#
 # PyTorch: an importable torch is kept as it is (CUDA or not). Without one, the CPU
 # build is installed: from a local wheel/index when one is configured (no download),
 # else from PyPI if an NVIDIA GPU is present, else from the PyTorch CPU index. A
@@ -20,7 +23,7 @@ extra="${1:-}"
 case "$extra" in
   "" ) spec="." ;;
   test ) spec=".[test]" ;;
-  dev ) spec=".[dev,plots]" ;;
+  dev ) spec=".[dev]" ;;
   * ) echo "install.sh: unknown extra '$extra' (use: test, dev)" >&2; exit 2 ;;
 esac
 
@@ -52,4 +55,23 @@ else
 fi
 
 "${pip[@]}" install -q -e "$spec"
+
+# Fashion-MNIST comes from Debian's dataset-fashion-mnist (the real image benchmark; the
+# default digits run does not need it). Installed when apt is usable without a prompt.
+fmnist=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+if [ ! -f "$fmnist" ] && command -v apt-get >/dev/null 2>&1; then
+  sudo_=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if sudo -n true 2>/dev/null; then sudo_="sudo -n"; fi
+  fi
+  if [ "$(id -u)" -eq 0 ] || [ -n "$sudo_" ]; then
+    { $sudo_ apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 \
+      || { $sudo_ apt-get update -q >/dev/null 2>&1 && $sudo_ apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1; }; } \
+      && echo "install.sh: installed the Debian package dataset-fashion-mnist" \
+      || echo "install.sh: could not install dataset-fashion-mnist; Fashion-MNIST runs need it" >&2
+  fi
+fi
+if [ ! -f "$fmnist" ]; then
+  echo "install.sh: Fashion-MNIST is not installed (sudo apt-get install dataset-fashion-mnist); digits work without it" >&2
+fi
 "$py" -c "import torch, unmask; print(f'install.sh: unmask {unmask.__version__} with torch {torch.__version__} in $venv')"

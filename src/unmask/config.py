@@ -49,9 +49,11 @@ class ConfigError(ValueError):
 
 @dataclass
 class DataConfig:
-    """Which dataset to train on (see ``unmask.data.dataset_names()``)."""
+    """Which dataset to train on (see ``unmask.data.dataset_names()``) and, where the
+    dataset allows it, how many grey levels become tokens (None = its default)."""
 
     name: str = "digits"
+    levels: int | None = None
 
 
 @dataclass

@@ -21,59 +21,9 @@ from unmask.schedules import get_schedule, schedule_names
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-from sampler_dummies import MASK, VOCAB, C, DummyModel, event_rounds, gen  # noqa: E402
+from sampler_dummies import MASK, VOCAB, C, ConstantModel, MixModel, TableModel, event_rounds, gen  # noqa: E402
 
 SCHEDULES = schedule_names()  # cubic / power with their defaults
-
-
-class ConstantModel(DummyModel):
-    """All probability on one data token, at every position, whatever x, t and label."""
-
-    def __init__(self, token: int = 2, **kw):
-        super().__init__(**kw)
-        self.token = token
-
-    def logits(self, x, t, labels):
-        out = torch.full((*x.shape, self.vocab_size - 1), -1000.0)
-        out[..., self.token] = 0.0
-        return out
-
-
-class TableModel(DummyModel):
-    """Fixed logits per position (independent of x, t, labels)."""
-
-    def __init__(self, table: torch.Tensor, **kw):
-        super().__init__(grid=tuple(table.shape[:-1]), vocab_size=table.shape[-1] + 1, **kw)
-        self.table = table
-
-    def logits(self, x, t, labels):
-        return self.table.expand(x.shape[0], *self.table.shape).clone()
-
-
-class MixModel(DummyModel):
-    """A nontrivial p(x1 | xt): per-position table, shifted by the number of masked tokens
-    of the row (an ITM-like function of x), by t (ETM only) and by the label."""
-
-    def __init__(self, seed: int = 0, **kw):
-        super().__init__(**kw)
-        g = gen(seed)
-        k = self.vocab_size - 1
-        self.table = torch.randn(*self.config.grid, k, generator=g)
-        self.count_w = 0.4 * torch.randn(k, generator=g)
-        self.time_w = 2.0 * torch.randn(k, generator=g)
-        self.label_w = torch.randn(self.num_classes + 1, k, generator=g)
-
-    def logits(self, x, t, labels):
-        b = x.shape[0]
-        view = (b,) + (1,) * (x.ndim - 1) + (-1,)
-        n_masked = (x == self.vocab_size - 1).reshape(b, -1).sum(1).to(torch.float32)
-        out = self.table + (n_masked[:, None] * self.count_w).view(view)
-        if self.uses_time:
-            assert t is not None and t.shape == (b,)
-            out = out + (t[:, None] * self.time_w).view(view)
-        if labels is not None:
-            out = out + self.label_w[labels].view(view)
-        return out
 
 
 class ParamFreeModule(nn.Module):

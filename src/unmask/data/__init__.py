@@ -2,6 +2,8 @@
 
 from .base import DatasetNotAvailable, TokenDataset, batch_indices, stratified_split
 from .digits import load_digits
+from .idx import IdxError, read_idx
+from .mnist_like import load_fashion_mnist, load_mnist5k
 from .registry import DATASETS, dataset_names, get_dataset
 
 __all__ = [
@@ -10,6 +12,10 @@ __all__ = [
     "batch_indices",
     "stratified_split",
     "load_digits",
+    "load_fashion_mnist",
+    "load_mnist5k",
+    "read_idx",
+    "IdxError",
     "DATASETS",
     "get_dataset",
     "dataset_names",

@@ -18,8 +18,13 @@ SPLIT_SEED = 0
 TEST_FRACTION = 0.2
 
 
-def load_digits(split: str = "train") -> TokenDataset:
-    """The digits ``split`` ("train" or "test") as tokens (N, 8, 8) in 0 … 16 with labels."""
+def load_digits(split: str = "train", levels: int | None = None) -> TokenDataset:
+    """The digits ``split`` ("train" or "test") as tokens (N, 8, 8) in 0 … 16 with labels.
+
+    Digits have exactly 17 grey levels; ``levels`` may only be None or 17.
+    """
+    if levels not in (None, 17):
+        raise ValueError(f"digits have exactly 17 grey levels; levels={levels!r} is not supported")
     if split not in ("train", "test"):
         raise ValueError(f"digits split must be 'train' or 'test', got {split!r}")
     try:

@@ -145,15 +145,20 @@ def train_classifier(
     return model, acc
 
 
-def load_or_train_classifier(dataset: str, *, refresh: bool = False) -> ClassifierReport:
-    """The classifier for a registered dataset, trained once and cached on disk.
+def classifier_epochs(n_train: int) -> int:
+    """Epochs for a training set of ``n_train`` images: 30, capped at about 300k images seen (at least 3)."""
+    return max(3, min(30, 300_000 // max(n_train, 1)))
+
+
+def load_or_train_classifier(dataset: str, *, levels: int | None = None, refresh: bool = False) -> ClassifierReport:
+    """The classifier for a registered dataset (at ``levels`` grey levels), trained once and cached on disk.
 
     The cache key includes the dataset name and a hash of its train images and labels.
     """
     from ..data import get_dataset
 
-    train = get_dataset(dataset, "train")
-    test = get_dataset(dataset, "test")
+    train = get_dataset(dataset, "train", levels)
+    test = get_dataset(dataset, "test", levels)
     if train.labels is None or test.labels is None:
         raise ValueError(f"dataset {dataset!r} has no labels to train a classifier on")
     train_images = train.images()
@@ -167,7 +172,12 @@ def load_or_train_classifier(dataset: str, *, refresh: bool = False) -> Classifi
         model.load_state_dict(load_file(str(weights)))
         return ClassifierReport(model.eval(), float(info["test_accuracy"]), dataset, weights)
     model, acc = train_classifier(
-        train_images, train.labels.numpy(), test.images(), test.labels.numpy(), train.num_classes
+        train_images,
+        train.labels.numpy(),
+        test.images(),
+        test.labels.numpy(),
+        train.num_classes,
+        epochs=classifier_epochs(len(train_images)),
     )
     root.mkdir(parents=True, exist_ok=True)
     tmp = weights.with_name(f".tmp-{weights.name}-{os.getpid()}")

@@ -1,11 +1,19 @@
-"""Samplers: from all-[MASK] to data. Euler (Algorithm 1) with CFG, temperature, top-k/p, argmax."""
+"""Samplers: from all-[MASK] to data. Euler (Algorithm 1) and MaskGIT-style confidence sampling,
+with CFG, temperature, top-k/p and float64 draws shared in one place."""
 
 from .categorical import check_sampling_options, draw_categorical, filter_logits
-from .euler import UPDATES, EulerSampler, SampleOutput, step_hazards
+from .euler import UPDATES, EulerSampler, SampleOutput, remask_probabilities, step_hazards, time_grid
 from .guidance import TokenModel, check_cfg, guided_logits
+from .maskgit import CFG_SCHEDULES, GUMBEL_MODES, MaskGITSampler, unmask_counts
 
 __all__ = [
     "EulerSampler",
+    "MaskGITSampler",
+    "unmask_counts",
+    "GUMBEL_MODES",
+    "CFG_SCHEDULES",
+    "time_grid",
+    "remask_probabilities",
     "SampleOutput",
     "step_hazards",
     "UPDATES",

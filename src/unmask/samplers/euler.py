@@ -30,37 +30,68 @@ batch at every step (NFE = S) and returns identical tokens for the same generato
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
 import torch
 from torch import Tensor
 
-from .._checks import check_int_at_least, check_tokens
+from .._checks import check_int_at_least
 from ..schedules import Schedule, get_schedule
+from .base import SampleOutput, model_device, prepare_inputs
 from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .guidance import TokenModel, check_cfg, guided_logits
 
-__all__ = ["EulerSampler", "SampleOutput", "step_hazards", "UPDATES"]
+__all__ = ["EulerSampler", "SampleOutput", "step_hazards", "time_grid", "remask_probabilities", "UPDATES"]
 
 UPDATES = ("exact", "euler")
 
 
-def step_hazards(schedule: Schedule, steps: int, update: str = "exact") -> Tensor:
-    """q_i, the probability that a still-masked position is revealed at step i, shape (S,), float64.
+def time_grid(schedule: Schedule, steps: int, adaptive: bool = False) -> Tensor:
+    """The sampling times t_0 = 0 < … < t_n = 1, float64.
 
-    The last entry is 1: sampling ends with no [MASK] left.
+    Fixed: t_i = i / S (n = S). Adaptive: t_{i+1} = t_i + min(h, (1 − κ_{t_i}) / κ̇_{t_i})
+    with h = 1 / S, which keeps Algorithm 1's jump probability h κ̇ / (1 − κ) ≤ 1, so
+    n ≥ S; steps are never shorter than h / 1000.
+    """
+    check_int_at_least(steps, 1, "steps")
+    if not adaptive:
+        return torch.arange(steps + 1, dtype=torch.float64) / steps
+    h = 1.0 / steps
+    times = [0.0]
+    t = 0.0
+    while t < 1.0:
+        v = schedule(torch.tensor(t, dtype=torch.float64))
+        k, kd = float(v.kappa), float(v.kappa_dot)
+        step = h
+        if kd > 0 and math.isfinite(kd):
+            step = min(h, (1 - k) / kd)
+        step = max(step, h * 1e-3)
+        t = min(1.0, t + step)
+        if 1.0 - t < 1e-12:
+            t = 1.0
+        times.append(t)
+        if len(times) > 1000 * steps + 1:  # pragma: no cover - guarded by the h/1000 floor
+            raise RuntimeError(f"adaptive grid for {schedule!r} did not reach t = 1")
+    return torch.tensor(times, dtype=torch.float64)
+
+
+def step_hazards(schedule: Schedule, steps: int, update: str = "exact", *, adaptive: bool = False) -> Tensor:
+    """q_i, the probability that a still-masked position is revealed at step i, shape (n,), float64.
+
+    n is the number of intervals of ``time_grid(schedule, steps, adaptive)`` (n = S when
+    not adaptive). The last entry is 1: sampling ends with no [MASK] left.
     """
     if update not in UPDATES:
         raise ValueError(f"unknown Euler update {update!r}; choose one of {', '.join(UPDATES)}")
-    check_int_at_least(steps, 1, "steps")
-    grid = torch.arange(steps + 1, dtype=torch.float64) / steps
+    grid = time_grid(schedule, steps, adaptive)
     kappa = schedule.kappa(grid)
     remaining = 1 - kappa[:-1]
     if update == "exact":
         gain = kappa[1:] - kappa[:-1]
     else:
-        gain = schedule.kappa_dot(grid[:-1]) / steps
+        gain = schedule.kappa_dot(grid[:-1]) * (grid[1:] - grid[:-1])
     with torch.no_grad():
         q = torch.where(remaining > 0, gain / remaining.clamp_min(1e-300), torch.ones_like(gain))
     q = q.nan_to_num(nan=1.0, posinf=1.0).clamp(0.0, 1.0)
@@ -68,48 +99,23 @@ def step_hazards(schedule: Schedule, steps: int, update: str = "exact") -> Tenso
     return q
 
 
-@dataclass
-class SampleOutput:
-    """What a sampler returns.
+def remask_probabilities(schedule: Schedule, grid: Tensor, eta: float) -> tuple[Tensor, Tensor]:
+    """The corrector's per-step (σ_i, q_i), each (n,), float64.
 
-    Attributes:
-        tokens: final tokens (B, *grid), no [MASK] left.
-        nfe: network forward calls made (a CFG call over the doubled batch counts once).
-        nfe_per_sample: (B,) evaluations each sample took part in.
-        steps: S, the number of sampler steps.
-        reveal_step: (B, *grid) step at which each position was revealed, −1 for
-            positions given in ``x_init``.
-        x_init: (B, *grid) the starting tokens.
-        mask_id: the [MASK] id.
+    A token revealed during sampling is re-masked with σ_i = min(η, 1, (1 − κ_{i+1}) / κ_i)
+    and a masked one revealed with q_i = (κ_{i+1} − (1 − σ_i) κ_i) / (1 − κ_i): the
+    fraction masked stays 1 − κ_t at every grid point (ReMDM's max-capped schedule,
+    Wang et al. 2025). η = 0 gives the exact update; σ is 0 at the last step.
     """
-
-    tokens: Tensor
-    nfe: int
-    nfe_per_sample: Tensor
-    steps: int
-    reveal_step: Tensor
-    x_init: Tensor
-    mask_id: int
-
-    @property
-    def idle_steps(self) -> Tensor:
-        """(B,) steps at which a sample changed no token (the paper's "idle" steps)."""
-        b = self.reveal_step.shape[0]
-        flat = self.reveal_step.reshape(b, -1)
-        active = torch.zeros(b, self.steps + 1, dtype=torch.bool, device=flat.device)
-        active.scatter_(1, flat + 1, True)  # column 0 collects the −1 (given) entries
-        return self.steps - active[:, 1:].sum(1)
-
-    def state(self, i: int) -> Tensor:
-        """x after ``i`` steps (i = 0 is ``x_init``, i = steps is ``tokens``), (B, *grid)."""
-        if not 0 <= i <= self.steps:
-            raise ValueError(f"step index must be in [0, {self.steps}], got {i}")
-        shown = (self.reveal_step >= 0) & (self.reveal_step < i)
-        return torch.where(shown, self.tokens, self.x_init)
-
-    def chain(self) -> Tensor:
-        """All states, (S + 1, B, *grid): reconstructed, not stored during sampling."""
-        return torch.stack([self.state(i) for i in range(self.steps + 1)])
+    kappa = schedule.kappa(grid)
+    k0, k1 = kappa[:-1], kappa[1:]
+    cap = torch.where(k0 > 0, (1 - k1) / k0.clamp_min(1e-300), torch.zeros_like(k0))
+    sigma = torch.clamp(cap, max=min(eta, 1.0)).clamp_min(0.0)
+    q = torch.where(k0 < 1, (k1 - (1 - sigma) * k0) / (1 - k0).clamp_min(1e-300), torch.ones_like(k0))
+    q = q.nan_to_num(nan=1.0).clamp(0.0, 1.0)
+    sigma[-1] = 0.0
+    q[-1] = 1.0
+    return sigma, q
 
 
 @dataclass
@@ -126,6 +132,11 @@ class EulerSampler:
         cfg: guidance scale w ≥ 0 (1 = conditional, 0 = unconditional).
         final_argmax: fill positions still masked at the last step by arg-max.
         skip_idle: evaluate the network only where it changes the outcome.
+        adaptive: shorten steps to h = min(1/S, (1 − κ_t) / κ̇_t) (see ``time_grid``);
+            the number of steps n then exceeds S wherever κ̇ / (1 − κ) > S.
+        corrector: η ≥ 0, re-mask revealed tokens with probability min(η, (1 − κ_s)/κ_t)
+            per step so they can be re-drawn (see ``remask_probabilities``); 0 = off.
+            Needs ``update="exact"``; sampling then walks the steps one by one.
     """
 
     steps: int = 100
@@ -137,6 +148,8 @@ class EulerSampler:
     cfg: float = 1.0
     final_argmax: bool = True
     skip_idle: bool = True
+    adaptive: bool = False
+    corrector: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
@@ -146,6 +159,11 @@ class EulerSampler:
             raise ValueError(f"unknown Euler update {self.update!r}; choose one of {', '.join(UPDATES)}")
         check_sampling_options(self.temperature, self.top_p, self.top_k)
         self.cfg = check_cfg(self.cfg)
+        eta = float(self.corrector)
+        if not (eta >= 0 and math.isfinite(eta)):
+            raise ValueError(f"corrector strength must be a finite number >= 0, got {self.corrector}")
+        if eta > 0 and self.update != "exact":
+            raise ValueError(f"the corrector needs update='exact', got update={self.update!r}")
 
     @property
     def _schedule(self) -> Schedule:
@@ -187,20 +205,21 @@ class EulerSampler:
         k = model.vocab_size
         mask_id = k - 1
         if device is None:
-            param = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
-            device = param.device if param is not None else "cpu"
-        x, labels = _prepare(model, n, grid, labels, x_init, device)
+            device = model_device(model)
+        x, labels = prepare_inputs(model, n, grid, labels, x_init, device)
         if labels is None and self.cfg != 1.0:
             raise ValueError(f"cfg scale {self.cfg} needs class labels; got labels=None")
+        if self.corrector > 0:
+            return self._sample_with_corrector(model, x, labels, generator, device)
         b = x.shape[0]
-        s = self.steps
         x_init = x.clone()
 
         # Everything random is drawn up front, two float64 uniforms per position: one
         # picks the step at which the position leaves [MASK] (inverse CDF over steps),
         # the other its token (inverse CDF over the model's distribution at that step).
         # The result therefore does not depend on the order positions are processed in.
-        q = step_hazards(self._schedule, s, self.update).to(device)
+        q = step_hazards(self._schedule, self.steps, self.update, adaptive=self.adaptive).to(device)
+        s = len(q)
         cdf = 1 - torch.cumprod(1 - q, 0)
         cdf[-1] = 1.0
         u_step = torch.rand(x.shape, dtype=torch.float64, generator=generator, device=device)
@@ -263,6 +282,65 @@ class EulerSampler:
             mask_id=mask_id,
         )
 
+    def _sample_with_corrector(
+        self,
+        model: TokenModel,
+        x: Tensor,
+        labels: Tensor | None,
+        generator: torch.Generator | None,
+        device: torch.device | str,
+    ) -> SampleOutput:
+        """Step-by-step sampling with re-masking (``corrector`` > 0).
+
+        Per step, tokens revealed during sampling are re-masked with σ_i and masked
+        ones revealed with q_i (``remask_probabilities``); positions given in x_init
+        are never touched. Both decisions are drawn before the network is called, and
+        only samples with a position to reveal are evaluated.
+        """
+        mask_id = model.vocab_size - 1
+        b = x.shape[0]
+        x_init = x.clone()
+        grid = time_grid(self._schedule, self.steps, self.adaptive)
+        sigma, q = (v.to(device) for v in remask_probabilities(self._schedule, grid, float(self.corrector)))
+        s = len(q)
+        flat = x.view(b, -1)
+        given = flat != mask_id
+        reveal = torch.full_like(flat, -1)
+        nfe = 0
+        nfe_per_sample = torch.zeros(b, dtype=torch.long, device=device)
+        for i in range(s):
+            masked = flat == mask_id
+            u = torch.rand(flat.shape, dtype=torch.float64, generator=generator, device=device)
+            events = masked & (u < q[i])
+            remask = ~masked & ~given & (u < sigma[i])
+            rows = events.any(1).nonzero().squeeze(1) if self.skip_idle else torch.arange(b, device=device)
+            if len(rows):
+                t = torch.full((len(rows),), float(grid[i]), device=device) if model.uses_time else None
+                lab = None if labels is None else labels[rows]
+                logits = guided_logits(model, x[rows], t, lab, self.cfg)
+                nfe += 1
+                nfe_per_sample[rows] += 1
+                sel = events[rows]
+                chosen = logits.reshape(len(rows), flat.shape[1], -1)[sel]  # (J, C)
+                if i == s - 1 and self.final_argmax:
+                    new = chosen.argmax(-1)
+                else:
+                    new = draw_categorical(self._process(chosen), generator)
+                flat[events] = new.to(flat.dtype)
+                reveal[events] = i
+            flat[remask] = mask_id
+            reveal[remask] = -1
+        return SampleOutput(
+            tokens=x,
+            nfe=nfe,
+            nfe_per_sample=nfe_per_sample,
+            steps=s,
+            reveal_step=reveal.view(x.shape),
+            x_init=x_init,
+            mask_id=mask_id,
+            remasking=True,
+        )
+
     def transition(self, logits: Tensor, x_t: Tensor, step: int) -> Tensor:
         """The one-step transition of Algorithm 1 as probabilities over all K ids.
 
@@ -276,51 +354,12 @@ class EulerSampler:
             1 − q_i and moves to token j with q_i p(j); an unmasked one stays put.
             (The last step's arg-max fill is not represented here.)
         """
-        if not 0 <= step < self.steps:
-            raise ValueError(f"step must be in [0, {self.steps}), got {step}")
+        hazards = step_hazards(self._schedule, self.steps, self.update, adaptive=self.adaptive)
+        if not 0 <= step < len(hazards):
+            raise ValueError(f"step must be in [0, {len(hazards)}), got {step}")
         k = logits.shape[-1] + 1
-        q = step_hazards(self._schedule, self.steps, self.update)[step].item()
+        q = hazards[step].item()
         p = torch.softmax(self._process(logits), dim=-1)
         moved = torch.cat([q * p, torch.full_like(p[..., :1], 1 - q)], dim=-1)
         stay = torch.nn.functional.one_hot(x_t, k).to(torch.float64)
         return torch.where((x_t == k - 1)[..., None], moved, stay)
-
-
-def _prepare(
-    model: TokenModel,
-    n: int | None,
-    grid: tuple[int, ...] | None,
-    labels: Tensor | None,
-    x_init: Tensor | None,
-    device: torch.device | str,
-) -> tuple[Tensor, Tensor | None]:
-    """Validate and build the starting tokens and labels shared by all samplers."""
-    k = model.vocab_size
-    if x_init is not None:
-        check_tokens(x_init, k, allow_mask=True, name="x_init")
-        x = x_init.to(device=device, dtype=torch.long).clone()
-        if n is not None and n != x.shape[0]:
-            raise ValueError(f"n={n} does not match x_init batch {x.shape[0]}")
-    else:
-        if grid is None:
-            grid = tuple(model.config.grid)  # type: ignore[attr-defined]
-        if n is None:
-            if labels is None:
-                raise ValueError("give the number of samples n, labels, or x_init")
-            n = int(torch.as_tensor(labels).reshape(-1).shape[0])
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"number of samples must be an integer >= 1, got {n!r}")
-        x = torch.full((n, *grid), k - 1, dtype=torch.long, device=device)
-    if labels is not None:
-        if model.num_classes == 0:
-            raise ValueError("labels given to an unconditional model (num_classes=0)")
-        labels = torch.as_tensor(labels, device=device).long().reshape(-1)
-        if labels.shape[0] != x.shape[0]:
-            raise ValueError(f"{labels.shape[0]} labels for {x.shape[0]} samples")
-        bad = (labels < 0) | (labels > model.num_classes)
-        if bool(bad.any()):
-            raise ValueError(
-                f"label {labels[bad][0].item()} outside the classes [0, {model.num_classes - 1}] "
-                f"(or {model.num_classes} for the null label)"
-            )
-    return x, labels

@@ -25,6 +25,10 @@ SCHEDULES: dict[str, Callable[..., Schedule]] = {
 }
 
 
+#: Other names in use for the same families (MaskGIT calls the quadratic schedule "square").
+ALIASES = {"square": "quadratic"}
+
+
 def schedule_names() -> list[str]:
     """Registered schedule names, sorted."""
     return sorted(SCHEDULES)
@@ -47,6 +51,7 @@ def get_schedule(name: str | Schedule | dict[str, Any], **params: Any) -> Schedu
         if "name" not in spec:
             raise ValueError(f"schedule spec needs a 'name' key, got {spec}")
         return get_schedule(spec.pop("name"), **spec, **params)
+    name = ALIASES.get(name, name)
     if name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(schedule_names())}")
     try:

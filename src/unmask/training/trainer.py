@@ -220,8 +220,8 @@ def train(
     device = resolve_device(tc.device)
     amp = autocast_dtype(tc.precision, device)
 
-    dataset = get_dataset(config.data.name, "train")
-    test_set = get_dataset(config.data.name, "test")
+    dataset = get_dataset(config.data.name, "train", config.data.levels)
+    test_set = get_dataset(config.data.name, "test", config.data.levels)
     tokens = dataset.tokens.to(device)
     labels = dataset.labels.to(device) if dataset.labels is not None else None
 
