@@ -1,7 +1,19 @@
-"""Evaluation: an independent classifier trained on real data, and conditional accuracy of samples."""
+"""Evaluation of generated images.
+
+* An independent classifier trained on real data, and conditional accuracy of samples.
+* Feature extractors (:mod:`.features`: EfficientNet-Lite0, pytorch-fid's Inception-v3),
+  Fréchet distance, improved precision / recall, an Inception-Score-style score,
+  cached reference features of real splits, and :func:`evaluate_samples` tying them together.
+"""
 
 from .accuracy import ConditionalAccuracy, conditional_accuracy
 from .classifier import ClassifierReport, ImageClassifier, cache_dir, load_or_train_classifier, train_classifier
+from .features import FeatureExtractor, get_extractor
+from .frechet import FeatureStats, frechet_distance
+from .inception_score import InceptionScore, inception_score
+from .precision_recall import PrecisionRecall, precision_recall
+from .reference import ReferenceFeatures, reference_features
+from .report import evaluate_samples
 
 __all__ = [
     "ImageClassifier",
@@ -11,4 +23,15 @@ __all__ = [
     "cache_dir",
     "ConditionalAccuracy",
     "conditional_accuracy",
+    "FeatureExtractor",
+    "get_extractor",
+    "FeatureStats",
+    "frechet_distance",
+    "PrecisionRecall",
+    "precision_recall",
+    "InceptionScore",
+    "inception_score",
+    "ReferenceFeatures",
+    "reference_features",
+    "evaluate_samples",
 ]
