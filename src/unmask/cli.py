@@ -3,6 +3,7 @@
     unmask train [PRESET] [section.key=value ...] --out DIR [--resume]
     unmask sample --ckpt DIR --out FILE.npz [--n N] [--labels 0,1,…|--label K] [--steps S] ...
     unmask eval SAMPLES.npz [--ref DATASET]
+    unmask sweep --ckpt DIR --grid FILE.yaml --out DIR
     unmask info DIR
     unmask presets
 
@@ -102,19 +103,36 @@ def cmd_sample(args: argparse.Namespace) -> int:
         for lab in labels:
             if not 0 <= lab < model.num_classes:
                 raise UsageError(f"label {lab} outside the classes [0, {model.num_classes - 1}]")
-    sampler = sampler_from_config(
-        ckpt.config,
+    cfg = args.cfg
+    if model.num_classes == 0:
+        if cfg not in (None, 1.0):
+            raise UsageError(f"--cfg {cfg} needs a class-conditional model; this one is unconditional")
+        cfg = 1.0
+    common = dict(
         steps=args.steps,
-        cfg=args.cfg if model.num_classes > 0 or args.cfg is None else _no_cfg(args.cfg),
+        cfg=cfg,
         temperature=args.temperature,
         top_p=args.top_p,
         top_k=args.top_k,
         schedule=args.schedule,
-        update=args.update,
-        final_argmax=None if args.argmax is None else args.argmax == "on",
     )
-    if model.num_classes == 0:
-        sampler.cfg = 1.0
+    euler_only = {
+        "update": args.update,
+        "final_argmax": None if args.argmax is None else args.argmax == "on",
+        "adaptive": args.adaptive,
+        "corrector": args.corrector,
+    }
+    maskgit_only = {
+        "gumbel": args.gumbel,
+        "gumbel_temperature": args.gumbel_temperature,
+        "cfg_schedule": args.cfg_schedule,
+    }
+    wrong = euler_only if args.sampler == "maskgit" else maskgit_only
+    for key, value in wrong.items():
+        if value is not None:
+            raise UsageError(f"--{key.replace('_', '-')} does not apply to the {args.sampler} sampler")
+    extra = euler_only if args.sampler == "euler" else maskgit_only
+    sampler = sampler_from_config(ckpt.config, args.sampler, **common, **extra)
     gen = generate(
         model,
         build_tokenizer(ckpt.tokenizer),
@@ -144,12 +162,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
         )
     )
     return 0
-
-
-def _no_cfg(value: float) -> float:
-    if value != 1.0:
-        raise UsageError(f"--cfg {value} needs a class-conditional model; this one is unconditional")
-    return value
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -231,42 +243,56 @@ def _print_info(info: dict[str, object]) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .eval import conditional_accuracy, load_or_train_classifier
+    from .eval.report import evaluate_samples
 
     path = Path(args.samples)
     if not path.is_file():
         raise UsageError(f"samples file {str(path)!r} does not exist")
     try:
-        data = np.load(path)
-        images, labels = data["images"], data["labels"]
+        with np.load(path) as data:
+            images = data["images"]
+            labels = data["labels"] if "labels" in data.files else None
+            tokens = data["tokens"] if "tokens" in data.files else None
     except (OSError, ValueError, KeyError) as err:
-        raise UsageError(f"{str(path)!r} is not an unmask samples .npz (needs 'images' and 'labels'): {err}") from None
-    from .data import get_dataset
+        raise UsageError(
+            f"{str(path)!r} is not an unmask samples .npz (needs 'images', uint8 (N, H, W)): {err}"
+        ) from None
+    if tokens is not None and tokens.size:
+        from .data import get_dataset
 
-    ref_grid = get_dataset(args.ref, "test").grid
-    if tuple(images.shape[1:]) != ref_grid:
-        raise UsageError(f"samples are {tuple(images.shape[1:])} images but {args.ref!r} images are {ref_grid}")
-    report = load_or_train_classifier(args.ref)
-    result: dict[str, object] = {
-        "samples": str(path),
-        "n": int(len(images)),
-        "ref": args.ref,
-        "classifier": str(report.path),
-        "classifier_test_accuracy": report.test_accuracy,
-    }
-    if (labels >= 0).all():
-        acc = conditional_accuracy(report.model, images, labels)
-        result["conditional_accuracy"] = acc.accuracy
-        result["per_class_accuracy"] = acc.per_class
-    probs = report.model.predict_proba(images)
-    counts = np.bincount(probs.argmax(1), minlength=report.model.num_classes)
-    result["predicted_class_histogram"] = counts.tolist()
-    text = json.dumps(result, indent=2)
+        levels = get_dataset(args.ref, args.split, args.levels).tokenizer.levels
+        if not np.issubdtype(tokens.dtype, np.integer) or tokens.min() < 0 or tokens.max() >= levels:
+            raise UsageError(
+                f"tokens in {str(path)!r} span [{tokens.min()}, {tokens.max()}] ({tokens.dtype}) but {args.ref!r} at "
+                f"{levels} grey levels has token ids [0, {levels - 1}]; pass --levels to match the model"
+            )
+    report = evaluate_samples(
+        images,
+        labels,
+        args.ref,
+        extractor=args.extractor,
+        levels=args.levels,
+        ref_split=args.split,
+        progress=args.progress,
+    )
+    report = {"samples": str(path), **report}
+    text = json.dumps(report, indent=2)
     if args.out:
         from ._io import atomic_write_text
 
         atomic_write_text(args.out, text + "\n")
     print(text)
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import read_rows, run_sweep
+
+    csv_path = run_sweep(
+        args.ckpt, args.grid, args.out, device=args.device, weights=args.weights, progress=args.progress
+    )
+    rows = read_rows(csv_path)
+    print(json.dumps({"csv": str(csv_path), "cells": len(rows), "out": str(args.out)}))
     return 0
 
 
@@ -305,9 +331,35 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--temperature", type=float, default=None, help="softmax temperature > 0 (logits / T)")
     s.add_argument("--top-p", dest="top_p", type=float, default=None, help="nucleus mass in (0, 1]")
     s.add_argument("--top-k", dest="top_k", type=int, default=None, help="keep the k most likely tokens (0 = off)")
-    s.add_argument("--schedule", default=None, help="sampling schedule (default: the training one)")
-    s.add_argument("--update", choices=("exact", "euler"), default=None, help="step rule (see EulerSampler)")
-    s.add_argument("--argmax", choices=("on", "off"), default=None, help="last-step argmax for tokens still masked")
+    s.add_argument(
+        "--sampler", choices=("euler", "maskgit"), default="euler", help="Euler (Algorithm 1) or MaskGIT-style"
+    )
+    s.add_argument(
+        "--schedule",
+        default=None,
+        help="Euler: sampling schedule (default: the training one); MaskGIT: unmask-count schedule (default: cosine)",
+    )
+    s.add_argument("--update", choices=("exact", "euler"), default=None, help="Euler step rule (see EulerSampler)")
+    s.add_argument(
+        "--argmax", choices=("on", "off"), default=None, help="Euler: last-step argmax for tokens still masked"
+    )
+    s.add_argument("--adaptive", action="store_true", default=None, help="Euler: adaptive step h = min(1/S, (1-κ)/κ̇)")
+    s.add_argument("--corrector", type=float, default=None, help="Euler: re-masking strength η >= 0 (0 = off)")
+    s.add_argument("--gumbel", choices=("linear", "warmup", "none"), default=None, help="MaskGIT: choice noise")
+    s.add_argument(
+        "--gumbel-temperature",
+        dest="gumbel_temperature",
+        type=float,
+        default=None,
+        help="MaskGIT: initial Gumbel scale (default 4.5)",
+    )
+    s.add_argument(
+        "--cfg-schedule",
+        dest="cfg_schedule",
+        choices=("constant", "linear"),
+        default=None,
+        help="MaskGIT: constant CFG or a ramp from 1 to --cfg",
+    )
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", dest="batch_size", type=int, default=256)
     s.add_argument("--weights", choices=("ema", "raw"), default="ema")
@@ -320,11 +372,28 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(func=cmd_info)
 
-    e = sub.add_parser("eval", help="score samples with a classifier trained on the real dataset")
+    e = sub.add_parser("eval", help="Fréchet distance, precision/recall, class scores of samples vs a real dataset")
     e.add_argument("samples", help="an .npz written by unmask sample")
-    e.add_argument("--ref", default="digits", help="dataset whose classifier judges the samples")
+    e.add_argument("--ref", default="digits", help="the real dataset to compare with (its test split)")
+    e.add_argument("--levels", type=int, default=None, help="grey levels of the reference images (the model's)")
+    e.add_argument("--split", default="test", choices=("train", "test"), help="reference split")
+    e.add_argument(
+        "--extractor",
+        default="efficientnet-lite0",
+        help="features: efficientnet-lite0 (offline, default) or inception-v3:/path/to/pt_inception.pth",
+    )
     e.add_argument("--out", default=None, help="also write the JSON report here")
+    e.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     e.set_defaults(func=cmd_eval)
+
+    w = sub.add_parser("sweep", help="evaluate a grid of sampler settings on one checkpoint (resumable)")
+    w.add_argument("--ckpt", required=True, help="checkpoint or run directory")
+    w.add_argument("--grid", required=True, help="grid YAML file (see unmask.sweep.grid)")
+    w.add_argument("--out", required=True, help="output directory: sweep.csv, sweep.json, figures")
+    w.add_argument("--device", default="cpu")
+    w.add_argument("--weights", choices=("ema", "raw"), default="ema")
+    w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    w.set_defaults(func=cmd_sweep)
 
     pr = sub.add_parser("presets", help="list run presets and model sizes")
     pr.set_defaults(func=cmd_presets)

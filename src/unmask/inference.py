@@ -13,7 +13,7 @@ import torch
 from ._io import atomic_write_bytes
 from .config import Config
 from .models import Transformer, TransformerConfig
-from .samplers import EulerSampler
+from .samplers import EulerSampler, MaskGITSampler, build_sampler
 from .schedules import get_schedule
 from .tokenizers import PixelQuantizer
 from .training.checkpoint import Checkpoint, load_checkpoint, load_weights
@@ -40,22 +40,27 @@ def load_model(
     return model.eval(), ckpt
 
 
-def sampler_from_config(config: Config, **overrides: object) -> EulerSampler:
-    """An ``EulerSampler`` with the run's ``sample`` settings; ``overrides`` (not None) win."""
+def sampler_from_config(config: Config, sampler: str = "euler", **overrides: object) -> EulerSampler | MaskGITSampler:
+    """A sampler with the run's ``sample`` settings; ``overrides`` that are not None win.
+
+    Euler defaults to the training schedule; MaskGIT to its own cosine unmask-count
+    schedule, and gets the training schedule as ``time_schedule`` (for ETMs).
+    """
     sc = config.sample
+    train_schedule = get_schedule(config.path.schedule_spec())
     opts: dict[str, object] = {
         "steps": sc.steps,
-        "schedule": sc.schedule or config.path.schedule_spec(),
-        "update": sc.update,
         "temperature": sc.temperature,
         "top_p": sc.top_p,
         "top_k": sc.top_k,
         "cfg": sc.cfg,
-        "final_argmax": sc.final_argmax,
     }
+    if sampler == "euler":
+        opts.update(schedule=sc.schedule or train_schedule, update=sc.update, final_argmax=sc.final_argmax)
+    elif sampler == "maskgit":
+        opts["time_schedule"] = train_schedule
     opts.update({k: v for k, v in overrides.items() if v is not None})
-    opts["schedule"] = get_schedule(opts["schedule"])  # type: ignore[arg-type]
-    return EulerSampler(**opts)  # type: ignore[arg-type]
+    return build_sampler(sampler, **opts)
 
 
 @dataclass
@@ -72,7 +77,7 @@ class Generated:
 def generate(
     model: Transformer,
     tokenizer: PixelQuantizer,
-    sampler: EulerSampler,
+    sampler: EulerSampler | MaskGITSampler,
     *,
     n: int,
     labels: Sequence[int] | None = None,

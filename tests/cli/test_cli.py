@@ -192,11 +192,22 @@ def test_eval_reports_conditional_accuracy(tiny_run: Path, tmp_path: Path, capsy
     assert code == 0
     rep = json.loads(out)
     assert rep["n"] == 20 and 0.0 <= rep["conditional_accuracy"] <= 1.0
+    assert rep["fd"] > 0 and 0 <= rep["precision"] <= 1 and 0 <= rep["recall"] <= 1
+    assert 1 <= rep["inception_score"] <= 10 and rep["extractor"].startswith("efficientnet-lite0")
     assert rep["classifier_test_accuracy"] > 0.95
     assert json.loads((tmp_path / "e.json").read_text()) == rep
     np.savez(tmp_path / "wrong.npz", images=np.zeros((2, 5, 5), np.uint8), labels=np.zeros(2, np.int64))
     code, _, err = run(["eval", str(tmp_path / "wrong.npz")], capsys)
-    assert code == 2 and "(5, 5)" in err
+    assert code == 2 and "expected (N, 8, 8)" in err
+    np.savez(tmp_path / "float.npz", images=np.zeros((4, 8, 8), np.float32))
+    code, _, err = run(["eval", str(tmp_path / "float.npz")], capsys)
+    assert code == 2 and "uint8" in err and "float32" in err
+    np.savez(tmp_path / "vocab.npz", images=np.zeros((4, 8, 8), np.uint8), tokens=np.full((4, 8, 8), 40))
+    code, _, err = run(["eval", str(tmp_path / "vocab.npz")], capsys)
+    assert code == 2 and "token ids [0, 16]" in err
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    code, _, err = run(["eval", str(tmp_path / "junk.npz")], capsys)
+    assert code == 2 and "not an unmask samples .npz" in err
 
 
 def test_console_script_and_module_entry_points() -> None:

@@ -9,9 +9,9 @@ import numpy as np
 
 __all__ = ["read_idx", "IdxError"]
 
-_DTYPES = {
-    0x08: np.uint8,
-    0x09: np.int8,
+_DTYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),
     0x0C: np.dtype(">i4"),
     0x0D: np.dtype(">f4"),
@@ -37,7 +37,7 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise IdxError(f"cannot read {path}: {err}") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _DTYPES:
         raise IdxError(f"{path} is not an idx file (bad magic {raw[:4].hex()})")
-    dtype = np.dtype(_DTYPES[raw[2]])
+    dtype = _DTYPES[raw[2]]
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:

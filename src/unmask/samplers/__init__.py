@@ -5,10 +5,14 @@ from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .euler import UPDATES, EulerSampler, SampleOutput, remask_probabilities, step_hazards, time_grid
 from .guidance import TokenModel, check_cfg, guided_logits
 from .maskgit import CFG_SCHEDULES, GUMBEL_MODES, MaskGITSampler, unmask_counts
+from .registry import SAMPLERS, build_sampler, sampler_options
 
 __all__ = [
     "EulerSampler",
     "MaskGITSampler",
+    "SAMPLERS",
+    "build_sampler",
+    "sampler_options",
     "unmask_counts",
     "GUMBEL_MODES",
     "CFG_SCHEDULES",

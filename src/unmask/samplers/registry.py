@@ -1,0 +1,29 @@
+"""Samplers by name, built from plain option dicts (configs, sweeps, the CLI)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .euler import EulerSampler
+from .maskgit import MaskGITSampler
+
+__all__ = ["SAMPLERS", "build_sampler", "sampler_options"]
+
+SAMPLERS: dict[str, type] = {"euler": EulerSampler, "maskgit": MaskGITSampler}
+
+
+def sampler_options(name: str) -> list[str]:
+    """The option names sampler ``name`` accepts."""
+    if name not in SAMPLERS:
+        raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(sorted(SAMPLERS))}")
+    return [f.name for f in dataclasses.fields(SAMPLERS[name])]
+
+
+def build_sampler(name: str, **options: Any) -> EulerSampler | MaskGITSampler:
+    """``build_sampler("maskgit", steps=12, gumbel="linear")``; unknown options are errors naming them."""
+    valid = sampler_options(name)
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ValueError(f"sampler {name!r} has no option {unknown[0]!r}; its options: {', '.join(valid)}")
+    return SAMPLERS[name](**options)  # type: ignore[no-any-return]

@@ -1,0 +1,197 @@
+"""Run a sweep: every cell of a grid on one checkpoint → samples → metrics → one CSV row.
+
+The CSV (``OUT/sweep.csv``) is rewritten atomically after every cell, so an interrupted
+sweep loses at most the cell in progress; running the same command again skips the
+cells already in the CSV. ``OUT/sweep.json`` records the checkpoint and the grid, and a
+sweep directory cannot be resumed with another checkpoint.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._io import atomic_write_text
+from ..inference import generate, load_model, save_samples
+from ..samplers import EulerSampler, MaskGITSampler, build_sampler
+from ..schedules import get_schedule
+from ..tokenizers import build_tokenizer
+from .grid import SETTINGS, Cell, SweepSpec, load_grid
+
+__all__ = ["run_sweep", "read_rows", "COLUMNS", "Evaluator"]
+
+METRICS = ("fd", "precision", "recall", "inception_score", "accuracy")
+COLUMNS = ("cell", *SETTINGS.keys(), "seed", "n", "nfe", "nfe_per_sample", *METRICS, "seconds")
+
+#: (images uint8 (N, H, W), labels (N,) or None) → metrics dict with some of METRICS.
+Evaluator = Callable[[np.ndarray, "np.ndarray | None"], dict[str, float]]
+
+
+def read_rows(csv_path: str | Path) -> list[dict[str, str]]:
+    """The rows of a sweep CSV (empty list if it does not exist)."""
+    p = Path(csv_path)
+    if not p.is_file():
+        return []
+    with open(p, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _write_rows(csv_path: Path, rows: list[dict[str, Any]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in COLUMNS})
+    atomic_write_text(csv_path, buf.getvalue())
+
+
+def _sampler_for(cell: Cell, train_schedule: dict[str, Any], default_cfg: float) -> EulerSampler | MaskGITSampler:
+    s = cell.as_dict()
+    name = s.pop("sampler")
+    opts: dict[str, Any] = {}
+    for key, value in s.items():
+        opts["final_argmax" if key == "argmax" else key] = value
+    opts.setdefault("cfg", default_cfg)
+    if name == "euler":
+        opts.setdefault("schedule", get_schedule(train_schedule))
+    else:
+        opts["time_schedule"] = get_schedule(train_schedule)
+    return build_sampler(name, **opts)
+
+
+def _effective(cell: Cell, sampler: EulerSampler | MaskGITSampler) -> dict[str, Any]:
+    """Every setting that applies to the cell's sampler, with the value actually used."""
+    out: dict[str, Any] = {"sampler": cell.sampler}
+    for key, (applies, _) in SETTINGS.items():
+        if key == "sampler" or cell.sampler not in applies:
+            continue
+        attr = "final_argmax" if key == "argmax" else key
+        value = getattr(sampler, attr)
+        out[key] = value.config()["name"] if hasattr(value, "config") else value
+    return out
+
+
+def default_evaluator(ref: str, levels: int | None, extractor: str) -> Evaluator:
+    """Fréchet distance, precision/recall, Inception-style score and accuracy against ``ref``'s test split."""
+    from ..eval.report import evaluate_samples
+
+    def evaluate(images: np.ndarray, labels: np.ndarray | None) -> dict[str, float]:
+        rep = evaluate_samples(images, labels, ref, levels=levels, extractor=extractor)
+        rep["accuracy"] = rep.get("conditional_accuracy")
+        return {k: float(rep[k]) for k in METRICS if rep.get(k) is not None}  # type: ignore[arg-type]
+
+    return evaluate
+
+
+def run_sweep(
+    ckpt: str | Path,
+    grid: str | Path | SweepSpec,
+    out_dir: str | Path,
+    *,
+    device: str = "cpu",
+    weights: str = "ema",
+    progress: bool | None = None,
+    evaluator: Evaluator | None = None,
+    plots: bool = True,
+) -> Path:
+    """Evaluate every cell of ``grid`` on the checkpoint ``ckpt``; returns the CSV path.
+
+    Cells already in ``out_dir/sweep.csv`` are not recomputed.
+    """
+    spec = grid if isinstance(grid, SweepSpec) else load_grid(grid)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model, checkpoint = load_model(ckpt, weights=weights, device=device)
+    config = checkpoint.config
+    meta = {
+        "checkpoint": str(checkpoint.path.resolve()),
+        "step": checkpoint.step,
+        "weights": weights,
+        "n": spec.n,
+        "seed": spec.seed,
+        "ref": spec.ref or config.data.name,
+        "extractor": spec.extractor,
+    }
+    meta_path = out / "sweep.json"
+    if meta_path.is_file():
+        old = json.loads(meta_path.read_text())
+        for key in ("checkpoint", "step", "weights", "n", "seed", "ref", "extractor"):
+            if old.get(key) != meta[key]:
+                raise ValueError(
+                    f"{str(out)!r} holds a sweep with {key}={old.get(key)!r}, not {meta[key]!r}; "
+                    "use another --out to sweep a different checkpoint or setting"
+                )
+    atomic_write_text(meta_path, json.dumps({**meta, "grid": spec.source}, indent=2))
+
+    tokenizer = build_tokenizer(checkpoint.tokenizer)
+    evaluate = evaluator or default_evaluator(str(meta["ref"]), config.data.levels, spec.extractor)
+    labels = None
+    if model.num_classes > 0:
+        labels = [i * model.num_classes // spec.n for i in range(spec.n)]
+    default_cfg = config.sample.cfg if model.num_classes > 0 else 1.0
+
+    csv_path = out / "sweep.csv"
+    rows: list[dict[str, Any]] = list(read_rows(csv_path))
+    done = {r["cell"] for r in rows}
+    todo = [c for c in spec.cells if c.key not in done]
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(spec.cells), initial=len(spec.cells) - len(todo), desc="sweep", unit="cell")
+    try:
+        for cell in todo:
+            sampler = _sampler_for(cell, config.path.schedule_spec(), default_cfg)
+            if labels is None and sampler.cfg != 1.0:
+                raise ValueError(f"cell {cell.as_dict()} sets cfg={sampler.cfg} but the model is unconditional")
+            t0 = time.perf_counter()
+            gen = generate(
+                model,
+                tokenizer,
+                sampler,
+                n=spec.n,
+                labels=labels,
+                seed=spec.seed,
+                batch_size=spec.batch_size,
+                device=device,
+            )
+            metrics = evaluate(gen.images, None if labels is None else gen.labels)
+            row: dict[str, Any] = {"cell": cell.key, **_effective(cell, sampler)}
+            row.update(seed=spec.seed, n=spec.n, nfe=gen.nfe, nfe_per_sample=round(gen.nfe_per_sample, 3))
+            row.update({k: metrics.get(k) for k in METRICS})
+            row["seconds"] = round(time.perf_counter() - t0, 2)
+            if spec.save_samples:
+                save_samples(out / "samples" / f"{cell.key}.npz", gen)
+            rows.append(row)
+            _write_rows(csv_path, rows)
+            if bar is not None:
+                fd = metrics.get("fd")
+                bar.set_postfix(sampler=cell.sampler, steps=row.get("steps"), fd=f"{fd:.2f}" if fd is not None else "-")
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not csv_path.is_file():
+        _write_rows(csv_path, rows)
+    if plots:
+        from .plots import plot_sweep
+
+        plot_sweep(csv_path, out)
+    return csv_path
+
+
+def as_float(value: str | None) -> float:
+    """A CSV cell as float (NaN when empty)."""
+    if value is None or value == "":
+        return math.nan
+    return float(value)
