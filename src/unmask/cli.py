@@ -127,10 +127,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
         "gumbel_temperature": args.gumbel_temperature,
         "cfg_schedule": args.cfg_schedule,
     }
+    flags = {"final_argmax": "--argmax"}
     wrong = euler_only if args.sampler == "maskgit" else maskgit_only
     for key, value in wrong.items():
         if value is not None:
-            raise UsageError(f"--{key.replace('_', '-')} does not apply to the {args.sampler} sampler")
+            flag = flags.get(key, "--" + key.replace("_", "-"))
+            raise UsageError(f"{flag} does not apply to the {args.sampler} sampler")
     extra = euler_only if args.sampler == "euler" else maskgit_only
     sampler = sampler_from_config(ckpt.config, args.sampler, **common, **extra)
     gen = generate(

@@ -225,3 +225,63 @@ def test_missing_dataset_is_one_clear_error(
     code, _, err = run(["train", "tiny", "--out", str(tmp_path / "r")], capsys)
     assert code == 2 and "needs scikit-learn" in err and err.count("\n") == 1
     assert not (tmp_path / "r").exists()
+
+
+def test_sample_with_maskgit_and_euler_options(
+    tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        [
+            "sample",
+            "--ckpt",
+            str(tiny_run),
+            "--out",
+            str(tmp_path / "m.npz"),
+            "--n",
+            "4",
+            "--sampler",
+            "maskgit",
+            "--steps",
+            "6",
+            "--gumbel",
+            "warmup",
+            "--cfg",
+            "2",
+            "--cfg-schedule",
+            "linear",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert json.loads(out)["nfe"] == 6
+    code, _, err = run(
+        [
+            "sample",
+            "--ckpt",
+            str(tiny_run),
+            "--out",
+            str(tmp_path / "e.npz"),
+            "--n",
+            "4",
+            "--adaptive",
+            "--corrector",
+            "0.1",
+            "--steps",
+            "5",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    code, _, err = run(
+        ["sample", "--ckpt", str(tiny_run), "--out", str(tmp_path / "x.npz"), "--sampler", "maskgit", "--argmax", "on"],
+        capsys,
+    )
+    assert code == 2 and "--argmax does not apply to the maskgit sampler" in err
+    code, _, err = run(
+        ["sample", "--ckpt", str(tiny_run), "--out", str(tmp_path / "x.npz"), "--gumbel", "none"], capsys
+    )
+    assert code == 2 and "--gumbel does not apply to the euler sampler" in err
+    code, _, err = run(
+        ["sample", "--ckpt", str(tiny_run), "--out", str(tmp_path / "x.npz"), "--corrector", "-1"], capsys
+    )
+    assert code == 2 and "corrector strength must be a finite number >= 0, got -1" in err

@@ -83,6 +83,7 @@ grids:
   - {sampler: [euler, maskgit], steps: [2, 4], cfg: 2.0}
   - {sampler: euler, steps: 4, temperature: [0.5, 1.5], cfg: 2.0}
   - {sampler: euler, steps: 4, cfg: [1.0, 3.0]}
+  - {sampler: euler, steps: 4, cfg: 2.0, temperature: 1.0, argmax: true}
 """
 
 
@@ -90,7 +91,7 @@ def test_sweep_writes_a_row_per_cell_and_figures(tiny_run: Path, tmp_path: Path)
     out = tmp_path / "sweep"
     csv_path = run_sweep(tiny_run, write(tmp_path, GRID), out, evaluator=_cheap_evaluator, progress=False)
     rows = read_rows(csv_path)
-    assert len(rows) == 4 + 2 + 2
+    assert len(rows) == 4 + 2 + 2  # the last product resolves to a cell of the first: evaluated once
     for r in rows:
         assert r["seed"] == "1" and r["n"] == "12" and float(r["nfe"]) >= 1 and r["fd"] != ""
         assert r["schedule"] in ("linear", "cosine")  # euler: training schedule; maskgit: cosine

@@ -7,6 +7,7 @@
 """
 
 from .accuracy import ConditionalAccuracy, conditional_accuracy
+from .baselines import IndependentPixelSampler
 from .classifier import ClassifierReport, ImageClassifier, cache_dir, load_or_train_classifier, train_classifier
 from .features import FeatureExtractor, get_extractor
 from .frechet import FeatureStats, frechet_distance
@@ -16,6 +17,7 @@ from .reference import ReferenceFeatures, reference_features
 from .report import evaluate_samples
 
 __all__ = [
+    "IndependentPixelSampler",
     "ImageClassifier",
     "ClassifierReport",
     "train_classifier",

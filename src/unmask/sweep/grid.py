@@ -4,6 +4,7 @@ A grid file holds shared settings and one or more cartesian products::
 
     n: 1000            # samples per cell
     seed: 0            # the same seed in every cell
+    ref_n: 5000        # reference: a fixed subset of the real test split (default: all of it)
     batch_size: 250
     grids:             # the union of these products (or one product under `grid:`)
       - sampler: [euler, maskgit]
@@ -54,7 +55,7 @@ SETTINGS: dict[str, tuple[tuple[str, ...], type]] = {
     "gumbel_temperature": (("maskgit",), float),
     "cfg_schedule": (("maskgit",), str),
 }
-TOP_LEVEL = {"n", "seed", "batch_size", "grid", "grids", "ref", "extractor", "save_samples"}
+TOP_LEVEL = {"n", "seed", "batch_size", "grid", "grids", "ref", "ref_n", "extractor", "save_samples"}
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class SweepSpec:
     seed: int = 0
     batch_size: int = 250
     ref: str | None = None
+    ref_n: int | None = None
     extractor: str = "efficientnet-lite0"
     save_samples: bool = False
     source: dict[str, Any] = field(default_factory=dict)
@@ -175,6 +177,11 @@ def load_grid(path: str | Path) -> SweepSpec:
             setattr(spec, key, value)
     if spec.n < 2:
         raise ValueError(f"grid file n must be >= 2 (Fréchet distance needs a covariance), got {spec.n}")
+    if "ref_n" in data:
+        value = data["ref_n"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+            raise ValueError(f"grid file ref_n must be an integer >= 2, got {value!r}")
+        spec.ref_n = value
     for key in ("ref", "extractor"):
         if key in data:
             if not isinstance(data[key], str):

@@ -9,6 +9,7 @@ sweep directory cannot be resumed with another checkpoint.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -80,12 +81,17 @@ def _effective(cell: Cell, sampler: EulerSampler | MaskGITSampler) -> dict[str, 
     return out
 
 
-def default_evaluator(ref: str, levels: int | None, extractor: str) -> Evaluator:
+def _key(settings: dict[str, Any]) -> str:
+    blob = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def default_evaluator(ref: str, levels: int | None, extractor: str, ref_n: int | None = None) -> Evaluator:
     """Fréchet distance, precision/recall, Inception-style score and accuracy against ``ref``'s test split."""
     from ..eval.report import evaluate_samples
 
     def evaluate(images: np.ndarray, labels: np.ndarray | None) -> dict[str, float]:
-        rep = evaluate_samples(images, labels, ref, levels=levels, extractor=extractor)
+        rep = evaluate_samples(images, labels, ref, levels=levels, extractor=extractor, ref_n=ref_n)
         rep["accuracy"] = rep.get("conditional_accuracy")
         return {k: float(rep[k]) for k in METRICS if rep.get(k) is not None}  # type: ignore[arg-type]
 
@@ -105,7 +111,8 @@ def run_sweep(
 ) -> Path:
     """Evaluate every cell of ``grid`` on the checkpoint ``ckpt``; returns the CSV path.
 
-    Cells already in ``out_dir/sweep.csv`` are not recomputed.
+    Cells already in ``out_dir/sweep.csv`` are not recomputed; a cell is identified by the
+    sampler settings it resolves to.
     """
     spec = grid if isinstance(grid, SweepSpec) else load_grid(grid)
     out = Path(out_dir)
@@ -119,12 +126,13 @@ def run_sweep(
         "n": spec.n,
         "seed": spec.seed,
         "ref": spec.ref or config.data.name,
+        "ref_n": spec.ref_n,
         "extractor": spec.extractor,
     }
     meta_path = out / "sweep.json"
     if meta_path.is_file():
         old = json.loads(meta_path.read_text())
-        for key in ("checkpoint", "step", "weights", "n", "seed", "ref", "extractor"):
+        for key in ("checkpoint", "step", "weights", "n", "seed", "ref", "ref_n", "extractor"):
             if old.get(key) != meta[key]:
                 raise ValueError(
                     f"{str(out)!r} holds a sweep with {key}={old.get(key)!r}, not {meta[key]!r}; "
@@ -133,7 +141,7 @@ def run_sweep(
     atomic_write_text(meta_path, json.dumps({**meta, "grid": spec.source}, indent=2))
 
     tokenizer = build_tokenizer(checkpoint.tokenizer)
-    evaluate = evaluator or default_evaluator(str(meta["ref"]), config.data.levels, spec.extractor)
+    evaluate = evaluator or default_evaluator(str(meta["ref"]), config.data.levels, spec.extractor, spec.ref_n)
     labels = None
     if model.num_classes > 0:
         labels = [i * model.num_classes // spec.n for i in range(spec.n)]
@@ -142,16 +150,24 @@ def run_sweep(
     csv_path = out / "sweep.csv"
     rows: list[dict[str, Any]] = list(read_rows(csv_path))
     done = {r["cell"] for r in rows}
-    todo = [c for c in spec.cells if c.key not in done]
+    # cells are identified by the settings actually used, so two grid entries that
+    # resolve to the same sampler (e.g. an explicit default) are evaluated once
+    todo: list[tuple[str, Cell, EulerSampler | MaskGITSampler]] = []
+    for cell in spec.cells:
+        sampler = _sampler_for(cell, config.path.schedule_spec(), default_cfg)
+        key = _key(_effective(cell, sampler))
+        if key not in done:
+            done.add(key)
+            todo.append((key, cell, sampler))
+    total = len(todo) + len(rows)
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
     if show:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(spec.cells), initial=len(spec.cells) - len(todo), desc="sweep", unit="cell")
+        bar = tqdm(total=total, initial=len(rows), desc="sweep", unit="cell")
     try:
-        for cell in todo:
-            sampler = _sampler_for(cell, config.path.schedule_spec(), default_cfg)
+        for key, cell, sampler in todo:
             if labels is None and sampler.cfg != 1.0:
                 raise ValueError(f"cell {cell.as_dict()} sets cfg={sampler.cfg} but the model is unconditional")
             t0 = time.perf_counter()
@@ -166,12 +182,12 @@ def run_sweep(
                 device=device,
             )
             metrics = evaluate(gen.images, None if labels is None else gen.labels)
-            row: dict[str, Any] = {"cell": cell.key, **_effective(cell, sampler)}
+            row: dict[str, Any] = {"cell": key, **_effective(cell, sampler)}
             row.update(seed=spec.seed, n=spec.n, nfe=gen.nfe, nfe_per_sample=round(gen.nfe_per_sample, 3))
             row.update({k: metrics.get(k) for k in METRICS})
             row["seconds"] = round(time.perf_counter() - t0, 2)
             if spec.save_samples:
-                save_samples(out / "samples" / f"{cell.key}.npz", gen)
+                save_samples(out / "samples" / f"{key}.npz", gen)
             rows.append(row)
             _write_rows(csv_path, rows)
             if bar is not None:

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every run and measurement behind the Fashion-MNIST part of docs/results.md, in order.
+# Total: about 5 hours on a 2-core CPU. Runs go to $RUNS (default: runs/).
+set -euo pipefail
+RUNS=${RUNS:-runs}
+U=.venv/bin/unmask
+cd "$(dirname "$0")/../.."
+
+# 1. The two main models: same preset, ITM and ETM (2,400 steps each, ~1 hour each).
+$U train fmnist --out "$RUNS/fmnist-itm"
+$U train fmnist-etm --out "$RUNS/fmnist-etm"
+
+# 2. Sweeps (sampler x NFE, temperature, CFG), 500 samples per cell.
+$U sweep --ckpt "$RUNS/fmnist-itm" --grid experiments/fmnist/itm_grid.yaml --out "$RUNS/sweep-itm"
+$U sweep --ckpt "$RUNS/fmnist-etm" --grid experiments/fmnist/etm_grid.yaml --out "$RUNS/sweep-etm"
+
+# 3. Training-schedule and loss ablation (ETM, 600 steps each, equal budget).
+short=(train.steps=600 train.ckpt_every=600 optim.warmup_steps=100)
+$U train fmnist-etm "${short[@]}" --out "$RUNS/abl-linear"
+$U train fmnist-etm "${short[@]}" path.schedule=cosine --out "$RUNS/abl-cosine"
+$U train fmnist-etm "${short[@]}" path.schedule=cubic --out "$RUNS/abl-cubic"
+$U train fmnist-etm "${short[@]}" loss.masked=false --out "$RUNS/abl-unmasked"
+$U train fmnist-etm "${short[@]}" path.coupling_ratio=0.3 --out "$RUNS/abl-coupling"
+$U train fmnist "${short[@]}" --out "$RUNS/abl-linear-itm"
+for r in linear cosine cubic unmasked coupling linear-itm; do
+  $U sweep --ckpt "$RUNS/abl-$r" --grid experiments/fmnist/ablation_grid.yaml --out "$RUNS/sweep-abl-$r"
+done
+
+# 4. Reference points measured the same way (500 samples, same reference half).
+.venv/bin/python experiments/fmnist/baselines.py --n 500 --out "$RUNS/fmnist-baselines.json"
