@@ -20,6 +20,15 @@ Design (and why):
   prediction and the gradients into the trunk grow from zero.
 * Attention goes through ``F.scaled_dot_product_attention`` (flash / memory-efficient
   kernels on GPU, math on CPU).
+* **Sub-token inputs (MDM-Prime).** With ``subtokens = ℓ`` the input at each grid
+  position is ℓ sub-tokens (digit j in [0, b], b = that digit's [MASK]); each digit
+  slot has its own embedding table and a position's embedding is the sum over its ℓ
+  slots (the same as concatenating ℓ one-hots and projecting), so the sequence
+  length stays that of the token grid. The output is unchanged: logits over the V
+  full tokens, which the carry-over parameterisation (``unmask.prime``) restricts.
+* **Causal mode.** ``causal=True`` masks attention to earlier positions only: the
+  same backbone, fed ``[BOS, x_1 … x_{L−1}]`` (BOS = the [MASK] id), is the
+  autoregressive reference model of equal size.
 """
 
 from __future__ import annotations
@@ -57,6 +66,11 @@ class TransformerConfig:
             implicit-timestep model (ITM, ignores t).
         skip: U-ViT long skip connections.
         dropout: dropout in attention and MLP (0 disables).
+        subtokens: ℓ ≥ 1 to take MDM-Prime sub-token inputs (B, *grid, ℓ); 0 for
+            plain token inputs (B, *grid).
+        subtoken_vocab: b + 1, ids per sub-token including its [MASK] (with ``subtokens``);
+            must satisfy b^ℓ ≥ V = vocab_size − 1.
+        causal: attend to earlier positions only (autoregressive use; needs patch 1).
     """
 
     vocab_size: int
@@ -71,6 +85,9 @@ class TransformerConfig:
     timestep: bool = True
     skip: bool = True
     dropout: float = 0.0
+    subtokens: int = 0
+    subtoken_vocab: int = 0
+    causal: bool = False
 
     def __post_init__(self) -> None:
         self.grid = tuple(int(g) for g in self.grid)
@@ -88,6 +105,17 @@ class TransformerConfig:
             raise ValueError(f"num_classes must be >= 0, got {self.num_classes}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.subtokens < 0:
+            raise ValueError(f"subtokens must be >= 0 (0 = plain tokens), got {self.subtokens}")
+        if self.subtokens and (
+            self.subtoken_vocab < 3 or (self.subtoken_vocab - 1) ** self.subtokens < self.vocab_size - 1
+        ):
+            raise ValueError(
+                f"subtoken_vocab={self.subtoken_vocab} (base b = {self.subtoken_vocab - 1}) cannot spell "
+                f"{self.vocab_size - 1} tokens with ℓ={self.subtokens} sub-tokens"
+            )
+        if self.causal and (self.patch != 1 or len(self.grid) != 1):
+            raise ValueError(f"a causal model needs a 1-D grid and patch 1, got grid {self.grid}, patch {self.patch}")
 
     @property
     def num_positions(self) -> int:
@@ -115,10 +143,12 @@ class Attention(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.dropout = dropout
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, attn_mask: Tensor | None = None) -> Tensor:
         b, n, d = x.shape
         qkv = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)  # (3, B, H, N, Dh)
-        y = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], dropout_p=self.dropout if self.training else 0.0)
+        y = F.scaled_dot_product_attention(
+            qkv[0], qkv[1], qkv[2], attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
+        )
         return self.proj(y.transpose(1, 2).reshape(b, n, d))  # (B, N, D)
 
 
@@ -136,11 +166,11 @@ class Block(nn.Module):
             nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Dropout(dropout), nn.Linear(hidden, dim)
         )
 
-    def forward(self, x: Tensor, skip: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, skip: Tensor | None = None, attn_mask: Tensor | None = None) -> Tensor:
         if self.skip_proj is not None:
             assert skip is not None, "a block with a long skip needs its skip input"
             x = self.skip_proj(torch.cat([x, skip], dim=-1))
-        x = x + self.attn(self.norm1(x))
+        x = x + self.attn(self.norm1(x), attn_mask)
         return x + self.mlp(self.norm2(x))
 
 
@@ -160,7 +190,11 @@ class Transformer(nn.Module):
         self.config = c = config
         n_axes = len(c.grid)
         e = c.resolved_token_dim
-        self.token_embed = nn.Embedding(c.vocab_size, e)
+        # plain: one table over the K ids; sub-tokens: one table per digit slot, stacked
+        self.token_embed = nn.Embedding(c.subtokens * c.subtoken_vocab if c.subtokens else c.vocab_size, e)
+        if c.subtokens:
+            offsets = torch.arange(c.subtokens) * c.subtoken_vocab
+            self.register_buffer("slot_offsets", offsets, persistent=False)
         self.patch_in = nn.Linear(c.patch**n_axes * e, c.dim)
         self.register_buffer("pos", sincos_positions(tuple(g // c.patch for g in c.grid), c.dim), persistent=False)
         self.time_embed = TimestepEmbedder(c.dim) if c.timestep else None
@@ -185,6 +219,11 @@ class Transformer(nn.Module):
     @property
     def mask_id(self) -> int:
         return self.config.vocab_size - 1
+
+    @property
+    def subtokens(self) -> int:
+        """ℓ for an MDM-Prime model (inputs (B, *grid, ℓ)), 0 for plain token inputs."""
+        return self.config.subtokens
 
     @property
     def uses_time(self) -> bool:
@@ -236,9 +275,18 @@ class Transformer(nn.Module):
     def forward(self, x: Tensor, t: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
         c = self.config
         b = x.shape[0]
-        if tuple(x.shape[1:]) != c.grid:
-            raise ValueError(f"tokens of shape {tuple(x.shape)} do not match the model grid (B, {c.grid})")
-        h = self.patch_in(self._patchify(self.token_embed(x))) + self.pos  # (B, N, D)
+        if c.subtokens:
+            if tuple(x.shape[1:]) != (*c.grid, c.subtokens):
+                raise ValueError(
+                    f"sub-tokens of shape {tuple(x.shape)} do not match the model grid (B, {c.grid}) "
+                    f"with ℓ={c.subtokens} sub-tokens per token"
+                )
+            emb = self.token_embed(x + self.slot_offsets).sum(-2)  # (B, *grid, E)
+        else:
+            if tuple(x.shape[1:]) != c.grid:
+                raise ValueError(f"tokens of shape {tuple(x.shape)} do not match the model grid (B, {c.grid})")
+            emb = self.token_embed(x)  # (B, *grid, E)
+        h = self.patch_in(self._patchify(emb)) + self.pos  # (B, N, D)
         prefix = []
         if self.time_embed is not None:
             if t is None:
@@ -253,14 +301,19 @@ class Transformer(nn.Module):
         if prefix:
             h = torch.cat(prefix + [h], dim=1)  # (B, P + N, D)
 
+        mask = None
+        if c.causal:  # prefix (condition) tokens are visible to all; positions see themselves and earlier ones
+            n = h.shape[1]
+            mask = torch.ones(n, n, dtype=torch.bool, device=h.device).tril()
+            mask[:, : self.num_prefix] = True
         skips = []
         for blk in self.in_blocks:
-            h = blk(h)
+            h = blk(h, attn_mask=mask)
             skips.append(h)
         for blk in self.mid_blocks:
-            h = blk(h)
+            h = blk(h, attn_mask=mask)
         for blk in self.out_blocks:
-            h = blk(h, skips.pop())
+            h = blk(h, skips.pop(), attn_mask=mask)
 
         h = self.norm(h[:, self.num_prefix :])  # (B, N, D)
         return self._unpatchify(self.head(h), c.vocab_size - 1)  # (B, *grid, K - 1)

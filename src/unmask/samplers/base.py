@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -10,7 +11,7 @@ from torch import Tensor
 from .._checks import check_tokens
 from .guidance import TokenModel
 
-__all__ = ["SampleOutput", "prepare_inputs", "model_device"]
+__all__ = ["SampleOutput", "prepare_inputs", "model_device", "count_idle_steps", "event_rounds", "reveal_steps"]
 
 
 def model_device(model: object) -> torch.device:
@@ -49,11 +50,7 @@ class SampleOutput:
     @property
     def idle_steps(self) -> Tensor:
         """(B,) steps at which a sample changed no token (the paper's "idle" steps)."""
-        b = self.reveal_step.shape[0]
-        flat = self.reveal_step.reshape(b, -1)
-        active = torch.zeros(b, self.steps + 1, dtype=torch.bool, device=flat.device)
-        active.scatter_(1, flat + 1, True)  # column 0 collects the −1 (given) entries
-        return self.steps - active[:, 1:].sum(1)
+        return count_idle_steps(self.reveal_step, self.steps)
 
     def state(self, i: int) -> Tensor:
         """x after ``i`` steps (i = 0 is ``x_init``, i = steps is ``tokens``), (B, *grid)."""
@@ -107,3 +104,64 @@ def prepare_inputs(
                 f"(or {model.num_classes} for the null label)"
             )
     return x, labels
+
+
+def count_idle_steps(reveal_step: Tensor, steps: int) -> Tensor:
+    """(B,) number of steps in [0, steps) at which no entry of a sample was revealed.
+
+    ``reveal_step`` is (B, …) with the step each entry was revealed at, −1 for entries
+    given from the start.
+    """
+    b = reveal_step.shape[0]
+    flat = reveal_step.reshape(b, -1)
+    active = torch.zeros(b, steps + 1, dtype=torch.bool, device=flat.device)
+    active.scatter_(1, flat + 1, True)  # column 0 collects the −1 (given) entries
+    return steps - active[:, 1:].sum(1)
+
+
+def reveal_steps(hazards: Tensor, given: Tensor, generator: torch.Generator | None) -> Tensor:
+    """The step at which each entry leaves [MASK], drawn up front, (B, …) int64.
+
+    ``hazards`` (S,) float64 are the per-step reveal probabilities of a still-masked
+    entry (the last is 1); ``given`` (B, …) marks entries that are not masked (−1).
+    One float64 uniform per entry picks its step by inverse CDF.
+    """
+    s = len(hazards)
+    cdf = 1 - torch.cumprod(1 - hazards, 0)
+    cdf[-1] = 1.0
+    u = torch.rand(given.shape, dtype=torch.float64, generator=generator, device=given.device)
+    reveal = torch.searchsorted(cdf.to(given.device), u.reshape(-1), right=True).clamp_max(s - 1).reshape(given.shape)
+    return torch.where(given, torch.full_like(reveal, -1), reveal)
+
+
+def event_rounds(flat_reveal: Tensor, steps: int) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+    """Group every sample's event steps into rounds of one batched network call each.
+
+    Samples never interact, so instead of walking the steps, round k processes each
+    sample's k-th distinct event step (each sample at its own t): at most
+    min(S, entries) rounds in all.
+
+    Args:
+        flat_reveal: (B, N) reveal step of every entry, −1 for given entries.
+        steps: S, the number of steps (reveal steps lie in [0, S)).
+
+    Yields:
+        ``(rows, step_of_row, events)``: the samples (R,) with a k-th event step, that
+        step for each (R,), and the (B, N) entries revealed in this round.
+    """
+    b = flat_reveal.shape[0]
+    srt = flat_reveal.sort(dim=1).values
+    first = torch.ones_like(srt, dtype=torch.bool)
+    first[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    first &= srt >= 0
+    count = first.sum(1)  # distinct event steps per sample
+    k_max = int(count.max()) if b else 0
+    distinct = torch.full((b, max(k_max, 1)), steps, dtype=srt.dtype, device=flat_reveal.device)
+    rank = first.cumsum(1) - 1
+    distinct[first.nonzero(as_tuple=True)[0], rank[first]] = srt[first]
+    round_of = torch.searchsorted(distinct, flat_reveal.clamp_min(0))  # (B, N)
+    for k in range(k_max):
+        rows = (count > k).nonzero().squeeze(1)
+        events = (round_of == k) & (flat_reveal >= 0)
+        events[count <= k] = False
+        yield rows, distinct[rows, k], events

@@ -39,7 +39,7 @@ from torch import Tensor
 
 from .._checks import check_int_at_least
 from ..schedules import Schedule, get_schedule
-from .base import SampleOutput, model_device, prepare_inputs
+from .base import SampleOutput, event_rounds, model_device, prepare_inputs, reveal_steps
 from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .guidance import TokenModel, check_cfg, guided_logits
 
@@ -220,12 +220,8 @@ class EulerSampler:
         # The result therefore does not depend on the order positions are processed in.
         q = step_hazards(self._schedule, self.steps, self.update, adaptive=self.adaptive).to(device)
         s = len(q)
-        cdf = 1 - torch.cumprod(1 - q, 0)
-        cdf[-1] = 1.0
-        u_step = torch.rand(x.shape, dtype=torch.float64, generator=generator, device=device)
+        reveal = reveal_steps(q, x != mask_id, generator)
         u_token = torch.rand(x.shape, dtype=torch.float64, generator=generator, device=device).reshape(b, -1)
-        reveal = torch.searchsorted(cdf, u_step.reshape(-1), right=True).clamp_max(s - 1).reshape(x.shape)
-        reveal = torch.where(x == mask_id, reveal, torch.full_like(reveal, -1))
         flat_reveal = reveal.reshape(b, -1)  # (B, L)
         flat_x = x.view(b, -1)
         nfe = 0
@@ -250,24 +246,8 @@ class EulerSampler:
             flat_x[events] = new.to(x.dtype)
 
         if self.skip_idle:
-            # Samples never interact, so instead of walking the steps we process each
-            # sample's k-th event step in round k: one call per round over every sample
-            # that still has events (each at its own t), at most min(S, L) calls in all.
-            srt = flat_reveal.sort(dim=1).values
-            first = torch.ones_like(srt, dtype=torch.bool)
-            first[:, 1:] = srt[:, 1:] != srt[:, :-1]
-            first &= srt >= 0
-            count = first.sum(1)  # distinct event steps per sample
-            k_max = int(count.max()) if b else 0
-            distinct = torch.full((b, max(k_max, 1)), s, dtype=srt.dtype, device=device)
-            rank = first.cumsum(1) - 1
-            distinct[first.nonzero(as_tuple=True)[0], rank[first]] = srt[first]
-            round_of = torch.searchsorted(distinct, flat_reveal.clamp_min(0))  # (B, L)
-            for k in range(k_max):
-                rows = (count > k).nonzero().squeeze(1)
-                events = (round_of == k) & (flat_reveal >= 0)
-                events[count <= k] = False
-                update(rows, distinct[rows, k], events)
+            for rows, step_of_row, events in event_rounds(flat_reveal, s):
+                update(rows, step_of_row, events)
         else:
             every = torch.arange(b, device=device)
             for i in range(s):

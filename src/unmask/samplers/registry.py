@@ -7,10 +7,12 @@ from typing import Any
 
 from .euler import EulerSampler
 from .maskgit import MaskGITSampler
+from .prime import PrimeSampler
 
 __all__ = ["SAMPLERS", "build_sampler", "sampler_options"]
 
-SAMPLERS: dict[str, type] = {"euler": EulerSampler, "maskgit": MaskGITSampler}
+#: "prime" needs an MDM-Prime model (sub-token inputs); the others take plain tokens.
+SAMPLERS: dict[str, type] = {"euler": EulerSampler, "maskgit": MaskGITSampler, "prime": PrimeSampler}
 
 
 def sampler_options(name: str) -> list[str]:
@@ -20,7 +22,7 @@ def sampler_options(name: str) -> list[str]:
     return [f.name for f in dataclasses.fields(SAMPLERS[name])]
 
 
-def build_sampler(name: str, **options: Any) -> EulerSampler | MaskGITSampler:
+def build_sampler(name: str, **options: Any) -> EulerSampler | MaskGITSampler | PrimeSampler:
     """``build_sampler("maskgit", steps=12, gumbel="linear")``; unknown options are errors naming them."""
     valid = sampler_options(name)
     unknown = sorted(set(options) - set(valid))

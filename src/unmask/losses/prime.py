@@ -1,0 +1,94 @@
+"""The MDM-Prime objective: masked cross-entropy on sub-tokens under the carry-over joint.
+
+    L(θ) = E_{x_1, t, y_t} [ w(t) Σ_{(l, j) : y_t^{l,j} = [MASK]} −log p_θ(y_1^{l,j} | y_t) ]
+
+where p_θ(y^{l,j} | y_t) is the marginal of digit j of the joint over tokens at
+position l, after carry-over (``unmask.prime.carry_over``). With w = κ̇/(1 − κ) and
+``reduction="sum"`` this is the continuous-time negative ELBO of the sub-token
+process in nats per *token* (so it compares with plain MDM's, which it equals at
+ℓ = 1), for the reverse process that reveals one sub-token at a time from these
+marginals. Samplers that draw several sub-tokens of a token jointly from the joint
+(as ``PrimeSampler`` does) are a different reverse process: for them, with a joint
+sub-token parameterisation, the value is a training loss and not a guaranteed upper
+bound on the negative log-likelihood.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from ..prime import SubTokenCodec, SubTokenPathSample, carry_over, subtoken_log_marginals
+from ..schedules import Schedule
+from .cross_entropy import REDUCTIONS, WEIGHTINGS, LossOutput, loss_weight
+
+__all__ = ["SubTokenCrossEntropy"]
+
+
+@dataclass(frozen=True)
+class SubTokenCrossEntropy:
+    """Call with token logits, a ``SubTokenPathSample`` and the schedule.
+
+    Args:
+        codec: the sub-token code the path used.
+        weighting: ``"constant"`` (w = 1) or ``"elbo"`` (w = κ̇ / (1 − κ)).
+        reduction: ``"masked_mean"`` (mean over the masked sub-tokens of the batch) or
+            ``"sum"`` ((1 / B L) Σ over masked sub-tokens: nats per token).
+    """
+
+    codec: SubTokenCodec
+    weighting: Literal["constant", "elbo"] = "constant"
+    reduction: Literal["masked_mean", "sum"] = "masked_mean"
+
+    def __post_init__(self) -> None:
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(f"unknown loss weighting {self.weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
+        if self.reduction not in REDUCTIONS:
+            raise ValueError(f"unknown loss reduction {self.reduction!r}; choose one of {', '.join(REDUCTIONS)}")
+
+    def __call__(self, logits: Tensor, path: SubTokenPathSample, schedule: Schedule) -> LossOutput:
+        """Compute the loss.
+
+        Args:
+            logits: (B, …, V) scores over the full tokens at every position of ``path.x_1``.
+            path: the sub-token process sample the model saw.
+            schedule: the training schedule (for the ELBO weight).
+
+        Returns:
+            ``LossOutput`` whose ``per_token`` / ``selected`` are per *sub-token*,
+            shape (B, L·ℓ); ``accuracy`` is the fraction of masked sub-tokens whose
+            marginal arg-max is the data digit.
+        """
+        if logits.shape[:-1] != path.x_1.shape:
+            raise ValueError(f"logits shape {tuple(logits.shape)} does not match tokens {tuple(path.x_1.shape)} + (V,)")
+        b = path.x_1.shape[0]
+        ell = self.codec.length
+        log_probs = torch.log_softmax(carry_over(logits.float(), path.y_t, self.codec), dim=-1)  # (B, …, V)
+        digits = self.codec.digits.to(logits.device)  # (V, ℓ)
+        # log p(y^j = data digit | y_t): a log-sum-exp over the tokens with that digit. The
+        # data token itself is always among them, so no term is −inf (and no gradient NaN).
+        picked = torch.stack(
+            [
+                torch.logsumexp(log_probs.masked_fill(digits[:, j] != path.y_1[..., j, None], float("-inf")), -1)
+                for j in range(ell)
+            ],
+            dim=-1,
+        ).reshape(b, -1)  # (B, L·ℓ)
+        target = path.y_1.reshape(b, -1)  # (B, L·ℓ)
+        selected = path.mask.reshape(b, -1)
+        # revealed digits have probability 1 under carry-over; keep them out explicitly
+        per_token = torch.where(selected, -picked, torch.zeros_like(picked))
+        weight = loss_weight(schedule, path.t, self.weighting).to(per_token.device)
+        weighted = per_token * weight[:, None]
+        if self.reduction == "masked_mean":
+            loss = weighted.sum() / selected.sum().clamp_min(1)
+        else:
+            loss = weighted.sum() / (b * (target.shape[1] // ell))
+        with torch.no_grad():
+            marg = subtoken_log_marginals(log_probs, self.codec).reshape(b, -1, self.codec.base)  # (B, L·ℓ, b)
+            correct = ((marg.argmax(-1) == target) & selected).sum()
+            accuracy = correct / selected.sum()
+        return LossOutput(loss=loss, per_token=per_token, selected=selected, weight=weight, accuracy=accuracy)

@@ -1,0 +1,248 @@
+"""The MDM-Prime sampler: Euler steps over sub-tokens with the carry-over joint.
+
+Every one of the L·ℓ sub-tokens follows the masking schedule on its own: on the grid
+t_i = i / S a still-masked sub-token is revealed at step i with the probability
+q_i of ``step_hazards`` (the exact update by default), so the step at which each
+sub-token is revealed, and one float64 uniform per sub-token, are drawn up front as
+in ``EulerSampler``. At a step where some sub-tokens of a position are revealed, a
+full token v is drawn from the model's joint over tokens after carry-over (tokens
+that contradict the digits already revealed get no mass) and after CFG, temperature,
+top-k and top-p; the revealed sub-tokens take v's digits. The other digits of v are
+not committed: they stay masked and are drawn again, given more context, when their
+own time comes. Any token a sample ends with is consistent with every digit it
+revealed, so it is a valid token (< V). At the last step every sub-token still masked
+is revealed (by the arg-max of the carry-over logits with ``final_argmax``).
+
+*Idle steps.* A step is idle for a sample when none of its sub-tokens is revealed.
+With L·ℓ entries instead of L, far fewer steps are idle (the paper's Figure 1); the
+expected count is Σ_i (1 − (κ_{i+1} − κ_i))^{L·ℓ} for the exact update (Proposition A.1
+with L·ℓ in place of L). With ``skip_idle`` (the default) the network is evaluated
+only at a sample's non-idle steps, batched across samples as in ``EulerSampler``;
+``skip_idle=False`` evaluates the whole batch at every step (NFE = S) and returns the
+same tokens for the same generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from .._checks import check_tokens
+from ..prime import SubTokenCodec, carry_over
+from ..schedules import Schedule, get_schedule
+from .base import count_idle_steps, event_rounds, model_device, prepare_inputs, reveal_steps
+from .categorical import check_sampling_options, draw_categorical, filter_logits
+from .euler import UPDATES, step_hazards
+from .guidance import TokenModel, check_cfg, guided_logits
+
+__all__ = ["PrimeSampler", "PrimeSampleOutput", "model_codec", "expected_idle_steps"]
+
+
+def model_codec(model: TokenModel) -> SubTokenCodec:
+    """The sub-token code of an MDM-Prime model (``model.subtokens`` = ℓ ≥ 1)."""
+    ell = int(getattr(model, "subtokens", 0) or 0)
+    if ell < 1:
+        raise ValueError("this model takes plain tokens (subtokens=0); use the euler or maskgit sampler")
+    return SubTokenCodec(model.vocab_size - 1, ell)
+
+
+@dataclass
+class PrimeSampleOutput:
+    """What ``PrimeSampler`` returns.
+
+    Attributes:
+        tokens: (B, *grid) final tokens in [0, V).
+        subtokens: (B, *grid, ℓ) their digits.
+        nfe: network forward calls made (a CFG call over the doubled batch counts once).
+        nfe_per_sample: (B,) evaluations each sample took part in.
+        steps: S.
+        reveal_step: (B, *grid, ℓ) step at which each sub-token was revealed, −1 if given.
+        y_init: (B, *grid, ℓ) the starting sub-tokens (b = [MASK]).
+        codec: the sub-token code.
+    """
+
+    tokens: Tensor
+    subtokens: Tensor
+    nfe: int
+    nfe_per_sample: Tensor
+    steps: int
+    reveal_step: Tensor
+    y_init: Tensor
+    codec: SubTokenCodec
+
+    @property
+    def idle_steps(self) -> Tensor:
+        """(B,) steps at which a sample revealed no sub-token."""
+        return count_idle_steps(self.reveal_step, self.steps)
+
+    @property
+    def token_idle_steps(self) -> Tensor:
+        """(B,) steps at which no token of a sample became fully revealed."""
+        return count_idle_steps(self.reveal_step.max(-1).values, self.steps)
+
+    def state(self, i: int) -> Tensor:
+        """Sub-tokens after ``i`` steps, (B, *grid, ℓ) (i = 0: ``y_init``; i = steps: final)."""
+        if not 0 <= i <= self.steps:
+            raise ValueError(f"step index must be in [0, {self.steps}], got {i}")
+        shown = (self.reveal_step >= 0) & (self.reveal_step < i)
+        return torch.where(shown, self.subtokens, self.y_init)
+
+    def chain(self) -> Tensor:
+        """All sub-token states, (S + 1, B, *grid, ℓ)."""
+        return torch.stack([self.state(i) for i in range(self.steps + 1)])
+
+
+@dataclass
+class PrimeSampler:
+    """Sub-token Euler sampling for MDM-Prime models. See the module docstring.
+
+    Args:
+        steps: S ≥ 1.
+        schedule: sampling schedule κ (name or object), usually the training one.
+        update: ``"exact"`` or ``"euler"`` (as in ``EulerSampler``).
+        temperature: T > 0; logits are divided by T.
+        top_p: nucleus mass in (0, 1]; 1 disables.
+        top_k: keep the k most likely tokens; 0 disables.
+        cfg: guidance scale w ≥ 0 (1 = conditional).
+        final_argmax: fill sub-tokens still masked at the last step by the arg-max token.
+        skip_idle: evaluate the network only at a sample's non-idle steps.
+    """
+
+    steps: int = 100
+    schedule: Schedule | str = "linear"
+    update: Literal["exact", "euler"] = "exact"
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    cfg: float = 1.0
+    final_argmax: bool = True
+    skip_idle: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
+            raise ValueError(f"steps must be an integer >= 1, got {self.steps!r}")
+        self.schedule = get_schedule(self.schedule)
+        if self.update not in UPDATES:
+            raise ValueError(f"unknown Euler update {self.update!r}; choose one of {', '.join(UPDATES)}")
+        check_sampling_options(self.temperature, self.top_p, self.top_k)
+        self.cfg = check_cfg(self.cfg)
+
+    @property
+    def _schedule(self) -> Schedule:
+        assert isinstance(self.schedule, Schedule)
+        return self.schedule
+
+    @torch.no_grad()
+    def sample(
+        self,
+        model: TokenModel,
+        n: int | None = None,
+        *,
+        grid: tuple[int, ...] | None = None,
+        labels: Tensor | None = None,
+        x_init: Tensor | None = None,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> PrimeSampleOutput:
+        """Draw samples from an MDM-Prime model.
+
+        Args:
+            model: ``model(y, t, labels) -> logits (B, *grid, V)`` taking sub-tokens
+                y (B, *grid, ℓ), with ``vocab_size`` = V + 1 and ``subtokens`` = ℓ.
+            n: number of samples (or give ``labels`` / ``x_init``).
+            grid: token grid; defaults to ``model.config.grid``.
+            labels: (B,) class ids, or None.
+            x_init: (B, *grid) starting *tokens*, the token [MASK] id V where to
+                generate; given tokens are held fixed (all their digits revealed).
+            generator: the source of all randomness.
+            device: where to sample; defaults to the model's device.
+        """
+        codec = model_codec(model)
+        if device is None:
+            device = model_device(model)
+        x, labels = prepare_inputs(model, n, grid, labels, x_init, device)
+        if labels is None and self.cfg != 1.0:
+            raise ValueError(f"cfg scale {self.cfg} needs class labels; got labels=None")
+        check_tokens(x, model.vocab_size, allow_mask=True, name="x_init")
+        masked_tok = x == codec.vocab
+        y = codec.encode(torch.where(masked_tok, torch.zeros_like(x), x))
+        y = y.masked_fill(masked_tok[..., None], codec.mask_id)  # (B, *grid, ℓ)
+        y_init = y.clone()
+        b, ell = x.shape[0], codec.length
+
+        q = step_hazards(self._schedule, self.steps, self.update).to(device)
+        s = len(q)
+        reveal = reveal_steps(q, y != codec.mask_id, generator)  # (B, *grid, ℓ)
+        u_token = torch.rand(reveal.shape, dtype=torch.float64, generator=generator, device=device)
+        flat_reveal = reveal.reshape(b, -1)  # (B, L·ℓ)
+        flat_y = y.view(b, -1, ell)  # (B, L, ℓ)
+        flat_u = u_token.reshape(b, -1, ell)
+        digits = codec.digits.to(device)
+        nfe = 0
+        nfe_per_sample = torch.zeros(b, dtype=torch.long, device=device)
+
+        def update(rows: Tensor, step_of_row: Tensor, events: Tensor) -> None:
+            """One call for ``rows`` at their own steps; reveal the sub-tokens ``events`` (B, L·ℓ)."""
+            nonlocal nfe
+            t = (step_of_row.to(torch.float32) / s) if model.uses_time else None
+            lab = None if labels is None else labels[rows]
+            logits = guided_logits(model, y[rows], t, lab, self.cfg)  # (R, *grid, V)
+            nfe += 1
+            nfe_per_sample[rows] += 1
+            ev = events[rows].view(len(rows), -1, ell)  # (R, L, ℓ)
+            pos = ev.any(-1)  # (R, L) positions with a sub-token to reveal
+            if not bool(pos.any()):
+                return
+            cur = flat_y[rows][pos]  # (J, ℓ)
+            chosen = carry_over(logits.reshape(len(rows), -1, codec.vocab)[pos], cur, codec)  # (J, V)
+            ev_j = ev[pos]  # (J, ℓ)
+            first = ev_j.to(torch.int8).argmax(-1, keepdim=True)  # the lowest digit revealed now
+            u = flat_u[rows][pos].gather(-1, first).squeeze(-1)
+            new = draw_categorical(
+                filter_logits(chosen, temperature=self.temperature, top_k=self.top_k, top_p=self.top_p), uniforms=u
+            )
+            if self.final_argmax:
+                last = (step_of_row[:, None].expand_as(pos) == s - 1)[pos]
+                new = torch.where(last, chosen.argmax(-1), new)
+            new_digits = digits[new]  # (J, ℓ)
+            updated = torch.where(ev_j, new_digits, cur)
+            sub = flat_y[rows]
+            sub[pos] = updated
+            flat_y[rows] = sub
+
+        if self.skip_idle:
+            for rows, step_of_row, events in event_rounds(flat_reveal, s):
+                update(rows, step_of_row, events)
+        else:
+            every = torch.arange(b, device=device)
+            for i in range(s):
+                update(every, torch.full((b,), i, device=device), flat_reveal == i)
+        tokens = codec.decode(y)
+        return PrimeSampleOutput(
+            tokens=tokens,
+            subtokens=y,
+            nfe=nfe,
+            nfe_per_sample=nfe_per_sample,
+            steps=s,
+            reveal_step=reveal,
+            y_init=y_init,
+            codec=codec,
+        )
+
+
+def expected_idle_steps(schedule: Schedule | str, steps: int, entries: int, update: str = "exact") -> float:
+    """Proposition A.1: the expected number of idle steps of S-step sampling over ``entries``
+    independently masked entries (L tokens for MDM, L·ℓ sub-tokens for MDM-Prime).
+
+    A step i is idle when no entry is revealed in it; an entry still masked at the
+    start is revealed at step i with probability P_i = Π_{k<i}(1 − q_k) · q_i
+    (= κ_{i+1} − κ_i for the exact update), independently of the others, so
+    E[idle] = Σ_i (1 − P_i)^entries.
+    """
+    q = step_hazards(get_schedule(schedule), steps, update)
+    survive = torch.cumprod(torch.cat([torch.ones(1, dtype=q.dtype), 1 - q[:-1]]), 0)
+    p = survive * q
+    return float(((1 - p) ** entries).sum())
