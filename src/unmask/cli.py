@@ -73,10 +73,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .inference import generate, load_model, sampler_from_config, save_samples
+    from .inference import check_sampler_fits, generate, load_model, model_sampler, sampler_from_config, save_samples
     from .tokenizers import build_tokenizer
 
     model, ckpt = load_model(args.ckpt, weights=args.weights, device=args.device)
+    if args.sampler is None:
+        args.sampler = model_sampler(model)
+    check_sampler_fits(model, args.sampler)
+    tokenizer = build_tokenizer(ckpt.tokenizer)
     labels = None
     if args.labels is not None and args.label is not None:
         raise UsageError("give --labels or --label, not both")
@@ -94,7 +98,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         n = 16 if n is None else n
         labels = [args.label] * n
     else:
-        n = 100 if n is None else n
+        n = (8 if tokenizer.kind == "text" else 100) if n is None else n
         if model.num_classes > 0:  # balanced, in blocks: 0 0 … 1 1 … (one row per class in the grid)
             labels = [i * model.num_classes // n for i in range(n)]
     if labels is not None and model.num_classes == 0:
@@ -128,16 +132,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
         "cfg_schedule": args.cfg_schedule,
     }
     flags = {"final_argmax": "--argmax"}
-    wrong = euler_only if args.sampler == "maskgit" else maskgit_only
-    for key, value in wrong.items():
-        if value is not None:
+    takes = {
+        "euler": euler_only,
+        "maskgit": maskgit_only,
+        "prime": {"update": args.update, "final_argmax": euler_only["final_argmax"]},
+        "autoregressive": {},
+    }[args.sampler]
+    if args.sampler == "autoregressive":
+        for key in ("steps", "schedule"):
+            if common[key] is not None:
+                raise UsageError(f"--{key} does not apply to the autoregressive sampler")
+            del common[key]
+    for key, value in {**euler_only, **maskgit_only}.items():
+        if value is not None and key not in takes:
             flag = flags.get(key, "--" + key.replace("_", "-"))
             raise UsageError(f"{flag} does not apply to the {args.sampler} sampler")
-    extra = euler_only if args.sampler == "euler" else maskgit_only
+    extra = takes
     sampler = sampler_from_config(ckpt.config, args.sampler, **common, **extra)
     gen = generate(
         model,
-        build_tokenizer(ckpt.tokenizer),
+        tokenizer,
         sampler,
         n=n,
         labels=labels,
@@ -149,20 +163,23 @@ def cmd_sample(args: argparse.Namespace) -> int:
     nrow = None
     if labels is not None and args.labels is None and args.label is None and n % model.num_classes == 0:
         nrow = n // model.num_classes
-    npz, png = save_samples(args.out, gen, nrow=nrow)
-    print(
-        json.dumps(
-            {
-                "npz": str(npz),
-                "png": str(png),
-                "n": n,
-                "nfe": gen.nfe,
-                "nfe_per_sample": gen.nfe_per_sample,
-                "checkpoint": str(ckpt.path),
-                "step": ckpt.step,
-            }
-        )
-    )
+    npz, preview = save_samples(args.out, gen, nrow=nrow)
+    if gen.texts is not None:  # text models: the samples themselves are the output
+        for i, text in enumerate(gen.texts):
+            print(f"--- sample {i} ---\n{text}")
+    summary = {
+        "npz": str(npz),
+        "txt" if gen.texts is not None else "png": str(preview),
+        "n": n,
+        "sampler": args.sampler,
+        "nfe": gen.nfe,
+        "nfe_per_sample": gen.nfe_per_sample,
+        "steps": gen.steps,
+        "idle_steps_per_sample": gen.idle_steps,
+        "checkpoint": str(ckpt.path),
+        "step": ckpt.step,
+    }
+    print(json.dumps(summary), file=sys.stderr if gen.texts is not None else sys.stdout)
     return 0
 
 
@@ -322,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("sample", help="draw samples from a checkpoint into an .npz and a PNG grid")
+    s = sub.add_parser("sample", help="draw samples from a checkpoint into an .npz and a PNG grid (or text)")
     s.add_argument("--ckpt", required=True, help="checkpoint or run directory")
     s.add_argument("--out", required=True, help="output .npz (a .png grid is written beside it)")
     s.add_argument("--n", type=int, default=None, help="number of samples (default 100, or the number of --labels)")
@@ -334,7 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--top-p", dest="top_p", type=float, default=None, help="nucleus mass in (0, 1]")
     s.add_argument("--top-k", dest="top_k", type=int, default=None, help="keep the k most likely tokens (0 = off)")
     s.add_argument(
-        "--sampler", choices=("euler", "maskgit"), default="euler", help="Euler (Algorithm 1) or MaskGIT-style"
+        "--sampler",
+        choices=("euler", "maskgit", "prime", "autoregressive"),
+        default=None,
+        help="Euler (Algorithm 1) or MaskGIT-style for masked models; prime for MDM-Prime models, "
+        "autoregressive for causal ones (default: the one that fits the model)",
     )
     s.add_argument(
         "--schedule",

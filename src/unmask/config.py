@@ -49,11 +49,19 @@ class ConfigError(ValueError):
 
 @dataclass
 class DataConfig:
-    """Which dataset to train on (see ``unmask.data.dataset_names()``) and, where the
-    dataset allows it, how many grey levels become tokens (None = its default)."""
+    """Which dataset to train on (see ``unmask.data.dataset_names()``) and its options
+    (None = the dataset's default; an option the dataset does not take is an error):
+    ``levels`` grey-level tokens of image datasets, ``tokenizer`` ("bytes", "chars",
+    "gpt2") and ``seq_len`` tokens per packed sequence of text datasets."""
 
     name: str = "digits"
     levels: int | None = None
+    tokenizer: str | None = None
+    seq_len: int | None = None
+
+    def options(self) -> dict[str, Any]:
+        """The options given to ``unmask.data.get_dataset``."""
+        return {"levels": self.levels, "tokenizer": self.tokenizer, "seq_len": self.seq_len}
 
 
 @dataclass
@@ -72,14 +80,29 @@ class ModelConfig:
     skip: bool = True
     dropout: float = 0.0
     class_conditional: bool = True
+    subtokens: int = 1
+    causal: bool = False
 
     def backbone(self, vocab_size: int, grid: tuple[int, ...], num_classes: int) -> TransformerConfig:
-        """The ``TransformerConfig`` for data of this vocabulary / grid / classes."""
+        """The ``TransformerConfig`` for data of this vocabulary / grid / classes.
+
+        ``subtokens`` = ℓ > 1 makes an MDM-Prime model (ℓ base-b sub-tokens per token);
+        ``causal`` an autoregressive one.
+        """
+        from .prime import SubTokenCodec
+
         base = model_preset(self.size)
         for key in ("dim", "depth", "heads", "mlp_ratio", "patch"):
             value = getattr(self, key)
             if value is not None:
                 base[key] = value
+        prime: dict[str, int] = {}
+        if self.subtokens > 1:
+            try:
+                codec = SubTokenCodec(vocab_size - 1, self.subtokens)
+            except ValueError as err:
+                raise ConfigError(f"model.subtokens={self.subtokens}: {err}") from None
+            prime = {"subtokens": codec.length, "subtoken_vocab": codec.subtoken_vocab}
         return TransformerConfig(
             vocab_size=vocab_size,
             grid=tuple(grid),
@@ -88,6 +111,8 @@ class ModelConfig:
             skip=self.skip,
             dropout=self.dropout,
             token_dim=self.token_dim,
+            causal=self.causal,
+            **prime,
             **base,
         )
 
@@ -202,6 +227,27 @@ class Config:
         from .schedules import get_schedule
 
         _choice("data.name", self.data.name, dataset_names())
+        from .data import DATASET_OPTIONS
+        from .tokenizers import TEXT_TOKENIZERS
+
+        for key, value in self.data.options().items():
+            if value is not None and key not in DATASET_OPTIONS[self.data.name]:
+                takes = ", ".join(f"data.{o}" for o in DATASET_OPTIONS[self.data.name])
+                raise ConfigError(f"data.{key} does not apply to dataset {self.data.name!r} (it takes {takes})")
+        if self.data.tokenizer is not None:
+            _choice("data.tokenizer", self.data.tokenizer, TEXT_TOKENIZERS)
+        if self.data.seq_len is not None and self.data.seq_len < 2:
+            raise ConfigError(f"data.seq_len must be >= 2, got {self.data.seq_len}")
+        if self.model.subtokens < 1:
+            raise ConfigError(f"model.subtokens (ℓ) must be >= 1 (1 = plain masked tokens), got {self.model.subtokens}")
+        if self.model.causal:
+            if self.model.subtokens != 1:
+                raise ConfigError(f"model.causal=true takes plain tokens; got model.subtokens={self.model.subtokens}")
+            if self.model.timestep:
+                raise ConfigError("model.causal=true has no time input; set model.timestep=false")
+            patch = self.model.patch if self.model.patch is not None else model_preset(self.model.size)["patch"]
+            if patch != 1:
+                raise ConfigError(f"model.causal=true needs model.patch=1, got {patch} (set model.patch=1)")
         _choice("model.size", self.model.size, sorted(MODEL_PRESETS))
         for key, value in model_preset(self.model.size).items():
             if getattr(self.model, key) is None:

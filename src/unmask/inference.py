@@ -10,16 +10,24 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._io import atomic_write_bytes
+from ._io import atomic_write_bytes, atomic_write_text
 from .config import Config
 from .models import Transformer, TransformerConfig
-from .samplers import EulerSampler, MaskGITSampler, build_sampler
+from .samplers import Sampler, build_sampler
 from .schedules import get_schedule
-from .tokenizers import PixelQuantizer
+from .tokenizers import Tokenizer
 from .training.checkpoint import Checkpoint, load_checkpoint, load_weights
 from .visualize import save_grid
 
-__all__ = ["load_model", "sampler_from_config", "generate", "Generated", "save_samples"]
+__all__ = [
+    "load_model",
+    "sampler_from_config",
+    "model_sampler",
+    "check_sampler_fits",
+    "generate",
+    "Generated",
+    "save_samples",
+]
 
 
 def load_model(
@@ -40,22 +48,36 @@ def load_model(
     return model.eval(), ckpt
 
 
-def sampler_from_config(config: Config, sampler: str = "euler", **overrides: object) -> EulerSampler | MaskGITSampler:
+def model_sampler(model: Transformer) -> str:
+    """The sampler a model is drawn with by default: "autoregressive" for causal models,
+    "prime" for MDM-Prime (sub-token) models, "euler" otherwise."""
+    if model.config.causal:
+        return "autoregressive"
+    return "prime" if model.subtokens else "euler"
+
+
+def check_sampler_fits(model: Transformer, sampler: str) -> None:
+    """Raise ``ValueError`` when ``sampler`` cannot draw from ``model``, naming both."""
+    kind = model_sampler(model)
+    plain = kind == "euler"
+    if (sampler in ("euler", "maskgit") and not plain) or (sampler in ("prime", "autoregressive") and sampler != kind):
+        what = {"autoregressive": "a causal model", "prime": "an MDM-Prime model", "euler": "a masked model"}[kind]
+        raise ValueError(f"the {sampler} sampler cannot draw from {what}; use --sampler {kind}")
+
+
+def sampler_from_config(config: Config, sampler: str = "euler", **overrides: object) -> Sampler:
     """A sampler with the run's ``sample`` settings; ``overrides`` that are not None win.
 
-    Euler defaults to the training schedule; MaskGIT to its own cosine unmask-count
-    schedule, and gets the training schedule as ``time_schedule`` (for ETMs).
+    Euler and Prime default to the training schedule; MaskGIT to its own cosine
+    unmask-count schedule, and gets the training schedule as ``time_schedule`` (for
+    ETMs); the autoregressive sampler has no steps or schedule.
     """
     sc = config.sample
     train_schedule = get_schedule(config.path.schedule_spec())
-    opts: dict[str, object] = {
-        "steps": sc.steps,
-        "temperature": sc.temperature,
-        "top_p": sc.top_p,
-        "top_k": sc.top_k,
-        "cfg": sc.cfg,
-    }
-    if sampler == "euler":
+    opts: dict[str, object] = {"temperature": sc.temperature, "top_p": sc.top_p, "top_k": sc.top_k, "cfg": sc.cfg}
+    if sampler != "autoregressive":
+        opts["steps"] = sc.steps
+    if sampler in ("euler", "prime"):
         opts.update(schedule=sc.schedule or train_schedule, update=sc.update, final_argmax=sc.final_argmax)
     elif sampler == "maskgit":
         opts["time_schedule"] = train_schedule
@@ -65,19 +87,23 @@ def sampler_from_config(config: Config, sampler: str = "euler", **overrides: obj
 
 @dataclass
 class Generated:
-    """Samples: tokens (N, *grid) int64, labels (N,) (−1 = unconditional), uint8 images, NFE."""
+    """Samples: tokens (N, *grid) int64, labels (N,) (−1 = unconditional), decoded uint8
+    images (image tokenizers) or texts (text tokenizers), NFE and idle steps."""
 
     tokens: np.ndarray
     labels: np.ndarray
-    images: np.ndarray
+    images: np.ndarray | None
     nfe: int
     nfe_per_sample: float
+    texts: list[str] | None = None
+    idle_steps: float = float("nan")
+    steps: int = 0
 
 
 def generate(
     model: Transformer,
-    tokenizer: PixelQuantizer,
-    sampler: EulerSampler | MaskGITSampler,
+    tokenizer: Tokenizer,
+    sampler: Sampler,
     *,
     n: int,
     labels: Sequence[int] | None = None,
@@ -101,7 +127,8 @@ def generate(
     else:
         lab = None
     gen = torch.Generator(device=device).manual_seed(seed)
-    chunks, nfe, per = [], 0, []
+    chunks, nfe, per, idle = [], 0, [], []
+    steps = 0
     starts = range(0, n, batch_size)
     if progress:
         from tqdm import tqdm
@@ -114,25 +141,44 @@ def generate(
         chunks.append(out.tokens.cpu())
         nfe += out.nfe
         per.append(out.nfe_per_sample.float().cpu())
+        idle.append(out.idle_steps.float().cpu())
+        steps = out.steps
     tokens = torch.cat(chunks).numpy()
+    decoded = tokenizer.decode(tokens)
+    text = tokenizer.kind == "text"
     return Generated(
         tokens=tokens,
         labels=(lab.numpy() if lab is not None else np.full(n, -1, dtype=np.int64)),
-        images=tokenizer.decode(tokens),
+        images=None if text else np.asarray(decoded),
+        texts=list(decoded) if text else None,
         nfe=nfe,
         nfe_per_sample=float(torch.cat(per).mean()),
+        idle_steps=float(torch.cat(idle).mean()),
+        steps=steps,
     )
 
 
 def save_samples(out: str | Path, gen: Generated, *, nrow: int | None = None) -> tuple[Path, Path]:
-    """Write ``out`` (.npz with tokens, labels, images, nfe) and a PNG grid beside it, atomically."""
+    """Write ``out`` (.npz with tokens, labels, images or texts, nfe) and, beside it, a PNG
+    grid (images) or a .txt of the samples (text), atomically. Returns both paths."""
     out = Path(out)
     if out.suffix != ".npz":
         raise ValueError(f"output file must end in .npz, got {str(out)!r}")
     out.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    np.savez(buf, tokens=gen.tokens, labels=gen.labels, images=gen.images, nfe=np.int64(gen.nfe))
+    arrays: dict[str, np.ndarray] = {"tokens": gen.tokens, "labels": gen.labels, "nfe": np.int64(gen.nfe)}
+    if gen.texts is not None:
+        arrays["texts"] = np.array(gen.texts, dtype=np.str_)
+    else:
+        assert gen.images is not None
+        arrays["images"] = gen.images
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
     atomic_write_bytes(out, buf.getvalue())
+    if gen.texts is not None:
+        txt = out.with_suffix(".txt")
+        atomic_write_text(txt, "\n\n".join(f"--- sample {i} ---\n{t}" for i, t in enumerate(gen.texts)) + "\n")
+        return out, txt
+    assert gen.images is not None
     n = len(gen.images)
     if nrow is None:
         nrow = int(np.ceil(np.sqrt(n)))

@@ -9,6 +9,8 @@ import torch
 
 from unmask.prime import SubTokenCodec, carry_over, subtoken_base, subtoken_log_marginals
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 CASES = [(2, 1), (7, 3), (16, 2), (17, 2), (256, 1), (256, 2), (256, 4), (256, 8), (1000, 3), (50257, 2), (50257, 4)]
 
 

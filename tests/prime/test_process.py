@@ -13,6 +13,8 @@ from unmask.models import Transformer, TransformerConfig
 from unmask.prime import SubTokenCodec, SubTokenInterpolant
 from unmask.schedules import get_schedule, schedule_names
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)

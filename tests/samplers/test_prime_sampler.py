@@ -12,6 +12,8 @@ from unmask.prime import SubTokenCodec
 from unmask.samplers import EulerSampler, PrimeSampler, expected_idle_steps
 from unmask.schedules import schedule_names
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 SCHEDULES = [s for s in schedule_names() if s != "power"]
 
 

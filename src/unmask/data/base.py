@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..tokenizers import PixelQuantizer
+from ..tokenizers import Tokenizer
 
 __all__ = ["TokenDataset", "batch_indices", "stratified_split", "DatasetNotAvailable"]
 
@@ -28,7 +28,7 @@ class TokenDataset:
         tokens: (N, *grid) int64 ids in [0, vocab_size − 2] (no [MASK]).
         labels: (N,) int64 in [0, num_classes), or None.
         num_classes: number of classes (0 when unlabelled).
-        tokenizer: turns tokens back into images.
+        tokenizer: turns tokens back into images (``kind == "image"``) or text.
         class_names: optional names of the classes.
     """
 
@@ -37,7 +37,7 @@ class TokenDataset:
     tokens: Tensor
     labels: Tensor | None
     num_classes: int
-    tokenizer: PixelQuantizer
+    tokenizer: Tokenizer
     class_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
@@ -53,8 +53,10 @@ class TokenDataset:
         return self.tokenizer.vocab_size
 
     def images(self) -> np.ndarray:
-        """The dataset decoded to uint8 images (N, *grid)."""
-        return self.tokenizer.decode(self.tokens)
+        """The dataset decoded to uint8 images (N, *grid); only for image datasets."""
+        if self.tokenizer.kind != "image":
+            raise ValueError(f"dataset {self.name!r} holds {self.tokenizer.kind}, not images")
+        return np.asarray(self.tokenizer.decode(self.tokens))
 
 
 def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

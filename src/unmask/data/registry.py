@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from .base import TokenDataset
 from .digits import load_digits
 from .mnist_like import load_fashion_mnist, load_mnist5k
+from .text import load_kjv
 
-__all__ = ["DATASETS", "get_dataset", "dataset_names"]
+__all__ = ["DATASETS", "DATASET_OPTIONS", "get_dataset", "dataset_names", "is_text_dataset"]
 
-#: name → loader(split, levels); ``levels`` None means the dataset's default.
-DATASETS: dict[str, Callable[[str, int | None], TokenDataset]] = {
-    "digits": load_digits,
-    "fashion-mnist": load_fashion_mnist,
-    "mnist5k": load_mnist5k,
+#: name → loader(split, **options).
+DATASETS: dict[str, Callable[..., TokenDataset]] = {
+    "digits": lambda split, levels=None: load_digits(split, levels),
+    "fashion-mnist": lambda split, levels=None: load_fashion_mnist(split, levels),
+    "mnist5k": lambda split, levels=None: load_mnist5k(split, levels),
+    "kjv": load_kjv,
+}
+
+#: The ``data.*`` options each dataset takes (the others must stay unset).
+DATASET_OPTIONS: dict[str, tuple[str, ...]] = {
+    "digits": ("levels",),
+    "fashion-mnist": ("levels",),
+    "mnist5k": ("levels",),
+    "kjv": ("tokenizer", "seq_len"),
 }
 
 
@@ -22,12 +33,25 @@ def dataset_names() -> list[str]:
     return sorted(DATASETS)
 
 
-def get_dataset(name: str, split: str = "train", levels: int | None = None) -> TokenDataset:
-    """Load dataset ``name`` ("digits", "fashion-mnist", "mnist5k") split ``split`` ("train" / "test").
+def is_text_dataset(name: str) -> bool:
+    return "seq_len" in DATASET_OPTIONS.get(name, ())
 
-    ``levels`` sets the number of grey-level tokens where the dataset allows it
-    (Fashion-MNIST, MNIST: 2 … 256, default 16; digits has exactly 17).
+
+def get_dataset(name: str, split: str = "train", levels: int | None = None, **options: Any) -> TokenDataset:
+    """Load dataset ``name`` split ``split`` ("train" / "test").
+
+    Options (None = the dataset's default; an option a dataset does not take is an error):
+
+    * ``levels``: grey-level tokens of image datasets (Fashion-MNIST, MNIST: 2 … 256,
+      default 16; digits has exactly 17);
+    * ``tokenizer``: "bytes" (default), "chars" or "gpt2" for text (``kjv``);
+    * ``seq_len``: tokens per packed text sequence (default 128).
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}")
-    return DATASETS[name](split, levels)
+    given = {k: v for k, v in {"levels": levels, **options}.items() if v is not None}
+    for key in given:
+        if key not in DATASET_OPTIONS[name]:
+            takes = ", ".join(f"data.{o}" for o in DATASET_OPTIONS[name])
+            raise ValueError(f"data.{key} does not apply to dataset {name!r} (it takes {takes})")
+    return DATASETS[name](split, **given)

@@ -1,7 +1,20 @@
-"""Training objectives: masked, weighted cross-entropy (paper Eq. 3, 10) on tokens, and its
-MDM-Prime form on sub-tokens under the carry-over joint parameterisation."""
+"""Training objectives: masked, weighted cross-entropy (paper Eq. 3, 10) on tokens, its
+MDM-Prime form on sub-tokens under the carry-over joint parameterisation, and the
+objective objects the trainer drives (masked, sub-token, autoregressive)."""
 
 from .cross_entropy import REDUCTIONS, WEIGHTINGS, LossOutput, MaskedCrossEntropy, loss_weight
+from .objectives import AutoregressiveObjective, MaskedObjective, Objective, SubTokenObjective
 from .prime import SubTokenCrossEntropy
 
-__all__ = ["MaskedCrossEntropy", "SubTokenCrossEntropy", "LossOutput", "loss_weight", "WEIGHTINGS", "REDUCTIONS"]
+__all__ = [
+    "MaskedCrossEntropy",
+    "SubTokenCrossEntropy",
+    "LossOutput",
+    "loss_weight",
+    "WEIGHTINGS",
+    "REDUCTIONS",
+    "Objective",
+    "MaskedObjective",
+    "SubTokenObjective",
+    "AutoregressiveObjective",
+]

@@ -21,7 +21,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from ..prime import SubTokenCodec, SubTokenPathSample, carry_over, subtoken_log_marginals
+from ..prime import SubTokenCodec, SubTokenPathSample, carry_over_log_marginals
 from ..schedules import Schedule
 from .cross_entropy import REDUCTIONS, WEIGHTINGS, LossOutput, loss_weight
 
@@ -66,17 +66,9 @@ class SubTokenCrossEntropy:
             raise ValueError(f"logits shape {tuple(logits.shape)} does not match tokens {tuple(path.x_1.shape)} + (V,)")
         b = path.x_1.shape[0]
         ell = self.codec.length
-        log_probs = torch.log_softmax(carry_over(logits.float(), path.y_t, self.codec), dim=-1)  # (B, …, V)
-        digits = self.codec.digits.to(logits.device)  # (V, ℓ)
-        # log p(y^j = data digit | y_t): a log-sum-exp over the tokens with that digit. The
-        # data token itself is always among them, so no term is −inf (and no gradient NaN).
-        picked = torch.stack(
-            [
-                torch.logsumexp(log_probs.masked_fill(digits[:, j] != path.y_1[..., j, None], float("-inf")), -1)
-                for j in range(ell)
-            ],
-            dim=-1,
-        ).reshape(b, -1)  # (B, L·ℓ)
+        marg = carry_over_log_marginals(logits, path.y_t, self.codec)  # (B, …, ℓ, b)
+        marg = marg.reshape(b, -1, self.codec.base)  # (B, L·ℓ, b)
+        picked = marg.gather(-1, path.y_1.reshape(b, -1, 1)).squeeze(-1)  # (B, L·ℓ)
         target = path.y_1.reshape(b, -1)  # (B, L·ℓ)
         selected = path.mask.reshape(b, -1)
         # revealed digits have probability 1 under carry-over; keep them out explicitly
@@ -88,7 +80,6 @@ class SubTokenCrossEntropy:
         else:
             loss = weighted.sum() / (b * (target.shape[1] // ell))
         with torch.no_grad():
-            marg = subtoken_log_marginals(log_probs, self.codec).reshape(b, -1, self.codec.base)  # (B, L·ℓ, b)
             correct = ((marg.argmax(-1) == target) & selected).sum()
             accuracy = correct / selected.sum()
         return LossOutput(loss=loss, per_token=per_token, selected=selected, weight=weight, accuracy=accuracy)

@@ -10,7 +10,7 @@ The objective is ``unmask.losses.SubTokenCrossEntropy`` and the sampler
 """
 
 from .codec import SubTokenCodec, subtoken_base
-from .parameterization import carry_over, subtoken_log_marginals
+from .parameterization import carry_over, carry_over_log_marginals, carry_over_table, subtoken_log_marginals
 from .path import SubTokenInterpolant, SubTokenPathSample
 
 __all__ = [
@@ -19,5 +19,7 @@ __all__ = [
     "SubTokenInterpolant",
     "SubTokenPathSample",
     "carry_over",
+    "carry_over_table",
+    "carry_over_log_marginals",
     "subtoken_log_marginals",
 ]

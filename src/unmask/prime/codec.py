@@ -102,12 +102,26 @@ class SubTokenCodec:
         Entry v is True when every revealed digit y^j (≠ [MASK]) equals digit j of v.
         A fully masked token admits all V tokens; a fully revealed one exactly one.
         """
-        digits = self.digits.to(y.device)  # (V, ℓ)
-        ok = torch.ones(*y.shape[:-1], self.vocab, dtype=torch.bool, device=y.device)
-        for j in range(self.length):
+        return self.consistent_codes(y).reshape(*y.shape[:-1], self.num_codes)[..., : self.vocab]
+
+    def consistent_codes(self, y: Tensor) -> Tensor:
+        """The same over all b^ℓ codes as an ℓ-axis table, bool (..., b, …, b) (axis j = digit j).
+
+        Built by broadcasting one (…, b) vector per digit (all True where the digit is
+        masked, one True where it is revealed): no (…, V, ℓ) intermediate.
+        """
+        if y.shape[-1] != self.length:
+            raise ValueError(f"sub-tokens must have a last axis of ℓ={self.length}, got shape {tuple(y.shape)}")
+        b, ell = self.base, self.length
+        values = torch.arange(b, device=y.device)
+        table: Tensor | None = None
+        for j in range(ell):
             yj = y[..., j, None]  # (..., 1)
-            ok &= (yj == self.mask_id) | (digits[:, j] == yj)
-        return ok
+            allowed = (yj == self.mask_id) | (values == yj)  # (..., b)
+            view = allowed.reshape(*allowed.shape[:-1], *([1] * j), b, *([1] * (ell - 1 - j)))
+            table = view if table is None else table & view
+        assert table is not None
+        return table.expand(*y.shape[:-1], *([b] * ell))
 
     def config(self) -> dict[str, int]:
         return {"vocab": self.vocab, "length": self.length, "base": self.base}

@@ -1,17 +1,20 @@
 """Samplers: from all-[MASK] to data. Euler (Algorithm 1), MaskGIT-style confidence sampling and
 the MDM-Prime sub-token sampler, with CFG, temperature, top-k/p and float64 draws shared in one place."""
 
+from .autoregressive import AutoregressiveSampler
 from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .euler import UPDATES, EulerSampler, SampleOutput, remask_probabilities, step_hazards, time_grid
 from .guidance import TokenModel, check_cfg, guided_logits
 from .maskgit import CFG_SCHEDULES, GUMBEL_MODES, MaskGITSampler, unmask_counts
 from .prime import PrimeSampleOutput, PrimeSampler, expected_idle_steps, model_codec
-from .registry import SAMPLERS, build_sampler, sampler_options
+from .registry import SAMPLERS, Sampler, build_sampler, sampler_options
 
 __all__ = [
     "EulerSampler",
     "MaskGITSampler",
     "PrimeSampler",
+    "AutoregressiveSampler",
+    "Sampler",
     "PrimeSampleOutput",
     "expected_idle_steps",
     "model_codec",

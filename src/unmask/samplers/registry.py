@@ -5,14 +5,24 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from .autoregressive import AutoregressiveSampler
 from .euler import EulerSampler
 from .maskgit import MaskGITSampler
 from .prime import PrimeSampler
 
-__all__ = ["SAMPLERS", "build_sampler", "sampler_options"]
+__all__ = ["SAMPLERS", "Sampler", "build_sampler", "sampler_options"]
 
-#: "prime" needs an MDM-Prime model (sub-token inputs); the others take plain tokens.
-SAMPLERS: dict[str, type] = {"euler": EulerSampler, "maskgit": MaskGITSampler, "prime": PrimeSampler}
+#: "prime" needs an MDM-Prime model (sub-token inputs), "autoregressive" a causal model;
+#: "euler" and "maskgit" take masked models on plain tokens.
+SAMPLERS: dict[str, type] = {
+    "euler": EulerSampler,
+    "maskgit": MaskGITSampler,
+    "prime": PrimeSampler,
+    "autoregressive": AutoregressiveSampler,
+}
+
+#: The sampler each kind of model is drawn with by default.
+Sampler = EulerSampler | MaskGITSampler | PrimeSampler | AutoregressiveSampler
 
 
 def sampler_options(name: str) -> list[str]:
@@ -22,7 +32,7 @@ def sampler_options(name: str) -> list[str]:
     return [f.name for f in dataclasses.fields(SAMPLERS[name])]
 
 
-def build_sampler(name: str, **options: Any) -> EulerSampler | MaskGITSampler | PrimeSampler:
+def build_sampler(name: str, **options: Any) -> Sampler:
     """``build_sampler("maskgit", steps=12, gumbel="linear")``; unknown options are errors naming them."""
     valid = sampler_options(name)
     unknown = sorted(set(options) - set(valid))

@@ -17,6 +17,8 @@ class PixelQuantizer:
     17 levels of 0 … 16) encoding is the identity.
     """
 
+    kind = "image"
+
     def __init__(self, levels: int, max_value: float = 255.0) -> None:
         if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
             raise ValueError(f"levels must be an integer >= 2, got {levels!r}")

@@ -31,9 +31,17 @@ from .._io import atomic_write_text
 from ..config import Config, ConfigError
 from ..data import TokenDataset, batch_indices, get_dataset
 from ..interpolants import MaskingInterpolant, sample_times
-from ..losses import MaskedCrossEntropy
+from ..losses import (
+    AutoregressiveObjective,
+    MaskedCrossEntropy,
+    MaskedObjective,
+    Objective,
+    SubTokenCrossEntropy,
+    SubTokenObjective,
+)
 from ..models import Transformer
-from ..samplers import EulerSampler
+from ..prime import SubTokenCodec, SubTokenInterpolant
+from ..samplers import AutoregressiveSampler, EulerSampler, PrimeSampler, Sampler
 from ..schedules import get_schedule
 from ..visualize import save_grid
 from .checkpoint import CONFIG_FILE, list_checkpoints, load_checkpoint, load_weights, save_checkpoint
@@ -45,6 +53,8 @@ __all__ = [
     "TrainingDiverged",
     "build_model",
     "build_interpolant",
+    "build_objective",
+    "default_sampler",
     "resolve_device",
     "RESUMABLE_KEYS",
 ]
@@ -117,6 +127,48 @@ def build_interpolant(config: Config, vocab_size: int) -> MaskingInterpolant:
         smoothing=config.path.smoothing,
         coupling_ratio=config.path.coupling_ratio,
     )
+
+
+def build_objective(config: Config, vocab_size: int) -> Objective:
+    """The training objective of ``config`` for data with ``vocab_size`` ids (incl. [MASK]).
+
+    Masked diffusion on tokens (the default), MDM-Prime on ℓ = ``model.subtokens`` > 1
+    sub-tokens, or next-token prediction for ``model.causal``.
+    """
+    weighting = cast(Any, config.loss.weighting)
+    reduction = cast(Any, config.loss.reduction)
+    if config.model.causal:
+        return AutoregressiveObjective(bos=vocab_size - 1)
+    if config.model.subtokens > 1:
+        if config.path.smoothing or config.path.coupling_ratio:
+            raise ConfigError("path.smoothing and path.coupling_ratio are not supported with model.subtokens > 1")
+        if not config.loss.masked:
+            raise ConfigError("loss.masked=false has no meaning for MDM-Prime (revealed sub-tokens are certain)")
+        codec = SubTokenCodec(vocab_size - 1, config.model.subtokens)
+        return SubTokenObjective(
+            SubTokenInterpolant(get_schedule(config.path.schedule_spec()), codec),
+            SubTokenCrossEntropy(codec, weighting, reduction),
+        )
+    return MaskedObjective(
+        build_interpolant(config, vocab_size), MaskedCrossEntropy(weighting, config.loss.masked, reduction)
+    )
+
+
+def default_sampler(model: Transformer, config: Config, **overrides: Any) -> Sampler:
+    """The run's ``sample`` settings as the sampler that fits the model: Euler for masked
+    models, the Prime sampler for sub-token models, ancestral sampling for causal ones."""
+    sc = config.sample
+    cfg = sc.cfg if model.num_classes > 0 else 1.0
+    common: dict[str, Any] = {"temperature": sc.temperature, "top_p": sc.top_p, "top_k": sc.top_k, "cfg": cfg}
+    common.update({k: v for k, v in overrides.items() if v is not None})
+    if model.config.causal:
+        return AutoregressiveSampler(**common)
+    schedule = get_schedule(sc.schedule) if sc.schedule else get_schedule(config.path.schedule_spec())
+    steps: dict[str, Any] = {"steps": sc.steps, "schedule": schedule, "update": sc.update}
+    steps["final_argmax"] = sc.final_argmax
+    if model.subtokens:
+        return PrimeSampler(**{**steps, **common})
+    return EulerSampler(**{**steps, **common})
 
 
 def learning_rate(config: Config, step: int) -> float:
@@ -220,8 +272,8 @@ def train(
     device = resolve_device(tc.device)
     amp = autocast_dtype(tc.precision, device)
 
-    dataset = get_dataset(config.data.name, "train", config.data.levels)
-    test_set = get_dataset(config.data.name, "test", config.data.levels)
+    dataset = get_dataset(config.data.name, "train", **config.data.options())
+    test_set = get_dataset(config.data.name, "test", **config.data.options())
     tokens = dataset.tokens.to(device)
     labels = dataset.labels.to(device) if dataset.labels is not None else None
 
@@ -238,8 +290,7 @@ def train(
         weight_decay=config.optim.weight_decay,
         fused=device.type == "cuda",
     )
-    interpolant = build_interpolant(config, dataset.vocab_size)
-    loss_fn = MaskedCrossEntropy(cast(Any, config.loss.weighting), config.loss.masked, cast(Any, config.loss.reduction))
+    objective = build_objective(config, dataset.vocab_size)
     gen = torch.Generator(device=device).manual_seed(tc.seed)
     step = 0
 
@@ -294,7 +345,7 @@ def train(
             keep=tc.keep_checkpoints,
         )
         record: dict[str, Any] = {"event": "checkpoint", "step": step, "path": str(path)}
-        record.update(evaluate(cast(Transformer, ema.shadow), test_set, config, interpolant, loss_fn, device, amp))
+        record.update(evaluate(cast(Transformer, ema.shadow), test_set, config, objective, device, amp))
         grid_path = sample_grid(
             cast(Transformer, ema.shadow), dataset, config, run_dir / "samples" / f"step_{step:08d}.png", device
         )
@@ -331,7 +382,7 @@ def train(
                 t = sample_times(
                     tc.batch_size, eps=config.loss.eps, stratified=config.loss.stratified, generator=gen, device=device
                 )
-                path = interpolant.sample(x1, t, gen)
+                corrupted = objective.corrupt(x1, t, gen)
                 y = None
                 if model.num_classes > 0:
                     assert labels is not None
@@ -340,8 +391,8 @@ def train(
                     y = torch.where(drop, torch.full_like(y, model.null_label), y)
                 ctx = torch.autocast(device.type, dtype=amp) if amp is not None else nullcontext()
                 with ctx:
-                    logits = model(path.x_t, t if model.uses_time else None, y)
-                out = loss_fn(logits, path, interpolant.schedule)
+                    logits = objective.predict(model, corrupted, y)
+                out = objective.loss(logits, corrupted)
                 loss_value = out.loss.item()
                 if not math.isfinite(loss_value):
                     metrics.write({"event": "diverged", "step": step, "loss": loss_value})
@@ -408,58 +459,71 @@ def evaluate(
     model: Transformer,
     dataset: TokenDataset,
     config: Config,
-    interpolant: MaskingInterpolant,
-    loss_fn: MaskedCrossEntropy,
+    objective: Objective,
     device: torch.device,
     amp: torch.dtype | None,
 ) -> dict[str, float]:
-    """Held-out loss and masked-token accuracy on fixed batches (same t and masks every time)."""
+    """Held-out loss, accuracy and likelihood bound on fixed batches (same t and masks every time).
+
+    ``eval_loss`` / ``eval_accuracy`` are the training objective's; ``eval_nll`` is the
+    negative ELBO (masked and sub-token models) or the exact NLL (causal models) in nats
+    per token, with t stratified over [0, 1], and ``eval_bits_per_token`` the same in bits.
+    """
     batches = config.train.eval_batches
     if batches == 0 or len(dataset) == 0:
         return {}
     model.eval()
     gen = torch.Generator(device=device).manual_seed(12345)
+    bound_gen = torch.Generator(device=device).manual_seed(54321)
     bs = min(config.train.batch_size, len(dataset))
-    losses, accs = [], []
+    losses, accs, nll = [], [], []
     tokens = dataset.tokens.to(device)
     labels = dataset.labels.to(device) if (dataset.labels is not None and model.num_classes > 0) else None
+    ctx = torch.autocast(device.type, dtype=amp) if amp is not None else nullcontext()
     for i in range(batches):
         idx = batch_indices(len(dataset), bs, i, seed=777).to(device)
         x1 = tokens[idx]
         t = sample_times(bs, eps=config.loss.eps, generator=gen, device=device)
-        path = interpolant.sample(x1, t, gen)
+        target = objective.corrupt(x1, t, gen)
         y = labels[idx] if labels is not None else None
-        ctx = torch.autocast(device.type, dtype=amp) if amp is not None else nullcontext()
         with ctx:
-            logits = model(path.x_t, t if model.uses_time else None, y)
-        out = loss_fn(logits, path, interpolant.schedule)
+            logits = objective.predict(model, target, y)
+        out = objective.loss(logits, target)
         losses.append(out.loss.item())
         accs.append(out.accuracy.item())
-    return {"eval_loss": sum(losses) / len(losses), "eval_accuracy": sum(accs) / len(accs)}
+        with ctx:
+            nll.append(objective.nll_bound(model, x1, y, bound_gen).float().mean().item())
+    nats = sum(nll) / len(nll)
+    return {
+        "eval_loss": sum(losses) / len(losses),
+        "eval_accuracy": sum(accs) / len(accs),
+        "eval_nll": nats,
+        "eval_bits_per_token": nats / math.log(2),
+    }
 
 
 @torch.no_grad()
 def sample_grid(model: Transformer, dataset: TokenDataset, config: Config, path: Path, device: torch.device) -> Path:
-    """A PNG of ``sample.per_class`` samples per class (rows = classes) with a fixed seed."""
+    """A preview of the model at a checkpoint, with a fixed seed and the run's sample settings.
+
+    Images: a PNG of ``sample.per_class`` samples per class (rows = classes), or 10 rows
+    for unconditional models. Text: ``per_class`` samples, one per paragraph, in a .txt
+    next to where the PNG would be. Returns the file written.
+    """
     model.eval()
     sc = config.sample
-    sampler = EulerSampler(
-        steps=sc.steps,
-        schedule=get_schedule(sc.schedule) if sc.schedule else get_schedule(config.path.schedule_spec()),
-        update=sc.update,  # type: ignore[arg-type]
-        temperature=sc.temperature,
-        top_p=sc.top_p,
-        top_k=sc.top_k,
-        cfg=sc.cfg if model.num_classes > 0 else 1.0,
-        final_argmax=sc.final_argmax,
-    )
+    sampler = default_sampler(model, config)
     gen = torch.Generator(device=device).manual_seed(0)
+    text = dataset.tokenizer.kind == "text"
     if model.num_classes > 0:
         labels: Tensor | None = torch.arange(model.num_classes, device=device).repeat_interleave(sc.per_class)
         out = sampler.sample(model, labels=labels, generator=gen, device=device)
-        nrow = sc.per_class
     else:
-        out = sampler.sample(model, sc.per_class * 10, generator=gen, device=device)
-        nrow = sc.per_class
-    images = dataset.tokenizer.decode(out.tokens.cpu())
-    return save_grid(images, path, nrow=nrow)
+        out = sampler.sample(model, sc.per_class * (1 if text else 10), generator=gen, device=device)
+    decoded = dataset.tokenizer.decode(out.tokens.cpu())
+    if text:
+        out_path = path.with_suffix(".txt")
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out_path, "\n\n".join(f"--- sample {i} ---\n{s}" for i, s in enumerate(decoded)) + "\n")
+        return out_path
+    return save_grid(decoded, path, nrow=sc.per_class)
