@@ -9,7 +9,7 @@ import torch
 
 from unmask.models import MODEL_PRESETS, Transformer, TransformerConfig
 
-DATA = [("digits 8×8, 17 levels", (8, 8), 18), ("28×28, 256 levels", (28, 28), 257)]
+DATA = [("digits 8×8, 17 levels", (8, 8), 18), ("28×28, 256 levels", (28, 28), 257), ("text, 128 bytes", (128,), 257)]
 
 
 def table() -> str:

@@ -4,6 +4,7 @@
     unmask sample --ckpt DIR --out FILE.npz [--n N] [--labels 0,1,…|--label K] [--steps S] ...
     unmask eval SAMPLES.npz [--ref DATASET]
     unmask sweep --ckpt DIR --grid FILE.yaml --out DIR
+    unmask nll --ckpt DIR [--split test] [--repeats R]
     unmask info DIR
     unmask presets
 
@@ -315,6 +316,45 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nll(args: argparse.Namespace) -> int:
+    from .data import get_dataset
+    from .eval import held_out_nll
+    from .inference import load_model
+    from .training import build_objective
+
+    model, ckpt = load_model(args.ckpt, weights=args.weights, device=args.device)
+    config = ckpt.config
+    dataset = get_dataset(config.data.name, args.split, **config.data.options())
+    if dataset.vocab_size != model.vocab_size:
+        raise UsageError(
+            f"dataset {config.data.name!r} has {dataset.vocab_size} token ids but the model {model.vocab_size}"
+        )
+    tokens, labels = dataset.tokens, dataset.labels if model.num_classes > 0 else None
+    if args.n is not None:
+        if args.n < 1:
+            raise UsageError(f"--n must be >= 1, got {args.n}")
+        tokens = tokens[: args.n]
+        labels = None if labels is None else labels[: args.n]
+    report = held_out_nll(
+        model,
+        build_objective(config, dataset.vocab_size),
+        tokens,
+        labels,
+        batch_size=args.batch_size,
+        repeats=args.repeats,
+        seed=args.seed,
+        device=args.device,
+        progress=args.progress if args.progress is not None else sys.stderr.isatty(),
+    )
+    result = {"checkpoint": str(ckpt.path), "step": ckpt.step, "split": args.split, **report.to_dict()}
+    if args.out:
+        from ._io import atomic_write_text
+
+        atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result))
+    return 0
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
     from .config import preset_names
     from .models import MODEL_PRESETS
@@ -417,6 +457,19 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--weights", choices=("ema", "raw"), default="ema")
     w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     w.set_defaults(func=cmd_sweep)
+
+    nl = sub.add_parser("nll", help="held-out likelihood: negative ELBO (masked, Prime) or exact NLL (causal)")
+    nl.add_argument("--ckpt", required=True, help="checkpoint or run directory")
+    nl.add_argument("--split", default="test", choices=("train", "test"), help="dataset split (test = held out)")
+    nl.add_argument("--n", type=int, default=None, help="only the first N sequences / images")
+    nl.add_argument("--repeats", type=int, default=1, help="passes with fresh times and masks (masked models)")
+    nl.add_argument("--batch-size", dest="batch_size", type=int, default=64)
+    nl.add_argument("--seed", type=int, default=0)
+    nl.add_argument("--weights", choices=("ema", "raw"), default="ema")
+    nl.add_argument("--device", default="cpu")
+    nl.add_argument("--out", default=None, help="also write the JSON report here")
+    nl.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    nl.set_defaults(func=cmd_nll)
 
     pr = sub.add_parser("presets", help="list run presets and model sizes")
     pr.set_defaults(func=cmd_presets)

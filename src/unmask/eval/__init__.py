@@ -1,9 +1,10 @@
-"""Evaluation of generated images.
+"""Evaluation of generated images, and held-out likelihoods.
 
 * An independent classifier trained on real data, and conditional accuracy of samples.
 * Feature extractors (:mod:`.features`: EfficientNet-Lite0, pytorch-fid's Inception-v3),
   Fréchet distance, improved precision / recall, an Inception-Score-style score,
   cached reference features of real splits, and :func:`evaluate_samples` tying them together.
+* :func:`held_out_nll`: negative ELBO / exact NLL per token on a held-out split.
 """
 
 from .accuracy import ConditionalAccuracy, conditional_accuracy
@@ -12,6 +13,7 @@ from .classifier import ClassifierReport, ImageClassifier, cache_dir, load_or_tr
 from .features import FeatureExtractor, get_extractor
 from .frechet import FeatureStats, frechet_distance
 from .inception_score import InceptionScore, inception_score
+from .likelihood import LikelihoodReport, held_out_nll
 from .precision_recall import PrecisionRecall, precision_recall
 from .reference import ReferenceFeatures, reference_features
 from .report import evaluate_samples
@@ -36,4 +38,6 @@ __all__ = [
     "ReferenceFeatures",
     "reference_features",
     "evaluate_samples",
+    "held_out_nll",
+    "LikelihoodReport",
 ]
