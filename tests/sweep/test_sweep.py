@@ -148,3 +148,28 @@ def test_series_groups_lines_along_an_axis(tmp_path: Path) -> None:
         w.writeheader()
         w.writerows(rows)
     assert [x.name for x in plot_sweep(p, tmp_path)] == ["fd_vs_nfe.png"]
+
+
+def test_prime_model_sweeps_with_the_prime_sampler_only(tmp_path: Path) -> None:
+    from unmask.config import load_config
+    from unmask.training import train
+
+    run = tmp_path / "prime"
+    train(load_config("tiny", ["model.subtokens=2", "train.steps=4", "train.ckpt_every=4"]), run, progress=False)
+    grid = write(tmp_path, "n: 20\nbatch_size: 10\ngrid: {sampler: prime, steps: [2, 4], argmax: [true, false]}\n")
+    rows = read_rows(run_sweep(run, grid, tmp_path / "sweep", evaluator=_cheap_evaluator, progress=False))
+    assert sorted((r["steps"], r["argmax"]) for r in rows) == [
+        ("2", "False"),
+        ("2", "True"),
+        ("4", "False"),
+        ("4", "True"),
+    ]
+    assert all(r["sampler"] == "prime" and int(r["nfe"]) > 0 for r in rows)
+    with pytest.raises(ValueError, match="the euler sampler cannot draw from an MDM-Prime model"):
+        run_sweep(
+            run,
+            write(tmp_path, "n: 4\ngrid: {sampler: euler, steps: 2}\n", "e.yaml"),
+            tmp_path / "s2",
+            evaluator=_cheap_evaluator,
+            progress=False,
+        )

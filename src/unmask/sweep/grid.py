@@ -17,8 +17,9 @@ A grid file holds shared settings and one or more cartesian products::
         temperature: [0.6, 0.8, 1.0, 1.2]
 
 Every key is a sampler setting (a scalar or a list of values): ``sampler`` (euler,
-maskgit), ``steps``, ``temperature``, ``cfg``, ``schedule``, ``top_p``, ``top_k``,
-``argmax``, ``update``, ``adaptive``, ``corrector`` (Euler), ``gumbel``,
+maskgit for masked models; prime for MDM-Prime models), ``steps``, ``temperature``,
+``cfg``, ``schedule``, ``top_p``, ``top_k``, ``argmax``, ``update`` (Euler and Prime),
+``adaptive``, ``corrector`` (Euler), ``gumbel``,
 ``gumbel_temperature``, ``cfg_schedule`` (MaskGIT). A setting that does not apply to a
 cell's sampler is dropped, and cells that become identical are evaluated once. Unset
 settings take the sampler's default, except ``schedule`` (the run's training schedule)
@@ -40,15 +41,15 @@ __all__ = ["Cell", "SweepSpec", "load_grid", "expand_grid", "SETTINGS"]
 
 #: setting → (samplers it applies to, type). ``argmax`` maps to Euler's ``final_argmax``.
 SETTINGS: dict[str, tuple[tuple[str, ...], type]] = {
-    "sampler": (("euler", "maskgit"), str),
-    "steps": (("euler", "maskgit"), int),
-    "temperature": (("euler", "maskgit"), float),
-    "cfg": (("euler", "maskgit"), float),
-    "schedule": (("euler", "maskgit"), str),
-    "top_p": (("euler", "maskgit"), float),
-    "top_k": (("euler", "maskgit"), int),
-    "argmax": (("euler",), bool),
-    "update": (("euler",), str),
+    "sampler": (("euler", "maskgit", "prime"), str),
+    "steps": (("euler", "maskgit", "prime"), int),
+    "temperature": (("euler", "maskgit", "prime"), float),
+    "cfg": (("euler", "maskgit", "prime"), float),
+    "schedule": (("euler", "maskgit", "prime"), str),
+    "top_p": (("euler", "maskgit", "prime"), float),
+    "top_k": (("euler", "maskgit", "prime"), int),
+    "argmax": (("euler", "prime"), bool),
+    "update": (("euler", "prime"), str),
     "adaptive": (("euler",), bool),
     "corrector": (("euler",), float),
     "gumbel": (("maskgit",), str),

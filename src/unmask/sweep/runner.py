@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_write_text
-from ..inference import generate, load_model, save_samples
-from ..samplers import EulerSampler, MaskGITSampler, build_sampler
+from ..inference import check_sampler_fits, generate, load_model, save_samples
+from ..samplers import Sampler, build_sampler
 from ..schedules import get_schedule
 from ..tokenizers import build_tokenizer
 from .grid import SETTINGS, Cell, SweepSpec, load_grid
@@ -55,21 +55,21 @@ def _write_rows(csv_path: Path, rows: list[dict[str, Any]]) -> None:
     atomic_write_text(csv_path, buf.getvalue())
 
 
-def _sampler_for(cell: Cell, train_schedule: dict[str, Any], default_cfg: float) -> EulerSampler | MaskGITSampler:
+def _sampler_for(cell: Cell, train_schedule: dict[str, Any], default_cfg: float) -> Sampler:
     s = cell.as_dict()
     name = s.pop("sampler")
     opts: dict[str, Any] = {}
     for key, value in s.items():
         opts["final_argmax" if key == "argmax" else key] = value
     opts.setdefault("cfg", default_cfg)
-    if name == "euler":
+    if name in ("euler", "prime"):
         opts.setdefault("schedule", get_schedule(train_schedule))
     else:
         opts["time_schedule"] = get_schedule(train_schedule)
     return build_sampler(name, **opts)
 
 
-def _effective(cell: Cell, sampler: EulerSampler | MaskGITSampler) -> dict[str, Any]:
+def _effective(cell: Cell, sampler: Sampler) -> dict[str, Any]:
     """Every setting that applies to the cell's sampler, with the value actually used."""
     out: dict[str, Any] = {"sampler": cell.sampler}
     for key, (applies, _) in SETTINGS.items():
@@ -152,9 +152,10 @@ def run_sweep(
     done = {r["cell"] for r in rows}
     # cells are identified by the settings actually used, so two grid entries that
     # resolve to the same sampler (e.g. an explicit default) are evaluated once
-    todo: list[tuple[str, Cell, EulerSampler | MaskGITSampler]] = []
+    todo: list[tuple[str, Cell, Sampler]] = []
     for cell in spec.cells:
         sampler = _sampler_for(cell, config.path.schedule_spec(), default_cfg)
+        check_sampler_fits(model, cell.sampler)
         key = _key(_effective(cell, sampler))
         if key not in done:
             done.add(key)
@@ -181,6 +182,8 @@ def run_sweep(
                 batch_size=spec.batch_size,
                 device=device,
             )
+            if gen.images is None:
+                raise ValueError("sweeps score images; this checkpoint's tokenizer decodes to text")
             metrics = evaluate(gen.images, None if labels is None else gen.labels)
             row: dict[str, Any] = {"cell": key, **_effective(cell, sampler)}
             row.update(seed=spec.seed, n=spec.n, nfe=gen.nfe, nfe_per_sample=round(gen.nfe_per_sample, 3))
