@@ -5,7 +5,16 @@ Runs each sampler on the default Fashion-MNIST architecture (``fmnist`` size, 28
 sampling time − time inside the network, divided by the steps taken. Reported as a
 fraction of one forward pass of the same batch. Goal (issue 3): ≤ 5%.
 
-    .venv/bin/python benchmarks/sampler_overhead.py [--batch 64] [--steps 64] [--repeats 3]
+With ``--peer`` (needs ``pip install flow_matching==1.0.10``, the ``bench`` extra), the
+same model, batch, labels and step count also run through the peer library's
+``MixtureDiscreteEulerSolver`` on a ``MixtureDiscreteProbPath`` with the linear
+(polynomial n = 1) scheduler, timed the same way, and the table gives unmask's overhead
+per step as a ratio of the peer's (goal, issue 7: ≤ 0.5×). The peer's model wrapper turns
+logits into probabilities over the vocabulary including [MASK] (0 there), which the
+peer's interface needs; that softmax counts as peer overhead, as unmask's own softmax
+counts as unmask's.
+
+    .venv/bin/python benchmarks/sampler_overhead.py [--batch 64] [--steps 64] [--repeats 3] [--peer]
 """
 
 from __future__ import annotations
@@ -43,12 +52,43 @@ class Timed(torch.nn.Module):
             return getattr(self.inner, name)
 
 
+def peer_overhead(model: Timed, labels: torch.Tensor, steps: int, repeats: int, batch: int) -> tuple[float, int]:
+    """Median overhead per step of flow_matching's MixtureDiscreteEulerSolver on the same model."""
+    from flow_matching.path import MixtureDiscreteProbPath
+    from flow_matching.path.scheduler import PolynomialConvexScheduler
+    from flow_matching.solver import MixtureDiscreteEulerSolver
+    from flow_matching.utils import ModelWrapper
+
+    vocab = model.inner.config.vocab_size
+
+    class Probabilities(ModelWrapper):
+        def forward(self, x: torch.Tensor, t: torch.Tensor, **extras: object) -> torch.Tensor:
+            logits = self.model(x, None, extras["labels"])  # the timed network call
+            p = torch.softmax(logits.float(), dim=-1)
+            return torch.cat([p, torch.zeros_like(p[..., :1])], dim=-1)  # no mass on [MASK]
+
+    solver = MixtureDiscreteEulerSolver(
+        Probabilities(model), MixtureDiscreteProbPath(PolynomialConvexScheduler(n=1.0)), vocab
+    )
+    x0 = torch.full((batch, *model.inner.config.grid), vocab - 1)
+    overheads = []
+    for r in range(repeats):
+        torch.manual_seed(r)
+        model.seconds, model.calls = 0.0, 0
+        t0 = time.perf_counter()
+        solver.sample(x0, step_size=1.0 / steps, labels=labels)
+        total = time.perf_counter() - t0
+        overheads.append((total - model.seconds) / steps)
+    return statistics.median(overheads), model.calls
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--peer", action="store_true", help="also time flow_matching's MixtureDiscreteEulerSolver")
     args = ap.parse_args()
     torch.manual_seed(0)
     cfg = load_config("fmnist")
@@ -80,6 +120,14 @@ def main() -> None:
         "| sampler | network calls | overhead per step (ms) | overhead / forward |",
         "|---|---:|---:|---:|",
     ]
+    results: dict[str, float] = {}
+    if args.peer:
+        per_step, calls = peer_overhead(model, labels, args.steps, args.repeats, args.batch)
+        results["peer"] = per_step
+        lines.append(
+            f"| flow_matching 1.0.10 MixtureDiscreteEulerSolver | {calls} | {per_step * 1000:.2f} | "
+            f"{per_step / forward:.1%} |"
+        )
     for name, sampler in samplers.items():
         overheads = []
         calls = 0
@@ -91,7 +139,15 @@ def main() -> None:
             overheads.append((total - model.seconds) / out.steps)
             calls = model.calls
         per_step = statistics.median(overheads)
+        results[name] = per_step
         lines.append(f"| {name} | {calls} | {per_step * 1000:.2f} | {per_step / forward:.1%} |")
+    if "peer" in results:
+        ours = results["Euler, every step (skip_idle off)"]
+        lines += [
+            "",
+            f"unmask Euler (every step) overhead per step / flow_matching's: **{ours / results['peer']:.2f}×** "
+            "(same model, batch, labels and steps, one run).",
+        ]
     text = "\n".join(lines)
     print(text)
     if args.out:
