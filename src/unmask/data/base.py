@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..tokenizers import PixelQuantizer
+from ..tokenizers import Tokenizer
 
 __all__ = ["TokenDataset", "batch_indices", "stratified_split", "DatasetNotAvailable"]
 
@@ -37,7 +37,7 @@ class TokenDataset:
     tokens: Tensor
     labels: Tensor | None
     num_classes: int
-    tokenizer: PixelQuantizer
+    tokenizer: Tokenizer
     class_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
