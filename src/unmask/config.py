@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from .models import MODEL_PRESETS, TransformerConfig, model_preset
+from .tokenizers.vqvae import VQVAEConfig
 
 __all__ = [
     "Config",
@@ -38,6 +39,11 @@ __all__ = [
     "preset_names",
     "apply_overrides",
     "DEFAULT_PRESET",
+    "TokenizerRunConfig",
+    "TokenizerDataConfig",
+    "TokenizerTrainConfig",
+    "load_tokenizer_config",
+    "tokenizer_preset_names",
 ]
 
 DEFAULT_PRESET = "digits"
@@ -50,10 +56,17 @@ class ConfigError(ValueError):
 @dataclass
 class DataConfig:
     """Which dataset to train on (see ``unmask.data.dataset_names()``) and, where the
-    dataset allows it, how many grey levels become tokens (None = its default)."""
+    dataset allows it, how many grey levels become tokens (None = its default).
+
+    ``shards`` trains on pre-tokenised shards (``unmask tokenize``) instead of in-memory
+    pixel tokens; ``tokenizer`` must then name the tokenizer that made them (``pixel:L``, a
+    VQ-VAE file or run directory, a VQModel folder) and ``name`` the dataset they hold.
+    """
 
     name: str = "digits"
     levels: int | None = None
+    shards: str | None = None
+    tokenizer: str | None = None
 
 
 @dataclass
@@ -149,6 +162,7 @@ class TrainConfig:
     eval_batches: int = 4
     threads: int = 0
     device: str = "auto"
+    workers: int = 0
 
 
 @dataclass
@@ -201,7 +215,27 @@ class Config:
         from .samplers import UPDATES
         from .schedules import get_schedule
 
-        _choice("data.name", self.data.name, dataset_names())
+        if self.data.shards is None:
+            _choice("data.name", self.data.name, dataset_names())
+            if self.data.tokenizer is not None:
+                raise ConfigError(
+                    f"data.tokenizer={self.data.tokenizer!r} needs data.shards (pre-tokenise with unmask tokenize); "
+                    "in-memory datasets use pixel tokens (data.levels)"
+                )
+        else:
+            if self.data.shards == "":
+                raise ConfigError("data.shards must be a directory, got ''")
+            if not self.data.tokenizer:
+                raise ConfigError(
+                    f"data.shards={self.data.shards!r} needs data.tokenizer: the tokenizer the model is meant to "
+                    "use (the shards are refused if another one made them)"
+                )
+            if self.data.levels is not None:
+                raise ConfigError(
+                    f"data.levels={self.data.levels} does not apply to shards (their tokenizer fixes the vocabulary)"
+                )
+            if not self.data.name:
+                raise ConfigError("data.name must name the dataset the shards hold, got ''")
         _choice("model.size", self.model.size, sorted(MODEL_PRESETS))
         for key, value in model_preset(self.model.size).items():
             if getattr(self.model, key) is None:
@@ -237,6 +271,7 @@ class Config:
         for key, value in (
             ("optim.warmup_steps", self.optim.warmup_steps),
             ("train.eval_batches", self.train.eval_batches),
+            ("train.workers", self.train.workers),
         ):
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")
@@ -323,8 +358,9 @@ def _merge(obj: Any, data: Any, where: str) -> None:
             setattr(obj, key, _coerce(full, value, hints[key]))
 
 
-def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
-    """Apply ``section.key=value`` strings (values parsed as YAML scalars) in order."""
+def apply_overrides(cfg: Any, overrides: list[str]) -> Any:
+    """Apply ``section.key=value`` strings (values parsed as YAML scalars) in order to a
+    ``Config`` or a ``TokenizerRunConfig``; returns it."""
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not of the form section.key=value")
@@ -361,6 +397,128 @@ def load_config(preset: str | None = None, overrides: list[str] | None = None) -
     with open(path) as fh:
         data = yaml.safe_load(fh) or {}
     cfg = Config()
+    _merge(cfg, data, where="config")
+    cfg.preset = name
+    apply_overrides(cfg, overrides or [])
+    return cfg.validate()
+
+
+# -- tokenizer (VQ-VAE) training ------------------------------------------------------------
+
+
+@dataclass
+class TokenizerDataConfig:
+    """Images to train a tokenizer on: a registered dataset or an image folder (``image_size``
+    then sets the side images are cropped and resized to; None = ``model.image_size``)."""
+
+    name: str = "fashion-mnist"
+    image_size: int | None = None
+
+
+@dataclass
+class TokenizerTrainConfig:
+    """The VQ-VAE loop: Adam with warm-up (+ cosine), clipping, checkpoints, evaluation images."""
+
+    steps: int = 1500
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.99
+    warmup_steps: int = 50
+    lr_schedule: str = "cosine"
+    min_lr_ratio: float = 0.1
+    grad_clip: float = 1.0
+    seed: int = 0
+    log_every: int = 50
+    ckpt_every: int = 500
+    keep_checkpoints: int = 2
+    eval_images: int = 2000
+    threads: int = 0
+    device: str = "auto"
+
+
+@dataclass
+class TokenizerRunConfig:
+    """Everything that defines a ``unmask tokenizer train`` run."""
+
+    data: TokenizerDataConfig = field(default_factory=TokenizerDataConfig)
+    model: VQVAEConfig = field(default_factory=VQVAEConfig)
+    train: TokenizerTrainConfig = field(default_factory=TokenizerTrainConfig)
+    preset: str = "fmnist-vq"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TokenizerRunConfig:
+        cfg = cls()
+        _merge(cfg, data, where="config")
+        return cfg.validate()
+
+    def validate(self) -> TokenizerRunConfig:
+        """Check ranges and the VQ-VAE shape; returns self."""
+        try:
+            VQVAEConfig(**dataclasses.asdict(self.model))
+        except (ValueError, TypeError) as err:
+            raise ConfigError(f"model: {err}") from None
+        t = self.train
+        for key, value in (
+            ("train.steps", t.steps),
+            ("train.batch_size", t.batch_size),
+            ("train.log_every", t.log_every),
+            ("train.ckpt_every", t.ckpt_every),
+            ("train.keep_checkpoints", t.keep_checkpoints),
+        ):
+            if value < 1:
+                raise ConfigError(f"{key} must be >= 1, got {value}")
+        for key, value in (
+            ("train.warmup_steps", t.warmup_steps),
+            ("train.eval_images", t.eval_images),
+            ("train.threads", t.threads),
+        ):
+            if value < 0:
+                raise ConfigError(f"{key} must be >= 0, got {value}")
+        if not t.lr > 0:
+            raise ConfigError(f"train.lr must be > 0, got {t.lr}")
+        if not t.grad_clip >= 0:
+            raise ConfigError(f"train.grad_clip must be >= 0 (0 = off), got {t.grad_clip}")
+        _choice("train.lr_schedule", t.lr_schedule, ("constant", "cosine"))
+        _range("train.min_lr_ratio", t.min_lr_ratio, 0, 1)
+        _range("train.beta1", t.beta1, 0, 1, high_open=True)
+        _range("train.beta2", t.beta2, 0, 1, high_open=True)
+        if not self.data.name:
+            raise ConfigError("data.name must be a dataset name or an image folder, got ''")
+        if self.data.image_size is not None and self.data.image_size < 1:
+            raise ConfigError(f"data.image_size must be >= 1, got {self.data.image_size}")
+        return self
+
+
+def _tokenizer_preset_dir() -> Path:
+    return _preset_dir() / "tokenizers"
+
+
+def tokenizer_preset_names() -> list[str]:
+    """Names of the tokenizer-training presets shipped in ``unmask/configs/tokenizers``."""
+    return sorted(p.stem for p in _tokenizer_preset_dir().glob("*.yaml"))
+
+
+def load_tokenizer_config(preset: str | None = None, overrides: list[str] | None = None) -> TokenizerRunConfig:
+    """Defaults ← tokenizer preset (name or YAML path; default ``fmnist-vq``) ← overrides, validated."""
+    name = preset or "fmnist-vq"
+    path = Path(name)
+    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
+        path = _tokenizer_preset_dir() / f"{name}.yaml"
+        if not path.is_file():
+            raise ConfigError(
+                f"unknown tokenizer preset {name!r}; choose one of {', '.join(tokenizer_preset_names())} "
+                "or give a YAML file"
+            )
+    with open(path) as fh:
+        data = yaml.safe_load(fh) or {}
+    cfg = TokenizerRunConfig()
     _merge(cfg, data, where="config")
     cfg.preset = name
     apply_overrides(cfg, overrides or [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from .config import Config
 from .models import Transformer, TransformerConfig
 from .samplers import EulerSampler, MaskGITSampler, build_sampler
 from .schedules import get_schedule
-from .tokenizers import PixelQuantizer
+from .tokenizers import Tokenizer
 from .training.checkpoint import Checkpoint, load_checkpoint, load_weights
 from .visualize import save_grid
 
@@ -65,18 +66,20 @@ def sampler_from_config(config: Config, sampler: str = "euler", **overrides: obj
 
 @dataclass
 class Generated:
-    """Samples: tokens (N, *grid) int64, labels (N,) (−1 = unconditional), uint8 images, NFE."""
+    """Samples: tokens (N, *grid) int64, labels (N,) (−1 = unconditional), uint8 images, NFE, and the spec
+    of the tokenizer that decoded them."""
 
     tokens: np.ndarray
     labels: np.ndarray
     images: np.ndarray
     nfe: int
     nfe_per_sample: float
+    tokenizer: dict[str, object] | None = None
 
 
 def generate(
     model: Transformer,
-    tokenizer: PixelQuantizer,
+    tokenizer: Tokenizer,
     sampler: EulerSampler | MaskGITSampler,
     *,
     n: int,
@@ -121,17 +124,27 @@ def generate(
         images=tokenizer.decode(tokens),
         nfe=nfe,
         nfe_per_sample=float(torch.cat(per).mean()),
+        tokenizer=tokenizer.config(),
     )
 
 
 def save_samples(out: str | Path, gen: Generated, *, nrow: int | None = None) -> tuple[Path, Path]:
-    """Write ``out`` (.npz with tokens, labels, images, nfe) and a PNG grid beside it, atomically."""
+    """Write ``out`` (.npz with tokens, labels, images, nfe, tokenizer spec as JSON) and a PNG grid beside it,
+    atomically."""
     out = Path(out)
     if out.suffix != ".npz":
         raise ValueError(f"output file must end in .npz, got {str(out)!r}")
     out.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    np.savez(buf, tokens=gen.tokens, labels=gen.labels, images=gen.images, nfe=np.int64(gen.nfe))
+    arrays: dict[str, np.ndarray] = {
+        "tokens": gen.tokens,
+        "labels": gen.labels,
+        "images": gen.images,
+        "nfe": np.asarray(gen.nfe, dtype=np.int64),
+    }
+    if gen.tokenizer is not None:
+        arrays["tokenizer"] = np.array(json.dumps(gen.tokenizer, sort_keys=True))
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
     atomic_write_bytes(out, buf.getvalue())
     n = len(gen.images)
     if nrow is None:

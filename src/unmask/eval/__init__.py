@@ -13,6 +13,7 @@ from .features import FeatureExtractor, get_extractor
 from .frechet import FeatureStats, frechet_distance
 from .inception_score import InceptionScore, inception_score
 from .precision_recall import PrecisionRecall, precision_recall
+from .reconstruction import evaluate_tokenizer, held_out_indices, psnr
 from .reference import ReferenceFeatures, reference_features
 from .report import evaluate_samples
 
@@ -36,4 +37,7 @@ __all__ = [
     "ReferenceFeatures",
     "reference_features",
     "evaluate_samples",
+    "evaluate_tokenizer",
+    "held_out_indices",
+    "psnr",
 ]
