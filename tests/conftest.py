@@ -38,3 +38,14 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tiny-run") / "run"
     train(load_config("tiny"), out, progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_vq_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 12-step ``tiny-vq`` tokenizer run on digits (8×8 → 4×4 codes of 16); holds tokenizer.safetensors."""
+    from unmask.config import load_tokenizer_config
+    from unmask.training import train_tokenizer
+
+    out = tmp_path_factory.mktemp("tiny-vq") / "run"
+    train_tokenizer(load_tokenizer_config("tiny-vq"), out, progress=False)
+    return out

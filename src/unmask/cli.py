@@ -7,6 +7,9 @@
     unmask nll --ckpt DIR [--split test] [--repeats R]
     unmask info DIR
     unmask presets
+    unmask tokenizer train [PRESET] [section.key=value ...] --out DIR [--resume]
+    unmask tokenizer eval --tokenizer T [--dataset D] [--n N] [--ref-n R]
+    unmask tokenize --tokenizer T --dataset D --out DIR [--workers N] [--shard-size N]
 
 Errors in user input print one line ``unmask: error: …`` and exit with status 2.
 """
@@ -67,6 +70,103 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "loss": result.loss,
                 "seconds": round(result.seconds, 1),
                 "checkpoint": str(result.checkpoint) if result.checkpoint else None,
+            }
+        )
+    )
+    return 0
+
+
+def _split_items(items: list[str]) -> tuple[str | None, list[str]]:
+    preset = None
+    overrides = []
+    for item in items:
+        if "=" in item:
+            overrides.append(item)
+        elif preset is None:
+            preset = item
+        else:
+            raise UsageError(f"more than one preset given ({preset!r} and {item!r})")
+    return preset, overrides
+
+
+def cmd_tokenizer_train(args: argparse.Namespace) -> int:
+    from .config import TokenizerRunConfig, apply_overrides, load_tokenizer_config
+    from .training import train_tokenizer
+
+    preset, overrides = _split_items(args.items)
+    saved = Path(args.out) / "config.json"
+    if args.resume and preset is None and saved.is_file():
+        config = apply_overrides(TokenizerRunConfig.from_dict(json.loads(saved.read_text())), overrides).validate()
+    else:
+        config = load_tokenizer_config(preset, overrides)
+    result = train_tokenizer(config, args.out, resume=args.resume, progress=args.progress)
+    print(
+        json.dumps(
+            {
+                "run": str(result.run_dir),
+                "step": result.step,
+                "loss": result.loss,
+                "seconds": round(result.seconds, 1),
+                "tokenizer": str(result.tokenizer) if result.tokenizer else None,
+                **{f"eval_{k}": v for k, v in result.eval.items()},
+            }
+        )
+    )
+    return 0
+
+
+def cmd_tokenizer_eval(args: argparse.Namespace) -> int:
+    from .eval.reconstruction import evaluate_tokenizer
+    from .tokenizers import load_tokenizer
+
+    tok = load_tokenizer(args.tokenizer)
+    if args.n < 2:
+        raise UsageError(f"--n must be >= 2, got {args.n}")
+    report = evaluate_tokenizer(
+        tok,
+        args.dataset,
+        split=args.split,
+        n=args.n,
+        ref_n=args.ref_n,
+        fd=args.fd,
+        extractor=args.extractor,
+        progress=args.progress,
+    )
+    text = json.dumps({"tokenizer": tok.config(), **report}, indent=2)
+    if args.out:
+        from ._io import atomic_write_text
+
+        atomic_write_text(args.out, text + "\n")
+    print(text)
+    return 0
+
+
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    from .data.pretokenize import tokenize_dataset
+
+    splits = None
+    if args.splits is not None:
+        splits = [x.strip() for x in args.splits.split(",") if x.strip()]
+        if not splits:
+            raise UsageError("--splits is empty")
+    result = tokenize_dataset(
+        args.tokenizer,
+        args.dataset,
+        args.out,
+        splits=splits,
+        shard_size=args.shard_size,
+        workers=args.workers,
+        image_size=args.image_size,
+        progress=args.progress if args.progress is not None else sys.stderr.isatty(),
+    )
+    print(
+        json.dumps(
+            {
+                "out": str(result.directory),
+                "examples": result.examples,
+                "shards_encoded": result.encoded,
+                "shards_already_done": result.skipped,
+                "seconds": round(result.seconds, 1),
             }
         )
     )
@@ -273,14 +373,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
             images = data["images"]
             labels = data["labels"] if "labels" in data.files else None
             tokens = data["tokens"] if "tokens" in data.files else None
-    except (OSError, ValueError, KeyError) as err:
+            tok_spec = json.loads(str(data["tokenizer"])) if "tokenizer" in data.files else {"name": "pixel"}
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
         raise UsageError(
             f"{str(path)!r} is not an unmask samples .npz (needs 'images', uint8 (N, H, W)): {err}"
         ) from None
-    if tokens is not None and tokens.size:
+    if tokens is not None and tokens.size and tok_spec.get("name") == "pixel":
         from .data import get_dataset
 
-        levels = get_dataset(args.ref, args.split, args.levels).tokenizer.levels
+        levels = get_dataset(args.ref, args.split, args.levels).vocab_size - 1  # pixel tokens: one per grey level
         if not np.issubdtype(tokens.dtype, np.integer) or tokens.min() < 0 or tokens.max() >= levels:
             raise UsageError(
                 f"tokens in {str(path)!r} span [{tokens.min()}, {tokens.max()}] ({tokens.dtype}) but {args.ref!r} at "
@@ -293,6 +394,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         extractor=args.extractor,
         levels=args.levels,
         ref_split=args.split,
+        ref_n=args.ref_n,
         progress=args.progress,
     )
     report = {"samples": str(path), **report}
@@ -445,9 +547,52 @@ def build_parser() -> argparse.ArgumentParser:
         default="efficientnet-lite0",
         help="features: efficientnet-lite0 (offline, default) or inception-v3:/path/to/pt_inception.pth",
     )
+    e.add_argument(
+        "--ref-n",
+        dest="ref_n",
+        type=int,
+        default=None,
+        help="reference images: a fixed subset of the split (default all)",
+    )
     e.add_argument("--out", default=None, help="also write the JSON report here")
     e.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     e.set_defaults(func=cmd_eval)
+
+    tk = sub.add_parser("tokenizer", help="train or evaluate a VQ-VAE image tokenizer")
+    tsub = tk.add_subparsers(dest="tokenizer_command", required=True)
+    tt = tsub.add_parser("train", help="train a VQ-VAE (default preset: fmnist-vq, 28×28 → 7×7 codes of 512)")
+    tt.add_argument(
+        "items",
+        nargs="*",
+        metavar="[PRESET] [section.key=value]",
+        help="a tokenizer preset or YAML file, then overrides",
+    )
+    tt.add_argument("--out", required=True, help="run directory (holds tokenizer.safetensors)")
+    tt.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    tt.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    tt.set_defaults(func=cmd_tokenizer_train)
+    te = tsub.add_parser("eval", help="reconstruction PSNR, codebook use and FD of reconstructions")
+    te.add_argument("--tokenizer", required=True, help="pixel:L, a VQ-VAE file or run directory, or a VQModel folder")
+    te.add_argument("--dataset", default="fashion-mnist", help="registered dataset")
+    te.add_argument("--split", default="test", choices=("train", "test"))
+    te.add_argument("--n", type=int, default=500, help="images reconstructed (outside the FD reference)")
+    te.add_argument("--ref-n", dest="ref_n", type=int, default=None, help="FD reference images (default all)")
+    te.add_argument("--fd", action=argparse.BooleanOptionalAction, default=True, help="also the FD of reconstructions")
+    te.add_argument("--extractor", default="efficientnet-lite0")
+    te.add_argument("--out", default=None, help="also write the JSON report here")
+    te.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    te.set_defaults(func=cmd_tokenizer_eval)
+
+    tz = sub.add_parser("tokenize", help="pre-tokenise a dataset into token shards (resumable, parallel)")
+    tz.add_argument("--tokenizer", required=True, help="pixel:L, a VQ-VAE file or run directory, or a VQModel folder")
+    tz.add_argument("--dataset", required=True, help="a registered dataset or an image folder (class = sub-folder)")
+    tz.add_argument("--out", required=True, help="shard directory (rerun the same command to resume)")
+    tz.add_argument("--workers", type=int, default=1, help="encoding processes (one torch thread each)")
+    tz.add_argument("--shard-size", dest="shard_size", type=int, default=10_000, help="images per shard")
+    tz.add_argument("--splits", default=None, help="comma-separated splits (default: all the dataset has)")
+    tz.add_argument("--image-size", dest="image_size", type=int, default=None, help="image folders: crop + resize side")
+    tz.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    tz.set_defaults(func=cmd_tokenize)
 
     w = sub.add_parser("sweep", help="evaluate a grid of sampler settings on one checkpoint (resumable)")
     w.add_argument("--ckpt", required=True, help="checkpoint or run directory")

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from .models import MODEL_PRESETS, TransformerConfig, model_preset
+from .tokenizers.vqvae import VQVAEConfig
 
 __all__ = [
     "Config",
@@ -38,6 +39,11 @@ __all__ = [
     "preset_names",
     "apply_overrides",
     "DEFAULT_PRESET",
+    "TokenizerRunConfig",
+    "TokenizerDataConfig",
+    "TokenizerTrainConfig",
+    "load_tokenizer_config",
+    "tokenizer_preset_names",
 ]
 
 DEFAULT_PRESET = "digits"
@@ -52,15 +58,21 @@ class DataConfig:
     """Which dataset to train on (see ``unmask.data.dataset_names()``) and its options
     (None = the dataset's default; an option the dataset does not take is an error):
     ``levels`` grey-level tokens of image datasets, ``tokenizer`` ("bytes", "chars",
-    "gpt2") and ``seq_len`` tokens per packed sequence of text datasets."""
+    "gpt2") and ``seq_len`` tokens per packed sequence of text datasets.
+
+    ``shards`` trains on pre-tokenised shards (``unmask tokenize``) instead of an in-memory
+    dataset; ``tokenizer`` must then name the tokenizer that made them (``pixel:L``, a
+    VQ-VAE file or run directory, a VQModel folder) and ``name`` the dataset they hold.
+    """
 
     name: str = "digits"
     levels: int | None = None
     tokenizer: str | None = None
     seq_len: int | None = None
+    shards: str | None = None
 
     def options(self) -> dict[str, Any]:
-        """The options given to ``unmask.data.get_dataset``."""
+        """The options given to ``unmask.data.get_dataset`` (in-memory datasets)."""
         return {"levels": self.levels, "tokenizer": self.tokenizer, "seq_len": self.seq_len}
 
 
@@ -174,6 +186,7 @@ class TrainConfig:
     eval_batches: int = 4
     threads: int = 0
     device: str = "auto"
+    workers: int = 0
 
 
 @dataclass
@@ -221,23 +234,43 @@ class Config:
 
     def validate(self) -> Config:
         """Check choices that are not just types (names, ranges); returns self."""
-        from .data import dataset_names
+        from .data import DATASET_OPTIONS, dataset_names, is_text_dataset
         from .losses import REDUCTIONS, WEIGHTINGS
         from .samplers import UPDATES
         from .schedules import get_schedule
-
-        _choice("data.name", self.data.name, dataset_names())
-        from .data import DATASET_OPTIONS
         from .tokenizers import TEXT_TOKENIZERS
 
-        for key, value in self.data.options().items():
-            if value is not None and key not in DATASET_OPTIONS[self.data.name]:
-                takes = ", ".join(f"data.{o}" for o in DATASET_OPTIONS[self.data.name])
-                raise ConfigError(f"data.{key} does not apply to dataset {self.data.name!r} (it takes {takes})")
-        if self.data.tokenizer is not None:
-            _choice("data.tokenizer", self.data.tokenizer, TEXT_TOKENIZERS)
-        if self.data.seq_len is not None and self.data.seq_len < 2:
-            raise ConfigError(f"data.seq_len must be >= 2, got {self.data.seq_len}")
+        if self.data.shards is None:
+            _choice("data.name", self.data.name, dataset_names())
+            if self.data.tokenizer is not None and not is_text_dataset(self.data.name):
+                raise ConfigError(
+                    f"data.tokenizer={self.data.tokenizer!r} needs data.shards (pre-tokenise with unmask tokenize); "
+                    "in-memory image datasets use pixel tokens (data.levels)"
+                )
+            for key, value in self.data.options().items():
+                if value is not None and key not in DATASET_OPTIONS[self.data.name]:
+                    takes = ", ".join(f"data.{o}" for o in DATASET_OPTIONS[self.data.name])
+                    raise ConfigError(f"data.{key} does not apply to dataset {self.data.name!r} (it takes {takes})")
+            if self.data.tokenizer is not None:
+                _choice("data.tokenizer", self.data.tokenizer, TEXT_TOKENIZERS)
+            if self.data.seq_len is not None and self.data.seq_len < 2:
+                raise ConfigError(f"data.seq_len must be >= 2, got {self.data.seq_len}")
+        else:
+            if self.data.shards == "":
+                raise ConfigError("data.shards must be a directory, got ''")
+            if not self.data.tokenizer:
+                raise ConfigError(
+                    f"data.shards={self.data.shards!r} needs data.tokenizer: the tokenizer the model is meant to "
+                    "use (the shards are refused if another one made them)"
+                )
+            for key in ("levels", "seq_len"):
+                if getattr(self.data, key) is not None:
+                    raise ConfigError(
+                        f"data.{key}={getattr(self.data, key)} does not apply to shards (their tokenizer fixes "
+                        "the vocabulary and their manifest the grid)"
+                    )
+            if not self.data.name:
+                raise ConfigError("data.name must name the dataset the shards hold, got ''")
         if self.model.subtokens < 1:
             raise ConfigError(f"model.subtokens (ℓ) must be >= 1 (1 = plain masked tokens), got {self.model.subtokens}")
         if self.model.causal:
@@ -283,6 +316,7 @@ class Config:
         for key, value in (
             ("optim.warmup_steps", self.optim.warmup_steps),
             ("train.eval_batches", self.train.eval_batches),
+            ("train.workers", self.train.workers),
         ):
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")
@@ -369,8 +403,9 @@ def _merge(obj: Any, data: Any, where: str) -> None:
             setattr(obj, key, _coerce(full, value, hints[key]))
 
 
-def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
-    """Apply ``section.key=value`` strings (values parsed as YAML scalars) in order."""
+def apply_overrides(cfg: Any, overrides: list[str]) -> Any:
+    """Apply ``section.key=value`` strings (values parsed as YAML scalars) in order to a
+    ``Config`` or a ``TokenizerRunConfig``; returns it."""
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not of the form section.key=value")
@@ -407,6 +442,128 @@ def load_config(preset: str | None = None, overrides: list[str] | None = None) -
     with open(path) as fh:
         data = yaml.safe_load(fh) or {}
     cfg = Config()
+    _merge(cfg, data, where="config")
+    cfg.preset = name
+    apply_overrides(cfg, overrides or [])
+    return cfg.validate()
+
+
+# -- tokenizer (VQ-VAE) training ------------------------------------------------------------
+
+
+@dataclass
+class TokenizerDataConfig:
+    """Images to train a tokenizer on: a registered dataset or an image folder (``image_size``
+    then sets the side images are cropped and resized to; None = ``model.image_size``)."""
+
+    name: str = "fashion-mnist"
+    image_size: int | None = None
+
+
+@dataclass
+class TokenizerTrainConfig:
+    """The VQ-VAE loop: Adam with warm-up (+ cosine), clipping, checkpoints, evaluation images."""
+
+    steps: int = 1500
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.99
+    warmup_steps: int = 50
+    lr_schedule: str = "cosine"
+    min_lr_ratio: float = 0.1
+    grad_clip: float = 1.0
+    seed: int = 0
+    log_every: int = 50
+    ckpt_every: int = 500
+    keep_checkpoints: int = 2
+    eval_images: int = 2000
+    threads: int = 0
+    device: str = "auto"
+
+
+@dataclass
+class TokenizerRunConfig:
+    """Everything that defines a ``unmask tokenizer train`` run."""
+
+    data: TokenizerDataConfig = field(default_factory=TokenizerDataConfig)
+    model: VQVAEConfig = field(default_factory=VQVAEConfig)
+    train: TokenizerTrainConfig = field(default_factory=TokenizerTrainConfig)
+    preset: str = "fmnist-vq"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TokenizerRunConfig:
+        cfg = cls()
+        _merge(cfg, data, where="config")
+        return cfg.validate()
+
+    def validate(self) -> TokenizerRunConfig:
+        """Check ranges and the VQ-VAE shape; returns self."""
+        try:
+            VQVAEConfig(**dataclasses.asdict(self.model))
+        except (ValueError, TypeError) as err:
+            raise ConfigError(f"model: {err}") from None
+        t = self.train
+        for key, value in (
+            ("train.steps", t.steps),
+            ("train.batch_size", t.batch_size),
+            ("train.log_every", t.log_every),
+            ("train.ckpt_every", t.ckpt_every),
+            ("train.keep_checkpoints", t.keep_checkpoints),
+        ):
+            if value < 1:
+                raise ConfigError(f"{key} must be >= 1, got {value}")
+        for key, value in (
+            ("train.warmup_steps", t.warmup_steps),
+            ("train.eval_images", t.eval_images),
+            ("train.threads", t.threads),
+        ):
+            if value < 0:
+                raise ConfigError(f"{key} must be >= 0, got {value}")
+        if not t.lr > 0:
+            raise ConfigError(f"train.lr must be > 0, got {t.lr}")
+        if not t.grad_clip >= 0:
+            raise ConfigError(f"train.grad_clip must be >= 0 (0 = off), got {t.grad_clip}")
+        _choice("train.lr_schedule", t.lr_schedule, ("constant", "cosine"))
+        _range("train.min_lr_ratio", t.min_lr_ratio, 0, 1)
+        _range("train.beta1", t.beta1, 0, 1, high_open=True)
+        _range("train.beta2", t.beta2, 0, 1, high_open=True)
+        if not self.data.name:
+            raise ConfigError("data.name must be a dataset name or an image folder, got ''")
+        if self.data.image_size is not None and self.data.image_size < 1:
+            raise ConfigError(f"data.image_size must be >= 1, got {self.data.image_size}")
+        return self
+
+
+def _tokenizer_preset_dir() -> Path:
+    return _preset_dir() / "tokenizers"
+
+
+def tokenizer_preset_names() -> list[str]:
+    """Names of the tokenizer-training presets shipped in ``unmask/configs/tokenizers``."""
+    return sorted(p.stem for p in _tokenizer_preset_dir().glob("*.yaml"))
+
+
+def load_tokenizer_config(preset: str | None = None, overrides: list[str] | None = None) -> TokenizerRunConfig:
+    """Defaults ← tokenizer preset (name or YAML path; default ``fmnist-vq``) ← overrides, validated."""
+    name = preset or "fmnist-vq"
+    path = Path(name)
+    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
+        path = _tokenizer_preset_dir() / f"{name}.yaml"
+        if not path.is_file():
+            raise ConfigError(
+                f"unknown tokenizer preset {name!r}; choose one of {', '.join(tokenizer_preset_names())} "
+                "or give a YAML file"
+            )
+    with open(path) as fh:
+        data = yaml.safe_load(fh) or {}
+    cfg = TokenizerRunConfig()
     _merge(cfg, data, where="config")
     cfg.preset = name
     apply_overrides(cfg, overrides or [])

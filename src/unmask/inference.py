@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,8 @@ def sampler_from_config(config: Config, sampler: str = "euler", **overrides: obj
 @dataclass
 class Generated:
     """Samples: tokens (N, *grid) int64, labels (N,) (−1 = unconditional), decoded uint8
-    images (image tokenizers) or texts (text tokenizers), NFE and idle steps."""
+    images (image tokenizers) or texts (text tokenizers), NFE, idle steps, and the spec of
+    the tokenizer that decoded them."""
 
     tokens: np.ndarray
     labels: np.ndarray
@@ -98,6 +100,7 @@ class Generated:
     texts: list[str] | None = None
     idle_steps: float = float("nan")
     steps: int = 0
+    tokenizer: dict[str, object] | None = None
 
 
 def generate(
@@ -155,23 +158,30 @@ def generate(
         nfe_per_sample=float(torch.cat(per).mean()),
         idle_steps=float(torch.cat(idle).mean()),
         steps=steps,
+        tokenizer=tokenizer.config(),
     )
 
 
 def save_samples(out: str | Path, gen: Generated, *, nrow: int | None = None) -> tuple[Path, Path]:
-    """Write ``out`` (.npz with tokens, labels, images or texts, nfe) and, beside it, a PNG
-    grid (images) or a .txt of the samples (text), atomically. Returns both paths."""
+    """Write ``out`` (.npz with tokens, labels, images or texts, nfe, the tokenizer spec as JSON)
+    and, beside it, a PNG grid (images) or a .txt of the samples (text), atomically. Returns both paths."""
     out = Path(out)
     if out.suffix != ".npz":
         raise ValueError(f"output file must end in .npz, got {str(out)!r}")
     out.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    arrays: dict[str, np.ndarray] = {"tokens": gen.tokens, "labels": gen.labels, "nfe": np.int64(gen.nfe)}
+    arrays: dict[str, np.ndarray] = {
+        "tokens": gen.tokens,
+        "labels": gen.labels,
+        "nfe": np.asarray(gen.nfe, dtype=np.int64),
+    }
     if gen.texts is not None:
         arrays["texts"] = np.array(gen.texts, dtype=np.str_)
     else:
         assert gen.images is not None
         arrays["images"] = gen.images
+    if gen.tokenizer is not None:
+        arrays["tokenizer"] = np.array(json.dumps(gen.tokenizer, sort_keys=True))
     np.savez(buf, **arrays)  # type: ignore[arg-type]
     atomic_write_bytes(out, buf.getvalue())
     if gen.texts is not None:

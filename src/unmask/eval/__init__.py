@@ -15,6 +15,7 @@ from .frechet import FeatureStats, frechet_distance
 from .inception_score import InceptionScore, inception_score
 from .likelihood import LikelihoodReport, held_out_nll
 from .precision_recall import PrecisionRecall, precision_recall
+from .reconstruction import evaluate_tokenizer, held_out_indices, psnr
 from .reference import ReferenceFeatures, reference_features
 from .report import evaluate_samples
 
@@ -40,4 +41,7 @@ __all__ = [
     "evaluate_samples",
     "held_out_nll",
     "LikelihoodReport",
+    "evaluate_tokenizer",
+    "held_out_indices",
+    "psnr",
 ]

@@ -49,6 +49,11 @@ class LossOutput:
         accuracy: fraction of selected positions where the argmax equals x_1, a 0-d
             tensor (NaN when nothing is selected); kept on the device so a training
             step need not synchronise to compute it.
+        total: the sum of the weighted terms (0-d); ``loss = total / count``.
+        count: the normaliser of the reduction (0-d float): selected positions for
+            ``masked_mean``, B·L for ``sum``. Data-parallel and accumulated steps divide
+            each part's ``total`` by the count of the whole batch instead.
+        correct: selected positions predicted right (0-d), for accuracy over parts.
     """
 
     loss: Tensor
@@ -56,6 +61,9 @@ class LossOutput:
     selected: Tensor
     weight: Tensor
     accuracy: Tensor
+    total: Tensor | None = None
+    count: Tensor | None = None
+    correct: Tensor | None = None
 
 
 def loss_weight(schedule: Schedule, t: Tensor, weighting: str) -> Tensor:
@@ -87,6 +95,14 @@ class MaskedCrossEntropy:
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"unknown loss reduction {self.reduction!r}; choose one of {', '.join(REDUCTIONS)}")
 
+    def count(self, path: PathSample) -> Tensor:
+        """The reduction's normaliser for ``path`` (0-d float32): the number of selected
+        positions (at least 1) for ``masked_mean``, B·L for ``sum``."""
+        if self.reduction == "sum":
+            return torch.tensor(float(path.x_1.numel()), device=path.x_1.device)
+        selected = path.mask.sum() if self.masked else torch.tensor(path.x_1.numel(), device=path.x_1.device)
+        return selected.clamp_min(1).float()
+
     def __call__(self, logits: Tensor, path: PathSample, schedule: Schedule) -> LossOutput:
         """Compute the loss.
 
@@ -108,11 +124,18 @@ class MaskedCrossEntropy:
         selected = path.mask.reshape(b, -1) if self.masked else torch.ones_like(target, dtype=torch.bool)
         weight = loss_weight(schedule, path.t, self.weighting).to(per_token.device)  # (B,)
         weighted = torch.where(selected, per_token * weight[:, None], torch.zeros_like(per_token))
-        if self.reduction == "masked_mean":
-            loss = weighted.sum() / selected.sum().clamp_min(1)
-        else:
-            loss = weighted.sum() / (b * target.shape[1])
+        total = weighted.sum()
+        count = self.count(path)
         with torch.no_grad():
             correct = ((flat.argmax(-1) == target) & selected).sum()
             accuracy = correct / selected.sum()  # 0 / 0 = NaN when nothing is selected
-        return LossOutput(loss=loss, per_token=per_token, selected=selected, weight=weight, accuracy=accuracy)
+        return LossOutput(
+            loss=total / count,
+            per_token=per_token,
+            selected=selected,
+            weight=weight,
+            accuracy=accuracy,
+            total=total,
+            count=count,
+            correct=correct,
+        )

@@ -56,6 +56,10 @@ class MaskedObjective:
     def loss(self, logits: Tensor, target: PathSample) -> LossOutput:
         return self.loss_fn(logits, target, self.interpolant.schedule)
 
+    def count(self, target: PathSample) -> Tensor:
+        """The loss's normaliser for a (global) batch, see ``LossOutput.count``."""
+        return self.loss_fn.count(target)
+
     @torch.no_grad()
     def nll_bound(self, model: Any, x_1: Tensor, labels: Tensor | None, generator: torch.Generator | None) -> Tensor:
         """(B,) negative ELBO in nats per token (masked CE with w = κ̇/(1 − κ), t stratified).
@@ -86,6 +90,10 @@ class SubTokenObjective:
 
     def loss(self, logits: Tensor, target: SubTokenPathSample) -> LossOutput:
         return self.loss_fn(logits, target, self.interpolant.schedule)
+
+    def count(self, target: SubTokenPathSample) -> Tensor:
+        """The loss's normaliser for a (global) batch, see ``LossOutput.count``."""
+        return self.loss_fn.count(target)
 
     @torch.no_grad()
     def nll_bound(self, model: Any, x_1: Tensor, labels: Tensor | None, generator: torch.Generator | None) -> Tensor:
@@ -122,18 +130,28 @@ class AutoregressiveObjective:
         inp = torch.cat([torch.full_like(x_1[:, :1], self.bos), x_1[:, :-1]], dim=1)  # [BOS, x_1 … x_{L−1}]
         return model(inp, None, labels)
 
+    def count(self, target: AutoregressiveTarget) -> Tensor:
+        """B·L: every position is scored."""
+        return torch.tensor(float(target.x_1.numel()), device=target.x_1.device)
+
     def loss(self, logits: Tensor, target: AutoregressiveTarget) -> LossOutput:
         x_1 = target.x_1
         per_token = F.cross_entropy(logits.float().transpose(1, 2), x_1, reduction="none")  # (B, L)
         selected = torch.ones_like(x_1, dtype=torch.bool)
+        total = per_token.sum()
+        count = self.count(target)
         with torch.no_grad():
-            accuracy = (logits.argmax(-1) == x_1).float().mean()
+            correct = (logits.argmax(-1) == x_1).sum()
+            accuracy = correct / x_1.numel()
         return LossOutput(
-            loss=per_token.mean(),
+            loss=total / count,
             per_token=per_token,
             selected=selected,
             weight=torch.ones(x_1.shape[0], device=x_1.device),
             accuracy=accuracy,
+            total=total,
+            count=count,
+            correct=correct,
         )
 
     @torch.no_grad()

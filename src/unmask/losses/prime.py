@@ -49,6 +49,13 @@ class SubTokenCrossEntropy:
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"unknown loss reduction {self.reduction!r}; choose one of {', '.join(REDUCTIONS)}")
 
+    def count(self, path: SubTokenPathSample) -> Tensor:
+        """The reduction's normaliser (0-d float32): masked sub-tokens (at least 1) for
+        ``masked_mean``, B·L tokens for ``sum``."""
+        if self.reduction == "sum":
+            return torch.tensor(float(path.x_1.numel()), device=path.x_1.device)
+        return path.mask.sum().clamp_min(1).float()
+
     def __call__(self, logits: Tensor, path: SubTokenPathSample, schedule: Schedule) -> LossOutput:
         """Compute the loss.
 
@@ -65,7 +72,6 @@ class SubTokenCrossEntropy:
         if logits.shape[:-1] != path.x_1.shape:
             raise ValueError(f"logits shape {tuple(logits.shape)} does not match tokens {tuple(path.x_1.shape)} + (V,)")
         b = path.x_1.shape[0]
-        ell = self.codec.length
         marg = carry_over_log_marginals(logits, path.y_t, self.codec)  # (B, …, ℓ, b)
         marg = marg.reshape(b, -1, self.codec.base)  # (B, L·ℓ, b)
         picked = marg.gather(-1, path.y_1.reshape(b, -1, 1)).squeeze(-1)  # (B, L·ℓ)
@@ -75,11 +81,18 @@ class SubTokenCrossEntropy:
         per_token = torch.where(selected, -picked, torch.zeros_like(picked))
         weight = loss_weight(schedule, path.t, self.weighting).to(per_token.device)
         weighted = per_token * weight[:, None]
-        if self.reduction == "masked_mean":
-            loss = weighted.sum() / selected.sum().clamp_min(1)
-        else:
-            loss = weighted.sum() / (b * (target.shape[1] // ell))
+        total = weighted.sum()
+        count = self.count(path)
         with torch.no_grad():
             correct = ((marg.argmax(-1) == target) & selected).sum()
             accuracy = correct / selected.sum()
-        return LossOutput(loss=loss, per_token=per_token, selected=selected, weight=weight, accuracy=accuracy)
+        return LossOutput(
+            loss=total / count,
+            per_token=per_token,
+            selected=selected,
+            weight=weight,
+            accuracy=accuracy,
+            total=total,
+            count=count,
+            correct=correct,
+        )

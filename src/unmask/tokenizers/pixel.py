@@ -14,10 +14,11 @@ class PixelQuantizer:
 
     ``encode`` rounds ``x · (levels − 1) / max_value``; ``decode`` maps token j to
     round(j · 255 / (levels − 1)) as uint8. With levels = max_value + 1 (digits:
-    17 levels of 0 … 16) encoding is the identity.
+    17 levels of 0 … 16) encoding is the identity. Works on grey images of any shape.
     """
 
     kind = "image"
+    channels = 1
 
     def __init__(self, levels: int, max_value: float = 255.0) -> None:
         if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:

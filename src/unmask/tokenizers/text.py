@@ -39,6 +39,7 @@ class TextTokenizer(ABC):
     """Shared behaviour of the text tokenizers (``kind = "text"``)."""
 
     kind = "text"
+    channels = 0
     #: V, the data tokens (without [MASK]).
     vocab: int = 0
 

@@ -22,6 +22,7 @@ from .trainer import (
     resolve_device,
     train,
 )
+from .vq_trainer import TokenizerTrainResult, evaluate_reconstruction, train_tokenizer
 
 __all__ = [
     "train",
@@ -42,4 +43,7 @@ __all__ = [
     "load_weights",
     "resolve_checkpoint_dir",
     "list_checkpoints",
+    "train_tokenizer",
+    "TokenizerTrainResult",
+    "evaluate_reconstruction",
 ]

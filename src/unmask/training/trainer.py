@@ -18,7 +18,7 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,6 +30,7 @@ from torch import Tensor
 from .._io import atomic_write_text
 from ..config import Config, ConfigError
 from ..data import TokenDataset, batch_indices, get_dataset
+from ..data.shards import ShardDataset, ShardError, open_shards, read_manifest, shard_loader
 from ..interpolants import MaskingInterpolant, sample_times
 from ..losses import (
     AutoregressiveObjective,
@@ -43,6 +44,7 @@ from ..models import Transformer
 from ..prime import SubTokenCodec, SubTokenInterpolant
 from ..samplers import AutoregressiveSampler, EulerSampler, PrimeSampler, Sampler
 from ..schedules import get_schedule
+from ..tokenizers import load_tokenizer, tokenizer_fingerprint
 from ..visualize import save_grid
 from .checkpoint import CONFIG_FILE, list_checkpoints, load_checkpoint, load_weights, save_checkpoint
 from .ema import EMA
@@ -68,6 +70,7 @@ RESUMABLE_KEYS = {
     "train.threads",
     "train.eval_batches",
     "train.device",
+    "train.workers",
 }
 
 
@@ -115,7 +118,7 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return None
 
 
-def build_model(config: Config, dataset: TokenDataset) -> Transformer:
+def build_model(config: Config, dataset: TokenDataset | ShardDataset) -> Transformer:
     """The backbone for ``config`` on ``dataset`` (vocabulary, grid and classes from the data)."""
     return Transformer(config.model.backbone(dataset.vocab_size, dataset.grid, dataset.num_classes))
 
@@ -272,15 +275,13 @@ def train(
     device = resolve_device(tc.device)
     amp = autocast_dtype(tc.precision, device)
 
-    dataset = get_dataset(config.data.name, "train", **config.data.options())
-    test_set = get_dataset(config.data.name, "test", **config.data.options())
-    tokens = dataset.tokens.to(device)
-    labels = dataset.labels.to(device) if dataset.labels is not None else None
+    dataset, test_set = load_training_data(config)
+    has_labels = dataset.has_labels if isinstance(dataset, ShardDataset) else dataset.labels is not None
 
     torch.manual_seed(tc.seed)
     model = build_model(config, dataset).to(device)
     backbone = model.config.to_dict()
-    if labels is None and model.num_classes > 0:
+    if not has_labels and model.num_classes > 0:
         raise ConfigError(f"model.class_conditional=true but dataset {config.data.name!r} has no labels")
     ema = EMA(model, config.optim.ema_decay)
     optimizer = torch.optim.AdamW(
@@ -296,6 +297,11 @@ def train(
 
     if resume:
         ckpt = load_checkpoint(run_dir, with_state=True, map_location=device)
+        if tokenizer_fingerprint(ckpt.tokenizer) != tokenizer_fingerprint(dataset.tokenizer.config()):
+            raise ConfigError(
+                f"cannot resume {str(run_dir)!r}: its checkpoint was trained on tokens of {ckpt.tokenizer}, "
+                f"the data now comes from {dataset.tokenizer.config()}"
+            )
         load_weights(model, ckpt.model, str(ckpt.path))
         load_weights(ema.shadow, ckpt.ema, str(ckpt.path))
         st = ckpt.state
@@ -345,7 +351,8 @@ def train(
             keep=tc.keep_checkpoints,
         )
         record: dict[str, Any] = {"event": "checkpoint", "step": step, "path": str(path)}
-        record.update(evaluate(cast(Transformer, ema.shadow), test_set, config, objective, device, amp))
+        if test_set is not None:
+            record.update(evaluate(cast(Transformer, ema.shadow), test_set, config, objective, device, amp))
         grid_path = sample_grid(
             cast(Transformer, ema.shadow), dataset, config, run_dir / "samples" / f"step_{step:08d}.png", device
         )
@@ -360,8 +367,8 @@ def train(
         from tqdm import tqdm
 
         bar = tqdm(total=tc.steps, initial=step, desc="train", unit="step", dynamic_ncols=True)
-    n = len(dataset)
-    positions = int(tokens[0].numel())
+    positions = math.prod(dataset.grid)
+    batches = _batches(dataset, config, step, target, device)
     last_loss = float("nan")
     last_ckpt: Path | None = None
     t_start = time.perf_counter()
@@ -377,16 +384,15 @@ def train(
                 lr = learning_rate(config, step)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                idx = batch_indices(n, tc.batch_size, step, tc.seed).to(device)
-                x1 = tokens[idx]
+                x1, batch_labels = next(batches)
                 t = sample_times(
                     tc.batch_size, eps=config.loss.eps, stratified=config.loss.stratified, generator=gen, device=device
                 )
                 corrupted = objective.corrupt(x1, t, gen)
                 y = None
                 if model.num_classes > 0:
-                    assert labels is not None
-                    y = labels[idx]
+                    assert batch_labels is not None
+                    y = batch_labels
                     drop = torch.rand(tc.batch_size, generator=gen, device=device) < tc.p_uncond
                     y = torch.where(drop, torch.full_like(y, model.null_label), y)
                 ctx = torch.autocast(device.type, dtype=amp) if amp is not None else nullcontext()
@@ -441,6 +447,7 @@ def train(
         except KeyboardInterrupt:
             interrupted = True
         finally:
+            batches.close()  # stops data-loader workers
             if bar is not None:
                 bar.close()
     if interrupted:
@@ -454,10 +461,69 @@ def train(
     return TrainResult(run_dir, step, last_loss, seconds, last_ckpt)
 
 
+def load_training_data(config: Config) -> tuple[TokenDataset | ShardDataset, TokenDataset | ShardDataset | None]:
+    """The (train, test) data of ``config``: in-memory pixel tokens, or verified shards (``data.shards``).
+
+    Shards are refused unless they were made by the tokenizer ``data.tokenizer`` names and hold the
+    dataset ``data.name``; test is None when the shard set has no test split.
+    """
+    if config.data.shards is None:
+        return (
+            get_dataset(config.data.name, "train", **config.data.options()),
+            get_dataset(config.data.name, "test", **config.data.options()),
+        )
+    assert config.data.tokenizer is not None
+    tokenizer = load_tokenizer(config.data.tokenizer)
+    expect = tokenizer_fingerprint(tokenizer.config())
+    try:
+        train = open_shards(
+            config.data.shards, "train", expect_fingerprint=expect, expect_dataset=config.data.name, tokenizer=tokenizer
+        )
+        test = None
+        if "test" in read_manifest(config.data.shards)["splits"]:
+            test = open_shards(config.data.shards, "test", expect_fingerprint=expect, tokenizer=tokenizer)
+    except ShardError as err:
+        raise ConfigError(str(err)) from None
+    return train, test
+
+
+def _batches(
+    dataset: TokenDataset | ShardDataset, config: Config, start: int, stop: int, device: torch.device
+) -> Generator[tuple[Tensor, Tensor | None], None, None]:
+    """Training batches ``start … stop − 1`` as (tokens, labels) on ``device``, in ``batch_indices`` order.
+
+    In-memory data is indexed on the device; shards are read by a ``DataLoader`` with
+    ``train.workers`` worker processes. Both give the same batches for the same tokens.
+    """
+    tc = config.train
+    if isinstance(dataset, ShardDataset):
+        loader = shard_loader(
+            dataset,
+            batch_size=tc.batch_size,
+            seed=tc.seed,
+            start=start,
+            stop=stop,
+            workers=tc.workers,
+            pin_memory=device.type == "cuda",
+        )
+        it = iter(loader)
+        try:
+            for tokens, labels in it:
+                yield tokens.to(device, non_blocking=True), (labels.to(device) if labels.numel() else None)
+        finally:
+            del it
+        return
+    tokens = dataset.tokens.to(device)
+    labels = dataset.labels.to(device) if dataset.labels is not None else None
+    for step in range(start, stop):
+        idx = batch_indices(len(dataset), tc.batch_size, step, tc.seed).to(device)
+        yield tokens[idx], (labels[idx] if labels is not None else None)
+
+
 @torch.no_grad()
 def evaluate(
     model: Transformer,
-    dataset: TokenDataset,
+    dataset: TokenDataset | ShardDataset,
     config: Config,
     objective: Objective,
     device: torch.device,
@@ -503,7 +569,9 @@ def evaluate(
 
 
 @torch.no_grad()
-def sample_grid(model: Transformer, dataset: TokenDataset, config: Config, path: Path, device: torch.device) -> Path:
+def sample_grid(
+    model: Transformer, dataset: TokenDataset | ShardDataset, config: Config, path: Path, device: torch.device
+) -> Path:
     """A preview of the model at a checkpoint, with a fixed seed and the run's sample settings.
 
     Images: a PNG of ``sample.per_class`` samples per class (rows = classes), or 10 rows

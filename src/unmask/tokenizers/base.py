@@ -1,0 +1,112 @@
+"""What every tokenizer provides, its identity, and the image conventions they share."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = [
+    "Tokenizer",
+    "TokenizerError",
+    "tokenizer_fingerprint",
+    "file_sha256",
+    "images_to_float",
+    "float_to_images",
+    "check_codes",
+]
+
+
+class TokenizerError(ValueError):
+    """A tokenizer cannot be built: missing or altered weights, a bad spec, a bad reference."""
+
+
+@runtime_checkable
+class Tokenizer(Protocol):
+    """Images or text ↔ token ids.
+
+    * ``kind``: ``"image"`` or ``"text"``.
+    * ``encode``: uint8 images → int64 token ids in [0, vocab_size − 2], one grid per image (text
+      tokenizers: a string → (n,) ids).
+    * ``decode(tokens)``: token ids → uint8 images (grey (N, H, W) or RGB (N, H, W, 3)), or N strings.
+    * ``vocab_size``: data tokens + 1; [MASK] is the last id (vocab_size − 1) and is never produced.
+    * ``config()``: a JSON-serialisable spec from which ``build_tokenizer`` rebuilds the same tokenizer.
+
+    Image tokenizers also have ``channels``: 1 for grey input, 3 for RGB (what ``encode`` expects;
+    RGB tokenizers also take grey images and repeat them).
+    """
+
+    kind: str
+
+    @property
+    def vocab_size(self) -> int: ...
+
+    def encode(self, images: Any) -> Tensor: ...
+
+    def decode(self, tokens: Any) -> Any: ...
+
+    def config(self) -> dict[str, Any]: ...
+
+
+def tokenizer_fingerprint(spec: dict[str, Any]) -> str:
+    """SHA-256 (hex) of a tokenizer spec without its ``path``: two specs with the same fingerprint
+    turn the same images into the same tokens (the weights' SHA-256 is part of a learned tokenizer's spec)."""
+    core = {k: v for k, v in spec.items() if k != "path"}
+    return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def images_to_float(images: np.ndarray | Tensor, channels: int) -> Tensor:
+    """uint8 images → float32 (N, channels, H, W) in [−1, 1].
+
+    Accepts (N, H, W) grey, (N, H, W, C) channels-last with C in {1, 3}. Grey images are repeated
+    to 3 channels when ``channels`` is 3; RGB images are refused by a 1-channel tokenizer.
+    """
+    x = torch.as_tensor(np.asarray(images))
+    if x.dtype != torch.uint8:
+        raise ValueError(f"images must be uint8 in [0, 255], got dtype {x.dtype}")
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+        raise ValueError(f"images must have shape (N, H, W) or (N, H, W, C) with C in (1, 3), got {tuple(x.shape)}")
+    if x.shape[-1] != channels:
+        if x.shape[-1] == 1 and channels == 3:
+            x = x.expand(*x.shape[:-1], 3)
+        else:
+            raise ValueError(f"this tokenizer takes {channels}-channel images, got {x.shape[-1]} channels")
+    return x.permute(0, 3, 1, 2).float().div(127.5).sub(1.0).contiguous()
+
+
+def float_to_images(x: Tensor) -> np.ndarray:
+    """float (N, C, H, W) in [−1, 1] (clamped) → uint8 (N, H, W) for C = 1, (N, H, W, C) otherwise."""
+    u8 = torch.round((x.detach().float().clamp(-1.0, 1.0) + 1.0) * 127.5).to(torch.uint8).cpu()
+    out = u8.permute(0, 2, 3, 1).numpy()
+    return out[..., 0] if out.shape[-1] == 1 else out
+
+
+def check_codes(tokens: np.ndarray | Tensor, codebook_size: int, what: str = "tokens") -> Tensor:
+    """``tokens`` as an int64 tensor, or ``ValueError`` if one is not a codebook index in [0, codebook_size)."""
+    t = torch.as_tensor(np.asarray(tokens))
+    if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+        raise ValueError(f"{what} must be integers, got dtype {t.dtype}")
+    t = t.long()
+    if t.numel():
+        lo, hi = int(t.min()), int(t.max())
+        if lo < 0 or hi >= codebook_size:
+            bad = lo if lo < 0 else hi
+            mask_note = " (the [MASK] id cannot be decoded)" if bad == codebook_size else ""
+            raise ValueError(f"{what} contain id {bad} outside the codebook [0, {codebook_size - 1}]{mask_note}")
+    return t

@@ -1,0 +1,142 @@
+"""``unmask tokenizer train|eval`` and ``unmask tokenize``: outputs, resume, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from unmask.cli import main
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(args)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_tokenizer_train_and_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "vq"
+    code, stdout, _ = run(["tokenizer", "train", "tiny-vq", "train.steps=6", "--out", str(out)], capsys)
+    assert code == 0
+    info = json.loads(stdout)
+    assert info["step"] == 6 and Path(info["tokenizer"]).is_file() and info["eval_psnr"] > 0
+    code, stdout, _ = run(["tokenizer", "train", "--resume", "train.steps=8", "--out", str(out)], capsys)
+    assert code == 0 and json.loads(stdout)["step"] == 8
+
+
+def test_tokenize_resume_and_train_a_latent_model(
+    tiny_vq_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shards = tmp_path / "shards"
+    args = ["tokenize", "--tokenizer", str(tiny_vq_run), "--dataset", "digits", "--out", str(shards)]
+    code, stdout, _ = run([*args, "--shard-size", "1000"], capsys)
+    assert code == 0
+    info = json.loads(stdout)
+    assert info["examples"] == {"train": 1438, "test": 359} and info["shards_encoded"] == 3
+    code, stdout, _ = run([*args, "--shard-size", "1000"], capsys)
+    assert code == 0 and json.loads(stdout)["shards_already_done"] == 3 and json.loads(stdout)["shards_encoded"] == 0
+    code, _, err = run([*args, "--shard-size", "500"], capsys)
+    assert code == 2 and "another shard_size" in err
+    run_dir = tmp_path / "latent"
+    code, stdout, _ = run(
+        [
+            "train", "tiny", "train.steps=4", "train.ckpt_every=4", "train.threads=1",
+            f"data.shards={shards}", f"data.tokenizer={tiny_vq_run}", "--out", str(run_dir),
+        ],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, stdout
+    samples = tmp_path / "s.npz"
+    code, _, _ = run(["sample", "--ckpt", str(run_dir), "--out", str(samples), "--n", "20", "--steps", "4"], capsys)
+    assert code == 0
+    with np.load(samples) as d:
+        assert d["tokens"].shape == (20, 4, 4) and d["images"].shape == (20, 8, 8)
+        assert json.loads(str(d["tokenizer"]))["name"] == "vqvae"
+    # VQ codes run up to 15, past digits' 17 grey levels' range check: that check is for pixel tokens only
+    code, stdout, err = run(["eval", str(samples), "--ref", "digits", "--ref-n", "100"], capsys)
+    assert code == 0, err
+    rep = json.loads(stdout)
+    assert rep["ref_n"] == 100 and rep["fd"] > 0
+    code, stdout, _ = run(["info", str(run_dir), "--json"], capsys)
+    assert json.loads(stdout)["tokenizer"]["name"] == "vqvae"
+
+
+def test_tokenizer_eval_reports_reconstruction(tiny_vq_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, stdout, _ = run(
+        ["tokenizer", "eval", "--tokenizer", str(tiny_vq_run), "--dataset", "digits", "--n", "40", "--ref-n", "200"],
+        capsys,
+    )
+    assert code == 0
+    rep = json.loads(stdout)
+    assert rep["n"] == 40 and rep["grid"] == [4, 4] and rep["tokens_per_image"] == 16 and rep["vocab_size"] == 17
+    assert rep["psnr"] > 0 and 0 < rep["usage"] <= 1 and 1 <= rep["perplexity"] <= 16
+    assert rep["fd"] > 0 and rep["ref_n"] == 200
+    code, stdout, _ = run(
+        ["tokenizer", "eval", "--tokenizer", "pixel:17", "--dataset", "digits", "--n", "300", "--no-fd"], capsys
+    )
+    rep = json.loads(stdout)
+    assert code == 0 and rep["psnr"] == float("inf") and "fd" not in rep  # 17 levels hold digits exactly
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["tokenizer", "train", "nosuch", "--out", "X"], "unknown tokenizer preset 'nosuch'"),
+        (["tokenizer", "train", "tiny-vq", "model.downsample=5", "--out", "X"], "divisible by 2^downsample = 32"),
+        (["tokenizer", "train", "tiny-vq", "data.name=nowhere", "--out", "X"], "neither a registered dataset"),
+        (["tokenize", "--tokenizer", "pixel:16", "--dataset", "nope", "--out", "X"], "neither a registered dataset"),
+        (["tokenize", "--tokenizer", "missing.safetensors", "--dataset", "digits", "--out", "X"], "does not exist"),
+        (["tokenize", "--tokenizer", "pixel:16", "--dataset", "digits", "--out", "X", "--shard-size", "0"],
+         "shard_size must be an integer >= 1, got 0"),
+        (["tokenize", "--tokenizer", "pixel:16", "--dataset", "digits", "--out", "X", "--workers", "0"],
+         "workers must be an integer >= 1, got 0"),
+        (["tokenize", "--tokenizer", "pixel:16", "--dataset", "digits", "--out", "X", "--splits", "val"],
+         "has no split 'val'"),
+        (["train", "tiny", "data.shards=X", "data.tokenizer=pixel:16", "--out", "X"], "shard directory"),
+    ],
+)  # fmt: skip
+def test_bad_input_gives_one_clear_error(
+    args: list[str], needle: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "x"
+    code, _, err = run([a.replace("X", str(target)) if a.endswith("X") else a for a in args], capsys)
+    assert code == 2, err
+    assert needle in err and err.startswith("unmask: error:") and err.count("\n") == 1
+    if args[0] == "tokenizer":
+        assert not target.exists()
+
+
+def test_undecodable_image_in_a_folder_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    (tmp_path / "imgs" / "cls").mkdir(parents=True)
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "imgs" / "cls" / "ok.png")
+    (tmp_path / "imgs" / "cls" / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    args = ["tokenize", "--tokenizer", "pixel:4", "--dataset", str(tmp_path / "imgs"), "--out", str(tmp_path / "o")]
+    code, _, err = run([*args, "--image-size", "8"], capsys)
+    assert code == 2 and "broken.jpg" in err and "cannot decode image" in err
+    code, _, err = run(args, capsys)
+    assert code == 2 and "needs an image size" in err
+
+
+def test_corrupted_shard_stops_training_with_the_file_name(
+    tiny_vq_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shards = tmp_path / "sh"
+    run(["tokenize", "--tokenizer", "pixel:17", "--dataset", "digits", "--out", str(shards)], capsys)
+    f = shards / "train-00000.tokens.npy"
+    f.write_bytes(f.read_bytes()[:-64])
+    code, _, err = run(
+        ["train", "tiny", f"data.shards={shards}", "data.tokenizer=pixel:17", "--out", str(tmp_path / "r")], capsys
+    )
+    assert code == 2 and "train-00000.tokens.npy" in err and "truncated" in err
+    shutil.rmtree(shards)
