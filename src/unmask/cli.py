@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,11 @@ __all__ = ["main"]
 
 class UsageError(Exception):
     pass
+
+
+def torch_device_type(name: str) -> str:
+    """ "cuda" for CUDA device names, else "cpu" (the process-group backend follows it)."""
+    return "cuda" if name.startswith("cuda") else "cpu"
 
 
 def _parse_labels(text: str) -> list[int]:
@@ -62,6 +68,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         config = load_config(preset, overrides)
     result = train(config, args.out, resume=args.resume, progress=args.progress)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 reports for the job
+        return 0
     print(
         json.dumps(
             {
@@ -250,17 +258,45 @@ def cmd_sample(args: argparse.Namespace) -> int:
             raise UsageError(f"{flag} does not apply to the {args.sampler} sampler")
     extra = takes
     sampler = sampler_from_config(ckpt.config, args.sampler, **common, **extra)
-    gen = generate(
-        model,
-        tokenizer,
-        sampler,
-        n=n,
-        labels=labels,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        device=args.device,
-        progress=args.progress if args.progress is not None else sys.stderr.isatty(),
-    )
+    from .training.distributed import init_distributed
+
+    dist_ctx = init_distributed(torch_device_type(args.device))
+    try:
+        if dist_ctx.distributed:  # started by torchrun: globally indexed parts, merged by rank 0
+            from .inference import generate_distributed
+
+            out_path = Path(args.out)
+            merged = generate_distributed(
+                model,
+                tokenizer,
+                sampler,
+                n=n,
+                labels=labels,
+                seed=args.seed,
+                batch_size=args.batch_size,
+                device=args.device,
+                rank=dist_ctx.rank,
+                world_size=dist_ctx.world_size,
+                parts_dir=out_path.with_name(f".{out_path.stem}.parts"),
+                barrier=dist_ctx.barrier,
+            )
+            if merged is None:
+                return 0
+            gen = merged
+        else:
+            gen = generate(
+                model,
+                tokenizer,
+                sampler,
+                n=n,
+                labels=labels,
+                seed=args.seed,
+                batch_size=args.batch_size,
+                device=args.device,
+                progress=args.progress if args.progress is not None else sys.stderr.isatty(),
+            )
+    finally:
+        dist_ctx.close()
     nrow = None
     if labels is not None and args.labels is None and args.label is None and n % model.num_classes == 0:
         nrow = n // model.num_classes
@@ -484,7 +520,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="draw samples from a checkpoint into an .npz and a PNG grid (or text)")
     s.add_argument("--ckpt", required=True, help="checkpoint or run directory")
     s.add_argument("--out", required=True, help="output .npz (a .png grid is written beside it)")
-    s.add_argument("--n", type=int, default=None, help="number of samples (default 100, or the number of --labels)")
+    s.add_argument(
+        "--n",
+        "--num-samples",
+        dest="n",
+        type=int,
+        default=None,
+        help="number of samples (default 100, or the number of --labels; under torchrun write --num-samples, "
+        "which torchrun does not take for its own --nnodes / --nproc-per-node)",
+    )
     s.add_argument("--labels", default=None, help="comma-separated class ids, repeated to fill --n")
     s.add_argument("--label", type=int, default=None, help="one class id for every sample")
     s.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's sample.steps)")
@@ -627,17 +671,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .data import DatasetNotAvailable
     from .training import CheckpointError, TrainingDiverged
 
+    # under torchrun every rank reports its own error, tagged with its rank
+    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    tag = f"[rank {os.environ.get('RANK', '0')}/{world}] " if world > 1 else ""
     try:
         return int(args.func(args))
     except BrokenPipeError:  # output piped into e.g. `head`
         sys.stderr.close()
         return 0
     except (UsageError, ValueError, CheckpointError, DatasetNotAvailable) as err:
-        parser.exit(2, f"unmask: error: {err}\n")
+        parser.exit(2, f"unmask: error: {tag}{err}\n")
     except TrainingDiverged as err:
-        parser.exit(3, f"unmask: training diverged: {err}\n")
+        parser.exit(3, f"unmask: training diverged: {tag}{err}\n")
     except FileNotFoundError as err:
-        parser.exit(2, f"unmask: error: {err}\n")
+        parser.exit(2, f"unmask: error: {tag}{err}\n")
     return 0
 
 

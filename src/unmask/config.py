@@ -173,7 +173,12 @@ class OptimConfig:
 
 @dataclass
 class TrainConfig:
-    """The loop: length, batch, seed, condition dropout, precision, logging and checkpoints."""
+    """The loop: length, batch, seed, condition dropout, precision, logging and checkpoints.
+
+    ``batch_size`` is the global batch of one optimiser step: under torchrun each of the
+    W processes takes batch_size / W rows, in ``grad_accum`` micro-batches of
+    batch_size / (W · grad_accum); the result does not depend on W or grad_accum.
+    """
 
     steps: int = 2000
     batch_size: int = 128
@@ -187,6 +192,7 @@ class TrainConfig:
     threads: int = 0
     device: str = "auto"
     workers: int = 0
+    grad_accum: int = 1
 
 
 @dataclass
@@ -309,6 +315,7 @@ class Config:
             ("train.log_every", self.train.log_every),
             ("train.ckpt_every", self.train.ckpt_every),
             ("train.keep_checkpoints", self.train.keep_checkpoints),
+            ("train.grad_accum", self.train.grad_accum),
             ("sample.steps", self.sample.steps),
         ):
             if value < 1:

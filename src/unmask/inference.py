@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ __all__ = [
     "model_sampler",
     "check_sampler_fits",
     "generate",
+    "generate_distributed",
     "Generated",
     "save_samples",
 ]
@@ -158,6 +159,85 @@ def generate(
         nfe_per_sample=float(torch.cat(per).mean()),
         idle_steps=float(torch.cat(idle).mean()),
         steps=steps,
+        tokenizer=tokenizer.config(),
+    )
+
+
+def generate_distributed(
+    model: Transformer,
+    tokenizer: Tokenizer,
+    sampler: Sampler,
+    *,
+    n: int,
+    labels: Sequence[int] | None,
+    seed: int,
+    batch_size: int,
+    device: str | torch.device,
+    rank: int,
+    world_size: int,
+    parts_dir: str | Path,
+    barrier: Callable[[], None],
+) -> Generated | None:
+    """Data-parallel ``generate``: rank r draws the globally indexed samples [r·n/W, (r+1)·n/W).
+
+    Each rank writes its samples with their global indices to ``parts_dir/rank{r}.npz``
+    (atomically); after ``barrier()`` rank 0 checks that the parts cover 0 … n − 1 exactly
+    once, merges them in index order, removes the parts and returns the whole set; the
+    other ranks return None. Rank r seeds its generator with ``seed · 1000003 + r``, so the
+    samples depend on (seed, world size), as in DiT's ``sample_ddp.py``; labels follow the
+    global index, so a class-balanced request stays balanced.
+    """
+    parts = Path(parts_dir)
+    parts.mkdir(parents=True, exist_ok=True)
+    lo, hi = rank * n // world_size, (rank + 1) * n // world_size
+    index = np.arange(lo, hi, dtype=np.int64)
+    arrays: dict[str, np.ndarray] = {"index": index}
+    if hi > lo:
+        part = generate(
+            model,
+            tokenizer,
+            sampler,
+            n=hi - lo,
+            labels=None if labels is None else list(labels)[lo:hi],
+            seed=seed * 1_000_003 + rank,
+            batch_size=batch_size,
+            device=device,
+        )
+        arrays.update(
+            tokens=part.tokens,
+            labels=part.labels,
+            nfe=np.asarray(part.nfe, dtype=np.int64),
+            evals=np.asarray(part.nfe_per_sample * (hi - lo)),
+            idle=np.asarray(part.idle_steps * (hi - lo)),
+            steps=np.asarray(part.steps),
+        )
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
+    atomic_write_bytes(parts / f"rank{rank:05d}.npz", buf.getvalue())
+    barrier()
+    if rank != 0:
+        return None
+    loaded = [dict(np.load(parts / f"rank{r:05d}.npz")) for r in range(world_size)]
+    got = np.concatenate([d["index"] for d in loaded])
+    if not np.array_equal(np.sort(got), np.arange(n)):
+        raise RuntimeError(f"sample parts in {str(parts)!r} do not cover the indices 0 … {n - 1} exactly once")
+    full = [d for d in loaded if len(d["index"])]
+    order = np.argsort(np.concatenate([d["index"] for d in full]), kind="stable")
+    tokens = np.concatenate([d["tokens"] for d in full])[order]
+    decoded = tokenizer.decode(tokens)
+    text = tokenizer.kind == "text"
+    for f in parts.glob("rank*.npz"):
+        f.unlink()
+    parts.rmdir()
+    return Generated(
+        tokens=tokens,
+        labels=np.concatenate([d["labels"] for d in full])[order],
+        images=None if text else np.asarray(decoded),
+        texts=list(decoded) if text else None,
+        nfe=int(sum(int(d["nfe"]) for d in full)),
+        nfe_per_sample=float(sum(float(d["evals"]) for d in full) / n),
+        idle_steps=float(sum(float(d["idle"]) for d in full) / n),
+        steps=int(full[0]["steps"]),
         tokenizer=tokenizer.config(),
     )
 

@@ -3,7 +3,7 @@ MDM-Prime form on sub-tokens under the carry-over joint parameterisation, and th
 objective objects the trainer drives (masked, sub-token, autoregressive)."""
 
 from .cross_entropy import REDUCTIONS, WEIGHTINGS, LossOutput, MaskedCrossEntropy, loss_weight
-from .objectives import AutoregressiveObjective, MaskedObjective, Objective, SubTokenObjective
+from .objectives import AutoregressiveObjective, MaskedObjective, Objective, SubTokenObjective, slice_batch
 from .prime import SubTokenCrossEntropy
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "MaskedObjective",
     "SubTokenObjective",
     "AutoregressiveObjective",
+    "slice_batch",
 ]

@@ -20,8 +20,9 @@ Three objectives:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +33,19 @@ from ..prime import SubTokenInterpolant, SubTokenPathSample
 from .cross_entropy import LossOutput, MaskedCrossEntropy
 from .prime import SubTokenCrossEntropy
 
-__all__ = ["MaskedObjective", "SubTokenObjective", "AutoregressiveObjective", "Objective"]
+__all__ = ["MaskedObjective", "SubTokenObjective", "AutoregressiveObjective", "Objective", "slice_batch"]
+
+T = TypeVar("T")
+
+
+def slice_batch(target: T, rows: slice) -> T:
+    """The same corrupted batch restricted to ``rows`` (every tensor field is batch-first)."""
+    changes = {
+        f.name: getattr(target, f.name)[rows]
+        for f in dataclasses.fields(target)  # type: ignore[arg-type]
+        if isinstance(getattr(target, f.name), Tensor)
+    }
+    return dataclasses.replace(target, **changes)  # type: ignore[type-var]
 
 
 def _stratified_times(batch: int, generator: torch.Generator | None, device: torch.device) -> Tensor:

@@ -39,6 +39,7 @@ from ..losses import (
     Objective,
     SubTokenCrossEntropy,
     SubTokenObjective,
+    slice_batch,
 )
 from ..models import Transformer
 from ..prime import SubTokenCodec, SubTokenInterpolant
@@ -47,6 +48,7 @@ from ..schedules import get_schedule
 from ..tokenizers import load_tokenizer, tokenizer_fingerprint
 from ..visualize import save_grid
 from .checkpoint import CONFIG_FILE, list_checkpoints, load_checkpoint, load_weights, save_checkpoint
+from .distributed import DistContext, init_distributed
 from .ema import EMA
 
 __all__ = [
@@ -71,6 +73,7 @@ RESUMABLE_KEYS = {
     "train.eval_batches",
     "train.device",
     "train.workers",
+    "train.grad_accum",
 }
 
 
@@ -197,25 +200,29 @@ def _diff_configs(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> Ite
 
 
 class _StopRequest:
-    """Turns SIGTERM into a graceful stop at the next step boundary."""
+    """Turns SIGTERM (and, with ``catch_interrupt``, SIGINT) into a graceful stop at the next
+    step boundary. Data-parallel runs catch both, so that every rank stops at the same step
+    (the request is all-reduced) instead of one rank raising KeyboardInterrupt mid-collective."""
 
-    def __init__(self) -> None:
+    def __init__(self, catch_interrupt: bool = False) -> None:
         self.requested = False
-        self._old: Any = None
+        self._signals = [signal.SIGTERM] + ([signal.SIGINT] if catch_interrupt else [])
+        self._old: dict[int, Any] = {}
 
     def __enter__(self) -> _StopRequest:
-        try:
-            self._old = signal.signal(signal.SIGTERM, self._handle)
-        except ValueError:  # not in the main thread
-            self._old = None
+        for sig in self._signals:
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not in the main thread
+                pass
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
         self.requested = True
 
     def __exit__(self, *exc: Any) -> None:
-        if self._old is not None:
-            signal.signal(signal.SIGTERM, self._old)
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
 
 
 class _Metrics:
@@ -252,6 +259,17 @@ def train(
     """
     run_dir = Path(out_dir)
     config.validate()
+    tc = config.train
+    device = resolve_device(tc.device)
+    dist_ctx = init_distributed(device.type)
+    try:
+        return _train(config, run_dir, dist_ctx, device, resume=resume, progress=progress, stop_after=stop_after)
+    finally:
+        dist_ctx.close()
+
+
+def _check_run_dir(config: Config, run_dir: Path, resume: bool) -> Config:
+    """The config to run: the saved one on resume (only ``RESUMABLE_KEYS`` may change), else ``config``."""
     existing = list_checkpoints(run_dir)
     if resume:
         if not existing:
@@ -265,20 +283,57 @@ def train(
                 f"cannot resume {str(run_dir)!r} with a different config: {k} was {a!r}, now {b!r} "
                 f"(only {', '.join(sorted(RESUMABLE_KEYS))} may change on resume)"
             )
-        config = replace(saved, train=config.train)
-    elif existing or (run_dir / CONFIG_FILE).exists():
+        return replace(saved, train=config.train)
+    if existing or (run_dir / CONFIG_FILE).exists():
         raise ConfigError(f"{str(run_dir)!r} already holds a run; pass --resume to continue it or choose a new --out")
+    return config
 
+
+class _Forward:
+    """The model's attributes, called through its DDP wrapper (gradient all-reduce) when there is one."""
+
+    def __init__(self, model: Transformer, wrapped: Any) -> None:
+        self._model, self._wrapped = model, wrapped
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def __call__(self, *args: Any) -> Tensor:
+        return cast(Tensor, self._wrapped(*args))
+
+
+def _train(
+    config: Config,
+    run_dir: Path,
+    dist_ctx: DistContext,
+    device: torch.device,
+    *,
+    resume: bool,
+    progress: bool | None,
+    stop_after: int | None,
+) -> TrainResult:
+    config = _check_run_dir(config, run_dir, resume)
+    dist_ctx.barrier()  # every rank has looked at the run directory before rank 0 writes to it
     tc = config.train
+    world, rank = dist_ctx.world_size, dist_ctx.rank
+    if tc.batch_size % (world * tc.grad_accum):
+        raise ConfigError(
+            f"train.batch_size={tc.batch_size} is not divisible by world size {world} × train.grad_accum "
+            f"{tc.grad_accum} = {world * tc.grad_accum}"
+        )
+    per_rank = tc.batch_size // world
+    micro = per_rank // tc.grad_accum
+    if device.type == "cuda" and dist_ctx.distributed:
+        device = torch.device("cuda", dist_ctx.local_rank)
     if tc.threads > 0:
         torch.set_num_threads(tc.threads)
-    device = resolve_device(tc.device)
     amp = autocast_dtype(tc.precision, device)
+    main = dist_ctx.is_main
 
     dataset, test_set = load_training_data(config)
     has_labels = dataset.has_labels if isinstance(dataset, ShardDataset) else dataset.labels is not None
 
-    torch.manual_seed(tc.seed)
+    torch.manual_seed(tc.seed)  # the same initial weights on every rank
     model = build_model(config, dataset).to(device)
     backbone = model.config.to_dict()
     if not has_labels and model.num_classes > 0:
@@ -289,9 +344,11 @@ def train(
         lr=config.optim.lr,
         betas=(config.optim.beta1, config.optim.beta2),
         weight_decay=config.optim.weight_decay,
-        fused=device.type == "cuda",
+        fused=device.type == "cuda",  # one fused kernel on GPU; torch's default (per-tensor) on CPU
     )
     objective = build_objective(config, dataset.vocab_size)
+    # One generator, the same on every rank: each rank draws the whole global batch's times,
+    # masks and label drops and keeps its slice (see unmask.training.distributed).
     gen = torch.Generator(device=device).manual_seed(tc.seed)
     step = 0
 
@@ -313,21 +370,36 @@ def train(
         step = ckpt.step
         if step >= tc.steps:
             return TrainResult(run_dir, step, float("nan"), 0.0, ckpt.path)
-    else:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
+    # torch's global RNG (dropout) differs per rank; the data randomness above does not
+    if dist_ctx.distributed:
+        torch.manual_seed(tc.seed * 1_000_003 + 7919 * rank + step)
+    fwd: Any = model
+    if dist_ctx.distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        fwd = _Forward(
+            model, DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        )
+    ddp = fwd._wrapped if dist_ctx.distributed else None
+
     metrics = _Metrics(run_dir / "metrics.jsonl")
-    if not resume:
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
         metrics.write(
             {
-                "event": "start",
+                "event": "resume" if resume else "start",
+                "step": step,
                 "parameters": model.num_parameters(),
                 "backbone": backbone,
                 "device": str(device),
                 "autocast": str(amp),
                 "threads": torch.get_num_threads(),
+                "world_size": world,
+                "grad_accum": tc.grad_accum,
             }
         )
+    dist_ctx.barrier()
 
     def state_dict() -> dict[str, Any]:
         return {
@@ -336,32 +408,37 @@ def train(
             "generator": gen.get_state(),
             "torch_rng": torch.get_rng_state(),
             "step": step,
+            "world_size": world,
         }
 
-    def checkpoint() -> Path:
-        path = save_checkpoint(
-            run_dir,
-            step=step,
-            model=model,
-            ema=ema.shadow,
-            config=config,
-            state=state_dict(),
-            backbone=backbone,
-            tokenizer=dataset.tokenizer.config(),
-            keep=tc.keep_checkpoints,
-        )
-        record: dict[str, Any] = {"event": "checkpoint", "step": step, "path": str(path)}
-        if test_set is not None:
-            record.update(evaluate(cast(Transformer, ema.shadow), test_set, config, objective, device, amp))
-        grid_path = sample_grid(
-            cast(Transformer, ema.shadow), dataset, config, run_dir / "samples" / f"step_{step:08d}.png", device
-        )
-        record["samples"] = str(grid_path)
-        metrics.write(record)
+    def checkpoint() -> Path | None:
+        """Rank 0 writes the checkpoint, evaluates and samples; the others wait at a barrier."""
+        path = None
+        if main:
+            path = save_checkpoint(
+                run_dir,
+                step=step,
+                model=model,
+                ema=ema.shadow,
+                config=config,
+                state=state_dict(),
+                backbone=backbone,
+                tokenizer=dataset.tokenizer.config(),
+                keep=tc.keep_checkpoints,
+            )
+            record: dict[str, Any] = {"event": "checkpoint", "step": step, "path": str(path)}
+            if test_set is not None:
+                record.update(evaluate(cast(Transformer, ema.shadow), test_set, config, objective, device, amp))
+            grid_path = sample_grid(
+                cast(Transformer, ema.shadow), dataset, config, run_dir / "samples" / f"step_{step:08d}.png", device
+            )
+            record["samples"] = str(grid_path)
+            metrics.write(record)
+        dist_ctx.barrier()
         return path
 
     target = tc.steps if stop_after is None else min(tc.steps, stop_after)
-    show = sys.stderr.isatty() if progress is None else progress
+    show = (sys.stderr.isatty() if progress is None else progress) and main
     bar = None
     if show:
         from tqdm import tqdm
@@ -374,17 +451,20 @@ def train(
     t_start = time.perf_counter()
     t_window, window_steps = t_start, 0
     interrupted = False
+    mine = range(rank * per_rank, (rank + 1) * per_rank)
+    parts = [slice(mine.start + j * micro, mine.start + (j + 1) * micro) for j in range(tc.grad_accum)]
     model.train()
-    with _StopRequest() as stop:
+    with _StopRequest(catch_interrupt=dist_ctx.distributed) as stop:
         try:
             while step < target:
-                if stop.requested:
+                requested = torch.tensor([float(stop.requested)], device=device)
+                if bool(dist_ctx.all_reduce_sum(requested)[0] > 0):  # every rank stops at the same step
                     interrupted = True
                     break
                 lr = learning_rate(config, step)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                x1, batch_labels = next(batches)
+                x1, batch_labels = next(batches)  # the global batch, on every rank
                 t = sample_times(
                     tc.batch_size, eps=config.loss.eps, stratified=config.loss.stratified, generator=gen, device=device
                 )
@@ -395,23 +475,36 @@ def train(
                     y = batch_labels
                     drop = torch.rand(tc.batch_size, generator=gen, device=device) < tc.p_uncond
                     y = torch.where(drop, torch.full_like(y, model.null_label), y)
-                ctx = torch.autocast(device.type, dtype=amp) if amp is not None else nullcontext()
-                with ctx:
-                    logits = objective.predict(model, corrupted, y)
-                out = objective.loss(logits, corrupted)
-                loss_value = out.loss.item()
+                norm = objective.count(corrupted)  # the normaliser of the whole global batch
+                optimizer.zero_grad(set_to_none=True)
+                stats = torch.zeros(3, device=device)  # Σ weighted loss terms, Σ correct, Σ scored
+                for j, part in enumerate(parts):
+                    last = j == len(parts) - 1
+                    sync = ddp.no_sync() if (ddp is not None and not last) else nullcontext()
+                    with sync:
+                        piece = slice_batch(corrupted, part)
+                        with torch.autocast(device.type, dtype=amp) if amp is not None else nullcontext():
+                            logits = objective.predict(fwd, piece, None if y is None else y[part])
+                        out = objective.loss(logits, piece)
+                        assert out.total is not None and out.correct is not None
+                        # DDP averages gradients over ranks: × world makes it the global sum / norm
+                        (out.total / norm * world).backward()
+                    stats += torch.stack([out.total.detach().float(), out.correct.float(), out.selected.sum().float()])
+                dist_ctx.all_reduce_sum(stats)
+                loss_value = float(stats[0] / norm)
+                accuracy = float(stats[1] / stats[2]) if float(stats[2]) > 0 else float("nan")
                 if not math.isfinite(loss_value):
-                    metrics.write({"event": "diverged", "step": step, "loss": loss_value})
+                    if main:
+                        metrics.write({"event": "diverged", "step": step, "loss": loss_value})
                     raise TrainingDiverged(
                         f"loss became {loss_value} at step {step}; stopping. The last good checkpoint "
                         f"({list_checkpoints(run_dir)[-1] if list_checkpoints(run_dir) else 'none yet'}) is kept; "
                         "try a lower optim.lr or a larger optim.warmup_steps"
                     )
-                optimizer.zero_grad(set_to_none=True)
-                out.loss.backward()
                 grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.optim.grad_clip).item()
                 if not math.isfinite(grad_norm):
-                    metrics.write({"event": "diverged", "step": step, "loss": loss_value, "grad_norm": grad_norm})
+                    if main:
+                        metrics.write({"event": "diverged", "step": step, "loss": loss_value, "grad_norm": grad_norm})
                     raise TrainingDiverged(
                         f"gradient norm became {grad_norm} at step {step}; stopping. The last good checkpoint is kept; "
                         "try a lower optim.lr"
@@ -423,14 +516,14 @@ def train(
                 last_loss = loss_value
                 if bar is not None:
                     bar.update(1)
-                if step % tc.log_every == 0 or step == target:
+                if main and (step % tc.log_every == 0 or step == target):
                     now = time.perf_counter()
                     rate = window_steps * tc.batch_size / max(now - t_window, 1e-9)
                     record = {
                         "event": "train",
                         "step": step,
                         "loss": loss_value,
-                        "accuracy": out.accuracy.item(),
+                        "accuracy": accuracy,
                         "lr": lr,
                         "grad_norm": grad_norm,
                         "samples_per_s": rate,
@@ -454,10 +547,12 @@ def train(
         done = list_checkpoints(run_dir)
         if step > 0 and (not done or not done[-1].name.endswith(f"{step:08d}")):
             last_ckpt = checkpoint()
-        metrics.write({"event": "interrupted", "step": step})
-        print(f"interrupted at step {step}; checkpoint saved, continue with --resume", file=sys.stderr)
+        if main:
+            metrics.write({"event": "interrupted", "step": step})
+            print(f"interrupted at step {step}; checkpoint saved, continue with --resume", file=sys.stderr)
     seconds = time.perf_counter() - t_start
-    metrics.write({"event": "end", "step": step, "seconds": seconds})
+    if main:
+        metrics.write({"event": "end", "step": step, "seconds": seconds})
     return TrainResult(run_dir, step, last_loss, seconds, last_ckpt)
 
 
