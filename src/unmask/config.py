@@ -178,6 +178,7 @@ class TrainConfig:
     ``batch_size`` is the global batch of one optimiser step: under torchrun each of the
     W processes takes batch_size / W rows, in ``grad_accum`` micro-batches of
     batch_size / (W · grad_accum); the result does not depend on W or grad_accum.
+    ``compile`` runs the model through ``torch.compile`` (eager if that fails).
     """
 
     steps: int = 2000
@@ -193,6 +194,7 @@ class TrainConfig:
     device: str = "auto"
     workers: int = 0
     grad_accum: int = 1
+    compile: bool = False
 
 
 @dataclass

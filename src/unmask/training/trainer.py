@@ -74,6 +74,7 @@ RESUMABLE_KEYS = {
     "train.device",
     "train.workers",
     "train.grad_accum",
+    "train.compile",
 }
 
 
@@ -302,6 +303,33 @@ class _Forward:
         return cast(Tensor, self._wrapped(*args))
 
 
+def _compiled(module: torch.nn.Module, enabled: bool) -> Any:
+    """``torch.compile(module)`` when asked and available, falling back to eager on failure.
+
+    The first call compiles; if compilation fails (no C++ toolchain, an unsupported op or
+    platform) a warning names the error and that call and all later ones run eagerly.
+    """
+    if not enabled:
+        return module
+    try:
+        compiled = torch.compile(module)
+    except Exception as err:  # noqa: BLE001 - any failure means: run eagerly
+        warnings.warn(f"train.compile=true but torch.compile is unavailable ({err}); training eagerly", stacklevel=2)
+        return module
+    state = {"ok": True}
+
+    def call(*args: Any) -> Any:
+        if state["ok"]:
+            try:
+                return compiled(*args)
+            except Exception as err:  # noqa: BLE001
+                state["ok"] = False
+                warnings.warn(f"torch.compile failed ({type(err).__name__}: {err}); training eagerly", stacklevel=2)
+        return module(*args)
+
+    return call
+
+
 def _train(
     config: Config,
     run_dir: Path,
@@ -373,14 +401,12 @@ def _train(
     # torch's global RNG (dropout) differs per rank; the data randomness above does not
     if dist_ctx.distributed:
         torch.manual_seed(tc.seed * 1_000_003 + 7919 * rank + step)
-    fwd: Any = model
+    ddp: Any = None
     if dist_ctx.distributed:
         from torch.nn.parallel import DistributedDataParallel
 
-        fwd = _Forward(
-            model, DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-        )
-    ddp = fwd._wrapped if dist_ctx.distributed else None
+        ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    fwd: Any = _Forward(model, _compiled(ddp if ddp is not None else model, tc.compile))
 
     metrics = _Metrics(run_dir / "metrics.jsonl")
     if main:
