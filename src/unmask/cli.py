@@ -326,6 +326,14 @@ def cmd_info(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.exists():
         raise UsageError(f"{str(path)!r} does not exist")
+    special = _shards_or_tokenizer_info(path)
+    if special is not None:
+        if args.json:
+            print(json.dumps(special, indent=2))
+        else:
+            for key, value in special.items():
+                print(f"{key}: {value}" if key == "kind" else f"  {key}: {value}")
+        return 0
     info: dict[str, object] = {"path": str(path)}
     ckpts = list_checkpoints(path)
     if ckpts:
@@ -362,6 +370,46 @@ def cmd_info(args: argparse.Namespace) -> int:
     else:
         _print_info(info)
     return 0
+
+
+def _shards_or_tokenizer_info(path: Path) -> dict[str, object] | None:
+    """What a shard directory or a tokenizer run holds (None for anything else)."""
+    from .data.shards import MANIFEST_FILE, PLAN_FILE, read_manifest
+
+    if (path / MANIFEST_FILE).is_file() and '"unmask-token-shards"' in (path / MANIFEST_FILE).read_text():
+        m = read_manifest(path)
+        return {
+            "kind": "token shards",
+            "path": str(path),
+            "dataset": m["dataset"],
+            "tokenizer": m["tokenizer"],
+            "grid": m["grid"],
+            "vocab_size": m["vocab_size"],
+            "num_classes": m["num_classes"],
+            "splits": {k: {"count": v["count"], "shards": len(v["shards"])} for k, v in m["splits"].items()},
+        }
+    if (path / PLAN_FILE).is_file():
+        plan = json.loads((path / PLAN_FILE).read_text())
+        return {"kind": "token shards (unfinished: rerun unmask tokenize to complete)", "path": str(path), **plan}
+    cfg_path = path / "config.json"
+    if cfg_path.is_file():
+        cfg = json.loads(cfg_path.read_text())
+        if isinstance(cfg.get("model"), dict) and "codebook_size" in cfg["model"]:
+            info: dict[str, object] = {"kind": "tokenizer run", "path": str(path), "vqvae": cfg["model"]}
+            tok = path / "tokenizer.safetensors"
+            if tok.is_file():
+                from .tokenizers import file_sha256
+
+                info["tokenizer"] = {"file": str(tok), "sha256": file_sha256(tok)}
+            metrics = path / "metrics.jsonl"
+            if metrics.is_file():
+                lines = [json.loads(x) for x in metrics.read_text().splitlines() if x.strip()]
+                for event, key in (("train", "last_train"), ("checkpoint", "last_eval")):
+                    recs = [r for r in lines if r.get("event") == event]
+                    if recs:
+                        info[key] = {k: v for k, v in recs[-1].items() if k != "event"}
+            return info
+    return None
 
 
 def _print_info(info: dict[str, object]) -> None:

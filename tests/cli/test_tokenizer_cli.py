@@ -62,12 +62,20 @@ def test_tokenize_resume_and_train_a_latent_model(
         assert d["tokens"].shape == (20, 4, 4) and d["images"].shape == (20, 8, 8)
         assert json.loads(str(d["tokenizer"]))["name"] == "vqvae"
     # VQ codes run up to 15, past digits' 17 grey levels' range check: that check is for pixel tokens only
-    code, stdout, err = run(["eval", str(samples), "--ref", "digits", "--ref-n", "100"], capsys)
+    code, stdout, err = run(["eval", str(samples), "--ref", "digits", "--ref-n", "200"], capsys)
     assert code == 0, err
     rep = json.loads(stdout)
-    assert rep["ref_n"] == 100 and rep["fd"] > 0
+    assert rep["ref_n"] == 200 and rep["fd"] > 0
     code, stdout, _ = run(["info", str(run_dir), "--json"], capsys)
     assert json.loads(stdout)["tokenizer"]["name"] == "vqvae"
+    code, stdout, _ = run(["info", str(shards), "--json"], capsys)
+    info = json.loads(stdout)
+    assert info["kind"] == "token shards" and info["grid"] == [4, 4] and info["vocab_size"] == 17
+    assert info["splits"] == {"train": {"count": 1438, "shards": 2}, "test": {"count": 359, "shards": 1}}
+    code, stdout, _ = run(["info", str(tiny_vq_run), "--json"], capsys)
+    info = json.loads(stdout)
+    assert info["kind"] == "tokenizer run" and info["vqvae"]["codebook_size"] == 16
+    assert info["last_eval"]["step"] == 12 and len(info["tokenizer"]["sha256"]) == 64
 
 
 def test_tokenizer_eval_reports_reconstruction(tiny_vq_run: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -231,6 +231,9 @@ def test_weights_file_errors_name_the_file(tmp_path: Path) -> None:
         load_tokenizer(str(tmp_path / "missing"))
     with pytest.raises(TokenizerError, match="pixel:LEVELS"):
         load_tokenizer("pixel:many")
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    with pytest.raises(TokenizerError, match=r"has no tokenizer\.safetensors yet"):
+        load_tokenizer(str(tmp_path / "run"))
 
 
 def test_load_tokenizer_references(tiny_vq_run: Path) -> None:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 STEPS = [
     "train.threads=1",
     "train.steps=6",
-    "train.ckpt_every=3",
+    "train.ckpt_every=6",
     "train.log_every=3",
     "train.eval_batches=1",
     "optim.warmup_steps=2",
@@ -119,3 +119,48 @@ def test_a_latent_checkpoint_whose_vq_weights_changed_refuses_to_decode(latent_r
             build_tokenizer(ckpt.tokenizer)
     finally:
         (vq / "tokenizer.safetensors").write_bytes(backup)
+
+
+def _mini_fashion(root: Path) -> None:
+    """30 train / 10 test random 28×28 images in the idx.gz layout of the Debian package."""
+    import gzip
+    import struct
+
+    rng = np.random.default_rng(0)
+    root.mkdir(parents=True)
+    for prefix, n in (("train", 30), ("t10k", 10)):
+        for kind, arr in (
+            ("images-idx3", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
+            ("labels-idx1", (np.arange(n) % 10).astype(np.uint8)),
+        ):
+            head = bytes([0, 0, 8, arr.ndim]) + b"".join(struct.pack(">I", d) for d in arr.shape)
+            with gzip.open(root / f"{prefix}-{kind}-ubyte.gz", "wb") as fh:
+                fh.write(head + arr.tobytes())
+
+
+def test_sweeps_of_a_latent_model_compare_with_full_depth_images(
+    tiny_vq_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from unmask.sweep import run_sweep
+    from unmask.sweep import runner as sweep_runner
+
+    _mini_fashion(tmp_path / "fm")
+    monkeypatch.setenv("UNMASK_FASHION_MNIST_DIR", str(tmp_path / "fm"))
+    shards = tmp_path / "shards"
+    tokenize_dataset(str(tiny_vq_run), "fashion-mnist", shards)  # 28×28 → 14×14 codes of 16
+    over = ["data.name=fashion-mnist", f"data.shards={shards}", f"data.tokenizer={tiny_vq_run}"]
+    pixel_over = ["data.name=fashion-mnist", "data.levels=16"]
+    seen: list[int | None] = []
+
+    def fake_evaluator(ref: str, levels: int | None, extractor: str, ref_n: int | None = None):  # type: ignore[no-untyped-def]
+        seen.append(levels)
+        return lambda images, labels: {"fd": float(images.mean())}
+
+    monkeypatch.setattr(sweep_runner, "default_evaluator", fake_evaluator)
+    grid = tmp_path / "g.yaml"
+    grid.write_text("n: 4\ngrid: {sampler: euler, steps: 2}\n")
+    for name, extra in (("latent", over), ("pixel", pixel_over)):
+        cfg = load_config("tiny", [*STEPS, "train.steps=2", "train.ckpt_every=2", "train.batch_size=4", *extra])
+        train(cfg, tmp_path / name, progress=False)
+        run_sweep(tmp_path / name, grid, tmp_path / f"sweep-{name}")
+    assert seen == [256, 16]  # VQ codes decode to 256-level images; pixel samples keep their 16 levels

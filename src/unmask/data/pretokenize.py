@@ -189,8 +189,15 @@ def tokenize_dataset(
             )
 
     if workers == 1 or len(jobs) <= 1:
-        for s, i, start, stop in jobs:
-            done(_encode_shard(str(out), s, i, start, stop, tokenizer=tok, source=source))
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)  # like a worker process: parallelism comes from --workers
+        try:
+            for s, i, start, stop in jobs:
+                done(_encode_shard(str(out), s, i, start, stop, tokenizer=tok, source=source))
+        finally:
+            torch.set_num_threads(before)
     else:
         import multiprocessing as mp
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_write_text
+from ..data.images import IMAGE_LEVELS
 from ..inference import check_sampler_fits, generate, load_model, save_samples
 from ..samplers import Sampler, build_sampler
 from ..schedules import get_schedule
@@ -141,7 +142,10 @@ def run_sweep(
     atomic_write_text(meta_path, json.dumps({**meta, "grid": spec.source}, indent=2))
 
     tokenizer = build_tokenizer(checkpoint.tokenizer)
-    evaluate = evaluator or default_evaluator(str(meta["ref"]), config.data.levels, spec.extractor, spec.ref_n)
+    # pixel models are compared with real images at their own grey levels; models on shards (VQ tokens)
+    # decode to full-depth images, so their reference keeps every grey level
+    ref_levels = config.data.levels if config.data.shards is None else IMAGE_LEVELS.get(str(meta["ref"]))
+    evaluate = evaluator or default_evaluator(str(meta["ref"]), ref_levels, spec.extractor, spec.ref_n)
     labels = None
     if model.num_classes > 0:
         labels = [i * model.num_classes // spec.n for i in range(spec.n)]

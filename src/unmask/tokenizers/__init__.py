@@ -107,12 +107,12 @@ def load_tokenizer(ref: str) -> Tokenizer:
     if path.is_dir():
         if (path / TOKENIZER_RUN_FILE).is_file():
             return VQTokenizer.load(path / TOKENIZER_RUN_FILE)
-        if (path / "config.json").is_file() and is_diffusers_vq_folder(path):
-            return DiffusersVQTokenizer.load(path)
-        if (path / "config.json").is_file() or any(
-            (path / w).exists() for w in ("diffusion_pytorch_model.safetensors",)
-        ):
-            return DiffusersVQTokenizer.load(path)  # raises a precise error about what is missing
+        if (path / "checkpoints").is_dir() and not is_diffusers_vq_folder(path):
+            raise TokenizerError(
+                f"tokenizer run {ref!r} has no {TOKENIZER_RUN_FILE} yet (it is written at the run's first checkpoint)"
+            )
+        if (path / "config.json").is_file() or (path / "diffusion_pytorch_model.safetensors").is_file():
+            return DiffusersVQTokenizer.load(path)  # a VQModel folder, or a precise error about what it lacks
         raise TokenizerError(
             f"tokenizer folder {ref!r} holds neither {TOKENIZER_RUN_FILE} (an unmask tokenizer run) nor a diffusers "
             "VQModel (config.json + diffusion_pytorch_model.safetensors)"
