@@ -46,25 +46,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .config import load_config
     from .training import train
 
-    preset = None
-    overrides = []
-    for item in args.items:
-        if "=" in item:
-            overrides.append(item)
-        elif preset is None:
-            preset = item
-        else:
-            raise UsageError(f"more than one preset given ({preset!r} and {item!r})")
-    if args.resume and preset is None:
-        import json as _json
+    preset, overrides = _split_items(args.items)
+    saved = Path(args.out) / "config.json"
+    if args.resume and preset is None and saved.is_file():
+        from .config import Config, apply_overrides
 
-        saved = Path(args.out) / "config.json"
-        if saved.is_file():
-            from .config import Config, apply_overrides
-
-            config = apply_overrides(Config.from_dict(_json.loads(saved.read_text())), overrides).validate()
-        else:
-            config = load_config(None, overrides)
+        config = apply_overrides(Config.from_dict(json.loads(saved.read_text())), overrides).validate()
     else:
         config = load_config(preset, overrides)
     result = train(config, args.out, resume=args.resume, progress=args.progress)
