@@ -115,10 +115,7 @@ def main() -> None:
     print("### FD vs temperature (16 steps)\n\n" + axis_table(sweeps, "temperature") + "\n")
     print("### FD vs CFG (16 steps)\n\n" + axis_table(sweeps, "cfg") + "\n")
     print("### Best configuration and references\n\n" + best_table(sweeps, baselines) + "\n")
-    print(
-        "### Training ablation\n\n"
-        + ablation_table(runs, ["linear", "cosine", "cubic", "unmasked"])
-    )
+    print("### Training ablation\n\n" + ablation_table(runs, ["linear", "cosine", "cubic", "unmasked"]))
 
 
 if __name__ == "__main__":

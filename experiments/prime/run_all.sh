@@ -8,7 +8,7 @@ U=.venv/bin/unmask
 cd "$(dirname "$0")/../.."
 
 # 1. Text: MDM, MDM-Prime ℓ = 2 and ℓ = 4, and the autoregressive reference, on KJV bytes
-#    (same backbone, data, batch 32 × 128 bytes and 2,000 steps: equal training compute).
+#    (same backbone, data, batch 32 × 128 bytes and 1,000 steps: equal training compute).
 for p in kjv kjv-prime2 kjv-prime4 kjv-ar; do
   $U train $p train.threads=1 --out "$RUNS/$p"
 done
