@@ -5,6 +5,7 @@
     unmask eval SAMPLES.npz [--ref DATASET]
     unmask sweep --ckpt DIR --grid FILE.yaml --out DIR
     unmask nll --ckpt DIR [--split test] [--repeats R]
+    unmask joint --ckpt DIR --mode joint|A->B --out DIR [--n N] [--steps S] [--cfg W] [--samples K] ...
     unmask info DIR
     unmask presets
     unmask tokenizer train [PRESET] [section.key=value ...] --out DIR [--resume]
@@ -493,6 +494,49 @@ def cmd_nll(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_joint(args: argparse.Namespace) -> int:
+    from .joint import run_joint
+
+    for flag, value, low in (("--n", args.n, 1), ("--samples", args.samples, 1), ("--steps", args.steps, 1)):
+        if value is not None and value < low:
+            raise UsageError(f"{flag} must be >= {low}, got {value}")
+    if args.cfg is not None and args.cfg < 0:
+        raise UsageError(f"--cfg must be >= 0, got {args.cfg}")
+    metrics = run_joint(
+        args.ckpt,
+        args.mode,
+        args.out,
+        n=args.n,
+        steps=args.steps,
+        cfg=args.cfg,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        samples=args.samples,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        split=args.split,
+        weights=args.weights,
+        device=args.device,
+        fd=args.fd,
+        extractor=args.extractor,
+        ref_n=args.ref_n,
+        progress=args.progress if args.progress is not None else sys.stderr.isatty(),
+    )
+    summary: dict[str, object] = {
+        "mode": metrics["mode"],
+        "n": metrics["n"],
+        "nfe": metrics["nfe"],
+        "out": str(args.out),
+    }
+    for name, entry in metrics["streams"].items():
+        for key in ("miou", "pixel_accuracy", "accuracy", "fd", "conditional_accuracy", "mean_pixel_entropy"):
+            if entry.get(key) is not None:
+                summary[f"{name}_{key}"] = entry[key]
+    print(json.dumps(summary))
+    return 0
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
     from .config import preset_names
     from .models import MODEL_PRESETS
@@ -659,6 +703,39 @@ def build_parser() -> argparse.ArgumentParser:
     nl.add_argument("--out", default=None, help="also write the JSON report here")
     nl.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     nl.set_defaults(func=cmd_nll)
+
+    j = sub.add_parser(
+        "joint", help="run a joint multi-stream model in one direction on a test split: metrics JSON + PNG grids"
+    )
+    j.add_argument("--ckpt", required=True, help="checkpoint or run directory of a joint model")
+    j.add_argument(
+        "--mode",
+        required=True,
+        help="joint (all streams from [MASK]) or A->B: streams B from streams A held fixed, "
+        "e.g. image->mask, mask->image, label->image, image->label",
+    )
+    j.add_argument("--out", required=True, help="output directory: metrics.json, samples.npz, grid.png")
+    j.add_argument("--n", type=int, default=500, help="examples (the first N of the split)")
+    j.add_argument(
+        "--steps", type=int, default=None, help="sampler steps (default: the run's; 1 = one call + arg-max for labels)"
+    )
+    j.add_argument("--cfg", type=float, default=None, help="CFG scale >= 0; the null drops the condition streams")
+    j.add_argument("--temperature", type=float, default=None, help="softmax temperature > 0")
+    j.add_argument("--top-k", dest="top_k", type=int, default=None, help="keep the k most likely tokens (1 = greedy)")
+    j.add_argument("--top-p", dest="top_p", type=float, default=None, help="nucleus mass in (0, 1]")
+    j.add_argument(
+        "--samples", type=int, default=1, help="samples per example (> 1: majority vote and uncertainty maps)"
+    )
+    j.add_argument("--split", default="test", choices=("train", "test"))
+    j.add_argument("--seed", type=int, default=0)
+    j.add_argument("--batch-size", dest="batch_size", type=int, default=250)
+    j.add_argument("--fd", action=argparse.BooleanOptionalAction, default=True, help="FD of generated images")
+    j.add_argument("--extractor", default="efficientnet-lite0", help="features for the FD")
+    j.add_argument("--ref-n", dest="ref_n", type=int, default=None, help="FD reference images (default: the split)")
+    j.add_argument("--weights", choices=("ema", "raw"), default="ema")
+    j.add_argument("--device", default="cpu")
+    j.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    j.set_defaults(func=cmd_joint)
 
     pr = sub.add_parser("presets", help="list run presets and model sizes")
     pr.set_defaults(func=cmd_presets)

@@ -53,7 +53,8 @@ def parse_mode(mode: str, names: Sequence[str]) -> tuple[tuple[str, ...], tuple[
         return (), names
     if mode.count("->") != 1:
         choices = ", ".join(["joint"] + [f"{a}->{b}" for a in names for b in names if a != b])
-        raise ValueError(f"unknown mode {mode!r}; choose one of {choices} (or lists: a,b->c)")
+        hint = " (quote the mode on a command line: the shell reads '>' as a redirection)" if mode.endswith("-") else ""
+        raise ValueError(f"unknown mode {mode!r}; choose one of {choices} (or lists: a,b->c){hint}")
     left, right = mode.split("->")
     conds = tuple(s.strip() for s in left.split(",") if s.strip())
     targets = tuple(s.strip() for s in right.split(",") if s.strip())
