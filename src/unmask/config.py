@@ -380,6 +380,17 @@ class Config:
             if not 0 <= value <= 1:
                 raise ConfigError(f"path.fixed_times: time of stream {name!r} must be in [0, 1], got {value}")
         streams = self.data.shards is None and is_stream_dataset(self.data.name)
+        if streams and self.model.timestep and self.path.timesteps == "shared":
+            for key, value, default in (
+                ("path.clean_stream_prob", self.path.clean_stream_prob, 0.0),
+                ("path.null_stream_prob", self.path.null_stream_prob, 0.0),
+                ("path.fixed_times", self.path.fixed_times, None),
+            ):
+                if value != default:
+                    raise ConfigError(
+                        f"{key}={value!r} gives streams different times, but an explicit-timestep model with "
+                        "path.timesteps=shared has one time for all streams; use path.timesteps=separate"
+                    )
         if streams:
             for key, bad in (
                 ("model.subtokens", self.model.subtokens != 1),

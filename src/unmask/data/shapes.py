@@ -106,12 +106,14 @@ def _textures(
     return np.select([t == 0, t == 1, t == 2, t == 3], [np.broadcast_to(a, dx.shape), stripes, checker, dots], gradient)
 
 
-def render_shapes(n: int, seed: int, size: int = CANVAS) -> tuple[np.ndarray, np.ndarray]:
+def render_shapes(n: int, seed: int, size: int = CANVAS, *, objects: bool = False) -> tuple[np.ndarray, ...]:
     """``n`` canvases and their full-resolution class maps, deterministic in ``seed``.
 
     Returns:
         images: (n, size, size) uint8 grey canvases;
-        labels: (n, size, size) uint8 class ids in 0 … 5 (0 = background).
+        labels: (n, size, size) uint8 class ids in 0 … 5 (0 = background);
+        with ``objects``, also (n, 4, size, size) bool: each object's own extent before the
+        later ones are painted over it (all False for unused slots), and (n, 4) its class.
     """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
@@ -136,6 +138,7 @@ def render_shapes(n: int, seed: int, size: int = CANVAS) -> tuple[np.ndarray, np
 
     images = np.empty((n, size, size), dtype=np.uint8)
     labels = np.empty((n, size, size), dtype=np.uint8)
+    extents = np.zeros((n, k, size, size), dtype=bool) if objects else None
     grid = np.arange(size, dtype=np.float64)
     ys_i, xs_i = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
     ys_c, xs_c = np.meshgrid(grid + 0.5, grid + 0.5, indexing="ij")
@@ -154,6 +157,8 @@ def render_shapes(n: int, seed: int, size: int = CANVAS) -> tuple[np.ndarray, np
             dy = ys_c - cy[lo:hi, j, None, None]
             o = orient[lo:hi, j, None, None]
             inside = _shape_masks(cls[lo:hi, j], dx, dy, r, o) & (count[lo:hi, None, None] > j)
+            if extents is not None:
+                extents[lo:hi, j] = inside
             shade = _textures(
                 tex[lo:hi, j],
                 xs_i,
@@ -171,6 +176,8 @@ def render_shapes(n: int, seed: int, size: int = CANVAS) -> tuple[np.ndarray, np
             lab = np.where(inside, cls[lo:hi, j, None, None].astype(np.uint8), lab)
         images[lo:hi] = np.clip(np.round(img), 0, 255).astype(np.uint8)
         labels[lo:hi] = lab
+    if extents is not None:
+        return images, labels, extents, np.where(np.arange(k)[None] < count[:, None], cls, 0)
     return images, labels
 
 
