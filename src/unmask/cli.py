@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -376,7 +377,17 @@ def _print_info(info: dict[str, object]) -> None:
     if "checkpoint_error" in info:
         print(f"  checkpoint error: {info['checkpoint_error']}")
     bb = info.get("backbone")
-    if isinstance(bb, dict):
+    if isinstance(bb, dict) and bb.get("kind") == "multistream":
+        kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
+        streams = "; ".join(
+            f"{s['name']} grid {s['grid']} patch {s['patch']} vocab {s['vocab_size']}" for s in bb["streams"]
+        )
+        times = (", " + ("separate" if bb.get("separate_times") else "shared") + " times") if bb.get("timestep") else ""
+        print(
+            f"  model: joint {kind}{times}, streams: {streams} (vocab incl. [MASK]), "
+            f"dim {bb['dim']}, depth {bb['depth']}"
+        )
+    elif isinstance(bb, dict):
         kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
         print(
             f"  model: {kind}, grid {bb['grid']}, patch {bb['patch']}, vocab {bb['vocab_size']} (incl. [MASK]), "
@@ -456,27 +467,36 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_nll(args: argparse.Namespace) -> int:
-    from .data import get_dataset
+    from .data import StreamDataset, get_dataset
     from .eval import held_out_nll
-    from .inference import load_model
-    from .training import build_objective
+    from .inference import load_any_model
+    from .training import build_objective, stream_specs
 
-    model, ckpt = load_model(args.ckpt, weights=args.weights, device=args.device)
+    model, ckpt = load_any_model(args.ckpt, weights=args.weights, device=args.device)
     config = ckpt.config
     dataset = get_dataset(config.data.name, args.split, **config.data.options())
-    if dataset.vocab_size != model.vocab_size:
-        raise UsageError(
-            f"dataset {config.data.name!r} has {dataset.vocab_size} token ids but the model {model.vocab_size}"
-        )
-    tokens, labels = dataset.tokens, dataset.labels if model.num_classes > 0 else None
+    tokens: Any
+    if isinstance(dataset, StreamDataset):  # a joint model: the negative ELBO over all its streams
+        from .joint import check_dataset_fits
+
+        check_dataset_fits(model, dataset)
+        tokens, labels = dataset.streams, None
+        objective = build_objective(config, dataset.vocab_size, stream_specs(config, dataset))
+    else:
+        if dataset.vocab_size != model.vocab_size:
+            raise UsageError(
+                f"dataset {config.data.name!r} has {dataset.vocab_size} token ids but the model {model.vocab_size}"
+            )
+        tokens, labels = dataset.tokens, dataset.labels if model.num_classes > 0 else None
+        objective = build_objective(config, dataset.vocab_size)
     if args.n is not None:
         if args.n < 1:
             raise UsageError(f"--n must be >= 1, got {args.n}")
-        tokens = tokens[: args.n]
+        tokens = {k: v[: args.n] for k, v in tokens.items()} if isinstance(tokens, dict) else tokens[: args.n]
         labels = None if labels is None else labels[: args.n]
     report = held_out_nll(
         model,
-        build_objective(config, dataset.vocab_size),
+        objective,
         tokens,
         labels,
         batch_size=args.batch_size,
