@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The four training runs behind "Joint models" in docs/results.md, one after another, one thread each.
 # Joint and discriminative runs of a pair share backbone, data, batch (64) and steps; measured on a
-# shared, busy 2-core CPU: ~40 min per shapes run (1,000 steps), ~15 min per Fashion-MNIST run (600 steps).
+# shared 2-core CPU: ~25–40 min per shapes run (1,200 steps), ~10–15 min per Fashion-MNIST run (600 steps).
 set -euo pipefail
 RUNS=${RUNS:-runs}
 U=${U:-.venv/bin/unmask}

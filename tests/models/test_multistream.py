@@ -58,7 +58,9 @@ def test_logit_shapes_prefix_tokens_and_zero_init(
     model = make(timestep, separate, num_classes, mask_patch)
     c = model.config
     assert model.num_prefix == (3 if timestep and separate else int(timestep)) + int(num_classes > 0)
-    assert c.num_positions == 4 + (4 // mask_patch) ** 2 + 1
+    # the image (8×8, patch 4) and a mask (4×4) with patch 2 have the same 2×2 patched grid: fused
+    assert c.num_positions == 4 + (0 if mask_patch == 2 else (4 // mask_patch) ** 2) + 1
+    assert c.groups() == ([(0, 1), (2,)] if mask_patch == 2 else [(0,), (1,), (2,)])
     t = (times() if separate else torch.full((3,), 0.5)) if timestep else None
     labels = torch.tensor([0, 1, num_classes]) if num_classes else None
     out = model(inputs(), t, labels)
@@ -153,3 +155,48 @@ def test_bad_inputs_name_what_is_wrong() -> None:
         MultiStreamConfig(streams=(StreamConfig("a", 5, (4,)), StreamConfig("a", 5, (4,))))
     with pytest.raises(ValueError, match="unknown stream 'depth'; this model has image, mask, label"):
         model.config.stream("depth")
+
+
+@pytest.mark.parametrize("fuse", [True, False])
+def test_fused_and_separate_layouts_cover_every_stream(fuse: bool) -> None:
+    cfg = MultiStreamConfig(
+        streams=(
+            StreamConfig("image", 17, (8, 8), 4),
+            StreamConfig("mask", 7, (4, 4), 2),
+            StreamConfig("label", 5, (1,)),
+        ),
+        dim=16,
+        depth=2,
+        heads=2,
+        fuse=fuse,
+    )
+    torch.manual_seed(0)
+    model = MultiStreamTransformer(cfg).eval()
+    assert cfg.num_positions == (4 + 1 if fuse else 4 + 4 + 1)
+    randomize_heads(model)
+    x = {k: v for k, v in inputs().items()}
+    x["label"] = x["label"] % 4
+    out = model(x)
+    assert out["mask"].shape == (3, 4, 4, 6) and out["image"].shape == (3, 8, 8, 16)
+    # either layout: changing one image patch changes the mask logits at that place
+    other = dict(x, image=x["image"].clone())
+    other["image"][:, :4, :4] = (other["image"][:, :4, :4] + 3) % 16
+    moved = model(other)
+    assert not torch.allclose(out["mask"][:, :2, :2], moved["mask"][:, :2, :2])
+
+
+def test_positions_of_a_coarser_stream_sit_in_the_common_frame() -> None:
+    """A 4×4-patched mask over an 8×8-patched image: mask cell k is centred at image coordinate 2k + 0.5."""
+    from unmask.models.embeddings import _sincos_1d, sincos_positions
+
+    cfg = MultiStreamConfig(
+        streams=(StreamConfig("image", 17, (8, 8), 1), StreamConfig("mask", 7, (4, 4), 1)), dim=16, depth=1, heads=2
+    )
+    assert cfg.position_frames() == {2: (8, 8)}
+    model = MultiStreamTransformer(cfg)
+    pos = model.io["mask"].pos.reshape(4, 4, 16)  # type: ignore[union-attr]
+    want = torch.cat([_sincos_1d(torch.tensor([2.5]), 8), _sincos_1d(torch.tensor([4.5]), 8)], dim=1)[0]
+    assert torch.allclose(pos[1, 2], want, atol=1e-6)
+    assert torch.equal(model.io["image"].pos, sincos_positions((8, 8), 16))  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="must have one entry per grid axis"):
+        sincos_positions((4, 4), 16, (8,))

@@ -8,10 +8,23 @@ are fed to one network, which returns logits for each stream. Design:
   and the patchify of ``unmask.models.transformer`` are shared with the single-stream
   model; attention runs over all streams at once.
 * **Per stream**: its own token embedding over its own vocabulary (the stream's
-  [MASK] is its last id), its own patch size, its own fixed sin-cos positions over its
-  patched grid plus a learned stream-type embedding (so two streams whose positions
-  coincide are told apart), and its own zero-initialised head with V_s − 1 outputs:
-  [MASK] never gets mass.
+  [MASK] is its last id), its own patch size, its own fixed sin-cos positions plus a
+  learned stream-type embedding (so two streams whose positions coincide are told
+  apart), and its own zero-initialised head with V_s − 1 outputs: [MASK] never gets mass.
+* **Fused canvases** (``fuse``, default). Streams of 2–3 axes whose patched grids are
+  equal — a 32×32 image in 4×4 patches and its 16×16 mask in 2×2 patches — share
+  sequence positions: their patch embeddings are added (the same function class as
+  concatenating them and projecting) and each stream's head reads the shared positions.
+  A mask patch is then predicted from the token that carries its own pixels, instead of
+  from a separate token that must first learn, through attention, which image tokens lie
+  under it; the sequence is also shorter. Measured on the shapes segmentation baseline:
+  see docs/design.md. ``fuse=False`` gives every stream positions of its own.
+* **One spatial frame.** Streams with the same number of axes are taken to cover one
+  canvas: their positions are the sin-cos features of patch centres in a common frame
+  (the largest patched grid among them), so a 4×4-patched 16×16 mask position sits
+  between the 8×8-patched 32×32 image positions it covers. With each stream's own
+  integer coordinates instead, mask patch (1, 1) would share its code with image patch
+  (1, 1) — a different place — and attention would first have to learn the rescaling.
 * **Time.** An explicit-timestep model (ETM) takes one time per stream
   (``separate_times=True``: one time token per stream, the shared time embedder plus
   that stream's type embedding) or one shared time (one time token). An
@@ -92,6 +105,10 @@ class MultiStreamConfig:
         timestep: True for an explicit-timestep model (takes t), False for an ITM.
         separate_times: with ``timestep``, one time (and time token) per stream;
             False: one shared time.
+        fuse: streams of 2 or 3 axes whose patched grids are equal (an image with 4×4
+            patches and its half-resolution mask with 2×2 patches) share sequence
+            positions: their patch embeddings are added, and each stream's head reads the
+            shared positions. False: every stream has positions of its own.
     """
 
     streams: tuple[StreamConfig, ...]
@@ -104,6 +121,7 @@ class MultiStreamConfig:
     separate_times: bool = True
     skip: bool = True
     dropout: float = 0.0
+    fuse: bool = True
     kind: str = field(default="multistream")
 
     def __post_init__(self) -> None:
@@ -134,16 +152,47 @@ class MultiStreamConfig:
                 return s
         raise ValueError(f"unknown stream {name!r}; this model has {', '.join(self.names)}")
 
+    def position_frames(self) -> dict[int, tuple[int, ...]]:
+        """The common frame of the streams with n axes: per axis, the largest patched size among them.
+
+        Streams with the same number of axes are taken to cover one canvas (an image and its
+        class map), so their fixed positions are expressed in one frame (``sincos_positions``).
+        """
+        frames: dict[int, tuple[int, ...]] = {}
+        for s in self.streams:
+            patched = tuple(g // s.patch for g in s.grid)
+            old = frames.get(len(patched), patched)
+            frames[len(patched)] = tuple(max(a, b) for a, b in zip(old, patched, strict=True))
+        return frames
+
     @property
     def num_time_tokens(self) -> int:
         if not self.timestep:
             return 0
         return len(self.streams) if self.separate_times else 1
 
+    def groups(self) -> list[tuple[int, ...]]:
+        """Indices of the streams sharing each block of sequence positions, in sequence order.
+
+        With ``fuse``, streams of 2 or 3 axes with equal patched grids form one group (at the
+        place of the first); every other stream is a group of its own.
+        """
+        out: list[list[int]] = []
+        where: dict[tuple[int, ...], int] = {}
+        for i, s in enumerate(self.streams):
+            patched = tuple(g // s.patch for g in s.grid)
+            if self.fuse and len(patched) >= 2 and patched in where:
+                out[where[patched]].append(i)
+                continue
+            if self.fuse and len(patched) >= 2:
+                where[patched] = len(out)
+            out.append([i])
+        return [tuple(g) for g in out]
+
     @property
     def num_positions(self) -> int:
-        """Patch tokens of all streams (without condition tokens)."""
-        return sum(s.num_positions for s in self.streams)
+        """Patch positions of all streams (without condition tokens); fused streams count once."""
+        return sum(self.streams[g[0]].num_positions for g in self.groups())
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -167,20 +216,22 @@ class MultiStreamConfig:
             "separate_times": self.separate_times,
             "skip": self.skip,
             "dropout": self.dropout,
+            "fuse": self.fuse,
         }
 
 
 class _StreamIO(nn.Module):
     """A stream's input embedding, patch projection and logits head."""
 
-    def __init__(self, s: StreamConfig, dim: int) -> None:
+    def __init__(self, s: StreamConfig, dim: int, extent: tuple[int, ...]) -> None:
         super().__init__()
         e = s.resolved_token_dim(dim)
         n_axes = len(s.grid)
         self.embed = nn.Embedding(s.vocab_size, e)
         self.patch_in = nn.Linear(s.patch**n_axes * e, dim)
         self.head = nn.Linear(dim, s.patch**n_axes * (s.vocab_size - 1))
-        self.register_buffer("pos", sincos_positions(tuple(g // s.patch for g in s.grid), dim), persistent=False)
+        patched = tuple(g // s.patch for g in s.grid)
+        self.register_buffer("pos", sincos_positions(patched, dim, extent), persistent=False)
 
 
 class MultiStreamTransformer(nn.Module):
@@ -189,7 +240,8 @@ class MultiStreamTransformer(nn.Module):
     def __init__(self, config: MultiStreamConfig) -> None:
         super().__init__()
         self.config = c = config
-        self.io = nn.ModuleDict({s.name: _StreamIO(s, c.dim) for s in c.streams})
+        frames = c.position_frames()
+        self.io = nn.ModuleDict({s.name: _StreamIO(s, c.dim, frames[len(s.grid)]) for s in c.streams})
         self.stream_type = nn.Parameter(torch.zeros(len(c.streams), c.dim))
         self.time_embed = TimestepEmbedder(c.dim) if c.timestep else None
         self.label_embed = LabelEmbedder(c.num_classes, c.dim) if c.num_classes > 0 else None
@@ -283,11 +335,18 @@ class MultiStreamTransformer(nn.Module):
     ) -> dict[str, Tensor]:
         c = self.config
         b = self.check_inputs(x)
+        groups = c.groups()
         parts = []
-        for i, s in enumerate(c.streams):
-            io = self.io[s.name]
-            emb = io.embed(x[s.name])  # (B, *grid_s, E_s)
-            parts.append(io.patch_in(patchify(emb, s.grid, s.patch)) + io.pos + self.stream_type[i])  # (B, N_s, D)
+        for group in groups:
+            h_g = None
+            for i in group:  # fused streams: patch embeddings added at shared positions
+                s = c.streams[i]
+                io = self.io[s.name]
+                emb = io.embed(x[s.name])  # (B, *grid_s, E_s)
+                e = io.patch_in(patchify(emb, s.grid, s.patch)) + self.stream_type[i]  # (B, N_s, D)
+                h_g = e if h_g is None else h_g + e
+            assert h_g is not None
+            parts.append(h_g + self.io[c.streams[group[0]].name].pos)  # (B, N_g, D)
         prefix = []
         if self.time_embed is not None:
             times = self._times(t, b)
@@ -307,9 +366,11 @@ class MultiStreamTransformer(nn.Module):
         h = self.norm(h[:, self.num_prefix :])  # (B, ΣN_s, D)
         out: dict[str, Tensor] = {}
         start = 0
-        for s in c.streams:
-            io = self.io[s.name]
-            n = s.num_positions
-            out[s.name] = unpatchify(io.head(h[:, start : start + n]), s.grid, s.patch, s.vocab_size - 1)
+        for group in groups:
+            n = c.streams[group[0]].num_positions
+            for i in group:
+                s = c.streams[i]
+                head = self.io[s.name].head
+                out[s.name] = unpatchify(head(h[:, start : start + n]), s.grid, s.patch, s.vocab_size - 1)
             start += n
-        return out
+        return {s.name: out[s.name] for s in c.streams}
