@@ -15,7 +15,6 @@ J=(--n 500 --steps 32)
 $U joint --ckpt "$RUNS/shapes-joint" --mode 'image->mask' "${J[@]}" --cfg 1 --out "$E/seg-joint-s32-cfg1"
 $U joint --ckpt "$RUNS/shapes-joint" --mode 'image->mask' "${J[@]}" --cfg 2 --out "$E/seg-joint-s32-cfg2"
 $U joint --ckpt "$RUNS/shapes-joint" --mode 'image->mask' "${J[@]}" --cfg 1 --top-k 1 --out "$E/seg-joint-s32-cfg1-greedy"
-$U joint --ckpt "$RUNS/shapes-joint" --mode 'image->mask' "${J[@]}" --cfg 2 --top-k 1 --out "$E/seg-joint-s32-cfg2-greedy"
 $U joint --ckpt "$RUNS/shapes-joint" --mode 'image->mask' --n 500 --steps 1 --out "$E/seg-joint-s1"
 $U joint --ckpt "$RUNS/shapes-seg-disc" --mode 'image->mask' --n 500 --steps 1 --out "$E/seg-disc"
 # Uncertainty: 16 samples of each of 8 test images.
@@ -32,6 +31,8 @@ $U joint --ckpt "$RUNS/fmnist-joint" --mode 'image->label' --n 10000 --cfg 1 --o
 $U joint --ckpt "$RUNS/fmnist-joint" --mode 'image->label' --n 10000 --cfg 2 --out "$E/cls-joint-cfg2"
 $U joint --ckpt "$RUNS/fmnist-cls-disc" --mode 'image->label' --n 10000 --out "$E/cls-disc"
 $U joint --ckpt "$RUNS/fmnist-joint" --mode 'label->image' --n 80 --steps 32 --cfg 2 --no-fd --out "$E/l2i-cfg2"
+
+$U joint --ckpt "$RUNS/shapes-joint" --mode 'image->mask' "${J[@]}" --cfg 2 --top-k 1 --out "$E/seg-joint-s32-cfg2-greedy"
 
 # Reference point for the shapes FD: 500 real train images against the same test reference.
 .venv/bin/python experiments/joint/real_fd.py --n 500 --out "$E/shapes-real-train-fd.json"

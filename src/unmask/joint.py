@@ -134,7 +134,8 @@ def run_joint(
     )
     sampler = MultiStreamSampler(mode, euler)
     count = n
-    truth = {k: v[:count] for k, v in data.streams.items()} if (conds or n <= len(data)) else None
+    # with conditions, the first n examples: their true targets are what the samples are scored against
+    truth = {k: v[:count] for k, v in data.streams.items()} if conds else None
     gen = torch.Generator(device=device).manual_seed(seed)
     drawn: dict[str, list[torch.Tensor]] = {s: [] for s in targets}
     nfe, t0 = 0, time.perf_counter()
@@ -187,7 +188,7 @@ def run_joint(
         kind = data.kinds[s]
         k_maps = stacked[s]
         entry: dict[str, Any] = {"kind": kind}
-        if kind in ("segmentation", "label") and conds and truth is not None:  # scored against the paired truth
+        if kind in ("segmentation", "label") and truth is not None:  # scored against the paired truth
             classes = data.stream_classes(s)
             names = data.class_names.get(s)
             true = truth[s].numpy()
