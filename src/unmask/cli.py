@@ -5,6 +5,7 @@
     unmask eval SAMPLES.npz [--ref DATASET]
     unmask sweep --ckpt DIR --grid FILE.yaml --out DIR
     unmask nll --ckpt DIR [--split test] [--repeats R]
+    unmask joint --ckpt DIR --mode joint|A->B --out DIR [--n N] [--steps S] [--cfg W] [--samples K] ...
     unmask info DIR
     unmask presets
     unmask tokenizer train [PRESET] [section.key=value ...] --out DIR [--resume]
@@ -22,6 +23,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -410,7 +412,17 @@ def _print_info(info: dict[str, object]) -> None:
     if "checkpoint_error" in info:
         print(f"  checkpoint error: {info['checkpoint_error']}")
     bb = info.get("backbone")
-    if isinstance(bb, dict):
+    if isinstance(bb, dict) and bb.get("kind") == "multistream":
+        kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
+        streams = "; ".join(
+            f"{s['name']} grid {s['grid']} patch {s['patch']} vocab {s['vocab_size']}" for s in bb["streams"]
+        )
+        times = (", " + ("separate" if bb.get("separate_times") else "shared") + " times") if bb.get("timestep") else ""
+        print(
+            f"  model: joint {kind}{times}, streams: {streams} (vocab incl. [MASK]), "
+            f"dim {bb['dim']}, depth {bb['depth']}"
+        )
+    elif isinstance(bb, dict):
         kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
         print(
             f"  model: {kind}, grid {bb['grid']}, patch {bb['patch']}, vocab {bb['vocab_size']} (incl. [MASK]), "
@@ -490,27 +502,36 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_nll(args: argparse.Namespace) -> int:
-    from .data import get_dataset
+    from .data import StreamDataset, get_dataset
     from .eval import held_out_nll
-    from .inference import load_model
-    from .training import build_objective
+    from .inference import load_any_model
+    from .training import build_objective, stream_specs
 
-    model, ckpt = load_model(args.ckpt, weights=args.weights, device=args.device)
+    model, ckpt = load_any_model(args.ckpt, weights=args.weights, device=args.device)
     config = ckpt.config
     dataset = get_dataset(config.data.name, args.split, **config.data.options())
-    if dataset.vocab_size != model.vocab_size:
-        raise UsageError(
-            f"dataset {config.data.name!r} has {dataset.vocab_size} token ids but the model {model.vocab_size}"
-        )
-    tokens, labels = dataset.tokens, dataset.labels if model.num_classes > 0 else None
+    tokens: Any
+    if isinstance(dataset, StreamDataset):  # a joint model: the negative ELBO over all its streams
+        from .joint import check_dataset_fits
+
+        check_dataset_fits(model, dataset)
+        tokens, labels = dataset.streams, None
+        objective = build_objective(config, dataset.vocab_size, stream_specs(config, dataset))
+    else:
+        if dataset.vocab_size != model.vocab_size:
+            raise UsageError(
+                f"dataset {config.data.name!r} has {dataset.vocab_size} token ids but the model {model.vocab_size}"
+            )
+        tokens, labels = dataset.tokens, dataset.labels if model.num_classes > 0 else None
+        objective = build_objective(config, dataset.vocab_size)
     if args.n is not None:
         if args.n < 1:
             raise UsageError(f"--n must be >= 1, got {args.n}")
-        tokens = tokens[: args.n]
+        tokens = {k: v[: args.n] for k, v in tokens.items()} if isinstance(tokens, dict) else tokens[: args.n]
         labels = None if labels is None else labels[: args.n]
     report = held_out_nll(
         model,
-        build_objective(config, dataset.vocab_size),
+        objective,
         tokens,
         labels,
         batch_size=args.batch_size,
@@ -525,6 +546,49 @@ def cmd_nll(args: argparse.Namespace) -> int:
 
         atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
     print(json.dumps(result))
+    return 0
+
+
+def cmd_joint(args: argparse.Namespace) -> int:
+    from .joint import run_joint
+
+    for flag, value, low in (("--n", args.n, 1), ("--samples", args.samples, 1), ("--steps", args.steps, 1)):
+        if value is not None and value < low:
+            raise UsageError(f"{flag} must be >= {low}, got {value}")
+    if args.cfg is not None and args.cfg < 0:
+        raise UsageError(f"--cfg must be >= 0, got {args.cfg}")
+    metrics = run_joint(
+        args.ckpt,
+        args.mode,
+        args.out,
+        n=args.n,
+        steps=args.steps,
+        cfg=args.cfg,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        samples=args.samples,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        split=args.split,
+        weights=args.weights,
+        device=args.device,
+        fd=args.fd,
+        extractor=args.extractor,
+        ref_n=args.ref_n,
+        progress=args.progress if args.progress is not None else sys.stderr.isatty(),
+    )
+    summary: dict[str, object] = {
+        "mode": metrics["mode"],
+        "n": metrics["n"],
+        "nfe": metrics["nfe"],
+        "out": str(args.out),
+    }
+    for name, entry in metrics["streams"].items():
+        for key in ("miou", "pixel_accuracy", "accuracy", "fd", "conditional_accuracy", "mean_pixel_entropy"):
+            if entry.get(key) is not None:
+                summary[f"{name}_{key}"] = entry[key]
+    print(json.dumps(summary))
     return 0
 
 
@@ -694,6 +758,39 @@ def build_parser() -> argparse.ArgumentParser:
     nl.add_argument("--out", default=None, help="also write the JSON report here")
     nl.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     nl.set_defaults(func=cmd_nll)
+
+    j = sub.add_parser(
+        "joint", help="run a joint multi-stream model in one direction on a test split: metrics JSON + PNG grids"
+    )
+    j.add_argument("--ckpt", required=True, help="checkpoint or run directory of a joint model")
+    j.add_argument(
+        "--mode",
+        required=True,
+        help="joint (all streams from [MASK]) or A->B: streams B from streams A held fixed, "
+        "e.g. image->mask, mask->image, label->image, image->label",
+    )
+    j.add_argument("--out", required=True, help="output directory: metrics.json, samples.npz, grid.png")
+    j.add_argument("--n", type=int, default=500, help="examples (the first N of the split)")
+    j.add_argument(
+        "--steps", type=int, default=None, help="sampler steps (default: the run's; 1 = one call + arg-max for labels)"
+    )
+    j.add_argument("--cfg", type=float, default=None, help="CFG scale >= 0; the null drops the condition streams")
+    j.add_argument("--temperature", type=float, default=None, help="softmax temperature > 0")
+    j.add_argument("--top-k", dest="top_k", type=int, default=None, help="keep the k most likely tokens (1 = greedy)")
+    j.add_argument("--top-p", dest="top_p", type=float, default=None, help="nucleus mass in (0, 1]")
+    j.add_argument(
+        "--samples", type=int, default=1, help="samples per example (> 1: majority vote and uncertainty maps)"
+    )
+    j.add_argument("--split", default="test", choices=("train", "test"))
+    j.add_argument("--seed", type=int, default=0)
+    j.add_argument("--batch-size", dest="batch_size", type=int, default=250)
+    j.add_argument("--fd", action=argparse.BooleanOptionalAction, default=True, help="FD of generated images")
+    j.add_argument("--extractor", default="efficientnet-lite0", help="features for the FD")
+    j.add_argument("--ref-n", dest="ref_n", type=int, default=None, help="FD reference images (default: the split)")
+    j.add_argument("--weights", choices=("ema", "raw"), default="ema")
+    j.add_argument("--device", default="cpu")
+    j.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    j.set_defaults(func=cmd_joint)
 
     pr = sub.add_parser("presets", help="list run presets and model sizes")
     pr.set_defaults(func=cmd_presets)

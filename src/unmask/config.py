@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from .models import MODEL_PRESETS, TransformerConfig, model_preset
+from .models import MODEL_PRESETS, MultiStreamConfig, StreamConfig, TransformerConfig, model_preset
 from .tokenizers.vqvae import VQVAEConfig
 
 __all__ = [
@@ -63,6 +63,10 @@ class DataConfig:
     ``shards`` trains on pre-tokenised shards (``unmask tokenize``) instead of an in-memory
     dataset; ``tokenizer`` must then name the tokenizer that made them (``pixel:L``, a
     VQ-VAE file or run directory, a VQModel folder) and ``name`` the dataset they hold.
+    ``root`` is the folder of a dataset the user provides (``cityscapes``).
+
+    Datasets of paired streams (``shapes``, ``cityscapes``, ``digits-pairs``,
+    ``fashion-mnist-pairs``) train a joint multi-stream model.
     """
 
     name: str = "digits"
@@ -70,16 +74,21 @@ class DataConfig:
     tokenizer: str | None = None
     seq_len: int | None = None
     shards: str | None = None
+    root: str | None = None
 
     def options(self) -> dict[str, Any]:
         """The options given to ``unmask.data.get_dataset`` (in-memory datasets)."""
-        return {"levels": self.levels, "tokenizer": self.tokenizer, "seq_len": self.seq_len}
+        return {"levels": self.levels, "tokenizer": self.tokenizer, "seq_len": self.seq_len, "root": self.root}
 
 
 @dataclass
 class ModelConfig:
     """Backbone choice. ``size`` names a preset of ``unmask.models.MODEL_PRESETS``;
-    fields left at None take the preset's value."""
+    fields left at None take the preset's value.
+
+    ``patches`` sets per-stream patch sizes of a multi-stream model ("image:4,mask:2");
+    a stream not named takes ``patch`` if it divides every axis of its grid, else 1.
+    """
 
     size: str = "digits"
     dim: int | None = None
@@ -94,6 +103,55 @@ class ModelConfig:
     class_conditional: bool = True
     subtokens: int = 1
     causal: bool = False
+    patches: str | None = None
+
+    def stream_patches(self, grids: dict[str, tuple[int, ...]]) -> dict[str, int]:
+        """Each stream's patch size (see the class docstring); ``ConfigError`` for an unknown stream."""
+        from .interpolants import parse_stream_values
+
+        given: dict[str, float] = {}
+        if self.patches:
+            try:
+                given = parse_stream_values(self.patches, "model.patches")
+            except ValueError as err:
+                raise ConfigError(str(err)) from None
+        for name, value in given.items():
+            if name not in grids:
+                raise ConfigError(f"model.patches names stream {name!r}; the streams are {', '.join(grids)}")
+            if value != int(value) or value < 1:
+                raise ConfigError(f"model.patches: patch of stream {name!r} must be an integer >= 1, got {value}")
+        patch = self.patch if self.patch is not None else model_preset(self.size)["patch"]
+        out = {}
+        for name, grid in grids.items():
+            default = patch if all(g % patch == 0 for g in grid) else 1
+            out[name] = int(given.get(name, default))
+        return out
+
+    def multistream_backbone(
+        self, vocab_sizes: dict[str, int], grids: dict[str, tuple[int, ...]], separate_times: bool
+    ) -> MultiStreamConfig:
+        """The ``MultiStreamConfig`` for streams of these vocabularies and grids (in order)."""
+        base = model_preset(self.size)
+        for key in ("dim", "depth", "heads", "mlp_ratio"):
+            value = getattr(self, key)
+            if value is not None:
+                base[key] = value
+        base.pop("patch")
+        patches = self.stream_patches(grids)
+        try:
+            return MultiStreamConfig(
+                streams=tuple(
+                    StreamConfig(name, vocab_sizes[name], grids[name], patches[name], self.token_dim) for name in grids
+                ),
+                num_classes=0,
+                timestep=self.timestep,
+                separate_times=separate_times,
+                skip=self.skip,
+                dropout=self.dropout,
+                **base,
+            )
+        except ValueError as err:
+            raise ConfigError(f"model: {err}") from None
 
     def backbone(self, vocab_size: int, grid: tuple[int, ...], num_classes: int) -> TransformerConfig:
         """The ``TransformerConfig`` for data of this vocabulary / grid / classes.
@@ -131,13 +189,35 @@ class ModelConfig:
 
 @dataclass
 class PathConfig:
-    """The interpolant: schedule κ, smoothing s (Eq. 8) and conditional coupling (Eq. 6)."""
+    """The interpolant: schedule κ, smoothing s (Eq. 8) and conditional coupling (Eq. 6).
+
+    Multi-stream datasets (see ``unmask.interpolants.MultiStreamInterpolant``):
+    ``timesteps`` "separate" (a t per stream) or "shared"; ``clean_stream_prob`` /
+    ``null_stream_prob``: the chance per sample that one stream is fully revealed / fully
+    masked; ``fixed_times`` pins streams to a time ("image:1,mask:0" is the discriminative
+    objective image → mask).
+    """
 
     schedule: str = "linear"
     cubic_a: float = 0.0
     cubic_b: float = 0.0
     smoothing: float = 0.0
     coupling_ratio: float = 0.0
+    timesteps: str = "separate"
+    clean_stream_prob: float = 0.0
+    null_stream_prob: float = 0.0
+    fixed_times: str | None = None
+
+    def stream_times(self) -> dict[str, float]:
+        """``fixed_times`` parsed ({} when unset)."""
+        from .interpolants import parse_stream_values
+
+        if not self.fixed_times:
+            return {}
+        try:
+            return parse_stream_values(self.fixed_times, "path.fixed_times")
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
 
     def schedule_spec(self) -> dict[str, Any]:
         if self.schedule == "cubic":
@@ -147,13 +227,18 @@ class PathConfig:
 
 @dataclass
 class LossConfig:
-    """Masked / weighted cross-entropy (Eq. 3, 10) and the training-time draw of t."""
+    """Masked / weighted cross-entropy (Eq. 3, 10) and the training-time draw of t.
+
+    ``stream_weighting`` (multi-stream datasets): "equal" (each stream's masked mean,
+    summed) or "tokens" (one masked mean over all streams' tokens, Eq. 4).
+    """
 
     weighting: str = "constant"
     masked: bool = True
     reduction: str = "masked_mean"
     eps: float = 1e-3
     stratified: bool = False
+    stream_weighting: str = "equal"
 
 
 @dataclass
@@ -242,8 +327,9 @@ class Config:
 
     def validate(self) -> Config:
         """Check choices that are not just types (names, ranges); returns self."""
-        from .data import DATASET_OPTIONS, dataset_names, is_text_dataset
-        from .losses import REDUCTIONS, WEIGHTINGS
+        from .data import DATASET_OPTIONS, dataset_names, is_stream_dataset, is_text_dataset
+        from .interpolants import TIMESTEPS
+        from .losses import REDUCTIONS, STREAM_WEIGHTINGS, WEIGHTINGS
         from .samplers import UPDATES
         from .schedules import get_schedule
         from .tokenizers import TEXT_TOKENIZERS
@@ -279,6 +365,59 @@ class Config:
                     )
             if not self.data.name:
                 raise ConfigError("data.name must name the dataset the shards hold, got ''")
+            if self.data.root is not None:
+                raise ConfigError(f"data.root={self.data.root!r} does not apply to shards")
+        _choice("path.timesteps", self.path.timesteps, TIMESTEPS)
+        _choice("loss.stream_weighting", self.loss.stream_weighting, STREAM_WEIGHTINGS)
+        _range("path.clean_stream_prob", self.path.clean_stream_prob, 0, 1)
+        _range("path.null_stream_prob", self.path.null_stream_prob, 0, 1)
+        if self.path.clean_stream_prob + self.path.null_stream_prob > 1:
+            raise ConfigError(
+                f"path.clean_stream_prob + path.null_stream_prob must be <= 1, got {self.path.clean_stream_prob} + "
+                f"{self.path.null_stream_prob}"
+            )
+        for name, value in self.path.stream_times().items():
+            if not 0 <= value <= 1:
+                raise ConfigError(f"path.fixed_times: time of stream {name!r} must be in [0, 1], got {value}")
+        streams = self.data.shards is None and is_stream_dataset(self.data.name)
+        if streams and self.model.timestep and self.path.timesteps == "shared":
+            for key, value, default in (
+                ("path.clean_stream_prob", self.path.clean_stream_prob, 0.0),
+                ("path.null_stream_prob", self.path.null_stream_prob, 0.0),
+                ("path.fixed_times", self.path.fixed_times, None),
+            ):
+                if value != default:
+                    raise ConfigError(
+                        f"{key}={value!r} gives streams different times, but an explicit-timestep model with "
+                        "path.timesteps=shared has one time for all streams; use path.timesteps=separate"
+                    )
+        if streams:
+            for key, bad in (
+                ("model.subtokens", self.model.subtokens != 1),
+                ("model.causal", self.model.causal),
+                ("path.smoothing", self.path.smoothing != 0),
+                ("path.coupling_ratio", self.path.coupling_ratio != 0),
+                ("loss.masked", not self.loss.masked),
+                ("loss.reduction", self.loss.reduction != "masked_mean"),
+            ):
+                if bad:
+                    raise ConfigError(
+                        f"{key}={getattr(getattr(self, key.split('.')[0]), key.split('.')[1])!r} is not supported "
+                        f"for the multi-stream dataset {self.data.name!r}"
+                    )
+        else:
+            for key, value, default in (
+                ("path.clean_stream_prob", self.path.clean_stream_prob, 0.0),
+                ("path.null_stream_prob", self.path.null_stream_prob, 0.0),
+                ("path.fixed_times", self.path.fixed_times, None),
+                ("model.patches", self.model.patches, None),
+                ("loss.stream_weighting", self.loss.stream_weighting, "equal"),
+                ("path.timesteps", self.path.timesteps, "separate"),
+            ):
+                if value != default:
+                    raise ConfigError(
+                        f"{key}={value!r} applies to multi-stream datasets only; {self.data.name!r} has one token grid"
+                    )
         if self.model.subtokens < 1:
             raise ConfigError(f"model.subtokens (ℓ) must be >= 1 (1 = plain masked tokens), got {self.model.subtokens}")
         if self.model.causal:

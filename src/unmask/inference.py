@@ -13,7 +13,7 @@ import torch
 
 from ._io import atomic_write_bytes, atomic_write_text
 from .config import Config
-from .models import Transformer, TransformerConfig
+from .models import MultiStreamConfig, MultiStreamTransformer, Transformer, TransformerConfig
 from .samplers import Sampler, build_sampler
 from .schedules import get_schedule
 from .tokenizers import Tokenizer
@@ -22,6 +22,8 @@ from .visualize import save_grid
 
 __all__ = [
     "load_model",
+    "load_multistream_model",
+    "load_any_model",
     "sampler_from_config",
     "model_sampler",
     "check_sampler_fits",
@@ -38,14 +40,44 @@ def load_model(
     """The model stored at ``path`` (a checkpoint or run directory), in eval mode.
 
     ``weights`` is ``"ema"`` (default) or ``"raw"``. Raises ``CheckpointError`` for a
-    missing, truncated or mismatched checkpoint.
+    missing, truncated or mismatched checkpoint. A multi-stream checkpoint is refused
+    here (its model returns a dict of logits): load it with ``load_multistream_model``.
     """
+    model, ckpt = load_any_model(path, weights=weights, device=device)
+    if isinstance(model, MultiStreamTransformer):
+        raise ValueError(
+            f"{str(ckpt.path)!r} holds a joint multi-stream model (streams {', '.join(model.stream_names)}); "
+            "use unmask joint --ckpt … --mode … to sample it"
+        )
+    return model, ckpt
+
+
+def load_multistream_model(
+    path: str | Path, *, weights: str = "ema", device: str | torch.device = "cpu"
+) -> tuple[MultiStreamTransformer, Checkpoint]:
+    """The multi-stream model stored at ``path``, in eval mode; ``ValueError`` for a single-stream one."""
+    model, ckpt = load_any_model(path, weights=weights, device=device)
+    if not isinstance(model, MultiStreamTransformer):
+        raise ValueError(
+            f"{str(ckpt.path)!r} holds a single-stream model, not a joint multi-stream one; use unmask sample"
+        )
+    return model, ckpt
+
+
+def load_any_model(
+    path: str | Path, *, weights: str = "ema", device: str | torch.device = "cpu"
+) -> tuple[Transformer | MultiStreamTransformer, Checkpoint]:
+    """The model stored at ``path``, single- or multi-stream, in eval mode."""
     if weights not in ("ema", "raw"):
         raise ValueError(f"weights must be 'ema' or 'raw', got {weights!r}")
     ckpt = load_checkpoint(path, map_location=device)
     bb = dict(ckpt.backbone)
-    bb["grid"] = tuple(bb["grid"])
-    model = Transformer(TransformerConfig(**bb)).to(device)
+    model: Transformer | MultiStreamTransformer
+    if bb.get("kind") == "multistream":
+        model = MultiStreamTransformer(MultiStreamConfig(**bb)).to(device)
+    else:
+        bb["grid"] = tuple(bb["grid"])
+        model = Transformer(TransformerConfig(**bb)).to(device)
     load_weights(model, ckpt.ema if weights == "ema" else ckpt.model, str(ckpt.path))
     return model.eval(), ckpt
 

@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ._io import atomic_write_bytes
 
-__all__ = ["make_grid", "save_grid", "display_scale"]
+__all__ = ["make_grid", "save_grid", "display_scale", "colorize", "render_streams", "heatmap", "PALETTE"]
+
+#: Colours of class ids 0, 1, … in segmentation pictures (0 is black: background / void).
+PALETTE = np.array(
+    [
+        [0, 0, 0],
+        [230, 25, 75],
+        [60, 180, 75],
+        [255, 225, 25],
+        [0, 130, 200],
+        [245, 130, 48],
+        [145, 30, 180],
+        [70, 240, 240],
+        [240, 50, 230],
+        [210, 245, 60],
+        [250, 190, 212],
+        [0, 128, 128],
+    ],
+    dtype=np.uint8,
+)
 
 
 def display_scale(height: int, target: int = 64) -> int:
@@ -60,3 +80,61 @@ def save_grid(
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, buf.getvalue())
     return path
+
+
+def colorize(classes: np.ndarray) -> np.ndarray:
+    """Class ids (N, H, W) (or any shape) → uint8 RGB (..., 3) with ``PALETTE`` (cycled beyond its length)."""
+    c = np.asarray(classes)
+    if not np.issubdtype(c.dtype, np.integer) or (c.size and c.min() < 0):
+        raise ValueError(f"class ids must be integers >= 0, got {c.dtype} with minimum {c.min() if c.size else None}")
+    return PALETTE[c % len(PALETTE)]
+
+
+def heatmap(values: np.ndarray, vmax: float | None = None) -> np.ndarray:
+    """Values >= 0 (..., H, W) → uint8 RGB (..., H, W, 3) from black (0) through red to yellow-white (``vmax``)."""
+    v = np.asarray(values, dtype=np.float64)
+    top = float(v.max()) if vmax is None else float(vmax)
+    x = np.clip(v / top, 0, 1) if top > 0 else np.zeros_like(v)
+    rgb = np.stack([np.clip(3 * x, 0, 1), np.clip(3 * x - 1, 0, 1), np.clip(3 * x - 2, 0, 1)], axis=-1)
+    return np.round(rgb * 255).astype(np.uint8)
+
+
+def _upscale(img: np.ndarray, height: int) -> np.ndarray:
+    """Nearest-upscale (N, h, w, 3) by the integer factor height / h."""
+    f = max(1, height // img.shape[1])
+    return img.repeat(f, axis=1).repeat(f, axis=2)
+
+
+def render_streams(tokens: dict[str, Any], dataset: Any, *, gap: int = 1) -> np.ndarray:
+    """Pictures of paired streams side by side: uint8 RGB (N, H, W_total, 3).
+
+    ``dataset`` gives ``kinds`` ({stream: "image" | "segmentation" | "label"}) and
+    ``tokenizer`` (decodes "image" streams). Images are grey, segmentation maps coloured
+    with ``PALETTE`` and nearest-upscaled to the tallest stream, a label is a strip in its
+    class colour. Streams are drawn in the order of ``tokens``, ``gap`` grey columns apart.
+    """
+    parts: list[tuple[str, np.ndarray]] = []
+    for name, value in tokens.items():
+        arr = np.asarray(value)
+        kind = dataset.kinds[name]
+        if kind == "image":
+            grey = np.asarray(dataset.tokenizer.decode(arr))
+            parts.append((kind, np.repeat(grey[..., None], 3, axis=-1) if grey.ndim == 3 else grey))
+        elif kind == "segmentation":
+            parts.append((kind, colorize(arr)))
+    if not parts:
+        raise ValueError(f"no image or segmentation stream among {list(tokens)} to draw")
+    height = max(p.shape[1] for _, p in parts)
+    shown = [_upscale(p, height) for _, p in parts]
+    n = shown[0].shape[0]
+    for name, value in tokens.items():
+        if dataset.kinds[name] == "label":
+            colour = colorize(np.asarray(value).reshape(n).astype(np.int64) + 1)  # +1: class 0 is not black
+            shown.append(np.broadcast_to(colour[:, None, None, :], (n, height, max(2, height // 4), 3)).copy())
+    sep = np.full((n, height, gap, 3), 128, dtype=np.uint8)
+    out: list[np.ndarray] = []
+    for i, part in enumerate(shown):
+        if i:
+            out.append(sep)
+        out.append(part)
+    return np.concatenate(out, axis=2)

@@ -6,19 +6,32 @@ from collections.abc import Callable
 from typing import Any
 
 from .base import TokenDataset
+from .cityscapes import load_cityscapes
 from .digits import load_digits
 from .mnist_like import load_fashion_mnist, load_mnist5k
+from .shapes import load_shapes
+from .streams import StreamDataset, pairs_from_labels
 from .text import load_kjv
 
-__all__ = ["DATASETS", "DATASET_OPTIONS", "get_dataset", "dataset_names", "is_text_dataset"]
+__all__ = ["DATASETS", "DATASET_OPTIONS", "get_dataset", "dataset_names", "is_text_dataset", "is_stream_dataset"]
 
-#: name → loader(split, **options).
-DATASETS: dict[str, Callable[..., TokenDataset]] = {
+#: name → loader(split, **options); multi-stream datasets return a ``StreamDataset``.
+DATASETS: dict[str, Callable[..., TokenDataset | StreamDataset]] = {
     "digits": lambda split, levels=None: load_digits(split, levels),
     "fashion-mnist": lambda split, levels=None: load_fashion_mnist(split, levels),
     "mnist5k": lambda split, levels=None: load_mnist5k(split, levels),
     "kjv": load_kjv,
+    # paired streams (image + segmentation mask, image + class label)
+    "shapes": lambda split, levels=None: load_shapes(split, levels),
+    "cityscapes": lambda split, levels=None, root=None: load_cityscapes(split, levels, root),
+    "digits-pairs": lambda split, levels=None: pairs_from_labels(load_digits(split, levels), "digits-pairs"),
+    "fashion-mnist-pairs": lambda split, levels=None: pairs_from_labels(
+        load_fashion_mnist(split, levels), "fashion-mnist-pairs"
+    ),
 }
+
+#: The datasets whose examples are several named streams (``StreamDataset``).
+STREAM_DATASETS = ("shapes", "cityscapes", "digits-pairs", "fashion-mnist-pairs")
 
 #: The ``data.*`` options each dataset takes (the others must stay unset).
 DATASET_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -26,6 +39,10 @@ DATASET_OPTIONS: dict[str, tuple[str, ...]] = {
     "fashion-mnist": ("levels",),
     "mnist5k": ("levels",),
     "kjv": ("tokenizer", "seq_len"),
+    "shapes": ("levels",),
+    "cityscapes": ("levels", "root"),
+    "digits-pairs": ("levels",),
+    "fashion-mnist-pairs": ("levels",),
 }
 
 
@@ -37,7 +54,14 @@ def is_text_dataset(name: str) -> bool:
     return "seq_len" in DATASET_OPTIONS.get(name, ())
 
 
-def get_dataset(name: str, split: str = "train", levels: int | None = None, **options: Any) -> TokenDataset:
+def is_stream_dataset(name: str) -> bool:
+    """True for datasets of paired streams (``StreamDataset``: train joint models on them)."""
+    return name in STREAM_DATASETS
+
+
+def get_dataset(
+    name: str, split: str = "train", levels: int | None = None, **options: Any
+) -> TokenDataset | StreamDataset:
     """Load dataset ``name`` split ``split`` ("train" / "test").
 
     Options (None = the dataset's default; an option a dataset does not take is an error):
@@ -45,7 +69,11 @@ def get_dataset(name: str, split: str = "train", levels: int | None = None, **op
     * ``levels``: grey-level tokens of image datasets (Fashion-MNIST, MNIST: 2 … 256,
       default 16; digits has exactly 17);
     * ``tokenizer``: "bytes" (default), "chars" or "gpt2" for text (``kjv``);
-    * ``seq_len``: tokens per packed text sequence (default 128).
+    * ``seq_len``: tokens per packed text sequence (default 128);
+    * ``root``: the folder of a dataset the user provides (``cityscapes``).
+
+    ``shapes``, ``cityscapes``, ``digits-pairs`` and ``fashion-mnist-pairs`` return a
+    ``StreamDataset`` of paired streams (see ``is_stream_dataset``).
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}")

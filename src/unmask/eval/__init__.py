@@ -5,6 +5,8 @@
   Fréchet distance, improved precision / recall, an Inception-Score-style score,
   cached reference features of real splits, and :func:`evaluate_samples` tying them together.
 * :func:`held_out_nll`: negative ELBO / exact NLL per token on a held-out split.
+* Segmentation and classification scores (:mod:`.segmentation`): confusion matrix, mIoU,
+  pixel accuracy, accuracy, per-pixel uncertainty of several sampled maps.
 """
 
 from .accuracy import ConditionalAccuracy, conditional_accuracy
@@ -18,6 +20,15 @@ from .precision_recall import PrecisionRecall, precision_recall
 from .reconstruction import evaluate_tokenizer, held_out_indices, psnr
 from .reference import ReferenceFeatures, reference_features
 from .report import evaluate_samples
+from .segmentation import (
+    SegmentationScores,
+    accuracy,
+    confusion_matrix,
+    majority_vote,
+    scores_from_confusion,
+    segmentation_scores,
+    uncertainty_map,
+)
 
 __all__ = [
     "IndependentPixelSampler",
@@ -44,4 +55,11 @@ __all__ = [
     "evaluate_tokenizer",
     "held_out_indices",
     "psnr",
+    "confusion_matrix",
+    "SegmentationScores",
+    "segmentation_scores",
+    "scores_from_confusion",
+    "uncertainty_map",
+    "majority_vote",
+    "accuracy",
 ]

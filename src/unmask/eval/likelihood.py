@@ -57,7 +57,7 @@ class LikelihoodReport:
 def held_out_nll(
     model: Any,
     objective: Any,
-    tokens: Tensor,
+    tokens: Tensor | dict[str, Tensor],
     labels: Tensor | None = None,
     *,
     batch_size: int = 64,
@@ -68,9 +68,18 @@ def held_out_nll(
 ) -> LikelihoodReport:
     """Average ``objective.nll_bound`` over ``tokens`` (N, …), ``repeats`` passes with fresh t and masks.
 
-    Deterministic under ``seed``. Returns a ``LikelihoodReport``.
+    ``tokens`` may be {stream: (N, …)} for a multi-stream objective (nats per token over all
+    streams). Deterministic under ``seed``. Returns a ``LikelihoodReport``.
     """
-    if tokens.shape[0] < 1:
+    if isinstance(tokens, dict):
+        streams = tokens
+        count = int(next(iter(streams.values())).shape[0])
+        per_example = sum(int(v[0].numel()) for v in streams.values()) if count else 0
+    else:
+        streams = None
+        count = int(tokens.shape[0])
+        per_example = int(tokens[0].numel()) if count else 0
+    if count < 1:
         raise ValueError("no sequences to evaluate")
     if repeats < 1 or batch_size < 1:
         raise ValueError(f"repeats and batch_size must be >= 1, got {repeats} and {batch_size}")
@@ -78,17 +87,22 @@ def held_out_nll(
     if exact:
         repeats = 1
     gen = torch.Generator(device=device).manual_seed(seed)
-    per_seq = torch.zeros(tokens.shape[0], dtype=torch.float64)
-    starts = [(r, s) for r in range(repeats) for s in range(0, tokens.shape[0], batch_size)]
+    per_seq = torch.zeros(count, dtype=torch.float64)
+    starts = [(r, s) for r in range(repeats) for s in range(0, count, batch_size)]
     it: Any = starts
     if progress:
         from tqdm import tqdm
 
         it = tqdm(starts, desc="nll", unit="batch")
     for _, s in it:
-        x = tokens[s : s + batch_size].to(device)
+        x: Any = (
+            {k: v[s : s + batch_size].to(device) for k, v in streams.items()}
+            if streams is not None
+            else tokens[s : s + batch_size].to(device)  # type: ignore[index]
+        )
         y = None if labels is None else labels[s : s + batch_size].to(device)
-        per_seq[s : s + x.shape[0]] += objective.nll_bound(model, x, y, gen).double().cpu()
+        rows = min(batch_size, count - s)
+        per_seq[s : s + rows] += objective.nll_bound(model, x, y, gen).double().cpu()
     per_seq /= repeats
     n = per_seq.shape[0]
     mean = float(per_seq.mean())
@@ -97,7 +111,7 @@ def held_out_nll(
         nats_per_token=mean,
         stderr_nats=stderr,
         sequences=n,
-        tokens_per_sequence=int(tokens[0].numel()),
+        tokens_per_sequence=per_example,
         repeats=repeats,
         exact=exact,
     )

@@ -1,9 +1,17 @@
 """Training objectives: masked, weighted cross-entropy (paper Eq. 3, 10) on tokens, its
 MDM-Prime form on sub-tokens under the carry-over joint parameterisation, and the
-objective objects the trainer drives (masked, sub-token, autoregressive)."""
+objective objects the trainer drives (masked, sub-token, autoregressive, multi-stream)."""
 
 from .cross_entropy import REDUCTIONS, WEIGHTINGS, LossOutput, MaskedCrossEntropy, loss_weight
-from .objectives import AutoregressiveObjective, MaskedObjective, Objective, SubTokenObjective, slice_batch
+from .objectives import (
+    STREAM_WEIGHTINGS,
+    AutoregressiveObjective,
+    MaskedObjective,
+    MultiStreamObjective,
+    Objective,
+    SubTokenObjective,
+    slice_batch,
+)
 from .prime import SubTokenCrossEntropy
 
 __all__ = [
@@ -17,5 +25,7 @@ __all__ = [
     "MaskedObjective",
     "SubTokenObjective",
     "AutoregressiveObjective",
+    "MultiStreamObjective",
+    "STREAM_WEIGHTINGS",
     "slice_batch",
 ]

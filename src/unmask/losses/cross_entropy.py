@@ -54,6 +54,10 @@ class LossOutput:
             ``masked_mean``, B·L for ``sum``. Data-parallel and accumulated steps divide
             each part's ``total`` by the count of the whole batch instead.
         correct: selected positions predicted right (0-d), for accuracy over parts.
+        streams: for multi-stream objectives, each stream's own ``LossOutput`` (its
+            ``count`` is that stream's normaliser over the whole batch); None otherwise.
+            The multi-stream output's ``per_token``, ``selected`` and ``weight`` are then
+            per position over the streams concatenated in order, (B, ΣL_s).
     """
 
     loss: Tensor
@@ -64,6 +68,7 @@ class LossOutput:
     total: Tensor | None = None
     count: Tensor | None = None
     correct: Tensor | None = None
+    streams: dict[str, LossOutput] | None = None
 
 
 def loss_weight(schedule: Schedule, t: Tensor, weighting: str) -> Tensor:
@@ -123,6 +128,9 @@ class MaskedCrossEntropy:
         per_token = F.cross_entropy(flat.transpose(1, 2), target, reduction="none")  # (B, L)
         selected = path.mask.reshape(b, -1) if self.masked else torch.ones_like(target, dtype=torch.bool)
         weight = loss_weight(schedule, path.t, self.weighting).to(per_token.device)  # (B,)
+        # t = 1 (a fully revealed stream, e.g. a condition) has w = κ̇/(1 − κ) = ∞ and no masked
+        # position; a zero weight keeps ∞ · 0 from turning its (unused) gradient into NaN
+        weight = torch.nan_to_num(weight, posinf=0.0)
         weighted = torch.where(selected, per_token * weight[:, None], torch.zeros_like(per_token))
         total = weighted.sum()
         count = self.count(path)

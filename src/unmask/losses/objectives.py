@@ -10,9 +10,11 @@ The trainer and held-out evaluation talk to one ``Objective``:
   ELBO (masked diffusion, MDM-Prime) or the exact negative log-likelihood
   (autoregressive), one number per sequence, for held-out likelihoods.
 
-Three objectives:
+Four objectives:
 
 * ``MaskedObjective``: the paper's masked cross-entropy on tokens (Eq. 3, 10);
+* ``MultiStreamObjective``: the same on several named streams (§3.4, Eq. 4), each with
+  its own vocabulary and time, the streams' terms combined equally or by token count;
 * ``SubTokenObjective``: MDM-Prime's cross-entropy on sub-tokens (``SubTokenCrossEntropy``);
 * ``AutoregressiveObjective``: next-token cross-entropy of a causal model fed
   [BOS, x_1, …, x_{L−1}] (BOS = the [MASK] id), the likelihood reference.
@@ -28,22 +30,48 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..interpolants import MaskingInterpolant, PathSample, sample_times
+from ..interpolants import MaskingInterpolant, MultiPathSample, MultiStreamInterpolant, PathSample, sample_times
 from ..prime import SubTokenInterpolant, SubTokenPathSample
 from .cross_entropy import LossOutput, MaskedCrossEntropy
 from .prime import SubTokenCrossEntropy
 
-__all__ = ["MaskedObjective", "SubTokenObjective", "AutoregressiveObjective", "Objective", "slice_batch"]
+__all__ = [
+    "MaskedObjective",
+    "SubTokenObjective",
+    "AutoregressiveObjective",
+    "MultiStreamObjective",
+    "Objective",
+    "slice_batch",
+    "STREAM_WEIGHTINGS",
+]
 
 T = TypeVar("T")
 
+#: How a multi-stream loss combines its streams (see ``MultiStreamObjective``).
+STREAM_WEIGHTINGS = ("equal", "tokens")
+
+
+def _slice(value: Any, rows: slice) -> Any:
+    if isinstance(value, Tensor):
+        return value if value.ndim == 0 else value[rows]  # a 0-d tensor is a whole-batch quantity
+    if isinstance(value, dict):
+        return {k: _slice(v, rows) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return slice_batch(value, rows)
+    return value
+
 
 def slice_batch(target: T, rows: slice) -> T:
-    """The same corrupted batch restricted to ``rows`` (every tensor field is batch-first)."""
+    """The same corrupted batch restricted to ``rows``.
+
+    Every tensor field is batch-first, except 0-d tensors (whole-batch normalisers), which
+    are kept; dict fields and nested dataclasses (the per-stream ``PathSample`` of a
+    ``MultiPathSample``) are sliced the same way.
+    """
     changes = {
-        f.name: getattr(target, f.name)[rows]
+        f.name: _slice(getattr(target, f.name), rows)
         for f in dataclasses.fields(target)  # type: ignore[arg-type]
-        if isinstance(getattr(target, f.name), Tensor)
+        if isinstance(getattr(target, f.name), (Tensor, dict)) or dataclasses.is_dataclass(getattr(target, f.name))
     }
     return dataclasses.replace(target, **changes)  # type: ignore[type-var]
 
@@ -174,4 +202,106 @@ class AutoregressiveObjective:
         return self.loss(self.predict(model, target, labels), target).per_token.mean(1)
 
 
-Objective = MaskedObjective | SubTokenObjective | AutoregressiveObjective
+@dataclass
+class MultiStreamObjective:
+    """Masked cross-entropy on several named streams (§3.4, Eq. 4).
+
+    Every stream is scored by ``loss_fn`` (masked positions only, its own schedule and
+    times, w(t) per stream); ``stream_weighting`` combines them:
+
+    * ``"equal"`` (default): Σ_s (stream s's masked mean), each stream normalised by its
+      own masked count over the whole batch. Each stream weighs the same whatever its
+      length — with ``"tokens"`` a 1-token label stream would count 1/1,024 next to a
+      1,024-token image.
+    * ``"tokens"``: Eq. 4 literally, one masked mean over the concatenation of all streams.
+
+    ``LossOutput.streams`` holds each stream's own output (logged per stream by the trainer).
+    """
+
+    interpolant: MultiStreamInterpolant
+    loss_fn: MaskedCrossEntropy
+    stream_weighting: str = "equal"
+
+    def __post_init__(self) -> None:
+        if self.stream_weighting not in STREAM_WEIGHTINGS:
+            raise ValueError(
+                f"unknown stream weighting {self.stream_weighting!r}; choose one of {', '.join(STREAM_WEIGHTINGS)}"
+            )
+        if not self.loss_fn.masked or self.loss_fn.reduction != "masked_mean":
+            raise ValueError(
+                "a multi-stream objective takes the masked mean of masked positions per stream; got "
+                f"masked={self.loss_fn.masked}, reduction={self.loss_fn.reduction!r}"
+            )
+
+    def corrupt(self, x_1: dict[str, Tensor], t: Tensor, generator: torch.Generator | None) -> MultiPathSample:
+        """Mask every stream; ``t`` (B,) is the first stream's time (see ``MultiStreamInterpolant.draw_times``)."""
+        return self.interpolant.sample(x_1, self.interpolant.draw_times(t, generator), generator)
+
+    def predict(self, model: Any, target: MultiPathSample, labels: Tensor | None) -> dict[str, Tensor]:
+        return model(target.x_t, target.t if model.uses_time else None, labels)
+
+    def count(self, target: MultiPathSample) -> Tensor:
+        """The loss's normaliser for a (global) batch: 1 for ``"equal"`` (each stream's term is
+        already divided by its own count), the masked positions of all streams for ``"tokens"``."""
+        if self.stream_weighting == "equal":
+            return torch.ones((), device=next(iter(target.norms.values())).device)
+        return torch.stack([target.norms[k] for k in target.paths]).sum()
+
+    def loss(self, logits: dict[str, Tensor], target: MultiPathSample) -> LossOutput:
+        if set(logits) != set(target.paths):
+            raise ValueError(f"logits for streams {sorted(logits)} do not match the streams {sorted(target.paths)}")
+        outs: dict[str, LossOutput] = {}
+        terms = []
+        for name, path in target.paths.items():
+            out = self.loss_fn(logits[name], path, self.interpolant.stream(name).schedule)
+            assert out.total is not None
+            # the stream's own masked mean over the whole batch: its total / its global count
+            out = dataclasses.replace(out, count=target.norms[name], loss=out.total / target.norms[name])
+            outs[name] = out
+            terms.append(out.total / target.norms[name] if self.stream_weighting == "equal" else out.total)
+        total = torch.stack(terms).sum()
+        count = self.count(target)
+        correct = torch.stack([o.correct for o in outs.values() if o.correct is not None]).sum()
+        selected = torch.cat([o.selected for o in outs.values()], dim=1)
+        with torch.no_grad():
+            accuracy = correct / selected.sum()
+        b = selected.shape[0]
+        weight = torch.cat([o.weight[:, None].expand(b, o.selected.shape[1]) for o in outs.values()], dim=1)
+        return LossOutput(
+            loss=total / count,
+            per_token=torch.cat([o.per_token for o in outs.values()], dim=1),
+            selected=selected,
+            weight=weight,
+            accuracy=accuracy,
+            total=total,
+            count=count,
+            correct=correct,
+            streams=outs,
+        )
+
+    @torch.no_grad()
+    def nll_bound(
+        self, model: Any, x_1: dict[str, Tensor], labels: Tensor | None, generator: torch.Generator | None
+    ) -> Tensor:
+        """(B,) negative ELBO of the joint in nats per token (over all streams' tokens).
+
+        One shared clock t (stratified) for every stream, each masked by its own schedule
+        with w = κ̇_s/(1 − κ_s): a token-dependent schedule, so this bounds the NLL of the
+        model sampled jointly with one clock (the sampler's "joint" mode). Always the
+        plain path, whatever clean / null / fixed times the training draw uses.
+        """
+        first = next(iter(x_1.values()))
+        t = _stratified_times(first.shape[0], generator, first.device)
+        plain = MultiStreamInterpolant(self.interpolant.streams, timesteps="shared")
+        path = plain.sample(x_1, plain.draw_times(t, generator), generator)
+        logits = model(path.x_t, path.t if model.uses_time else None, labels)
+        total = torch.zeros(first.shape[0], device=first.device)
+        tokens = 0
+        for name, p in path.paths.items():
+            elbo = MaskedCrossEntropy("elbo", True, "sum")(logits[name], p, self.interpolant.stream(name).schedule)
+            total = total + (elbo.per_token * elbo.selected * elbo.weight[:, None]).sum(1)
+            tokens += elbo.per_token.shape[1]
+        return total / tokens
+
+
+Objective = MaskedObjective | SubTokenObjective | AutoregressiveObjective | MultiStreamObjective

@@ -21,18 +21,28 @@ def _sincos_1d(positions: Tensor, dim: int) -> Tensor:
     return emb.float()
 
 
-def sincos_positions(grid: tuple[int, ...], dim: int) -> Tensor:
+def sincos_positions(grid: tuple[int, ...], dim: int, extent: tuple[int, ...] | None = None) -> Tensor:
     """Fixed positions for a token grid of 1, 2 or 3 axes, shape (prod(grid), dim).
 
     The channels are split evenly across axes (the remainder goes to the last axis);
     each axis gets 1-D sin/cos features of its coordinate (as in MAE/DiT for 2-D).
+
+    ``extent`` places the grid in a common frame of that many cells per axis: cell k of
+    an axis of g cells sits at (k + 0.5) · extent / g − 0.5, its centre in frame units
+    (the integer k when extent = g). Two grids over one canvas at different resolutions
+    (an image and its lower-resolution class map) then share coordinates.
     """
     n = len(grid)
     if n < 1:
         raise ValueError(f"grid must have at least one axis, got {grid}")
+    if extent is not None and len(extent) != n:
+        raise ValueError(f"extent {extent} must have one entry per grid axis {grid}")
     sizes = [dim // n] * n
     sizes[-1] += dim - sum(sizes)
-    coords = torch.meshgrid(*[torch.arange(g) for g in grid], indexing="ij")
+    axes = [torch.arange(g, dtype=torch.float64) for g in grid]
+    if extent is not None:
+        axes = [(a + 0.5) * (e / g) - 0.5 for a, g, e in zip(axes, grid, extent, strict=True)]
+    coords = torch.meshgrid(*axes, indexing="ij")
     parts = [_sincos_1d(c.reshape(-1), s) for c, s in zip(coords, sizes, strict=True)]
     return torch.cat(parts, dim=1)
 

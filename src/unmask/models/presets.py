@@ -16,6 +16,8 @@ MODEL_PRESETS: dict[str, dict[str, Any]] = {
     "digits": {"dim": 128, "depth": 6, "heads": 4, "mlp_ratio": 4.0, "patch": 2},
     # Fashion-MNIST 28×28 on a 2-core CPU: 4×4 patches, 49 positions.
     "fmnist": {"dim": 192, "depth": 7, "heads": 3, "mlp_ratio": 4.0, "patch": 4},
+    # Joint multi-stream models on a 2-core CPU: 32×32 shapes + 16×16 masks, 28×28 images + labels.
+    "joint": {"dim": 128, "depth": 6, "heads": 4, "mlp_ratio": 4.0, "patch": 4},
     # Text (1-D, patch 1: the causal reference needs one token per position) on a 2-core CPU.
     "text": {"dim": 128, "depth": 6, "heads": 4, "mlp_ratio": 4.0, "patch": 1},
     # Small / base / large U-ViT-style widths for 28×28 grids and up (patch 2).

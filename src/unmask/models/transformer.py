@@ -42,7 +42,16 @@ from torch import Tensor, nn
 
 from .embeddings import LabelEmbedder, TimestepEmbedder, sincos_positions
 
-__all__ = ["TransformerConfig", "Transformer"]
+__all__ = [
+    "TransformerConfig",
+    "Transformer",
+    "Block",
+    "patchify",
+    "unpatchify",
+    "build_blocks",
+    "run_blocks",
+    "init_weights",
+]
 
 
 @dataclass
@@ -174,6 +183,74 @@ class Block(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
+def patchify(h: Tensor, grid: tuple[int, ...], patch: int) -> Tensor:
+    """(B, *grid, E) → (B, N, p^n E): the p^n embeddings of each patch concatenated, patches in row-major order."""
+    b, n = h.shape[0], len(grid)
+    shape = [b]
+    for g in grid:
+        shape += [g // patch, patch]
+    h = h.reshape(*shape, h.shape[-1])
+    perm = [0] + [1 + 2 * i for i in range(n)] + [2 + 2 * i for i in range(n)] + [1 + 2 * n]
+    return h.permute(*perm).reshape(b, -1, patch**n * h.shape[-1])
+
+
+def unpatchify(y: Tensor, grid: tuple[int, ...], patch: int, channels: int) -> Tensor:
+    """(B, N, p^n C) → (B, *grid, C), the inverse of ``patchify``."""
+    b, n = y.shape[0], len(grid)
+    y = y.reshape(b, *[g // patch for g in grid], *[patch] * n, channels)
+    perm = [0]
+    for i in range(n):
+        perm += [1 + i, 1 + n + i]
+    perm.append(1 + 2 * n)
+    return y.permute(*perm).reshape(b, *grid, channels)
+
+
+def build_blocks(
+    dim: int, depth: int, heads: int, mlp_ratio: float, dropout: float, skip: bool
+) -> tuple[nn.ModuleList, nn.ModuleList, nn.ModuleList]:
+    """The U-ViT trunk as (in, mid, out) blocks: with ``skip`` the ⌊depth/2⌋ in-blocks feed long
+    skips into the ⌊depth/2⌋ out-blocks (an odd depth leaves one middle block); without, all are mid."""
+    n_skip = depth // 2 if skip else 0
+    in_blocks = nn.ModuleList(Block(dim, heads, mlp_ratio, dropout, False) for _ in range(n_skip))
+    mid_blocks = nn.ModuleList(Block(dim, heads, mlp_ratio, dropout, False) for _ in range(depth - 2 * n_skip))
+    out_blocks = nn.ModuleList(Block(dim, heads, mlp_ratio, dropout, True) for _ in range(n_skip))
+    return in_blocks, mid_blocks, out_blocks
+
+
+def run_blocks(
+    h: Tensor,
+    in_blocks: nn.ModuleList,
+    mid_blocks: nn.ModuleList,
+    out_blocks: nn.ModuleList,
+    attn_mask: Tensor | None = None,
+) -> Tensor:
+    """Run the trunk of ``build_blocks`` over (B, N, D), long skips joining in- and out-blocks."""
+    skips = []
+    for blk in in_blocks:
+        h = blk(h, attn_mask=attn_mask)
+        skips.append(h)
+    for blk in mid_blocks:
+        h = blk(h, attn_mask=attn_mask)
+    for blk in out_blocks:
+        h = blk(h, skips.pop(), attn_mask=attn_mask)
+    return h
+
+
+def init_weights(module: nn.Module, zero: list[nn.Linear]) -> None:
+    """Truncated-normal (σ = 0.02) linear layers, normal (σ = 0.02) embeddings, zero biases;
+    the layers in ``zero`` (logit heads) entirely zero (appendix C.1)."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, std=0.02)
+    for head in zero:
+        nn.init.zeros_(head.weight)
+        nn.init.zeros_(head.bias)
+
+
 class Transformer(nn.Module):
     """p_{1|t}(x_1 | x_t, t, c; θ): logits over data tokens at every grid position.
 
@@ -201,12 +278,9 @@ class Transformer(nn.Module):
         self.label_embed = LabelEmbedder(c.num_classes, c.dim) if c.num_classes > 0 else None
         self.num_prefix = int(c.timestep) + int(c.num_classes > 0)
 
-        n_skip = c.depth // 2 if c.skip else 0
-        self.in_blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.dropout, False) for _ in range(n_skip))
-        self.mid_blocks = nn.ModuleList(
-            Block(c.dim, c.heads, c.mlp_ratio, c.dropout, False) for _ in range(c.depth - 2 * n_skip)
+        self.in_blocks, self.mid_blocks, self.out_blocks = build_blocks(
+            c.dim, c.depth, c.heads, c.mlp_ratio, c.dropout, c.skip
         )
-        self.out_blocks = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.dropout, True) for _ in range(n_skip))
         self.norm = nn.LayerNorm(c.dim)
         self.head = nn.Linear(c.dim, c.patch**n_axes * (c.vocab_size - 1))
         self._init_weights()
@@ -239,38 +313,16 @@ class Transformer(nn.Module):
         return self.config.num_classes
 
     def _init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                nn.init.trunc_normal_(m.weight, std=0.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Embedding):
-                nn.init.normal_(m.weight, std=0.02)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        init_weights(self, [self.head])
 
     # -- patchify ---------------------------------------------------------------------
     def _patchify(self, h: Tensor) -> Tensor:
         """(B, *grid, E) → (B, N, p^n E)."""
-        b, p, grid = h.shape[0], self.config.patch, self.config.grid
-        n = len(grid)
-        shape = [b]
-        for g in grid:
-            shape += [g // p, p]
-        h = h.reshape(*shape, h.shape[-1])
-        perm = [0] + [1 + 2 * i for i in range(n)] + [2 + 2 * i for i in range(n)] + [1 + 2 * n]
-        return h.permute(*perm).reshape(b, -1, p**n * h.shape[-1])
+        return patchify(h, self.config.grid, self.config.patch)
 
     def _unpatchify(self, y: Tensor, channels: int) -> Tensor:
         """(B, N, p^n C) → (B, *grid, C)."""
-        b, p, grid = y.shape[0], self.config.patch, self.config.grid
-        n = len(grid)
-        y = y.reshape(b, *[g // p for g in grid], *[p] * n, channels)
-        perm = [0]
-        for i in range(n):
-            perm += [1 + i, 1 + n + i]
-        perm.append(1 + 2 * n)
-        return y.permute(*perm).reshape(b, *grid, channels)
+        return unpatchify(y, self.config.grid, self.config.patch, channels)
 
     def forward(self, x: Tensor, t: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
         c = self.config
@@ -306,14 +358,7 @@ class Transformer(nn.Module):
             n = h.shape[1]
             mask = torch.ones(n, n, dtype=torch.bool, device=h.device).tril()
             mask[:, : self.num_prefix] = True
-        skips = []
-        for blk in self.in_blocks:
-            h = blk(h, attn_mask=mask)
-            skips.append(h)
-        for blk in self.mid_blocks:
-            h = blk(h, attn_mask=mask)
-        for blk in self.out_blocks:
-            h = blk(h, skips.pop(), attn_mask=mask)
+        h = run_blocks(h, self.in_blocks, self.mid_blocks, self.out_blocks, mask)
 
         h = self.norm(h[:, self.num_prefix :])  # (B, N, D)
         return self._unpatchify(self.head(h), c.vocab_size - 1)  # (B, *grid, K - 1)

@@ -1,11 +1,13 @@
-"""Samplers: from all-[MASK] to data. Euler (Algorithm 1), MaskGIT-style confidence sampling and
-the MDM-Prime sub-token sampler, with CFG, temperature, top-k/p and float64 draws shared in one place."""
+"""Samplers: from all-[MASK] to data. Euler (Algorithm 1), MaskGIT-style confidence sampling,
+the MDM-Prime sub-token sampler and multi-stream modes (joint, A->B), with CFG, temperature,
+top-k/p and float64 draws shared in one place."""
 
 from .autoregressive import AutoregressiveSampler
 from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .euler import UPDATES, EulerSampler, SampleOutput, remask_probabilities, step_hazards, time_grid
 from .guidance import TokenModel, check_cfg, guided_logits
 from .maskgit import CFG_SCHEDULES, GUMBEL_MODES, MaskGITSampler, unmask_counts
+from .multistream import FlatStreams, MultiStreamOutput, MultiStreamSampler, parse_mode
 from .prime import PrimeSampleOutput, PrimeSampler, expected_idle_steps, model_codec
 from .registry import SAMPLERS, Sampler, build_sampler, sampler_options
 
@@ -14,6 +16,10 @@ __all__ = [
     "MaskGITSampler",
     "PrimeSampler",
     "AutoregressiveSampler",
+    "MultiStreamSampler",
+    "MultiStreamOutput",
+    "FlatStreams",
+    "parse_mode",
     "Sampler",
     "PrimeSampleOutput",
     "expected_idle_steps",

@@ -20,6 +20,7 @@ from .trainer import (
     default_sampler,
     learning_rate,
     resolve_device,
+    stream_specs,
     train,
 )
 from .vq_trainer import TokenizerTrainResult, evaluate_reconstruction, train_tokenizer
@@ -32,6 +33,7 @@ __all__ = [
     "build_model",
     "build_interpolant",
     "build_objective",
+    "stream_specs",
     "default_sampler",
     "learning_rate",
     "resolve_device",

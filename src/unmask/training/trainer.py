@@ -29,21 +29,23 @@ from torch import Tensor
 
 from .._io import atomic_write_text
 from ..config import Config, ConfigError
-from ..data import TokenDataset, batch_indices, get_dataset
+from ..data import StreamDataset, TokenDataset, batch_indices, get_dataset, index_streams
 from ..data.shards import ShardDataset, ShardError, open_shards, read_manifest, shard_loader
-from ..interpolants import MaskingInterpolant, sample_times
+from ..interpolants import MaskingInterpolant, MultiStreamInterpolant, StreamSpec, sample_times
 from ..losses import (
     AutoregressiveObjective,
+    LossOutput,
     MaskedCrossEntropy,
     MaskedObjective,
+    MultiStreamObjective,
     Objective,
     SubTokenCrossEntropy,
     SubTokenObjective,
     slice_batch,
 )
-from ..models import Transformer
+from ..models import MultiStreamTransformer, Transformer
 from ..prime import SubTokenCodec, SubTokenInterpolant
-from ..samplers import AutoregressiveSampler, EulerSampler, PrimeSampler, Sampler
+from ..samplers import AutoregressiveSampler, EulerSampler, MultiStreamSampler, PrimeSampler, Sampler
 from ..schedules import get_schedule
 from ..tokenizers import load_tokenizer, tokenizer_fingerprint
 from ..visualize import save_grid
@@ -58,6 +60,7 @@ __all__ = [
     "build_model",
     "build_interpolant",
     "build_objective",
+    "stream_specs",
     "default_sampler",
     "resolve_device",
     "RESUMABLE_KEYS",
@@ -122,9 +125,25 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return None
 
 
-def build_model(config: Config, dataset: TokenDataset | ShardDataset) -> Transformer:
-    """The backbone for ``config`` on ``dataset`` (vocabulary, grid and classes from the data)."""
+AnyDataset = TokenDataset | ShardDataset | StreamDataset
+
+
+def build_model(config: Config, dataset: AnyDataset) -> Transformer | MultiStreamTransformer:
+    """The backbone for ``config`` on ``dataset`` (vocabulary, grid and classes from the data);
+    a ``MultiStreamTransformer`` over the streams of a ``StreamDataset``."""
+    if isinstance(dataset, StreamDataset):
+        return MultiStreamTransformer(
+            config.model.multistream_backbone(
+                dataset.vocab_sizes, dataset.grids, separate_times=config.path.timesteps == "separate"
+            )
+        )
     return Transformer(config.model.backbone(dataset.vocab_size, dataset.grid, dataset.num_classes))
+
+
+def stream_specs(config: Config, dataset: StreamDataset) -> list[StreamSpec]:
+    """The interpolant's streams for ``dataset``: its names, vocabularies and grids, the run's schedule."""
+    schedule = get_schedule(config.path.schedule_spec())
+    return [StreamSpec(name, dataset.vocab_sizes[name], dataset.grids[name], schedule) for name in dataset.names]
 
 
 def build_interpolant(config: Config, vocab_size: int) -> MaskingInterpolant:
@@ -136,14 +155,30 @@ def build_interpolant(config: Config, vocab_size: int) -> MaskingInterpolant:
     )
 
 
-def build_objective(config: Config, vocab_size: int) -> Objective:
+def build_objective(config: Config, vocab_size: int, streams: list[StreamSpec] | None = None) -> Objective:
     """The training objective of ``config`` for data with ``vocab_size`` ids (incl. [MASK]).
 
     Masked diffusion on tokens (the default), MDM-Prime on ℓ = ``model.subtokens`` > 1
-    sub-tokens, or next-token prediction for ``model.causal``.
+    sub-tokens, or next-token prediction for ``model.causal``; with ``streams`` (the
+    ``stream_specs`` of a multi-stream dataset) masked diffusion on every stream.
     """
     weighting = cast(Any, config.loss.weighting)
     reduction = cast(Any, config.loss.reduction)
+    if streams is not None:
+        try:
+            interpolant = MultiStreamInterpolant(
+                streams,
+                timesteps=config.path.timesteps,
+                clean_stream_prob=config.path.clean_stream_prob,
+                null_stream_prob=config.path.null_stream_prob,
+                fixed_times=config.path.stream_times(),
+                eps=config.loss.eps,
+            )
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+        return MultiStreamObjective(
+            interpolant, MaskedCrossEntropy(weighting, True, "masked_mean"), config.loss.stream_weighting
+        )
     if config.model.causal:
         return AutoregressiveObjective(bos=vocab_size - 1)
     if config.model.subtokens > 1:
@@ -362,7 +397,7 @@ def _train(
     has_labels = dataset.has_labels if isinstance(dataset, ShardDataset) else dataset.labels is not None
 
     torch.manual_seed(tc.seed)  # the same initial weights on every rank
-    model = build_model(config, dataset).to(device)
+    model: Any = build_model(config, dataset).to(device)
     backbone = model.config.to_dict()
     if not has_labels and model.num_classes > 0:
         raise ConfigError(f"model.class_conditional=true but dataset {config.data.name!r} has no labels")
@@ -374,7 +409,9 @@ def _train(
         weight_decay=config.optim.weight_decay,
         fused=device.type == "cuda",  # one fused kernel on GPU; torch's default (per-tensor) on CPU
     )
-    objective = build_objective(config, dataset.vocab_size)
+    objective = build_objective(
+        config, dataset.vocab_size, stream_specs(config, dataset) if isinstance(dataset, StreamDataset) else None
+    )
     # One generator, the same on every rank: each rank draws the whole global batch's times,
     # masks and label drops and keeps its slice (see unmask.training.distributed).
     gen = torch.Generator(device=device).manual_seed(tc.seed)
@@ -470,7 +507,12 @@ def _train(
         from tqdm import tqdm
 
         bar = tqdm(total=tc.steps, initial=step, desc="train", unit="step", dynamic_ncols=True)
-    positions = math.prod(dataset.grid)
+    positions = (
+        sum(math.prod(g) for g in dataset.grids.values())
+        if isinstance(dataset, StreamDataset)
+        else math.prod(dataset.grid)
+    )
+    stream_names = list(dataset.names) if isinstance(dataset, StreamDataset) else []
     batches = _batches(dataset, config, step, target, device)
     last_loss = float("nan")
     last_ckpt: Path | None = None
@@ -504,6 +546,7 @@ def _train(
                 norm = objective.count(corrupted)  # the normaliser of the whole global batch
                 optimizer.zero_grad(set_to_none=True)
                 stats = torch.zeros(3, device=device)  # Σ weighted loss terms, Σ correct, Σ scored
+                per_stream = torch.zeros(len(stream_names), 3, device=device)  # the same per stream
                 for j, part in enumerate(parts):
                     last = j == len(parts) - 1
                     sync = ddp.no_sync() if (ddp is not None and not last) else nullcontext()
@@ -516,9 +559,13 @@ def _train(
                         # DDP averages gradients over ranks: × world makes it the global sum / norm
                         (out.total / norm * world).backward()
                     stats += torch.stack([out.total.detach().float(), out.correct.float(), out.selected.sum().float()])
+                    if stream_names:
+                        per_stream += _stream_stats(out, stream_names)
                 dist_ctx.all_reduce_sum(stats)
                 loss_value = float(stats[0] / norm)
                 accuracy = float(stats[1] / stats[2]) if float(stats[2]) > 0 else float("nan")
+                if stream_names:
+                    dist_ctx.all_reduce_sum(per_stream)
                 if not math.isfinite(loss_value):
                     if main:
                         metrics.write({"event": "diverged", "step": step, "loss": loss_value})
@@ -556,6 +603,8 @@ def _train(
                         "tokens_per_s": rate * positions,
                         "elapsed_s": now - t_start,
                     }
+                    if stream_names:
+                        record.update(_stream_record(per_stream, stream_names))
                     metrics.write(record)
                     if bar is not None:
                         bar.set_postfix(loss=f"{loss_value:.4f}", img_s=f"{rate:.0f}", tok_s=f"{rate * positions:.0f}")
@@ -582,7 +631,31 @@ def _train(
     return TrainResult(run_dir, step, last_loss, seconds, last_ckpt)
 
 
-def load_training_data(config: Config) -> tuple[TokenDataset | ShardDataset, TokenDataset | ShardDataset | None]:
+def _stream_stats(out: LossOutput, names: list[str]) -> Tensor:
+    """(S, 3) per stream: its loss term over the whole batch (total / its global count), Σ correct, Σ scored.
+
+    Summed over micro-batches and ranks these give each stream's masked-mean loss and accuracy.
+    """
+    assert out.streams is not None
+    rows = []
+    for name in names:
+        o = out.streams[name]
+        assert o.total is not None and o.count is not None and o.correct is not None
+        rows.append(torch.stack([(o.total / o.count).detach().float(), o.correct.float(), o.selected.sum().float()]))
+    return torch.stack(rows)
+
+
+def _stream_record(per_stream: Tensor, names: list[str], prefix: str = "") -> dict[str, float]:
+    """``loss_<stream>`` and ``accuracy_<stream>`` (on masked positions) from ``_stream_stats`` sums."""
+    record: dict[str, float] = {}
+    for i, name in enumerate(names):
+        scored = float(per_stream[i, 2])
+        record[f"{prefix}loss_{name}"] = float(per_stream[i, 0])
+        record[f"{prefix}accuracy_{name}"] = float(per_stream[i, 1]) / scored if scored > 0 else float("nan")
+    return record
+
+
+def load_training_data(config: Config) -> tuple[AnyDataset, AnyDataset | None]:
     """The (train, test) data of ``config``: in-memory pixel tokens, or verified shards (``data.shards``).
 
     Shards are refused unless they were made by the tokenizer ``data.tokenizer`` names and hold the
@@ -609,14 +682,21 @@ def load_training_data(config: Config) -> tuple[TokenDataset | ShardDataset, Tok
 
 
 def _batches(
-    dataset: TokenDataset | ShardDataset, config: Config, start: int, stop: int, device: torch.device
-) -> Generator[tuple[Tensor, Tensor | None], None, None]:
+    dataset: AnyDataset, config: Config, start: int, stop: int, device: torch.device
+) -> Generator[tuple[Any, Tensor | None], None, None]:
     """Training batches ``start … stop − 1`` as (tokens, labels) on ``device``, in ``batch_indices`` order.
 
     In-memory data is indexed on the device; shards are read by a ``DataLoader`` with
     ``train.workers`` worker processes. Both give the same batches for the same tokens.
+    Multi-stream data gives {stream: tokens} and no labels.
     """
     tc = config.train
+    if isinstance(dataset, StreamDataset):
+        streams = {k: v.to(device) for k, v in dataset.streams.items()}
+        for step in range(start, stop):
+            idx = batch_indices(len(dataset), tc.batch_size, step, tc.seed).to(device)
+            yield index_streams(streams, idx), None
+        return
     if isinstance(dataset, ShardDataset):
         loader = shard_loader(
             dataset,
@@ -643,8 +723,8 @@ def _batches(
 
 @torch.no_grad()
 def evaluate(
-    model: Transformer,
-    dataset: TokenDataset | ShardDataset,
+    model: Any,
+    dataset: AnyDataset,
     config: Config,
     objective: Objective,
     device: torch.device,
@@ -655,6 +735,7 @@ def evaluate(
     ``eval_loss`` / ``eval_accuracy`` are the training objective's; ``eval_nll`` is the
     negative ELBO (masked and sub-token models) or the exact NLL (causal models) in nats
     per token, with t stratified over [0, 1], and ``eval_bits_per_token`` the same in bits.
+    Multi-stream models add ``eval_loss_<stream>`` / ``eval_accuracy_<stream>``.
     """
     batches = config.train.eval_batches
     if batches == 0 or len(dataset) == 0:
@@ -664,12 +745,18 @@ def evaluate(
     bound_gen = torch.Generator(device=device).manual_seed(54321)
     bs = min(config.train.batch_size, len(dataset))
     losses, accs, nll = [], [], []
-    tokens = dataset.tokens.to(device)
+    names = list(dataset.names) if isinstance(dataset, StreamDataset) else []
+    per_stream = torch.zeros(len(names), 3, device=device)
+    tokens: Any = (
+        {k: v.to(device) for k, v in dataset.streams.items()}
+        if isinstance(dataset, StreamDataset)
+        else dataset.tokens.to(device)
+    )
     labels = dataset.labels.to(device) if (dataset.labels is not None and model.num_classes > 0) else None
     ctx = torch.autocast(device.type, dtype=amp) if amp is not None else nullcontext()
     for i in range(batches):
         idx = batch_indices(len(dataset), bs, i, seed=777).to(device)
-        x1 = tokens[idx]
+        x1 = index_streams(tokens, idx) if names else tokens[idx]
         t = sample_times(bs, eps=config.loss.eps, generator=gen, device=device)
         target = objective.corrupt(x1, t, gen)
         y = labels[idx] if labels is not None else None
@@ -678,6 +765,8 @@ def evaluate(
         out = objective.loss(logits, target)
         losses.append(out.loss.item())
         accs.append(out.accuracy.item())
+        if names:
+            per_stream += _stream_stats(out, names) * torch.tensor([1 / batches, 1, 1], device=device)
         with ctx:
             nll.append(objective.nll_bound(model, x1, y, bound_gen).float().mean().item())
     nats = sum(nll) / len(nll)
@@ -686,21 +775,38 @@ def evaluate(
         "eval_accuracy": sum(accs) / len(accs),
         "eval_nll": nats,
         "eval_bits_per_token": nats / math.log(2),
+        **_stream_record(per_stream, names, prefix="eval_"),
     }
 
 
 @torch.no_grad()
-def sample_grid(
-    model: Transformer, dataset: TokenDataset | ShardDataset, config: Config, path: Path, device: torch.device
-) -> Path:
+def sample_grid(model: Any, dataset: AnyDataset, config: Config, path: Path, device: torch.device) -> Path:
     """A preview of the model at a checkpoint, with a fixed seed and the run's sample settings.
 
     Images: a PNG of ``sample.per_class`` samples per class (rows = classes), or 10 rows
     for unconditional models. Text: ``per_class`` samples, one per paragraph, in a .txt
-    next to where the PNG would be. Returns the file written.
+    next to where the PNG would be. Multi-stream models: ``per_class`` rows of joint
+    samples, every image-like stream side by side (``unmask.visualize.render_streams``).
+    Returns the file written.
     """
     model.eval()
     sc = config.sample
+    if isinstance(dataset, StreamDataset):
+        from ..visualize import render_streams
+
+        euler = EulerSampler(
+            steps=sc.steps,
+            schedule=get_schedule(sc.schedule) if sc.schedule else get_schedule(config.path.schedule_spec()),
+            update=cast(Any, sc.update),
+            temperature=sc.temperature,
+            top_p=sc.top_p,
+            top_k=sc.top_k,
+            final_argmax=sc.final_argmax,
+        )
+        gen = torch.Generator(device=device).manual_seed(0)
+        out = MultiStreamSampler("joint", euler).sample(model, n=sc.per_class * 8, generator=gen, device=device)
+        pictures = render_streams({k: v.cpu() for k, v in out.tokens.items()}, dataset)
+        return save_grid(pictures, path, nrow=8)
     sampler = default_sampler(model, config)
     gen = torch.Generator(device=device).manual_seed(0)
     text = dataset.tokenizer.kind == "text"

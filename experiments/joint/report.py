@@ -1,0 +1,117 @@
+"""Markdown tables of the joint-model experiments from their run directories and eval outputs.
+
+.venv/bin/python experiments/joint/report.py --runs runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def _train_summary(run: Path) -> dict[str, float]:
+    recs = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    trains = [r for r in recs if r["event"] == "train"]
+    end = [r for r in recs if r["event"] == "end"][-1]
+    last = trains[-1]
+    return {
+        "steps": last["step"],
+        "train_s": last["elapsed_s"],
+        "s_per_step": last["elapsed_s"] / last["step"],
+        "wall_s": end["seconds"],
+        **{k: v for k, v in [r for r in recs if r["event"] == "checkpoint"][-1].items() if k.startswith("eval_loss")},
+    }
+
+
+def _metrics(path: Path) -> dict:
+    return json.loads((path / "metrics.json").read_text())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", default="runs")
+    args = ap.parse_args()
+    runs = Path(args.runs)
+    ev = runs / "joint-eval"
+
+    print("### Training (same backbone, batch 64, steps; one thread on a shared 2-core CPU)\n")
+    print("| run | steps | mean s/step | training s | held-out losses at the end |")
+    print("|---|---:|---:|---:|---|")
+    for name in ("shapes-joint", "shapes-seg-disc", "fmnist-joint", "fmnist-cls-disc"):
+        if not (runs / name / "metrics.jsonl").is_file():
+            continue
+        s = _train_summary(runs / name)
+        losses = ", ".join(f"{k[5:]} {v:.3f}" for k, v in s.items() if k.startswith("eval_loss_"))
+        print(f"| `{name}` | {s['steps']} | {s['s_per_step']:.2f} | {s['train_s']:.0f} | {losses} |")
+
+    print("\n### Segmentation (image → mask), shapes test, first 500 images\n")
+    print("| model | sampler | CFG | NFE per batch of 250 | mIoU | pixel acc. |")
+    print("|---|---|---:|---:|---:|---:|")
+    rows = [
+        ("seg-disc", "discriminative baseline", "one call, arg-max"),
+        ("seg-joint-s1", "joint", "one call, arg-max"),
+        ("seg-joint-s32-cfg1", "joint", "Euler 32 steps, T = 1"),
+        ("seg-joint-s32-cfg2", "joint", "Euler 32 steps, T = 1"),
+        ("seg-joint-s32-cfg1-greedy", "joint", "Euler 32 steps, top-k 1"),
+        ("seg-joint-s32-cfg2-greedy", "joint", "Euler 32 steps, top-k 1"),
+    ]
+    base = None
+    for key, model, how in rows:
+        if not (ev / key / "metrics.json").is_file():
+            continue
+        m = _metrics(ev / key)
+        mask = m["streams"]["mask"]
+        if key == "seg-disc":
+            base = mask["miou"]
+        ratio = f" ({mask['miou'] / base:.3f}×)" if base and key != "seg-disc" else ""
+        print(
+            f"| {model} | {how} | {m['sampler']['cfg']:g} | {m['nfe'] / 2:g} | {mask['miou']:.4f}{ratio} "
+            f"| {mask['pixel_accuracy']:.4f} |"
+        )
+    if (ev / "seg-joint-uncertainty" / "metrics.json").is_file():
+        u = _metrics(ev / "seg-joint-uncertainty")["streams"]["mask"]
+        print(
+            f"\nUncertainty run (8 images × 16 samples): mIoU of one sample {u['miou']:.4f}, mean over samples "
+            f"{u['miou_mean_over_samples']:.4f}, majority vote {u['majority_vote']['miou']:.4f}; mean pixel entropy "
+            f"{u['mean_pixel_entropy']:.4f} nats"
+        )
+
+    print("\n### Generation from the joint shapes model (500 samples, FD vs the 2,000 test images)\n")
+    print("| mode | CFG | steps | FD (EfficientNet-Lite0) | precision | recall |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for key in ("m2i-cfg1", "m2i-cfg2", "shapes-joint-samples"):
+        if not (ev / key / "metrics.json").is_file():
+            continue
+        m = _metrics(ev / key)
+        im = m["streams"]["image"]
+        print(
+            f"| {m['mode']} | {m['sampler']['cfg']:g} | {m['sampler']['steps']} | {im['fd']:.2f} | "
+            f"{im['precision']:.3f} | {im['recall']:.3f} |"
+        )
+    real = ev / "shapes-real-train-fd.json"
+    if real.is_file():
+        r = json.loads(real.read_text())
+        print(f"| real train images (reference point) | | | {r['fd']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} |")
+
+    print("\n### Classification (image → label), Fashion-MNIST test, 10,000 images\n")
+    print("| model | how | CFG | accuracy |")
+    print("|---|---|---:|---:|")
+    base = None
+    for key, model in (
+        ("cls-disc", "discriminative baseline"),
+        ("cls-joint-cfg1", "joint"),
+        ("cls-joint-cfg2", "joint"),
+    ):
+        if not (ev / key / "metrics.json").is_file():
+            continue
+        m = _metrics(ev / key)
+        acc = m["streams"]["label"]["accuracy"]
+        if key == "cls-disc":
+            base = acc
+        ratio = f" ({acc / base:.3f}×)" if base and key != "cls-disc" else ""
+        print(f"| {model} | one call, arg-max | {m['sampler']['cfg']:g} | {acc:.4f}{ratio} |")
+
+
+if __name__ == "__main__":
+    main()

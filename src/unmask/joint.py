@@ -1,0 +1,302 @@
+"""Run a joint multi-stream checkpoint in one mode on a dataset split: the Python API behind ``unmask joint``.
+
+``run_joint(ckpt, mode, out_dir)`` takes the first ``n`` examples of the checkpoint's
+dataset split, holds the mode's condition streams at their true values, samples the
+target streams ``samples`` times, and scores every target stream by its kind:
+
+* **segmentation** (image → mask): mIoU, pixel accuracy and confusion of the first
+  sample; with several samples also their mean mIoU, the per-pixel majority vote's
+  scores and the mean per-pixel entropy, plus a picture of uncertainty maps;
+* **label** (image → label, classification by unmasking): accuracy and confusion;
+  with the default single step this is one network call and the arg-max;
+* **image** (mask → image, label → image, joint): Fréchet distance against the real
+  images of the split (``unmask.eval.evaluate_samples``), and for label-conditioned
+  images of a labelled dataset the accuracy of its independent classifier.
+
+It writes ``metrics.json``, ``samples.npz`` (condition and sampled tokens), ``grid.png``
+(conditions | samples | truth) and, with several samples of a segmentation,
+``uncertainty.png``, each atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ._io import atomic_write_bytes, atomic_write_text
+from .data import StreamDataset, get_dataset
+from .eval.segmentation import (
+    accuracy,
+    confusion_matrix,
+    majority_vote,
+    scores_from_confusion,
+    segmentation_scores,
+    uncertainty_map,
+)
+from .inference import load_multistream_model
+from .samplers import EulerSampler, MultiStreamSampler, parse_mode
+from .schedules import get_schedule
+from .visualize import heatmap, render_streams, save_grid
+
+__all__ = ["run_joint", "image_reference", "check_dataset_fits"]
+
+#: Paired datasets whose images are those of a registered single-stream dataset (its classifier judges them).
+_IMAGE_DATASET = {"digits-pairs": "digits", "fashion-mnist-pairs": "fashion-mnist"}
+
+
+def image_reference(dataset: str) -> str:
+    """The registered dataset whose real images a paired dataset's generated images are compared with."""
+    return _IMAGE_DATASET.get(dataset, dataset)
+
+
+def check_dataset_fits(model: Any, dataset: StreamDataset) -> None:
+    """``ValueError`` naming the first stream whose name, grid or vocabulary differs between model and data."""
+    if set(model.stream_names) != set(dataset.names):
+        raise ValueError(
+            f"the model's streams {sorted(model.stream_names)} are not the dataset's {sorted(dataset.names)}"
+        )
+    for name in model.stream_names:
+        if tuple(model.grids[name]) != dataset.grids[name]:
+            raise ValueError(
+                f"stream {name!r}: the model's grid {model.grids[name]} is not the data's {dataset.grids[name]}"
+            )
+        if model.vocab_sizes[name] != dataset.vocab_sizes[name]:
+            raise ValueError(
+                f"stream {name!r}: the model has {model.vocab_sizes[name]} ids, the data {dataset.vocab_sizes[name]}"
+            )
+
+
+class _Kinds:
+    """What ``render_streams`` needs, for renamed copies of a dataset's streams."""
+
+    def __init__(self, dataset: StreamDataset, names: dict[str, str]) -> None:
+        self.kinds = {shown: dataset.kinds[src] for shown, src in names.items()}
+        self.tokenizer = dataset.tokenizer
+
+
+def run_joint(
+    ckpt: str | Path,
+    mode: str,
+    out_dir: str | Path,
+    *,
+    n: int = 500,
+    steps: int | None = None,
+    cfg: float | None = None,
+    temperature: float | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    samples: int = 1,
+    seed: int = 0,
+    batch_size: int = 250,
+    split: str = "test",
+    weights: str = "ema",
+    device: str = "cpu",
+    fd: bool = True,
+    extractor: str = "efficientnet-lite0",
+    ref_n: int | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Sample ``mode`` on the first ``n`` examples of ``split`` and score it; returns the metrics written.
+
+    ``steps`` defaults to the run's ``sample.steps``, or 1 when every target is a label
+    stream (one call, arg-max); ``cfg``, ``temperature``, ``top_k``, ``top_p`` to the
+    run's ``sample`` settings (CFG only with a condition). Raises ``ValueError`` for an
+    unknown mode, a bad count, or data that does not fit the model.
+    """
+    for key, value, low in (("n", n, 1), ("samples", samples, 1), ("batch_size", batch_size, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{key} must be an integer >= {low}, got {value!r}")
+    model, ck = load_multistream_model(ckpt, weights=weights, device=device)
+    conds, targets = parse_mode(mode, model.stream_names)
+    config = ck.config
+    data = get_dataset(config.data.name, split, **config.data.options())
+    assert isinstance(data, StreamDataset)
+    check_dataset_fits(model, data)
+    if conds and n > len(data):
+        raise ValueError(f"n={n} exceeds the {len(data)} examples of {config.data.name!r}/{split}")
+    sc = config.sample
+    only_labels = all(data.kinds[s] == "label" for s in targets)
+    euler = EulerSampler(
+        steps=(1 if only_labels else sc.steps) if steps is None else steps,
+        schedule=get_schedule(sc.schedule) if sc.schedule else get_schedule(config.path.schedule_spec()),
+        update=sc.update,  # type: ignore[arg-type]
+        temperature=sc.temperature if temperature is None else temperature,
+        top_p=sc.top_p if top_p is None else top_p,
+        top_k=sc.top_k if top_k is None else top_k,
+        cfg=(sc.cfg if conds else 1.0) if cfg is None else cfg,
+        final_argmax=sc.final_argmax,
+    )
+    sampler = MultiStreamSampler(mode, euler)
+    count = n
+    # with conditions, the first n examples: their true targets are what the samples are scored against
+    truth = {k: v[:count] for k, v in data.streams.items()} if conds else None
+    gen = torch.Generator(device=device).manual_seed(seed)
+    drawn: dict[str, list[torch.Tensor]] = {s: [] for s in targets}
+    nfe, t0 = 0, time.perf_counter()
+    rounds = range(samples)
+    if progress:
+        from tqdm import tqdm
+
+        rounds = tqdm(rounds, desc=f"unmask joint {mode}", unit="round")
+    for _ in rounds:
+        parts: dict[str, list[torch.Tensor]] = {s: [] for s in targets}
+        for lo in range(0, count, batch_size):
+            hi = min(count, lo + batch_size)
+            given = {s: data.streams[s][lo:hi] for s in conds}
+            out = sampler.sample(model, given or None, n=None if conds else hi - lo, generator=gen, device=device)
+            nfe += out.nfe
+            for s in targets:
+                parts[s].append(out.tokens[s].cpu())
+        for s in targets:
+            drawn[s].append(torch.cat(parts[s]))
+    seconds = time.perf_counter() - t0
+    stacked = {s: torch.stack(v).numpy() for s, v in drawn.items()}  # (K, n, *grid)
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metrics: dict[str, Any] = {
+        "checkpoint": str(ck.path),
+        "step": ck.step,
+        "dataset": config.data.name,
+        "split": split,
+        "mode": mode,
+        "conditions": list(conds),
+        "targets": list(targets),
+        "n": count,
+        "samples_per_example": samples,
+        "sampler": {
+            "steps": euler.steps,
+            "cfg": euler.cfg,
+            "temperature": euler.temperature,
+            "top_k": euler.top_k,
+            "top_p": euler.top_p,
+            "final_argmax": euler.final_argmax,
+            "schedule": euler.schedule.config(),  # type: ignore[union-attr]
+        },
+        "seed": seed,
+        "nfe": nfe,
+        "seconds": round(seconds, 1),
+        "streams": {},
+    }
+    for s in targets:
+        kind = data.kinds[s]
+        k_maps = stacked[s]
+        entry: dict[str, Any] = {"kind": kind}
+        if kind in ("segmentation", "label") and truth is not None:  # scored against the paired truth
+            classes = data.stream_classes(s)
+            names = data.class_names.get(s)
+            true = truth[s].numpy()
+            if kind == "segmentation":
+                first = segmentation_scores(k_maps[0], true, classes)
+                entry.update(first.to_dict(names))
+                if samples > 1:
+                    entry["miou_mean_over_samples"] = float(
+                        np.mean([segmentation_scores(k, true, classes).miou for k in k_maps])
+                    )
+                    vote = segmentation_scores(majority_vote(k_maps, classes), true, classes)
+                    entry["majority_vote"] = {"miou": vote.miou, "pixel_accuracy": vote.pixel_accuracy}
+                    entropy, disagreement = uncertainty_map(k_maps, classes)
+                    entry["mean_pixel_entropy"] = float(entropy.mean())
+                    entry["mean_pixel_disagreement"] = float(disagreement.mean())
+                    _uncertainty_picture(out_dir / "uncertainty.png", data, conds, truth, s, k_maps, entropy)
+            else:
+                entry["accuracy"] = accuracy(k_maps[0].reshape(-1), true.reshape(-1))
+                scores = scores_from_confusion(confusion_matrix(k_maps[0].reshape(-1), true.reshape(-1), classes))
+                entry["confusion"] = scores.confusion.tolist()
+                if samples > 1:
+                    entry["accuracy_majority_vote"] = accuracy(
+                        majority_vote(k_maps.reshape(samples, -1), classes), true.reshape(-1)
+                    )
+        elif kind == "image" and fd:
+            from .eval.report import evaluate_samples
+
+            images = np.asarray(data.tokenizer.decode(torch.from_numpy(k_maps[0])))
+            labels = None
+            label_streams = [c for c in conds if data.kinds[c] == "label"]
+            if label_streams and truth is not None:
+                labels = truth[label_streams[0]].reshape(-1).numpy()
+            ref = image_reference(config.data.name)
+            entry.update(
+                evaluate_samples(
+                    images,
+                    labels,
+                    ref,
+                    extractor=extractor,
+                    ref_split=split,
+                    classifier=labels is not None,
+                    ref_n=ref_n,
+                    levels=config.data.levels,
+                    progress=progress,
+                )
+            )
+        metrics["streams"][s] = entry
+
+    arrays: dict[str, np.ndarray] = {f"sampled_{s}": v for s, v in stacked.items()}
+    if truth is not None:
+        arrays.update({f"true_{s}": v.numpy() for s, v in truth.items()})
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
+    atomic_write_bytes(out_dir / "samples.npz", buf.getvalue())
+    _grid_picture(out_dir / "grid.png", data, conds, targets, truth, stacked)
+    atomic_write_text(out_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def _grid_picture(
+    path: Path,
+    data: StreamDataset,
+    conds: tuple[str, ...],
+    targets: tuple[str, ...],
+    truth: dict[str, torch.Tensor] | None,
+    stacked: dict[str, np.ndarray],
+    rows: int = 32,
+) -> None:
+    """conditions | first samples of the targets | true targets, for the first ``rows`` examples."""
+    m = min(rows, next(iter(stacked.values())).shape[1])
+    shown: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    for s in conds:
+        assert truth is not None
+        shown[f"given_{s}"], names[f"given_{s}"] = truth[s][:m].numpy(), s
+    for s in targets:
+        shown[f"sampled_{s}"], names[f"sampled_{s}"] = stacked[s][0, :m], s
+    if conds and truth is not None:
+        for s in targets:
+            shown[f"true_{s}"], names[f"true_{s}"] = truth[s][:m].numpy(), s
+    pictures = render_streams(shown, _Kinds(data, names), gap=2)
+    save_grid(pictures, path, nrow=4 if pictures.shape[2] > 2 * pictures.shape[1] else 8)
+
+
+def _uncertainty_picture(
+    path: Path,
+    data: StreamDataset,
+    conds: tuple[str, ...],
+    truth: dict[str, torch.Tensor],
+    stream: str,
+    k_maps: np.ndarray,
+    entropy: np.ndarray,
+    rows: int = 8,
+    shown_samples: int = 4,
+) -> None:
+    """Per example: the conditions, the true map, up to ``shown_samples`` sampled maps and the entropy map."""
+    m = min(rows, k_maps.shape[1])
+    parts: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    for s in conds:
+        parts[f"given_{s}"], names[f"given_{s}"] = truth[s][:m].numpy(), s
+    parts["true"], names["true"] = truth[stream][:m].numpy(), stream
+    for j in range(min(shown_samples, k_maps.shape[0])):
+        parts[f"sample{j}"], names[f"sample{j}"] = k_maps[j, :m], stream
+    left = render_streams(parts, _Kinds(data, names), gap=2)
+    height = left.shape[1]
+    heat = heatmap(entropy[:m], vmax=float(np.log(min(k_maps.shape[0], data.stream_classes(stream)))))
+    factor = max(1, height // heat.shape[1])
+    heat = heat.repeat(factor, axis=1).repeat(factor, axis=2)
+    sep = np.full((m, height, 2, 3), 128, dtype=np.uint8)
+    save_grid(np.concatenate([left, sep, heat], axis=2), path, nrow=2)
