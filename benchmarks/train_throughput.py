@@ -26,7 +26,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from unmask.config import load_config
 from unmask.data import batch_indices, get_dataset
 from unmask.interpolants import sample_times
-from unmask.training import EMA, build_model, build_objective
+from unmask.training import EMA, build_model, build_objective, fused_adamw_available
 
 
 def matmul_peak(n: int = 2048, repeats: int = 8) -> float:
@@ -47,7 +47,7 @@ def bench_preset(preset: str, steps: int, overrides: list[str]) -> dict[str, Any
     model = build_model(cfg, ds)
     obj = build_objective(cfg, ds.vocab_size)
     ema = EMA(model, cfg.optim.ema_decay)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, foreach=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, fused=fused_adamw_available(torch.device("cpu")))
     gen = torch.Generator().manual_seed(0)
     bs = cfg.train.batch_size
     labels = ds.labels

@@ -162,3 +162,21 @@ def test_training_reduces_the_held_out_loss(tmp_path: Path) -> None:
     train(cfg, tmp_path / "run", progress=False)
     ev = _records(tmp_path / "run", "checkpoint")[-1]["eval_loss"]
     assert ev < math.log(17) - 0.5  # well below the uniform prediction over 17 grey levels
+
+
+def test_fused_adamw_on_cpu_from_torch_2_4(monkeypatch: pytest.MonkeyPatch) -> None:
+    from unmask.training import fused_adamw_available
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(torch, "__version__", "2.3.1+cpu")
+    assert not fused_adamw_available(cpu)
+    monkeypatch.setattr(torch, "__version__", "2.4.0")
+    assert fused_adamw_available(cpu)
+    assert fused_adamw_available(torch.device("cuda"))
+    assert not fused_adamw_available(torch.device("meta"))
+    monkeypatch.undo()
+    if fused_adamw_available(cpu):  # the installed torch really runs the fused CPU kernel
+        p = torch.nn.Parameter(torch.ones(3))
+        p.grad = torch.ones(3)
+        torch.optim.AdamW([p], lr=0.1, fused=True).step()
+        assert torch.all(p < 1)
