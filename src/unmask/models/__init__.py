@@ -1,5 +1,5 @@
-"""Backbones f(x_t, t or None, cond) → logits over data tokens (one grid, or several named streams),
-embedders and presets.
+"""Backbones f(x_t, t or None, cond) → logits over data tokens (one grid, several named streams, or token
+videos with factorised space / time attention), embedders and presets.
 
 Models know nothing of schedules or samplers.
 """
@@ -8,6 +8,7 @@ from .embeddings import LabelEmbedder, TimestepEmbedder, sincos_positions
 from .multistream import MultiStreamConfig, MultiStreamTransformer, StreamConfig
 from .presets import MODEL_PRESETS, build_model, model_preset
 from .transformer import Transformer, TransformerConfig
+from .video import VIDEO_PRESETS, VideoTransformer, VideoTransformerConfig, video_preset
 
 __all__ = [
     "Transformer",
@@ -15,6 +16,10 @@ __all__ = [
     "MultiStreamTransformer",
     "MultiStreamConfig",
     "StreamConfig",
+    "VideoTransformer",
+    "VideoTransformerConfig",
+    "VIDEO_PRESETS",
+    "video_preset",
     "MODEL_PRESETS",
     "model_preset",
     "build_model",

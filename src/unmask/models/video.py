@@ -1,0 +1,302 @@
+"""A Latte-style spatio-temporal transformer over token videos (paper §4.4, Table 5).
+
+Latte (Ma et al. 2024) factorises attention over a clip: *spatial* blocks attend among the
+patches of one frame, *temporal* blocks among the frames at one spatial position, and the
+two alternate. The paper makes it discrete the same way as its image backbone: an index
+embedding of token ids (with [MASK]) in, a logits head over data tokens out. This module
+keeps the conventions of ``unmask.models.transformer``:
+
+* ``forward(x, t, labels)`` with ``x`` (B, T, H, W) token ids in [0, K − 1] ([MASK] =
+  K − 1), ``t`` (B,) in [0, 1] for an ETM (None / ignored for an ITM), ``labels`` (B,) in
+  [0, C] (C = the null label) or None; returns logits (B, T, H, W, K − 1): [MASK] never
+  gets mass. So every sampler, the trainer and the losses work unchanged.
+* **Patchify per frame.** Each frame's p×p patches of token embeddings are concatenated
+  and projected (``patchify`` of the image model); time is not patched, so every frame
+  keeps its own positions and a clip is T × N positions, N = (H/p)(W/p).
+* **Conditions in context.** The time token (ETM) and the class token (with a null slot
+  for CFG) are prepended to *every frame's* spatial sequence, so the state is
+  (B, T, P + N, D) with P condition tokens. A spatial block attends over the P + N tokens
+  of one frame; a temporal block over the T frames at one of the P + N places (so the
+  frames' copies of the condition tokens also talk to each other). An ITM without labels
+  simply has P = 0, as in the image model.
+* **Positions.** Fixed 2-D sin-cos positions of the patch grid are added to the patch
+  tokens, fixed 1-D sin-cos positions of the frame index to every token of a frame
+  (condition copies included, so temporal attention can tell frames apart).
+* **Trunk.** ``depth`` blocks alternate spatial, temporal, spatial, … (Latte's variant 1,
+  "interleaved"); ``depth`` must be even. With ``skip``, U-ViT long skips join the first
+  ⌊pairs/2⌋ (spatial, temporal) pairs to the last ⌊pairs/2⌋, merged before the spatial
+  block of the later pair (``build_blocks`` of the image model on the spatial blocks).
+* The head is zero-initialised (appendix C.1), other linear layers truncated-normal.
+  Attention goes through ``F.scaled_dot_product_attention`` (the image model's ``Block``).
+
+Factorisation is exact: without temporal blocks (see the tests), a frame's logits depend
+only on that frame's tokens and the conditions; temporal blocks mix only tokens at the same
+spatial place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from .embeddings import LabelEmbedder, TimestepEmbedder, sincos_positions
+from .transformer import Block, build_blocks, init_weights, patchify, unpatchify
+
+__all__ = ["VideoTransformerConfig", "VideoTransformer", "VIDEO_PRESETS", "video_preset"]
+
+#: Named sizes of the video backbone: name → ``VideoTransformerConfig`` fields other than
+#: vocab_size / grid / num_classes / timestep. ``depth`` counts spatial + temporal blocks.
+VIDEO_PRESETS: dict[str, dict[str, float | int]] = {
+    # For unit tests: a few thousand parameters.
+    "video-tiny": {"dim": 32, "depth": 2, "heads": 2, "mlp_ratio": 2.0, "patch": 1},
+    # 8 frames of 16×16 on a 2-core CPU: 2×2 patches, 8 × 64 positions.
+    "video": {"dim": 128, "depth": 8, "heads": 4, "mlp_ratio": 4.0, "patch": 2},
+    # Wider and deeper, for GPUs.
+    "video-base": {"dim": 384, "depth": 12, "heads": 6, "mlp_ratio": 4.0, "patch": 2},
+}
+
+
+def video_preset(name: str) -> dict[str, float | int]:
+    """The fields of video size ``name`` (a copy); ``ValueError`` naming the choices otherwise."""
+    if name not in VIDEO_PRESETS:
+        raise ValueError(f"unknown video model size {name!r}; choose one of {', '.join(sorted(VIDEO_PRESETS))}")
+    return dict(VIDEO_PRESETS[name])
+
+
+@dataclass
+class VideoTransformerConfig:
+    """Shape of a video backbone.
+
+    Attributes:
+        vocab_size: K, token ids including [MASK] (the last id).
+        grid: (T, H, W): frames per clip and the token grid of one frame.
+        patch: tokens per patch along H and W (must divide both); frames are not patched.
+        dim: model width D.
+        depth: transformer blocks in all, alternating spatial and temporal (even, ≥ 2).
+        heads: attention heads (must divide ``dim``).
+        mlp_ratio: MLP hidden width / D.
+        token_dim: width of one token's embedding before patch merging; 0 picks
+            max(32, D / p²) rounded to a multiple of 8.
+        num_classes: class labels (0 = unconditional); the null label is ``num_classes``.
+        timestep: True for an explicit-timestep model (ETM), False for an ITM.
+        skip: U-ViT long skips between (spatial, temporal) pairs.
+        dropout: dropout in attention and MLP.
+        kind: always "video" (tells checkpoints which backbone they hold).
+    """
+
+    vocab_size: int
+    grid: tuple[int, ...]
+    patch: int = 1
+    dim: int = 128
+    depth: int = 8
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    token_dim: int = 0
+    num_classes: int = 0
+    timestep: bool = False
+    skip: bool = True
+    dropout: float = 0.0
+    kind: str = field(default="video")
+
+    def __post_init__(self) -> None:
+        self.grid = tuple(int(g) for g in self.grid)
+        if self.kind != "video":
+            raise ValueError(f"kind must be 'video', got {self.kind!r}")
+        if self.vocab_size < 2:
+            raise ValueError(f"vocab_size must be >= 2 (data tokens + [MASK]), got {self.vocab_size}")
+        if len(self.grid) != 3 or any(g < 1 for g in self.grid):
+            raise ValueError(f"grid must be (frames, height, width) with positive entries, got {self.grid}")
+        if self.patch < 1 or self.grid[1] % self.patch or self.grid[2] % self.patch:
+            raise ValueError(f"patch {self.patch} must be >= 1 and divide the frame size {self.grid[1]}×{self.grid[2]}")
+        if self.dim < 1 or self.heads < 1 or self.dim % self.heads:
+            raise ValueError(f"heads ({self.heads}) must divide dim ({self.dim})")
+        if self.depth < 2 or self.depth % 2:
+            raise ValueError(
+                f"depth must be an even number >= 2 (spatial and temporal blocks alternate), got {self.depth}"
+            )
+        if self.num_classes < 0:
+            raise ValueError(f"num_classes must be >= 0, got {self.num_classes}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    @property
+    def frames(self) -> int:
+        """T, frames per clip."""
+        return self.grid[0]
+
+    @property
+    def frame_grid(self) -> tuple[int, int]:
+        """(H, W), the token grid of one frame."""
+        return (self.grid[1], self.grid[2])
+
+    @property
+    def positions_per_frame(self) -> int:
+        """N = (H / p)(W / p), patch positions of one frame."""
+        return (self.grid[1] // self.patch) * (self.grid[2] // self.patch)
+
+    @property
+    def num_positions(self) -> int:
+        """T · N, patch positions of a clip (without condition tokens)."""
+        return self.frames * self.positions_per_frame
+
+    @property
+    def causal(self) -> bool:
+        """Video models are never causal (the samplers and CLI ask)."""
+        return False
+
+    @property
+    def subtokens(self) -> int:
+        """Video models take plain tokens (no MDM-Prime sub-tokens)."""
+        return 0
+
+    @property
+    def resolved_token_dim(self) -> int:
+        if self.token_dim > 0:
+            return self.token_dim
+        per = self.dim // self.patch**2
+        return max(32, (per + 7) // 8 * 8)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "vocab_size": self.vocab_size,
+            "grid": list(self.grid),
+            "patch": self.patch,
+            "dim": self.dim,
+            "depth": self.depth,
+            "heads": self.heads,
+            "mlp_ratio": self.mlp_ratio,
+            "token_dim": self.token_dim,
+            "num_classes": self.num_classes,
+            "timestep": self.timestep,
+            "skip": self.skip,
+            "dropout": self.dropout,
+        }
+
+
+class VideoTransformer(nn.Module):
+    """p_{1|t}(x_1 | x_t, t, c; θ) over token clips with factorised space / time attention.
+
+    ``forward(x, t, labels)``: ``x`` (B, T, H, W) ids in [0, K − 1]; ``t`` (B,) in [0, 1]
+    (ETM; ignored by an ITM); ``labels`` (B,) in [0, C] or None (= the null label; must be
+    None for an unconditional model). Returns logits (B, T, H, W, K − 1).
+    """
+
+    def __init__(self, config: VideoTransformerConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        e = c.resolved_token_dim
+        frames, h, w = c.grid
+        self.token_embed = nn.Embedding(c.vocab_size, e)
+        self.patch_in = nn.Linear(c.patch**2 * e, c.dim)
+        self.register_buffer("pos_space", sincos_positions((h // c.patch, w // c.patch), c.dim), persistent=False)
+        self.register_buffer("pos_time", sincos_positions((frames,), c.dim), persistent=False)
+        self.time_embed = TimestepEmbedder(c.dim) if c.timestep else None
+        self.label_embed = LabelEmbedder(c.num_classes, c.dim) if c.num_classes > 0 else None
+        self.num_prefix = int(c.timestep) + int(c.num_classes > 0)
+
+        pairs = c.depth // 2
+        # spatial blocks carry the U-ViT skips (in / mid / out, as the image trunk); temporal ones do not
+        self.in_spatial, self.mid_spatial, self.out_spatial = build_blocks(
+            c.dim, pairs, c.heads, c.mlp_ratio, c.dropout, c.skip
+        )
+        self.temporal = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.dropout, False) for _ in range(pairs))
+        self.norm = nn.LayerNorm(c.dim)
+        self.head = nn.Linear(c.dim, c.patch**2 * (c.vocab_size - 1))
+        init_weights(self, [self.head])
+
+    # -- properties the samplers and trainer rely on -------------------------------------
+    @property
+    def vocab_size(self) -> int:
+        return self.config.vocab_size
+
+    @property
+    def mask_id(self) -> int:
+        return self.config.vocab_size - 1
+
+    @property
+    def subtokens(self) -> int:
+        return 0
+
+    @property
+    def uses_time(self) -> bool:
+        """True for an explicit-timestep model (ETM)."""
+        return self.config.timestep
+
+    @property
+    def num_classes(self) -> int:
+        return self.config.num_classes
+
+    @property
+    def null_label(self) -> int:
+        return self.config.num_classes
+
+    def spatial_blocks(self) -> list[Block]:
+        """The spatial blocks in trunk order (pair i's spatial block is entry i)."""
+        return [*self.in_spatial, *self.mid_spatial, *self.out_spatial]  # type: ignore[list-item]
+
+    # -- attention over one axis ---------------------------------------------------------
+    @staticmethod
+    def _spatial(block: nn.Module, h: Tensor, skip: Tensor | None) -> Tensor:
+        """A block over the tokens of each frame: (B, T, S, D) → (B, T, S, D)."""
+        b, f, s, d = h.shape
+        flat_skip = None if skip is None else skip.reshape(b * f, s, d)
+        return block(h.reshape(b * f, s, d), flat_skip).reshape(b, f, s, d)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _temporal(block: nn.Module, h: Tensor) -> Tensor:
+        """A block over the frames at each place: (B, T, S, D) → (B, T, S, D)."""
+        b, f, s, d = h.shape
+        y = block(h.transpose(1, 2).reshape(b * s, f, d))  # (B·S, T, D)
+        return y.reshape(b, s, f, d).transpose(1, 2)  # type: ignore[no-any-return]
+
+    def forward(self, x: Tensor, t: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
+        c = self.config
+        frames, hh, ww = c.grid
+        if tuple(x.shape[1:]) != c.grid:
+            raise ValueError(
+                f"token videos of shape {tuple(x.shape)} do not match the model's "
+                f"(B, T, H, W) = (B, {frames}, {hh}, {ww})"
+            )
+        b = x.shape[0]
+        emb = self.token_embed(x.reshape(b * frames, hh, ww))  # (B·T, H, W, E)
+        h = self.patch_in(patchify(emb, c.frame_grid, c.patch)) + self.pos_space  # (B·T, N, D)
+        h = h.reshape(b, frames, -1, c.dim)  # (B, T, N, D)
+        prefix = []
+        if self.time_embed is not None:
+            if t is None:
+                raise ValueError("this explicit-timestep model needs t; got None")
+            prefix.append(self.time_embed(t.reshape(b)))  # (B, D)
+        if self.label_embed is not None:
+            if labels is None:
+                labels = torch.full((b,), self.null_label, dtype=torch.long, device=x.device)
+            prefix.append(self.label_embed(labels))  # (B, D)
+        elif labels is not None:
+            raise ValueError("this model is unconditional (num_classes=0) but labels were given")
+        if prefix:
+            cond = torch.stack(prefix, dim=1)[:, None].expand(b, frames, len(prefix), c.dim)  # (B, T, P, D)
+            h = torch.cat([cond, h], dim=2)  # (B, T, P + N, D)
+        h = h + self.pos_time[None, :, None]  # every token of frame f gets frame f's position
+
+        skips: list[Tensor] = []
+        pair = 0
+        for blk in self.in_spatial:
+            h = self._temporal(self.temporal[pair], self._spatial(blk, h, None))
+            skips.append(h)
+            pair += 1
+        for blk in self.mid_spatial:
+            h = self._temporal(self.temporal[pair], self._spatial(blk, h, None))
+            pair += 1
+        for blk in self.out_spatial:
+            h = self._temporal(self.temporal[pair], self._spatial(blk, h, skips.pop()))
+            pair += 1
+
+        h = self.norm(h[:, :, self.num_prefix :])  # (B, T, N, D)
+        y = self.head(h).reshape(b * frames, -1, c.patch**2 * (c.vocab_size - 1))  # (B·T, N, p² (K − 1))
+        out = unpatchify(y, c.frame_grid, c.patch, c.vocab_size - 1)  # (B·T, H, W, K − 1)
+        return out.reshape(b, frames, hh, ww, c.vocab_size - 1)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
