@@ -1,14 +1,32 @@
-"""Datasets as token tensors (one grid, or paired named streams), and a deterministic resumable batch order."""
+"""Datasets as token tensors (one grid, token videos, or paired named streams), and a deterministic resumable
+batch order."""
 
 from .base import DatasetNotAvailable, TokenDataset, batch_indices, stratified_split
 from .cityscapes import CITYSCAPES_CATEGORIES, CityscapesError, load_cityscapes
 from .digits import load_digits
 from .idx import IdxError, read_idx
 from .mnist_like import load_fashion_mnist, load_mnist5k
-from .registry import DATASET_OPTIONS, DATASETS, dataset_names, get_dataset, is_stream_dataset, is_text_dataset
+from .registry import (
+    DATASET_OPTIONS,
+    DATASETS,
+    VIDEO_DATASETS,
+    dataset_names,
+    get_dataset,
+    is_stream_dataset,
+    is_text_dataset,
+    is_video_dataset,
+)
 from .shapes import SHAPE_CLASSES, load_shapes, render_shapes
 from .streams import STREAM_KINDS, StreamDataset, index_streams, pairs_from_labels
 from .text import KJV_ALPHABET, kjv_text, load_kjv
+from .videos import (
+    BOUNCING_CLASSES,
+    VideoFileError,
+    load_bouncing_shapes,
+    load_video_files,
+    read_video_files,
+    render_bouncing_shapes,
+)
 
 __all__ = [
     "DatasetNotAvailable",
@@ -26,6 +44,14 @@ __all__ = [
     "DATASET_OPTIONS",
     "is_text_dataset",
     "is_stream_dataset",
+    "is_video_dataset",
+    "VIDEO_DATASETS",
+    "load_bouncing_shapes",
+    "render_bouncing_shapes",
+    "BOUNCING_CLASSES",
+    "load_video_files",
+    "read_video_files",
+    "VideoFileError",
     "StreamDataset",
     "STREAM_KINDS",
     "index_streams",

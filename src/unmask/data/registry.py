@@ -12,8 +12,18 @@ from .mnist_like import load_fashion_mnist, load_mnist5k
 from .shapes import load_shapes
 from .streams import StreamDataset, pairs_from_labels
 from .text import load_kjv
+from .videos import load_bouncing_shapes, load_video_files
 
-__all__ = ["DATASETS", "DATASET_OPTIONS", "get_dataset", "dataset_names", "is_text_dataset", "is_stream_dataset"]
+__all__ = [
+    "DATASETS",
+    "DATASET_OPTIONS",
+    "get_dataset",
+    "dataset_names",
+    "is_text_dataset",
+    "is_stream_dataset",
+    "is_video_dataset",
+    "VIDEO_DATASETS",
+]
 
 #: name → loader(split, **options); multi-stream datasets return a ``StreamDataset``.
 DATASETS: dict[str, Callable[..., TokenDataset | StreamDataset]] = {
@@ -28,10 +38,16 @@ DATASETS: dict[str, Callable[..., TokenDataset | StreamDataset]] = {
     "fashion-mnist-pairs": lambda split, levels=None: pairs_from_labels(
         load_fashion_mnist(split, levels), "fashion-mnist-pairs"
     ),
+    # token videos (N, T, H, W)
+    "bouncing-shapes": lambda split, levels=None: load_bouncing_shapes(split, levels),
+    "video-files": lambda split, levels=None, root=None: load_video_files(split, levels, root),
 }
 
 #: The datasets whose examples are several named streams (``StreamDataset``).
 STREAM_DATASETS = ("shapes", "cityscapes", "digits-pairs", "fashion-mnist-pairs")
+
+#: The datasets of token videos (N, T, H, W): trained with the spatio-temporal ``VideoTransformer``.
+VIDEO_DATASETS = ("bouncing-shapes", "video-files")
 
 #: The ``data.*`` options each dataset takes (the others must stay unset).
 DATASET_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -43,6 +59,8 @@ DATASET_OPTIONS: dict[str, tuple[str, ...]] = {
     "cityscapes": ("levels", "root"),
     "digits-pairs": ("levels",),
     "fashion-mnist-pairs": ("levels",),
+    "bouncing-shapes": ("levels",),
+    "video-files": ("levels", "root"),
 }
 
 
@@ -59,6 +77,11 @@ def is_stream_dataset(name: str) -> bool:
     return name in STREAM_DATASETS
 
 
+def is_video_dataset(name: str) -> bool:
+    """True for datasets of token videos (N, T, H, W) (train the video backbone on them)."""
+    return name in VIDEO_DATASETS
+
+
 def get_dataset(
     name: str, split: str = "train", levels: int | None = None, **options: Any
 ) -> TokenDataset | StreamDataset:
@@ -70,10 +93,12 @@ def get_dataset(
       default 16; digits has exactly 17);
     * ``tokenizer``: "bytes" (default), "chars" or "gpt2" for text (``kjv``);
     * ``seq_len``: tokens per packed text sequence (default 128);
-    * ``root``: the folder of a dataset the user provides (``cityscapes``).
+    * ``root``: the folder (or file) of a dataset the user provides (``cityscapes``,
+      ``video-files``).
 
     ``shapes``, ``cityscapes``, ``digits-pairs`` and ``fashion-mnist-pairs`` return a
-    ``StreamDataset`` of paired streams (see ``is_stream_dataset``).
+    ``StreamDataset`` of paired streams (see ``is_stream_dataset``); ``bouncing-shapes`` and
+    ``video-files`` token videos (N, T, H, W) (see ``is_video_dataset``).
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}")
