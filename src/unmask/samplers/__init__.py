@@ -1,9 +1,10 @@
 """Samplers: from all-[MASK] to data. Euler (Algorithm 1), MaskGIT-style confidence sampling,
 the MDM-Prime sub-token sampler and multi-stream modes (joint, A->B), with CFG, temperature,
-top-k/p and float64 draws shared in one place."""
+top-k/p and float64 draws shared in one place; continuation of token clips from given frames."""
 
 from .autoregressive import AutoregressiveSampler
 from .categorical import check_sampling_options, draw_categorical, filter_logits
+from .continuation import continuation_init
 from .euler import UPDATES, EulerSampler, SampleOutput, remask_probabilities, step_hazards, time_grid
 from .guidance import TokenModel, check_cfg, guided_logits
 from .maskgit import CFG_SCHEDULES, GUMBEL_MODES, MaskGITSampler, unmask_counts
@@ -41,4 +42,5 @@ __all__ = [
     "filter_logits",
     "draw_categorical",
     "check_sampling_options",
+    "continuation_init",
 ]
