@@ -5,6 +5,8 @@
   Fréchet distance, improved precision / recall, an Inception-Score-style score,
   cached reference features of real splits, and :func:`evaluate_samples` tying them together.
 * :func:`held_out_nll`: negative ELBO / exact NLL per token on a held-out split.
+* Clips (:mod:`.video`): frame-level Fréchet distance and temporal consistency (mean
+  absolute frame-to-frame change against the data's).
 * Segmentation and classification scores (:mod:`.segmentation`): confusion matrix, mIoU,
   pixel accuracy, accuracy, per-pixel uncertainty of several sampled maps.
 """
@@ -29,6 +31,7 @@ from .segmentation import (
     segmentation_scores,
     uncertainty_map,
 )
+from .video import TemporalConsistency, evaluate_videos, frame_fd, mean_abs_change, temporal_consistency
 
 __all__ = [
     "IndependentPixelSampler",
@@ -62,4 +65,9 @@ __all__ = [
     "uncertainty_map",
     "majority_vote",
     "accuracy",
+    "evaluate_videos",
+    "frame_fd",
+    "mean_abs_change",
+    "temporal_consistency",
+    "TemporalConsistency",
 ]
