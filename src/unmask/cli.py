@@ -2,6 +2,7 @@
 
     unmask train [PRESET] [section.key=value ...] --out DIR [--resume]
     unmask sample --ckpt DIR --out FILE.npz [--n N] [--labels 0,1,…|--label K] [--steps S] ...
+                  [--prefix-frames K [--prefix-from test|train|PATH]]   # video models: continue clips
     unmask eval SAMPLES.npz [--ref DATASET]
     unmask sweep --ckpt DIR --grid FILE.yaml --out DIR
     unmask nll --ckpt DIR [--split test] [--repeats R]
@@ -172,6 +173,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from .inference import check_sampler_fits, generate, load_model, model_sampler, sampler_from_config, save_samples
+    from .models import VideoTransformer
     from .tokenizers import build_tokenizer
 
     model, ckpt = load_model(args.ckpt, weights=args.weights, device=args.device)
@@ -182,6 +184,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
     labels = None
     if args.labels is not None and args.label is not None:
         raise UsageError("give --labels or --label, not both")
+    video = isinstance(model, VideoTransformer)
+    if args.n is not None and args.n < 1:
+        raise UsageError(f"--n must be >= 1, got {args.n}")
+    if args.prefix_from is not None and args.prefix_frames is None:
+        raise UsageError("--prefix-from needs --prefix-frames K (the number of given frames)")
+    prefix, prefix_labels = None, None
+    if args.prefix_frames is not None:
+        if not video:
+            raise UsageError("--prefix-frames applies to video models; this checkpoint holds a token-grid model")
+        frames = model.config.grid[0]
+        if not 0 <= args.prefix_frames < frames:
+            raise UsageError(
+                f"--prefix-frames {args.prefix_frames} must be in [0, {frames - 1}]: the model's clips have {frames} "
+                "frames and at least one must be left to draw"
+            )
+        want = args.n
+        if want is None:  # the n the branches below settle on
+            want = len(_parse_labels(args.labels)) if args.labels is not None else 16 if args.label is not None else 20
+        prefix, prefix_labels = _prefix_clips(ckpt.config, tokenizer, args.prefix_from or "test", want)
+        prefix = prefix[:, : args.prefix_frames]
     n = args.n
     if args.labels is not None:
         labels = _parse_labels(args.labels)
@@ -195,8 +217,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     elif args.label is not None:
         n = 16 if n is None else n
         labels = [args.label] * n
+    elif prefix_labels is not None and model.num_classes > 0:  # continued clips keep their own classes
+        n = len(prefix_labels) if n is None else n
+        labels = [int(v) for v in prefix_labels[:n]]
     else:
-        n = (8 if tokenizer.kind == "text" else 100) if n is None else n
+        n = (8 if tokenizer.kind == "text" else 20 if video else 100) if n is None else n
         if model.num_classes > 0:  # balanced, in blocks: 0 0 … 1 1 … (one row per class in the grid)
             labels = [i * model.num_classes // n for i in range(n)]
     if labels is not None and model.num_classes == 0:
@@ -268,6 +293,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
                 world_size=dist_ctx.world_size,
                 parts_dir=out_path.with_name(f".{out_path.stem}.parts"),
                 barrier=dist_ctx.barrier,
+                prefix=None if prefix is None else prefix[:n],
             )
             if merged is None:
                 return 0
@@ -283,6 +309,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
                 batch_size=args.batch_size,
                 device=args.device,
                 progress=args.progress if args.progress is not None else sys.stderr.isatty(),
+                prefix=None if prefix is None else prefix[:n],
             )
     finally:
         dist_ctx.close()
@@ -295,7 +322,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             print(f"--- sample {i} ---\n{text}")
     summary = {
         "npz": str(npz),
-        "txt" if gen.texts is not None else "png": str(preview),
+        "txt" if gen.texts is not None else "gif" if gen.video else "png": str(preview),
         "n": n,
         "sampler": args.sampler,
         "nfe": gen.nfe,
@@ -305,8 +332,32 @@ def cmd_sample(args: argparse.Namespace) -> int:
         "checkpoint": str(ckpt.path),
         "step": ckpt.step,
     }
+    if gen.video:
+        summary["prefix_frames"] = gen.prefix_frames
     print(json.dumps(summary), file=sys.stderr if gen.texts is not None else sys.stdout)
     return 0
+
+
+def _prefix_clips(config: Any, tokenizer: Any, source: str, n: int) -> tuple[Any, Any]:
+    """The first ``n`` clips of ``source`` as tokens (n, T, H, W) and their labels (or None): a split
+    ("train" / "test") of the run's dataset, or a user's clips (see ``unmask.data.read_video_files``)."""
+    import numpy as np
+
+    from .data import get_dataset, is_video_dataset, read_video_files
+
+    if source in ("train", "test"):
+        if not is_video_dataset(config.data.name):
+            raise UsageError(f"the run's dataset {config.data.name!r} holds no clips; give --prefix-from PATH")
+        ds = get_dataset(config.data.name, source, **config.data.options())
+        tokens, labels = ds.tokens.numpy(), None if ds.labels is None else ds.labels.numpy()
+        where = f"the {source} split of {config.data.name!r}"
+    else:
+        videos, labels, _ = read_video_files(source)
+        tokens = np.asarray(tokenizer.encode(videos))
+        where = repr(source)
+    if len(tokens) < n:
+        raise UsageError(f"{where} holds {len(tokens)} clips; --n {n} needs as many to continue")
+    return tokens[:n], None if labels is None else labels[:n]
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -422,6 +473,14 @@ def _print_info(info: dict[str, object]) -> None:
             f"  model: joint {kind}{times}, streams: {streams} (vocab incl. [MASK]), "
             f"dim {bb['dim']}, depth {bb['depth']}"
         )
+    elif isinstance(bb, dict) and bb.get("kind") == "video":
+        kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
+        frames, height, width = bb["grid"]
+        print(
+            f"  model: video {kind}, factorised space / time attention, {frames} frames of {height}×{width} tokens, "
+            f"patch {bb['patch']}, vocab {bb['vocab_size']} (incl. [MASK]), dim {bb['dim']}, depth {bb['depth']} "
+            f"(spatial + temporal), heads {bb['heads']}, classes {bb['num_classes']}"
+        )
     elif isinstance(bb, dict):
         kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
         print(
@@ -453,6 +512,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError(f"samples file {str(path)!r} does not exist")
     try:
         with np.load(path) as data:
+            if "videos" in data.files:  # clips from a video model
+                return _eval_videos(args, path, data["videos"], int(data.get("prefix_frames", 0)))
             images = data["images"]
             labels = data["labels"] if "labels" in data.files else None
             tokens = data["tokens"] if "tokens" in data.files else None
@@ -482,6 +543,29 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     report = {"samples": str(path), **report}
     text = json.dumps(report, indent=2)
+    if args.out:
+        from ._io import atomic_write_text
+
+        atomic_write_text(args.out, text + "\n")
+    print(text)
+    return 0
+
+
+def _eval_videos(args: argparse.Namespace, path: Path, videos: Any, prefix_frames: int) -> int:
+    """``unmask eval`` of clips: frame FD and temporal consistency against a video dataset."""
+    from .eval.video import evaluate_videos
+
+    report = evaluate_videos(
+        videos,
+        args.ref,
+        extractor=args.extractor,
+        ref_split=args.split,
+        ref_n=args.ref_n,
+        levels=args.levels,
+        prefix_frames=prefix_frames,
+        progress=args.progress,
+    )
+    text = json.dumps({"samples": str(path), **report}, indent=2)
     if args.out:
         from ._io import atomic_write_text
 
@@ -594,10 +678,11 @@ def cmd_joint(args: argparse.Namespace) -> int:
 
 def cmd_presets(args: argparse.Namespace) -> int:
     from .config import preset_names
-    from .models import MODEL_PRESETS
+    from .models import MODEL_PRESETS, VIDEO_PRESETS
 
     print("run presets:", ", ".join(preset_names()))
     print("model sizes:", ", ".join(sorted(MODEL_PRESETS)))
+    print("video model sizes:", ", ".join(sorted(VIDEO_PRESETS)))
     return 0
 
 
@@ -616,9 +701,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("sample", help="draw samples from a checkpoint into an .npz and a PNG grid (or text)")
+    s = sub.add_parser(
+        "sample", help="draw samples from a checkpoint into an .npz and a PNG grid (text: .txt; clips: GIF + PNG)"
+    )
     s.add_argument("--ckpt", required=True, help="checkpoint or run directory")
-    s.add_argument("--out", required=True, help="output .npz (a .png grid is written beside it)")
+    s.add_argument("--out", required=True, help="output .npz (a .png grid is written beside it; for clips also a .gif)")
     s.add_argument(
         "--n",
         "--num-samples",
@@ -667,6 +754,20 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("constant", "linear"),
         default=None,
         help="MaskGIT: constant CFG or a ramp from 1 to --cfg",
+    )
+    s.add_argument(
+        "--prefix-frames",
+        dest="prefix_frames",
+        type=int,
+        default=None,
+        help="video models: continue clips whose first K frames are given (kept exactly; 0 <= K < frames)",
+    )
+    s.add_argument(
+        "--prefix-from",
+        dest="prefix_from",
+        default=None,
+        help="where the given frames come from: the run's 'test' (default) or 'train' split, or a user's clips "
+        "(.npy / .npz / folder of uint8 (N, T, H, W)); continued clips keep their labels",
     )
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", dest="batch_size", type=int, default=256)

@@ -22,7 +22,16 @@ from typing import Any
 
 import yaml
 
-from .models import MODEL_PRESETS, MultiStreamConfig, StreamConfig, TransformerConfig, model_preset
+from .models import (
+    MODEL_PRESETS,
+    VIDEO_PRESETS,
+    MultiStreamConfig,
+    StreamConfig,
+    TransformerConfig,
+    VideoTransformerConfig,
+    model_preset,
+    video_preset,
+)
 from .tokenizers.vqvae import VQVAEConfig
 
 __all__ = [
@@ -66,7 +75,8 @@ class DataConfig:
     ``root`` is the folder of a dataset the user provides (``cityscapes``).
 
     Datasets of paired streams (``shapes``, ``cityscapes``, ``digits-pairs``,
-    ``fashion-mnist-pairs``) train a joint multi-stream model.
+    ``fashion-mnist-pairs``) train a joint multi-stream model; datasets of token videos
+    (``bouncing-shapes``, ``video-files`` with ``root``) the spatio-temporal video model.
     """
 
     name: str = "digits"
@@ -83,8 +93,9 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    """Backbone choice. ``size`` names a preset of ``unmask.models.MODEL_PRESETS``;
-    fields left at None take the preset's value.
+    """Backbone choice. ``size`` names a preset of ``unmask.models.MODEL_PRESETS`` (or, for
+    video datasets, of ``unmask.models.VIDEO_PRESETS``); fields left at None take the
+    preset's value.
 
     ``patches`` sets per-stream patch sizes of a multi-stream model ("image:4,mask:2");
     a stream not named takes ``patch`` if it divides every axis of its grid, else 1.
@@ -148,6 +159,31 @@ class ModelConfig:
                 separate_times=separate_times,
                 skip=self.skip,
                 dropout=self.dropout,
+                **base,
+            )
+        except ValueError as err:
+            raise ConfigError(f"model: {err}") from None
+
+    def size_fields(self) -> dict[str, Any]:
+        """The fields of ``size``, from the image sizes or the video sizes (whichever has it)."""
+        return video_preset(self.size) if self.size in VIDEO_PRESETS else model_preset(self.size)
+
+    def video_backbone(self, vocab_size: int, grid: tuple[int, ...], num_classes: int) -> VideoTransformerConfig:
+        """The ``VideoTransformerConfig`` for token videos of this vocabulary, grid (T, H, W) and classes."""
+        base = self.size_fields()
+        for key in ("dim", "depth", "heads", "mlp_ratio", "patch"):
+            value = getattr(self, key)
+            if value is not None:
+                base[key] = value
+        try:
+            return VideoTransformerConfig(
+                vocab_size=vocab_size,
+                grid=tuple(grid),
+                num_classes=num_classes if self.class_conditional else 0,
+                timestep=self.timestep,
+                skip=self.skip,
+                dropout=self.dropout,
+                token_dim=self.token_dim,
                 **base,
             )
         except ValueError as err:
@@ -327,7 +363,7 @@ class Config:
 
     def validate(self) -> Config:
         """Check choices that are not just types (names, ranges); returns self."""
-        from .data import DATASET_OPTIONS, dataset_names, is_stream_dataset, is_text_dataset
+        from .data import DATASET_OPTIONS, dataset_names, is_stream_dataset, is_text_dataset, is_video_dataset
         from .interpolants import TIMESTEPS
         from .losses import REDUCTIONS, STREAM_WEIGHTINGS, WEIGHTINGS
         from .samplers import UPDATES
@@ -418,6 +454,27 @@ class Config:
                     raise ConfigError(
                         f"{key}={value!r} applies to multi-stream datasets only; {self.data.name!r} has one token grid"
                     )
+        video = self.data.shards is None and is_video_dataset(self.data.name)
+        if video:
+            for key, bad in (
+                ("model.subtokens", self.model.subtokens != 1),
+                ("model.causal", self.model.causal),
+            ):
+                if bad:
+                    raise ConfigError(
+                        f"{key}={getattr(self.model, key.split('.')[1])!r} is not supported for the video dataset "
+                        f"{self.data.name!r} (the video backbone takes plain masked tokens)"
+                    )
+            if self.model.size in MODEL_PRESETS:
+                raise ConfigError(
+                    f"model.size={self.model.size!r} is an image size; the video dataset {self.data.name!r} takes "
+                    f"a video size: {', '.join(sorted(VIDEO_PRESETS))}"
+                )
+        elif self.model.size in VIDEO_PRESETS:
+            raise ConfigError(
+                f"model.size={self.model.size!r} is a video size, but {self.data.name!r} is not a video dataset; "
+                f"choose one of {', '.join(sorted(MODEL_PRESETS))}"
+            )
         if self.model.subtokens < 1:
             raise ConfigError(f"model.subtokens (ℓ) must be >= 1 (1 = plain masked tokens), got {self.model.subtokens}")
         if self.model.causal:
@@ -428,8 +485,8 @@ class Config:
             patch = self.model.patch if self.model.patch is not None else model_preset(self.model.size)["patch"]
             if patch != 1:
                 raise ConfigError(f"model.causal=true needs model.patch=1, got {patch} (set model.patch=1)")
-        _choice("model.size", self.model.size, sorted(MODEL_PRESETS))
-        for key, value in model_preset(self.model.size).items():
+        _choice("model.size", self.model.size, sorted(MODEL_PRESETS) + sorted(VIDEO_PRESETS))
+        for key, value in self.model.size_fields().items():
             if getattr(self.model, key) is None:
                 setattr(self.model, key, value)
         try:

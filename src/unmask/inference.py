@@ -13,12 +13,19 @@ import torch
 
 from ._io import atomic_write_bytes, atomic_write_text
 from .config import Config
-from .models import MultiStreamConfig, MultiStreamTransformer, Transformer, TransformerConfig
-from .samplers import Sampler, build_sampler
+from .models import (
+    MultiStreamConfig,
+    MultiStreamTransformer,
+    Transformer,
+    TransformerConfig,
+    VideoTransformer,
+    VideoTransformerConfig,
+)
+from .samplers import Sampler, build_sampler, continuation_init
 from .schedules import get_schedule
 from .tokenizers import Tokenizer
 from .training.checkpoint import Checkpoint, load_checkpoint, load_weights
-from .visualize import save_grid
+from .visualize import save_gif, save_grid, save_video_grid
 
 __all__ = [
     "load_model",
@@ -36,8 +43,9 @@ __all__ = [
 
 def load_model(
     path: str | Path, *, weights: str = "ema", device: str | torch.device = "cpu"
-) -> tuple[Transformer, Checkpoint]:
-    """The model stored at ``path`` (a checkpoint or run directory), in eval mode.
+) -> tuple[Transformer | VideoTransformer, Checkpoint]:
+    """The model stored at ``path`` (a checkpoint or run directory), in eval mode (a token-grid
+    ``Transformer`` or a ``VideoTransformer``).
 
     ``weights`` is ``"ema"`` (default) or ``"raw"``. Raises ``CheckpointError`` for a
     missing, truncated or mismatched checkpoint. A multi-stream checkpoint is refused
@@ -66,15 +74,18 @@ def load_multistream_model(
 
 def load_any_model(
     path: str | Path, *, weights: str = "ema", device: str | torch.device = "cpu"
-) -> tuple[Transformer | MultiStreamTransformer, Checkpoint]:
-    """The model stored at ``path``, single- or multi-stream, in eval mode."""
+) -> tuple[Transformer | MultiStreamTransformer | VideoTransformer, Checkpoint]:
+    """The model stored at ``path``, single-stream, multi-stream or video, in eval mode."""
     if weights not in ("ema", "raw"):
         raise ValueError(f"weights must be 'ema' or 'raw', got {weights!r}")
     ckpt = load_checkpoint(path, map_location=device)
     bb = dict(ckpt.backbone)
-    model: Transformer | MultiStreamTransformer
+    model: Transformer | MultiStreamTransformer | VideoTransformer
     if bb.get("kind") == "multistream":
         model = MultiStreamTransformer(MultiStreamConfig(**bb)).to(device)
+    elif bb.get("kind") == "video":
+        bb["grid"] = tuple(bb["grid"])
+        model = VideoTransformer(VideoTransformerConfig(**bb)).to(device)
     else:
         bb["grid"] = tuple(bb["grid"])
         model = Transformer(TransformerConfig(**bb)).to(device)
@@ -82,7 +93,7 @@ def load_any_model(
     return model.eval(), ckpt
 
 
-def model_sampler(model: Transformer) -> str:
+def model_sampler(model: Transformer | VideoTransformer) -> str:
     """The sampler a model is drawn with by default: "autoregressive" for causal models,
     "prime" for MDM-Prime (sub-token) models, "euler" otherwise."""
     if model.config.causal:
@@ -90,7 +101,7 @@ def model_sampler(model: Transformer) -> str:
     return "prime" if model.subtokens else "euler"
 
 
-def check_sampler_fits(model: Transformer, sampler: str) -> None:
+def check_sampler_fits(model: Transformer | VideoTransformer, sampler: str) -> None:
     """Raise ``ValueError`` when ``sampler`` cannot draw from ``model``, naming both."""
     kind = model_sampler(model)
     plain = kind == "euler"
@@ -122,8 +133,9 @@ def sampler_from_config(config: Config, sampler: str = "euler", **overrides: obj
 @dataclass
 class Generated:
     """Samples: tokens (N, *grid) int64, labels (N,) (−1 = unconditional), decoded uint8
-    images (image tokenizers) or texts (text tokenizers), NFE, idle steps, and the spec of
-    the tokenizer that decoded them."""
+    images (image tokenizers; grey clips (N, T, H, W) when ``video``) or texts (text
+    tokenizers), NFE, idle steps, the spec of the tokenizer that decoded them, and for
+    continued clips the number of given frames ``prefix_frames`` (0 = whole clips drawn)."""
 
     tokens: np.ndarray
     labels: np.ndarray
@@ -134,10 +146,12 @@ class Generated:
     idle_steps: float = float("nan")
     steps: int = 0
     tokenizer: dict[str, object] | None = None
+    video: bool = False
+    prefix_frames: int = 0
 
 
 def generate(
-    model: Transformer,
+    model: Transformer | VideoTransformer,
     tokenizer: Tokenizer,
     sampler: Sampler,
     *,
@@ -147,10 +161,24 @@ def generate(
     batch_size: int = 256,
     device: str | torch.device = "cpu",
     progress: bool = False,
+    prefix: np.ndarray | torch.Tensor | None = None,
 ) -> Generated:
-    """Draw ``n`` samples in batches; the result depends only on (model, sampler, labels, seed, batch_size)."""
+    """Draw ``n`` samples in batches; the result depends only on (model, sampler, labels, seed, batch_size,
+    prefix).
+
+    ``prefix`` (video models): token clips (n, K, H, W) whose K first frames are given; the
+    sampler fills only frames K … T − 1 and never changes the given ones (continuation).
+    """
     if n < 1:
         raise ValueError(f"number of samples must be >= 1, got {n}")
+    video = isinstance(model, VideoTransformer)
+    prefix_t = None
+    if prefix is not None:
+        if not video:
+            raise ValueError("a prefix of frames needs a video model; this checkpoint holds a token-grid model")
+        prefix_t = torch.as_tensor(np.asarray(prefix)).long()
+        if prefix_t.ndim != 4 or prefix_t.shape[0] != n:
+            raise ValueError(f"prefix must be token clips (n={n}, K, H, W), got shape {tuple(prefix_t.shape)}")
     if labels is not None:
         lab = torch.as_tensor(list(labels), dtype=torch.long)
         if lab.numel() != n:
@@ -173,7 +201,10 @@ def generate(
     for s in starts:
         e = min(n, s + batch_size)
         batch_labels = None if lab is None else lab[s:e].to(device)
-        out = sampler.sample(model, e - s, labels=batch_labels, generator=gen, device=device)
+        x_init = None
+        if prefix_t is not None:
+            x_init = continuation_init(prefix_t[s:e], model.config.grid, model.vocab_size).to(device)
+        out = sampler.sample(model, e - s, labels=batch_labels, x_init=x_init, generator=gen, device=device)
         chunks.append(out.tokens.cpu())
         nfe += out.nfe
         per.append(out.nfe_per_sample.float().cpu())
@@ -192,6 +223,8 @@ def generate(
         idle_steps=float(torch.cat(idle).mean()),
         steps=steps,
         tokenizer=tokenizer.config(),
+        video=video,
+        prefix_frames=0 if prefix_t is None else int(prefix_t.shape[1]),
     )
 
 
@@ -209,13 +242,15 @@ def generate_distributed(
     world_size: int,
     parts_dir: str | Path,
     barrier: Callable[[], None],
+    prefix: np.ndarray | None = None,
 ) -> Generated | None:
     """Data-parallel ``generate``: rank r draws the globally indexed samples [r·n/W, (r+1)·n/W).
 
     Each rank writes its samples with their global indices to ``parts_dir/rank{r}.npz``
     (atomically); after ``barrier()`` rank 0 checks that the parts cover 0 … n − 1 exactly
     once, merges them in index order, removes the parts and returns the whole set; the
-    other ranks return None. Rank r seeds its generator with ``seed · 1000003 + r``, so the
+    other ranks return None. ``prefix`` (video continuation, (n, K, H, W)) is split like the
+    labels. Rank r seeds its generator with ``seed · 1000003 + r``, so the
     samples depend on (seed, world size), as in DiT's ``sample_ddp.py``; labels follow the
     global index, so a class-balanced request stays balanced.
     """
@@ -231,6 +266,7 @@ def generate_distributed(
             sampler,
             n=hi - lo,
             labels=None if labels is None else list(labels)[lo:hi],
+            prefix=None if prefix is None else np.asarray(prefix)[lo:hi],
             seed=seed * 1_000_003 + rank,
             batch_size=batch_size,
             device=device,
@@ -271,12 +307,19 @@ def generate_distributed(
         idle_steps=float(sum(float(d["idle"]) for d in full) / n),
         steps=int(full[0]["steps"]),
         tokenizer=tokenizer.config(),
+        video=isinstance(model, VideoTransformer),
+        prefix_frames=0 if prefix is None else int(np.asarray(prefix).shape[1]),
     )
 
 
 def save_samples(out: str | Path, gen: Generated, *, nrow: int | None = None) -> tuple[Path, Path]:
     """Write ``out`` (.npz with tokens, labels, images or texts, nfe, the tokenizer spec as JSON)
-    and, beside it, a PNG grid (images) or a .txt of the samples (text), atomically. Returns both paths."""
+    and, beside it, a PNG grid (images) or a .txt of the samples (text), atomically. Returns both paths.
+
+    Clips (``gen.video``): the .npz holds ``videos`` uint8 (N, T, H, W) instead of ``images``
+    and ``prefix_frames``; beside it go an animated GIF (returned) and a PNG of frame strips
+    (one row per clip).
+    """
     out = Path(out)
     if out.suffix != ".npz":
         raise ValueError(f"output file must end in .npz, got {str(out)!r}")
@@ -289,6 +332,10 @@ def save_samples(out: str | Path, gen: Generated, *, nrow: int | None = None) ->
     }
     if gen.texts is not None:
         arrays["texts"] = np.array(gen.texts, dtype=np.str_)
+    elif gen.video:
+        assert gen.images is not None
+        arrays["videos"] = gen.images
+        arrays["prefix_frames"] = np.asarray(gen.prefix_frames, dtype=np.int64)
     else:
         assert gen.images is not None
         arrays["images"] = gen.images
@@ -302,6 +349,9 @@ def save_samples(out: str | Path, gen: Generated, *, nrow: int | None = None) ->
         return out, txt
     assert gen.images is not None
     n = len(gen.images)
+    if gen.video:
+        save_video_grid(gen.images, out.with_suffix(".png"))
+        return out, save_gif(gen.images, out.with_suffix(".gif"), nrow=nrow)
     if nrow is None:
         nrow = int(np.ceil(np.sqrt(n)))
     png = save_grid(gen.images, out.with_suffix(".png"), nrow=nrow)

@@ -1,4 +1,4 @@
-"""PNG grids of images (Pillow only)."""
+"""PNG grids of images, frame strips and animated GIFs of clips (Pillow only)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ import numpy as np
 
 from ._io import atomic_write_bytes
 
-__all__ = ["make_grid", "save_grid", "display_scale", "colorize", "render_streams", "heatmap", "PALETTE"]
+__all__ = [
+    "make_grid",
+    "save_grid",
+    "save_video_grid",
+    "save_gif",
+    "display_scale",
+    "colorize",
+    "render_streams",
+    "heatmap",
+    "PALETTE",
+]
 
 #: Colours of class ids 0, 1, … in segmentation pictures (0 is black: background / void).
 PALETTE = np.array(
@@ -76,6 +86,43 @@ def save_grid(
     grid = make_grid(images, nrow, pad=pad, scale=scale)
     buf = io.BytesIO()
     Image.fromarray(grid).save(buf, format="PNG")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def _check_videos(videos: np.ndarray) -> np.ndarray:
+    v = np.asarray(videos)
+    if v.dtype != np.uint8 or v.ndim != 4 or 0 in v.shape:
+        raise ValueError(f"videos must be uint8 (N, T, H, W) with N, T, H, W >= 1, got {v.dtype} {tuple(v.shape)}")
+    return v
+
+
+def save_video_grid(videos: np.ndarray, path: str | Path, *, scale: int | None = None) -> Path:
+    """A PNG of grey clips (N, T, H, W) uint8: one row per clip, its T frames left to right. Atomic."""
+    v = _check_videos(videos)
+    n, t, h, w = v.shape
+    return save_grid(v.reshape(n * t, h, w), path, nrow=t, scale=scale)
+
+
+def save_gif(
+    videos: np.ndarray, path: str | Path, *, nrow: int | None = None, fps: float = 4.0, scale: int | None = None
+) -> Path:
+    """An animated GIF of grey clips (N, T, H, W) uint8: frame i shows frame i of every clip in a
+    grid of ``nrow`` clips per row (default ⌈√N⌉), looping forever. Written atomically; returns the path."""
+    from PIL import Image
+
+    v = _check_videos(videos)
+    n, t, h, _ = v.shape
+    if not fps > 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
+    nrow = int(np.ceil(np.sqrt(n))) if nrow is None else nrow
+    scale = display_scale(h) if scale is None else scale
+    pad = max(1, scale // 4)
+    frames = [Image.fromarray(make_grid(v[:, i], nrow, pad=pad, scale=scale)) for i in range(t)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=int(round(1000 / fps)), loop=0)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, buf.getvalue())

@@ -24,12 +24,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from .._io import atomic_write_text
 from ..config import Config, ConfigError
-from ..data import StreamDataset, TokenDataset, batch_indices, get_dataset, index_streams
+from ..data import StreamDataset, TokenDataset, batch_indices, get_dataset, index_streams, is_video_dataset
 from ..data.shards import ShardDataset, ShardError, open_shards, read_manifest, shard_loader
 from ..interpolants import MaskingInterpolant, MultiStreamInterpolant, StreamSpec, sample_times
 from ..losses import (
@@ -43,12 +44,12 @@ from ..losses import (
     SubTokenObjective,
     slice_batch,
 )
-from ..models import MultiStreamTransformer, Transformer
+from ..models import MultiStreamTransformer, Transformer, VideoTransformer
 from ..prime import SubTokenCodec, SubTokenInterpolant
 from ..samplers import AutoregressiveSampler, EulerSampler, MultiStreamSampler, PrimeSampler, Sampler
 from ..schedules import get_schedule
 from ..tokenizers import load_tokenizer, tokenizer_fingerprint
-from ..visualize import save_grid
+from ..visualize import save_grid, save_video_grid
 from .checkpoint import CONFIG_FILE, list_checkpoints, load_checkpoint, load_weights, save_checkpoint
 from .distributed import DistContext, init_distributed
 from .ema import EMA
@@ -143,9 +144,12 @@ def fused_adamw_available(device: torch.device) -> bool:
     return (major, minor) >= (2, 4)
 
 
-def build_model(config: Config, dataset: AnyDataset) -> Transformer | MultiStreamTransformer:
+def build_model(config: Config, dataset: AnyDataset) -> Transformer | MultiStreamTransformer | VideoTransformer:
     """The backbone for ``config`` on ``dataset`` (vocabulary, grid and classes from the data);
-    a ``MultiStreamTransformer`` over the streams of a ``StreamDataset``."""
+    a ``MultiStreamTransformer`` over the streams of a ``StreamDataset``, a ``VideoTransformer``
+    over the clips (N, T, H, W) of a video dataset."""
+    if config.data.shards is None and is_video_dataset(config.data.name):
+        return VideoTransformer(config.model.video_backbone(dataset.vocab_size, dataset.grid, dataset.num_classes))
     if isinstance(dataset, StreamDataset):
         return MultiStreamTransformer(
             config.model.multistream_backbone(
@@ -799,7 +803,8 @@ def sample_grid(model: Any, dataset: AnyDataset, config: Config, path: Path, dev
     """A preview of the model at a checkpoint, with a fixed seed and the run's sample settings.
 
     Images: a PNG of ``sample.per_class`` samples per class (rows = classes), or 10 rows
-    for unconditional models. Text: ``per_class`` samples, one per paragraph, in a .txt
+    for unconditional models; for video models the same clips, one row of frames per clip.
+    Text: ``per_class`` samples, one per paragraph, in a .txt
     next to where the PNG would be. Multi-stream models: ``per_class`` rows of joint
     samples, every image-like stream side by side (``unmask.visualize.render_streams``).
     Returns the file written.
@@ -831,6 +836,8 @@ def sample_grid(model: Any, dataset: AnyDataset, config: Config, path: Path, dev
     else:
         out = sampler.sample(model, sc.per_class * (1 if text else 10), generator=gen, device=device)
     decoded = dataset.tokenizer.decode(out.tokens.cpu())
+    if isinstance(model, VideoTransformer):
+        return save_video_grid(np.asarray(decoded), path)
     if text:
         out_path = path.with_suffix(".txt")
         out_path.parent.mkdir(parents=True, exist_ok=True)
