@@ -41,6 +41,11 @@ def test_presets_table_matches_the_models() -> None:
     assert table in (ROOT / "docs" / "presets.md").read_text()
 
 
+def test_video_presets_table_matches_the_models() -> None:
+    table = runpy.run_path(str(ROOT / "scripts" / "preset_table.py"))["video_table"]()
+    assert table in (ROOT / "docs" / "presets.md").read_text()
+
+
 def test_readme_python_example_runs() -> None:
     text = (ROOT / "README.md").read_text()
     code = re.search(r"```python\n(.*?)```", text, re.S)
