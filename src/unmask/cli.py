@@ -343,12 +343,13 @@ def _prefix_clips(config: Any, tokenizer: Any, source: str, n: int) -> tuple[Any
     ("train" / "test") of the run's dataset, or a user's clips (see ``unmask.data.read_video_files``)."""
     import numpy as np
 
-    from .data import get_dataset, is_video_dataset, read_video_files
+    from .data import TokenDataset, get_dataset, is_video_dataset, read_video_files
 
     if source in ("train", "test"):
         if not is_video_dataset(config.data.name):
             raise UsageError(f"the run's dataset {config.data.name!r} holds no clips; give --prefix-from PATH")
         ds = get_dataset(config.data.name, source, **config.data.options())
+        assert isinstance(ds, TokenDataset)
         tokens, labels = ds.tokens.numpy(), None if ds.labels is None else ds.labels.numpy()
         where = f"the {source} split of {config.data.name!r}"
     else:

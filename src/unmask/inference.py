@@ -229,7 +229,7 @@ def generate(
 
 
 def generate_distributed(
-    model: Transformer,
+    model: Transformer | VideoTransformer,
     tokenizer: Tokenizer,
     sampler: Sampler,
     *,

@@ -165,11 +165,12 @@ def evaluate_videos(
     if len(videos) < 2:
         raise ValueError(f"need at least 2 clips to compare distributions, got {len(videos)}")
     if isinstance(ref, str):
-        from ..data import get_dataset, is_video_dataset
+        from ..data import TokenDataset, get_dataset, is_video_dataset
 
         if not is_video_dataset(ref):
             raise ValueError(f"reference {ref!r} is not a video dataset")
         ds = get_dataset(ref, ref_split, levels)
+        assert isinstance(ds, TokenDataset)
         idx = select_indices(len(ds), ref_n)
         ref_videos = np.asarray(ds.tokenizer.decode(ds.tokens[idx]))
         ref_name = f"{ref}/{ref_split}"

@@ -184,6 +184,9 @@ class VideoTransformer(nn.Module):
     None for an unconditional model). Returns logits (B, T, H, W, K − 1).
     """
 
+    pos_space: Tensor  # (N, D) fixed 2-D sin-cos positions of a frame's patches
+    pos_time: Tensor  # (T, D) fixed 1-D sin-cos positions of the frames
+
     def __init__(self, config: VideoTransformerConfig) -> None:
         super().__init__()
         self.config = c = config
