@@ -232,6 +232,9 @@ class PathConfig:
     ``null_stream_prob``: the chance per sample that one stream is fully revealed / fully
     masked; ``fixed_times`` pins streams to a time ("image:1,mask:0" is the discriminative
     objective image → mask).
+
+    ``prefix_prob`` (video datasets): the chance per training clip that its first k frames
+    (k uniform in 1 … T − 1) are held clean, so the model learns continuation.
     """
 
     schedule: str = "linear"
@@ -239,6 +242,7 @@ class PathConfig:
     cubic_b: float = 0.0
     smoothing: float = 0.0
     coupling_ratio: float = 0.0
+    prefix_prob: float = 0.0
     timesteps: str = "separate"
     clean_stream_prob: float = 0.0
     null_stream_prob: float = 0.0
@@ -470,6 +474,11 @@ class Config:
                     f"model.size={self.model.size!r} is an image size; the video dataset {self.data.name!r} takes "
                     f"a video size: {', '.join(sorted(VIDEO_PRESETS))}"
                 )
+        elif self.path.prefix_prob != 0:
+            raise ConfigError(
+                f"path.prefix_prob={self.path.prefix_prob} applies to video datasets only; {self.data.name!r} "
+                "holds no clips"
+            )
         elif self.model.size in VIDEO_PRESETS:
             raise ConfigError(
                 f"model.size={self.model.size!r} is a video size, but {self.data.name!r} is not a video dataset; "
@@ -503,6 +512,7 @@ class Config:
         _choice("sample.weights", self.sample.weights, ("ema", "raw"))
         _range("path.smoothing", self.path.smoothing, 0, 1)
         _range("path.coupling_ratio", self.path.coupling_ratio, 0, 1, high_open=True)
+        _range("path.prefix_prob", self.path.prefix_prob, 0, 1)
         _range("loss.eps", self.loss.eps, 0, 0.5, high_open=True)
         _range("train.p_uncond", self.train.p_uncond, 0, 1)
         _range("optim.ema_decay", self.optim.ema_decay, 0, 1)

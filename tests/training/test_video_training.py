@@ -56,6 +56,8 @@ def test_loaded_video_model_gives_the_saved_weights_logits(tmp_path: Path) -> No
         ("tiny", ["model.size=video-tiny"], "is a video size"),
         ("tiny-video", ["model.subtokens=2"], "model.subtokens=2 is not supported for the video dataset"),
         ("tiny-video", ["model.causal=true"], "model.causal=True is not supported"),
+        ("tiny", ["path.prefix_prob=0.5"], "path.prefix_prob=0.5 applies to video datasets only"),
+        ("tiny-video", ["path.prefix_prob=1.5"], "path.prefix_prob must be in"),
     ],
 )
 def test_video_configs_refuse_what_does_not_apply(preset: str, overrides: list[str], needle: str) -> None:

@@ -10,6 +10,10 @@ Two variants from the paper are options of the same object:
 * **conditional coupling** (Eq. 6, "C Coupling"): a random subset of positions,
   each with probability ``coupling_ratio``, follows the null schedule κ ≡ 1 and is
   never masked; coupling is a token-dependent schedule κ_t → κ_t^i;
+* **clean-prefix coupling** (token clips (B, T, …)): with probability ``prefix_prob`` per
+  sample, the first k frames along axis 1, k uniform in {1, …, T − 1}, are held clean —
+  coupling with whole leading frames as the condition, which is what continuing a clip from
+  its first frames feeds the model at sampling time;
 * **smoothing / uniform noise** (Eq. 8, appendix D.1): of the mass κ_t on x_1, a
   part η_t = s·κ_t·(1 − κ_t) moves to the uniform distribution over data tokens,
   so a revealed token is replaced by a uniformly drawn one with probability
@@ -66,6 +70,9 @@ class MaskingInterpolant:
         smoothing: s ∈ [0, 1], the uniform-noise scale of Eq. 8 (0 = plain Eq. 1).
         coupling_ratio: probability ∈ [0, 1) that a position is held clean
             (conditional coupling, Eq. 6); 0 disables it.
+        prefix_prob: probability ∈ [0, 1] that a sample's first k frames (axis 1 of tokens
+            (B, T, …), k uniform in {1, …, T − 1}) are held clean; 0 disables it (and draws
+            nothing, so the path is then unchanged draw for draw).
     """
 
     def __init__(
@@ -75,6 +82,7 @@ class MaskingInterpolant:
         *,
         smoothing: float = 0.0,
         coupling_ratio: float = 0.0,
+        prefix_prob: float = 0.0,
     ) -> None:
         if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 2:
             raise ValueError(f"vocab_size must be an integer >= 2 (data tokens + [MASK]), got {vocab_size!r}")
@@ -82,6 +90,7 @@ class MaskingInterpolant:
         self.vocab_size = vocab_size
         self.smoothing = check_probability(smoothing, "smoothing")
         self.coupling_ratio = check_probability(coupling_ratio, "coupling_ratio", high_open=True)
+        self.prefix_prob = check_probability(prefix_prob, "prefix_prob")
 
     @property
     def mask_id(self) -> int:
@@ -110,6 +119,19 @@ class MaskingInterpolant:
         if self.coupling_ratio > 0:
             coupled = torch.rand(x_1.shape, generator=generator, device=device) < self.coupling_ratio
             revealed = revealed | coupled
+        if self.prefix_prob > 0:
+            frames = x_1.shape[1] if x_1.ndim >= 2 else 0
+            if frames < 2:
+                raise ValueError(
+                    f"prefix_prob needs token clips (B, T, ...) with T >= 2 frames, got shape {tuple(x_1.shape)}"
+                )
+            b = x_1.shape[0]
+            chosen = torch.rand(b, generator=generator, device=device) < self.prefix_prob
+            k = torch.randint(1, frames, (b,), generator=generator, device=device) * chosen  # (B,), 0 = none
+            prefix = torch.arange(frames, device=device)[None] < k[:, None]  # (B, T)
+            prefix = prefix.view(b, frames, *([1] * (x_1.ndim - 2))).expand_as(x_1)
+            coupled = coupled | prefix
+            revealed = revealed | prefix
         x_t = torch.where(revealed, x_1, torch.full_like(x_1, self.mask_id))
 
         noised = torch.zeros_like(revealed)
@@ -149,4 +171,5 @@ class MaskingInterpolant:
             "vocab_size": self.vocab_size,
             "smoothing": self.smoothing,
             "coupling_ratio": self.coupling_ratio,
+            "prefix_prob": self.prefix_prob,
         }

@@ -171,6 +171,7 @@ def build_interpolant(config: Config, vocab_size: int) -> MaskingInterpolant:
         vocab_size,
         smoothing=config.path.smoothing,
         coupling_ratio=config.path.coupling_ratio,
+        prefix_prob=config.path.prefix_prob,
     )
 
 
