@@ -511,10 +511,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     path = Path(args.samples)
     if not path.is_file():
         raise UsageError(f"samples file {str(path)!r} does not exist")
+    videos = None
     try:
         with np.load(path) as data:
             if "videos" in data.files:  # clips from a video model
-                return _eval_videos(args, path, data["videos"], int(data.get("prefix_frames", 0)))
+                videos, prefix_frames = data["videos"], int(data.get("prefix_frames", 0))
+    except (OSError, ValueError) as err:
+        raise UsageError(f"{str(path)!r} is not an unmask samples .npz: {err}") from None
+    if videos is not None:
+        return _print_report(args.out, {"samples": str(path), **_eval_videos(args, videos, prefix_frames)})
+    try:
+        with np.load(path) as data:
             images = data["images"]
             labels = data["labels"] if "labels" in data.files else None
             tokens = data["tokens"] if "tokens" in data.files else None
@@ -542,21 +549,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
         ref_n=args.ref_n,
         progress=args.progress,
     )
-    report = {"samples": str(path), **report}
+    return _print_report(args.out, {"samples": str(path), **report})
+
+
+def _print_report(out: str | None, report: dict[str, Any]) -> int:
+    """Print ``report`` as indented JSON and, with ``out``, also write it there (atomically)."""
     text = json.dumps(report, indent=2)
-    if args.out:
+    if out:
         from ._io import atomic_write_text
 
-        atomic_write_text(args.out, text + "\n")
+        atomic_write_text(out, text + "\n")
     print(text)
     return 0
 
 
-def _eval_videos(args: argparse.Namespace, path: Path, videos: Any, prefix_frames: int) -> int:
+def _eval_videos(args: argparse.Namespace, videos: Any, prefix_frames: int) -> dict[str, object]:
     """``unmask eval`` of clips: frame FD and temporal consistency against a video dataset."""
     from .eval.video import evaluate_videos
 
-    report = evaluate_videos(
+    return evaluate_videos(
         videos,
         args.ref,
         extractor=args.extractor,
@@ -566,13 +577,6 @@ def _eval_videos(args: argparse.Namespace, path: Path, videos: Any, prefix_frame
         prefix_frames=prefix_frames,
         progress=args.progress,
     )
-    text = json.dumps({"samples": str(path), **report}, indent=2)
-    if args.out:
-        from ._io import atomic_write_text
-
-        atomic_write_text(args.out, text + "\n")
-    print(text)
-    return 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

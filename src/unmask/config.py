@@ -142,11 +142,7 @@ class ModelConfig:
         self, vocab_sizes: dict[str, int], grids: dict[str, tuple[int, ...]], separate_times: bool
     ) -> MultiStreamConfig:
         """The ``MultiStreamConfig`` for streams of these vocabularies and grids (in order)."""
-        base = model_preset(self.size)
-        for key in ("dim", "depth", "heads", "mlp_ratio"):
-            value = getattr(self, key)
-            if value is not None:
-                base[key] = value
+        base = self.trunk_fields(("dim", "depth", "heads", "mlp_ratio"))
         base.pop("patch")
         patches = self.stream_patches(grids)
         try:
@@ -168,13 +164,18 @@ class ModelConfig:
         """The fields of ``size``, from the image sizes or the video sizes (whichever has it)."""
         return video_preset(self.size) if self.size in VIDEO_PRESETS else model_preset(self.size)
 
-    def video_backbone(self, vocab_size: int, grid: tuple[int, ...], num_classes: int) -> VideoTransformerConfig:
-        """The ``VideoTransformerConfig`` for token videos of this vocabulary, grid (T, H, W) and classes."""
+    def trunk_fields(self, keys: tuple[str, ...] = ("dim", "depth", "heads", "mlp_ratio", "patch")) -> dict[str, Any]:
+        """The size's fields, those of ``keys`` set on this config (not None) overriding them."""
         base = self.size_fields()
-        for key in ("dim", "depth", "heads", "mlp_ratio", "patch"):
+        for key in keys:
             value = getattr(self, key)
             if value is not None:
                 base[key] = value
+        return base
+
+    def video_backbone(self, vocab_size: int, grid: tuple[int, ...], num_classes: int) -> VideoTransformerConfig:
+        """The ``VideoTransformerConfig`` for token videos of this vocabulary, grid (T, H, W) and classes."""
+        base = self.trunk_fields()
         try:
             return VideoTransformerConfig(
                 vocab_size=vocab_size,
@@ -197,11 +198,7 @@ class ModelConfig:
         """
         from .prime import SubTokenCodec
 
-        base = model_preset(self.size)
-        for key in ("dim", "depth", "heads", "mlp_ratio", "patch"):
-            value = getattr(self, key)
-            if value is not None:
-                base[key] = value
+        base = self.trunk_fields()
         prime: dict[str, int] = {}
         if self.subtokens > 1:
             try:

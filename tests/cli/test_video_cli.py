@@ -164,4 +164,4 @@ def test_info_and_eval_understand_video_runs(video_run: Path, tmp_path: Path, ca
     assert report["n"] == 4 and report["ref_n"] == 20 and report["frames_scored"] == 3
     assert report["frame_fd"] >= 0 and set(report["temporal"]) >= {"change", "ref_change", "ratio", "w1"}
     code, _, err = run(["eval", str(samples), "--ref", "digits"], capsys)
-    assert code == 2 and "not a video dataset" in err
+    assert code == 2 and err == "unmask: error: reference 'digits' is not a video dataset\n"

@@ -51,7 +51,21 @@ __all__ = [
     "build_blocks",
     "run_blocks",
     "init_weights",
+    "check_trunk",
 ]
+
+
+def check_trunk(vocab_size: int, dim: int, heads: int, num_classes: int, dropout: float) -> None:
+    """``ValueError`` naming the value unless vocab_size ≥ 2, heads divides dim, num_classes ≥ 0 and
+    dropout ∈ [0, 1): the checks every backbone config shares."""
+    if vocab_size < 2:
+        raise ValueError(f"vocab_size must be >= 2 (data tokens + [MASK]), got {vocab_size}")
+    if dim < 1 or heads < 1 or dim % heads:
+        raise ValueError(f"heads ({heads}) must divide dim ({dim})")
+    if num_classes < 0:
+        raise ValueError(f"num_classes must be >= 0, got {num_classes}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
 
 
 @dataclass
@@ -100,20 +114,13 @@ class TransformerConfig:
 
     def __post_init__(self) -> None:
         self.grid = tuple(int(g) for g in self.grid)
-        if self.vocab_size < 2:
-            raise ValueError(f"vocab_size must be >= 2 (data tokens + [MASK]), got {self.vocab_size}")
         if not 1 <= len(self.grid) <= 3 or any(g < 1 for g in self.grid):
             raise ValueError(f"grid must have 1 to 3 positive axes, got {self.grid}")
         if self.patch < 1 or any(g % self.patch for g in self.grid):
             raise ValueError(f"patch {self.patch} must be >= 1 and divide every grid axis {self.grid}")
-        if self.dim < 1 or self.heads < 1 or self.dim % self.heads:
-            raise ValueError(f"heads ({self.heads}) must divide dim ({self.dim})")
         if self.depth < 1:
             raise ValueError(f"depth must be >= 1, got {self.depth}")
-        if self.num_classes < 0:
-            raise ValueError(f"num_classes must be >= 0, got {self.num_classes}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        check_trunk(self.vocab_size, self.dim, self.heads, self.num_classes, self.dropout)
         if self.subtokens < 0:
             raise ValueError(f"subtokens must be >= 0 (0 = plain tokens), got {self.subtokens}")
         if self.subtokens and (

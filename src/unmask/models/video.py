@@ -42,7 +42,7 @@ import torch
 from torch import Tensor, nn
 
 from .embeddings import LabelEmbedder, TimestepEmbedder, sincos_positions
-from .transformer import Block, build_blocks, init_weights, patchify, unpatchify
+from .transformer import Block, build_blocks, check_trunk, init_weights, patchify, unpatchify
 
 __all__ = ["VideoTransformerConfig", "VideoTransformer", "VIDEO_PRESETS", "video_preset"]
 
@@ -104,22 +104,15 @@ class VideoTransformerConfig:
         self.grid = tuple(int(g) for g in self.grid)
         if self.kind != "video":
             raise ValueError(f"kind must be 'video', got {self.kind!r}")
-        if self.vocab_size < 2:
-            raise ValueError(f"vocab_size must be >= 2 (data tokens + [MASK]), got {self.vocab_size}")
         if len(self.grid) != 3 or any(g < 1 for g in self.grid):
             raise ValueError(f"grid must be (frames, height, width) with positive entries, got {self.grid}")
         if self.patch < 1 or self.grid[1] % self.patch or self.grid[2] % self.patch:
             raise ValueError(f"patch {self.patch} must be >= 1 and divide the frame size {self.grid[1]}×{self.grid[2]}")
-        if self.dim < 1 or self.heads < 1 or self.dim % self.heads:
-            raise ValueError(f"heads ({self.heads}) must divide dim ({self.dim})")
         if self.depth < 2 or self.depth % 2:
             raise ValueError(
                 f"depth must be an even number >= 2 (spatial and temporal blocks alternate), got {self.depth}"
             )
-        if self.num_classes < 0:
-            raise ValueError(f"num_classes must be >= 0, got {self.num_classes}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        check_trunk(self.vocab_size, self.dim, self.heads, self.num_classes, self.dropout)
 
     @property
     def frames(self) -> int:
