@@ -165,3 +165,11 @@ def test_info_and_eval_understand_video_runs(video_run: Path, tmp_path: Path, ca
     assert report["frame_fd"] >= 0 and set(report["temporal"]) >= {"change", "ref_change", "ratio", "w1"}
     code, _, err = run(["eval", str(samples), "--ref", "digits"], capsys)
     assert code == 2 and err == "unmask: error: reference 'digits' is not a video dataset\n"
+
+
+def test_sweep_refuses_a_video_model(video_run: Path, tmp_path: Path, capsys) -> None:
+    (tmp_path / "grid.yaml").write_text("n: 4\ngrid:\n  steps: [2]\n")
+    code, _, err = run(
+        ["sweep", "--ckpt", str(video_run), "--grid", str(tmp_path / "grid.yaml"), "--out", str(tmp_path / "s")], capsys
+    )
+    assert code == 2 and "holds a video model; sweeps score images" in err

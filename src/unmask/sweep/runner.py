@@ -24,6 +24,7 @@ import numpy as np
 from .._io import atomic_write_text
 from ..data.images import IMAGE_LEVELS
 from ..inference import check_sampler_fits, generate, load_model, save_samples
+from ..models import VideoTransformer
 from ..samplers import Sampler, build_sampler
 from ..schedules import get_schedule
 from ..tokenizers import build_tokenizer
@@ -119,6 +120,11 @@ def run_sweep(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model, checkpoint = load_model(ckpt, weights=weights, device=device)
+    if isinstance(model, VideoTransformer):
+        raise ValueError(
+            f"{str(checkpoint.path)!r} holds a video model; sweeps score images. Sample clips with unmask sample "
+            "and score them with unmask eval (frame FD, temporal consistency)"
+        )
     config = checkpoint.config
     meta = {
         "checkpoint": str(checkpoint.path.resolve()),
