@@ -340,7 +340,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def _prefix_clips(config: Any, tokenizer: Any, source: str, n: int) -> tuple[Any, Any]:
     """The first ``n`` clips of ``source`` as tokens (n, T, H, W) and their labels (or None): a split
-    ("train" / "test") of the run's dataset, or a user's clips (see ``unmask.data.read_video_files``)."""
+    ("train" / "test") of the run's dataset, or a user's clips (see ``unmask.data.read_video_files``),
+    whose own labels are not used (they need not be the model's class ids; give --labels)."""
     import numpy as np
 
     from .data import TokenDataset, get_dataset, is_video_dataset, read_video_files
@@ -353,8 +354,8 @@ def _prefix_clips(config: Any, tokenizer: Any, source: str, n: int) -> tuple[Any
         tokens, labels = ds.tokens.numpy(), None if ds.labels is None else ds.labels.numpy()
         where = f"the {source} split of {config.data.name!r}"
     else:
-        videos, labels, _ = read_video_files(source)
-        tokens = np.asarray(tokenizer.encode(videos))
+        videos, _, _ = read_video_files(source)
+        tokens, labels = np.asarray(tokenizer.encode(videos)), None
         where = repr(source)
     if len(tokens) < n:
         raise UsageError(f"{where} holds {len(tokens)} clips; --n {n} needs as many to continue")
@@ -771,8 +772,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--prefix-from",
         dest="prefix_from",
         default=None,
-        help="where the given frames come from: the run's 'test' (default) or 'train' split, or a user's clips "
-        "(.npy / .npz / folder of uint8 (N, T, H, W)); continued clips keep their labels",
+        help="where the given frames come from: the run's 'test' (default) or 'train' split (clips keep their "
+        "labels), or a user's clips (.npy / .npz / folder of uint8 (N, T, H, W); classes from --labels/--label)",
     )
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", dest="batch_size", type=int, default=256)
