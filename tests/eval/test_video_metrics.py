@@ -73,9 +73,11 @@ def test_frame_fd_sees_frames_but_not_their_order(real: np.ndarray) -> None:
     rng = np.random.RandomState(1)
     shuffled = real[rng.randint(0, len(real), size=real.shape[:2]), np.arange(real.shape[1])[None]]
     other = render_bouncing_shapes(120, seed=6)[0]
-    # the same frames in another order score as the data; temporal consistency is what tells them apart
-    assert frame_fd(shuffled, real, extractor=ext) < 0.5 * frame_fd(255 - real, real, extractor=ext)
-    assert frame_fd(other, real, extractor=ext) < frame_fd(255 - real, real, extractor=ext)
+    # the data's frames in another order score like real clips (here: below a fresh set of real clips);
+    # temporal consistency is what tells them apart
+    fd_other = frame_fd(other, real, extractor=ext)
+    assert frame_fd(shuffled, real, extractor=ext) < fd_other < 0.01 * frame_fd(255 - real, real, extractor=ext)
+    assert temporal_consistency(shuffled, real).ratio > 2
     with pytest.raises(ValueError, match="8×8"):
         frame_fd(real[:, :, :8, :8], real, extractor=ext)
 
