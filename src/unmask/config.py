@@ -99,6 +99,11 @@ class ModelConfig:
 
     ``patches`` sets per-stream patch sizes of a multi-stream model ("image:4,mask:2");
     a stream not named takes ``patch`` if it divides every axis of its grid, else 1.
+
+    ``text_encoder`` ("scratch", "minilm", "clip:PATH"; caption datasets only) makes a
+    text-to-image model conditioned on captions of at most ``text_len`` tokens (longer ones are
+    truncated with a warning); ``class_conditional`` is then not used. ``text_dim``,
+    ``text_depth`` and ``text_heads`` shape the encoder trained from scratch ("scratch").
     """
 
     size: str = "digits"
@@ -115,6 +120,11 @@ class ModelConfig:
     subtokens: int = 1
     causal: bool = False
     patches: str | None = None
+    text_encoder: str | None = None
+    text_len: int = 16
+    text_dim: int = 128
+    text_depth: int = 2
+    text_heads: int = 2
 
     def stream_patches(self, grids: dict[str, tuple[int, ...]]) -> dict[str, int]:
         """Each stream's patch size (see the class docstring); ``ConfigError`` for an unknown stream."""
@@ -455,6 +465,31 @@ class Config:
                     raise ConfigError(
                         f"{key}={value!r} applies to multi-stream datasets only; {self.data.name!r} has one token grid"
                     )
+        from .data import is_caption_dataset
+
+        if self.model.text_encoder is not None:
+            from .text_encoders import TEXT_ENCODERS
+
+            enc = self.model.text_encoder
+            if not (enc in ("scratch", "minilm") or (enc.startswith("clip:") and len(enc) > 5)):
+                raise ConfigError(f"model.text_encoder={enc!r} is not one of {', '.join(TEXT_ENCODERS)}")
+            if self.data.shards is not None or not is_caption_dataset(self.data.name):
+                raise ConfigError(
+                    f"model.text_encoder={enc!r} needs a captioned dataset (scenes, fashion-mnist-captions, "
+                    f"caption-pairs with data.root), got data.name={self.data.name!r}"
+                )
+            if self.model.subtokens != 1 or self.model.causal:
+                raise ConfigError(
+                    "model.text_encoder takes plain masked tokens (model.subtokens=1, model.causal=false)"
+                )
+            for key in ("text_len", "text_dim", "text_depth", "text_heads"):
+                low = 0 if key == "text_depth" else 1
+                if getattr(self.model, key) < low:
+                    raise ConfigError(f"model.{key} must be >= {low}, got {getattr(self.model, key)}")
+            if self.model.text_dim % self.model.text_heads:
+                raise ConfigError(
+                    f"model.text_heads ({self.model.text_heads}) must divide model.text_dim ({self.model.text_dim})"
+                )
         video = self.data.shards is None and is_video_dataset(self.data.name)
         if video:
             for key, bad in (

@@ -16,6 +16,8 @@ from .config import Config
 from .models import (
     MultiStreamConfig,
     MultiStreamTransformer,
+    TextTransformer,
+    TextTransformerConfig,
     Transformer,
     TransformerConfig,
     VideoTransformer,
@@ -83,6 +85,12 @@ def load_any_model(
     model: Transformer | MultiStreamTransformer | VideoTransformer
     if bb.get("kind") == "multistream":
         model = MultiStreamTransformer(MultiStreamConfig(**bb)).to(device)
+    elif bb.get("kind") == "text":
+        text_model = TextTransformer(TextTransformerConfig.from_dict(bb)).to(device)
+        weights_of = ckpt.ema if weights == "ema" else ckpt.model
+        inner = {k.removeprefix("model."): v for k, v in weights_of.items()}  # saved through CaptionConditioned
+        load_weights(text_model, inner, str(ckpt.path))
+        return text_model.eval(), ckpt  # type: ignore[return-value]
     elif bb.get("kind") == "video":
         bb["grid"] = tuple(bb["grid"])
         model = VideoTransformer(VideoTransformerConfig(**bb)).to(device)

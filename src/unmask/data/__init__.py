@@ -2,16 +2,27 @@
 batch order."""
 
 from .base import DatasetNotAvailable, TokenDataset, batch_indices, stratified_split
+from .captions import (
+    CaptionDataset,
+    load_caption_pairs,
+    load_fashion_mnist_captions,
+    load_scenes,
+    parse_caption,
+    render_scenes,
+    scene_captions,
+)
 from .cityscapes import CITYSCAPES_CATEGORIES, CityscapesError, load_cityscapes
 from .digits import load_digits
 from .idx import IdxError, read_idx
 from .mnist_like import load_fashion_mnist, load_mnist5k
 from .registry import (
+    CAPTION_DATASETS,
     DATASET_OPTIONS,
     DATASETS,
     VIDEO_DATASETS,
     dataset_names,
     get_dataset,
+    is_caption_dataset,
     is_stream_dataset,
     is_text_dataset,
     is_video_dataset,
@@ -65,4 +76,13 @@ __all__ = [
     "load_kjv",
     "kjv_text",
     "KJV_ALPHABET",
+    "CaptionDataset",
+    "CAPTION_DATASETS",
+    "is_caption_dataset",
+    "load_scenes",
+    "load_fashion_mnist_captions",
+    "load_caption_pairs",
+    "render_scenes",
+    "scene_captions",
+    "parse_caption",
 ]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .base import TokenDataset
+from .captions import load_caption_pairs, load_fashion_mnist_captions, load_scenes
 from .cityscapes import load_cityscapes
 from .digits import load_digits
 from .mnist_like import load_fashion_mnist, load_mnist5k
@@ -23,6 +24,8 @@ __all__ = [
     "is_stream_dataset",
     "is_video_dataset",
     "VIDEO_DATASETS",
+    "CAPTION_DATASETS",
+    "is_caption_dataset",
 ]
 
 #: name → loader(split, **options); multi-stream datasets return a ``StreamDataset``.
@@ -41,7 +44,24 @@ DATASETS: dict[str, Callable[..., TokenDataset | StreamDataset]] = {
     # token videos (N, T, H, W)
     "bouncing-shapes": lambda split, levels=None: load_bouncing_shapes(split, levels),
     "video-files": lambda split, levels=None, root=None: load_video_files(split, levels, root),
+    # images with captions (``CaptionDataset``: labels index the caption table)
+    "scenes": lambda split, levels=None: load_scenes(split, levels),
+    "scenes-mini": lambda split, levels=None: load_scenes(split, levels, mini=True),
+    "fashion-mnist-captions": lambda split, levels=None: load_fashion_mnist_captions(split, levels),
+    "caption-pairs": lambda split, levels=None, root=None: load_caption_pairs(
+        _need_root(root, "caption-pairs"), split, levels
+    ),
 }
+
+
+def _need_root(root: str | None, name: str) -> str:
+    if not root:
+        raise ValueError(f"dataset {name!r} reads your files: set data.root to the folder")
+    return root
+
+
+#: The datasets of images with captions (``CaptionDataset``): text-to-image models train on them.
+CAPTION_DATASETS = ("scenes", "scenes-mini", "fashion-mnist-captions", "caption-pairs")
 
 #: The datasets whose examples are several named streams (``StreamDataset``).
 STREAM_DATASETS = ("shapes", "cityscapes", "digits-pairs", "fashion-mnist-pairs")
@@ -61,6 +81,10 @@ DATASET_OPTIONS: dict[str, tuple[str, ...]] = {
     "fashion-mnist-pairs": ("levels",),
     "bouncing-shapes": ("levels",),
     "video-files": ("levels", "root"),
+    "scenes": ("levels",),
+    "scenes-mini": ("levels",),
+    "fashion-mnist-captions": ("levels",),
+    "caption-pairs": ("levels", "root"),
 }
 
 
@@ -75,6 +99,11 @@ def is_text_dataset(name: str) -> bool:
 def is_stream_dataset(name: str) -> bool:
     """True for datasets of paired streams (``StreamDataset``: train joint models on them)."""
     return name in STREAM_DATASETS
+
+
+def is_caption_dataset(name: str) -> bool:
+    """True for datasets of captioned images (``CaptionDataset``; train text-to-image models on them)."""
+    return name in CAPTION_DATASETS
 
 
 def is_video_dataset(name: str) -> bool:

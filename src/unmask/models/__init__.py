@@ -7,6 +7,7 @@ Models know nothing of schedules or samplers.
 from .embeddings import LabelEmbedder, TimestepEmbedder, sincos_positions
 from .multistream import MultiStreamConfig, MultiStreamTransformer, StreamConfig
 from .presets import MODEL_PRESETS, build_model, model_preset
+from .text import CaptionConditioned, ScratchTextEncoder, TextTransformer, TextTransformerConfig
 from .transformer import Transformer, TransformerConfig
 from .video import VIDEO_PRESETS, VideoTransformer, VideoTransformerConfig, video_preset
 
@@ -23,6 +24,10 @@ __all__ = [
     "MODEL_PRESETS",
     "model_preset",
     "build_model",
+    "TextTransformer",
+    "TextTransformerConfig",
+    "ScratchTextEncoder",
+    "CaptionConditioned",
     "TimestepEmbedder",
     "LabelEmbedder",
     "sincos_positions",

@@ -331,7 +331,16 @@ class Transformer(nn.Module):
         """(B, N, p^n C) → (B, *grid, C)."""
         return unpatchify(y, self.config.grid, self.config.patch, channels)
 
-    def forward(self, x: Tensor, t: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        t: Tensor | None = None,
+        labels: Tensor | None = None,
+        context: Tensor | None = None,
+        context_mask: Tensor | None = None,
+    ) -> Tensor:
+        """Logits (B, *grid, K − 1); ``context`` (B, C, D) are extra in-context condition tokens (text),
+        ``context_mask`` (B, C) bool marks the real ones (the others are never attended to)."""
         c = self.config
         b = x.shape[0]
         if c.subtokens:
@@ -357,17 +366,29 @@ class Transformer(nn.Module):
             prefix.append(self.label_embed(labels)[:, None])  # (B, 1, D)
         elif labels is not None:
             raise ValueError("this model is unconditional (num_classes=0) but labels were given")
+        key_mask = None
+        if context is not None:
+            if context.shape[0] != b or context.shape[-1] != c.dim:
+                raise ValueError(f"context of shape {tuple(context.shape)} does not fit (B={b}, C, D={c.dim})")
+            prefix.append(context)  # (B, C, D)
+            if context_mask is not None:  # every other token (time, label, image) is always attended to
+                n_other = int(self.time_embed is not None) + int(self.label_embed is not None)
+                keep = torch.ones(b, n_other + c.num_positions, dtype=torch.bool, device=x.device)
+                key_mask = torch.cat([keep[:, :n_other], context_mask.bool(), keep[:, n_other:]], dim=1)
+        num_prefix = sum(p.shape[1] for p in prefix)
         if prefix:
             h = torch.cat(prefix + [h], dim=1)  # (B, P + N, D)
 
-        mask = None
+        mask = key_mask[:, None, None, :] if key_mask is not None else None  # (B, 1, 1, P + N)
         if c.causal:  # prefix (condition) tokens are visible to all; positions see themselves and earlier ones
             n = h.shape[1]
             mask = torch.ones(n, n, dtype=torch.bool, device=h.device).tril()
-            mask[:, : self.num_prefix] = True
+            mask[:, :num_prefix] = True
+            if key_mask is not None:
+                mask = mask[None, None] & key_mask[:, None, None, :]
         h = run_blocks(h, self.in_blocks, self.mid_blocks, self.out_blocks, mask)
 
-        h = self.norm(h[:, self.num_prefix :])  # (B, N, D)
+        h = self.norm(h[:, num_prefix:])  # (B, N, D)
         return self._unpatchify(self.head(h), c.vocab_size - 1)  # (B, *grid, K - 1)
 
     def num_parameters(self) -> int:

@@ -30,7 +30,15 @@ from torch import Tensor
 
 from .._io import atomic_write_text
 from ..config import Config, ConfigError
-from ..data import StreamDataset, TokenDataset, batch_indices, get_dataset, index_streams, is_video_dataset
+from ..data import (
+    CaptionDataset,
+    StreamDataset,
+    TokenDataset,
+    batch_indices,
+    get_dataset,
+    index_streams,
+    is_video_dataset,
+)
 from ..data.shards import ShardDataset, ShardError, open_shards, read_manifest, shard_loader
 from ..interpolants import MaskingInterpolant, MultiStreamInterpolant, StreamSpec, sample_times
 from ..losses import (
@@ -44,7 +52,7 @@ from ..losses import (
     SubTokenObjective,
     slice_batch,
 )
-from ..models import MultiStreamTransformer, Transformer, VideoTransformer
+from ..models import CaptionConditioned, MultiStreamTransformer, Transformer, VideoTransformer
 from ..prime import SubTokenCodec, SubTokenInterpolant
 from ..samplers import AutoregressiveSampler, EulerSampler, MultiStreamSampler, PrimeSampler, Sampler
 from ..schedules import get_schedule
@@ -144,10 +152,19 @@ def fused_adamw_available(device: torch.device) -> bool:
     return (major, minor) >= (2, 4)
 
 
-def build_model(config: Config, dataset: AnyDataset) -> Transformer | MultiStreamTransformer | VideoTransformer:
+def build_model(
+    config: Config, dataset: AnyDataset
+) -> Transformer | MultiStreamTransformer | VideoTransformer | CaptionConditioned:
     """The backbone for ``config`` on ``dataset`` (vocabulary, grid and classes from the data);
     a ``MultiStreamTransformer`` over the streams of a ``StreamDataset``, a ``VideoTransformer``
-    over the clips (N, T, H, W) of a video dataset."""
+    over the clips (N, T, H, W) of a video dataset, a ``TextTransformer`` bound to the captions
+    of a ``CaptionDataset`` when ``model.text_encoder`` is set."""
+    if config.model.text_encoder is not None:
+        from ..t2i import build_text_model
+
+        if not isinstance(dataset, CaptionDataset):
+            raise ConfigError(f"model.text_encoder needs a captioned dataset, got {config.data.name!r}")
+        return build_text_model(config, dataset)
     if config.data.shards is None and is_video_dataset(config.data.name):
         return VideoTransformer(config.model.video_backbone(dataset.vocab_size, dataset.grid, dataset.num_classes))
     if isinstance(dataset, StreamDataset):
@@ -511,7 +528,12 @@ def _train(
             )
             record: dict[str, Any] = {"event": "checkpoint", "step": step, "path": str(path)}
             if test_set is not None:
-                record.update(evaluate(cast(Transformer, ema.shadow), test_set, config, objective, device, amp))
+                scored = ema.shadow
+                if isinstance(scored, CaptionConditioned) and isinstance(test_set, CaptionDataset):
+                    from ..t2i import bind_captions, text_encoder_of
+
+                    scored = bind_captions(scored, text_encoder_of(config), test_set.captions)
+                record.update(evaluate(cast(Transformer, scored), test_set, config, objective, device, amp))
             grid_path = sample_grid(
                 cast(Transformer, ema.shadow), dataset, config, run_dir / "samples" / f"step_{step:08d}.png", device
             )
@@ -799,11 +821,19 @@ def evaluate(
     }
 
 
+def preview_classes(num_classes: int, rows: int = 10) -> list[int]:
+    """The classes shown in a preview grid: all of them, or ``rows`` evenly spaced ones (captions)."""
+    if num_classes <= rows:
+        return list(range(num_classes))
+    return [i * num_classes // rows for i in range(rows)]
+
+
 @torch.no_grad()
 def sample_grid(model: Any, dataset: AnyDataset, config: Config, path: Path, device: torch.device) -> Path:
     """A preview of the model at a checkpoint, with a fixed seed and the run's sample settings.
 
-    Images: a PNG of ``sample.per_class`` samples per class (rows = classes), or 10 rows
+    Images: a PNG of ``sample.per_class`` samples per class (rows = classes, at most 10, evenly spaced:
+    captions of a text model), or 10 rows
     for unconditional models; for video models the same clips, one row of frames per clip.
     Text: ``per_class`` samples, one per paragraph, in a .txt
     next to where the PNG would be. Multi-stream models: ``per_class`` rows of joint
@@ -832,7 +862,8 @@ def sample_grid(model: Any, dataset: AnyDataset, config: Config, path: Path, dev
     gen = torch.Generator(device=device).manual_seed(0)
     text = dataset.tokenizer.kind == "text"
     if model.num_classes > 0:
-        labels: Tensor | None = torch.arange(model.num_classes, device=device).repeat_interleave(sc.per_class)
+        rows = preview_classes(model.num_classes)
+        labels: Tensor | None = torch.tensor(rows, device=device).repeat_interleave(sc.per_class)
         out = sampler.sample(model, labels=labels, generator=gen, device=device)
     else:
         out = sampler.sample(model, sc.per_class * (1 if text else 10), generator=gen, device=device)

@@ -1,0 +1,148 @@
+"""Text-to-image: build, bind and sample caption-conditioned models (the API behind ``unmask sample --captions``).
+
+* ``build_text_model(config, dataset)``: the ``TextTransformer`` of a run, bound to the dataset's
+  caption table (``CaptionConditioned``), with the text encoder ``model.text_encoder`` names.
+* ``caption_table(encoder, captions)``: the model input for a list of captions (frozen-encoder
+  embeddings are cached under ``cache_dir()/text``).
+* ``load_text_encoder_for(model)``: the encoder a checkpoint recorded, refused if its weights differ.
+* ``generate_captions(model, tokenizer, sampler, captions, ...)``: samples for each caption
+  (CFG over captions: the null caption is the unconditional branch, one batched forward).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .config import Config, ConfigError
+from .data import CaptionDataset
+from .models import CaptionConditioned, TextTransformer, TextTransformerConfig
+from .text_encoders import (
+    ScratchText,
+    TextEncoder,
+    caption_condition,
+    check_captions,
+    load_text_encoder,
+    text_encoder_from_spec,
+)
+
+__all__ = [
+    "text_encoder_of",
+    "build_text_model",
+    "caption_table",
+    "bind_captions",
+    "load_text_encoder_for",
+    "generate_captions",
+    "read_captions_file",
+]
+
+
+def text_encoder_of(config: Config) -> TextEncoder:
+    """The text encoder a run's config names (``model.text_encoder``, ``text_len``, scratch shape)."""
+    m = config.model
+    if m.text_encoder is None:
+        raise ConfigError("this config has no model.text_encoder")
+    try:
+        return load_text_encoder(
+            m.text_encoder,
+            m.text_len,
+            **(
+                {"dim": m.text_dim, "depth": m.text_depth, "heads": m.text_heads} if m.text_encoder == "scratch" else {}
+            ),
+        )
+    except ValueError as err:
+        raise ConfigError(f"model.text_encoder: {err}") from None
+
+
+def caption_table(encoder: TextEncoder, captions: Sequence[str]) -> tuple[Tensor, Tensor]:
+    """(ids (N, C) or embeddings (N, C, E), mask (N, C)) of ``captions``; frozen embeddings cached on disk."""
+    from .eval.classifier import cache_dir
+
+    return caption_condition(encoder, captions, cache=None if encoder.trainable else cache_dir() / "text")
+
+
+def build_text_model(config: Config, dataset: CaptionDataset) -> CaptionConditioned:
+    """The run's text-conditioned backbone, bound to the captions of ``dataset`` (class i = caption i)."""
+    encoder = text_encoder_of(config)
+    backbone = config.model.backbone(dataset.vocab_size, dataset.grid, 0)
+    scratch = isinstance(encoder, ScratchText)
+    tcfg = TextTransformerConfig(
+        backbone=backbone,
+        text_len=encoder.max_length,
+        text_dim=encoder.dim,
+        encoder=encoder.spec(),
+        scratch_vocab=encoder.buckets if scratch else 0,
+        scratch_depth=config.model.text_depth,
+        scratch_heads=config.model.text_heads,
+    )
+    text, mask = caption_table(encoder, dataset.captions)
+    return CaptionConditioned(TextTransformer(tcfg), text, mask)
+
+
+def bind_captions(
+    model: TextTransformer | CaptionConditioned, encoder: TextEncoder, captions: Sequence[str]
+) -> CaptionConditioned:
+    """``model`` over a new caption table (weights shared)."""
+    inner = model.model if isinstance(model, CaptionConditioned) else model
+    text, mask = caption_table(encoder, captions)
+    dev = next(inner.parameters()).device
+    return CaptionConditioned(inner, text.to(dev), mask.to(dev))
+
+
+def load_text_encoder_for(model: TextTransformer | CaptionConditioned) -> TextEncoder:
+    """The text encoder recorded in the model's config (name + weights hash); ``ValueError`` on a mismatch."""
+    return text_encoder_from_spec(dict(model.config.encoder))
+
+
+def read_captions_file(path: str) -> list[str]:
+    """One caption per line (blank lines are empty captions = the null caption; a trailing newline is not a line)."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise ValueError(f"captions file {path!r} is empty")
+    return lines
+
+
+def generate_captions(
+    model: TextTransformer | CaptionConditioned,
+    tokenizer: Any,
+    sampler: Any,
+    captions: Sequence[str],
+    *,
+    per_caption: int = 1,
+    seed: int = 0,
+    batch_size: int = 256,
+    device: str | torch.device = "cpu",
+    encoder: TextEncoder | None = None,
+    progress: bool = False,
+) -> tuple[Any, list[str]]:
+    """``per_caption`` samples of each caption (in blocks: c0 c0 … c1 c1 …); returns (``Generated``, the
+    caption of every sample). The same seed gives the same images."""
+    from .inference import generate
+
+    caps = check_captions(captions)
+    if not caps:
+        raise ValueError("give at least one caption")
+    if per_caption < 1:
+        raise ValueError(f"per_caption must be >= 1, got {per_caption}")
+    enc = encoder or load_text_encoder_for(model)
+    bound = bind_captions(model, enc, caps)
+    labels = [i for i in range(len(caps)) for _ in range(per_caption)]
+    gen = generate(
+        bound,
+        tokenizer,
+        sampler,
+        n=len(labels),
+        labels=labels,
+        seed=seed,
+        batch_size=batch_size,
+        device=device,
+        progress=progress,
+    )
+    return gen, [caps[i] for i in labels]
