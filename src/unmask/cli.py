@@ -173,10 +173,12 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from .inference import check_sampler_fits, generate, load_model, model_sampler, sampler_from_config, save_samples
-    from .models import VideoTransformer
+    from .models import TextTransformer, VideoTransformer
     from .tokenizers import build_tokenizer
 
     model, ckpt = load_model(args.ckpt, weights=args.weights, device=args.device)
+    if isinstance(model, TextTransformer) or args.captions is not None or args.captions_file is not None:
+        return _sample_captions(args, model, ckpt)
     if args.sampler is None:
         args.sampler = model_sampler(model)
     check_sampler_fits(model, args.sampler)
@@ -362,6 +364,89 @@ def _prefix_clips(config: Any, tokenizer: Any, source: str, n: int) -> tuple[Any
     return tokens[:n], None if labels is None else labels[:n]
 
 
+def _sample_captions(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
+    """``unmask sample`` for a text-to-image checkpoint: --captions / --captions-file, CFG over captions."""
+    from .inference import check_sampler_fits, sampler_from_config, save_samples
+    from .models import TextTransformer
+    from .t2i import generate_captions, load_text_encoder_for, read_captions_file
+    from .tokenizers import build_tokenizer
+
+    if not isinstance(model, TextTransformer):
+        raise UsageError("--captions / --captions-file need a text-to-image checkpoint; this model takes class labels")
+    if args.captions is not None and args.captions_file is not None:
+        raise UsageError("give --captions or --captions-file, not both")
+    if args.labels is not None or args.label is not None or args.prefix_frames is not None:
+        raise UsageError(
+            "a text-to-image model is conditioned on captions: use --captions, not --labels/--prefix-frames"
+        )
+    if args.captions_file is not None:
+        try:
+            captions = read_captions_file(args.captions_file)
+        except (OSError, ValueError) as err:
+            raise UsageError(str(err)) from None
+    elif args.captions is not None:
+        captions = list(args.captions)
+    else:
+        raise UsageError('this is a text-to-image checkpoint: give --captions "two squares" … or --captions-file F')
+    n = 8 * len(captions) if args.n is None else args.n
+    if n < 1 or n % len(captions):
+        raise UsageError(f"--n {n} is not a positive multiple of the {len(captions)} captions given")
+    sampler_name = args.sampler or "euler"
+    check_sampler_fits(model, sampler_name)
+    for flag, value in (("--prefix-from", args.prefix_from),):
+        if value is not None:
+            raise UsageError(f"{flag} does not apply to a text-to-image model")
+    opts = dict(
+        steps=args.steps,
+        cfg=args.cfg,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k,
+        schedule=args.schedule,
+    )
+    if sampler_name == "euler":
+        opts.update(
+            update=args.update,
+            final_argmax=None if args.argmax is None else args.argmax == "on",
+            adaptive=args.adaptive,
+            corrector=args.corrector,
+        )
+    elif sampler_name == "maskgit":
+        opts.update(gumbel=args.gumbel, gumbel_temperature=args.gumbel_temperature, cfg_schedule=args.cfg_schedule)
+    sampler = sampler_from_config(ckpt.config, sampler_name, **opts)
+    try:
+        encoder = load_text_encoder_for(model)
+    except (ValueError, RuntimeError) as err:
+        raise UsageError(str(err)) from None
+    gen, _ = generate_captions(
+        model,
+        build_tokenizer(ckpt.tokenizer),
+        sampler,
+        captions,
+        per_caption=n // len(captions),
+        seed=args.seed,
+        batch_size=args.batch_size,
+        device=args.device,
+        encoder=encoder,
+        progress=args.progress if args.progress is not None else sys.stderr.isatty(),
+    )
+    npz, png = save_samples(args.out, gen, nrow=n // len(captions))
+    summary = {
+        "npz": str(npz),
+        "png": str(png),
+        "n": n,
+        "captions": len(captions),
+        "sampler": sampler_name,
+        "nfe": gen.nfe,
+        "nfe_per_sample": gen.nfe_per_sample,
+        "steps": gen.steps,
+        "checkpoint": str(ckpt.path),
+        "step": ckpt.step,
+    }
+    print(json.dumps(summary))
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from .training.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
 
@@ -475,6 +560,17 @@ def _print_info(info: dict[str, object]) -> None:
             f"  model: joint {kind}{times}, streams: {streams} (vocab incl. [MASK]), "
             f"dim {bb['dim']}, depth {bb['depth']}"
         )
+    elif isinstance(bb, dict) and bb.get("kind") == "text":
+        trunk = bb["backbone"]
+        kind = "ETM (explicit timestep)" if trunk.get("timestep") else "ITM (implicit timestep)"
+        enc = bb["encoder"]
+        weights = f"weights sha256 {enc['sha256'][:12]}…" if "sha256" in enc else "trained with the model"
+        print(
+            f"  model: text-to-image {kind}, grid {trunk['grid']}, patch {trunk['patch']}, vocab {trunk['vocab_size']} "
+            f"(incl. [MASK]), dim {trunk['dim']}, depth {trunk['depth']}, heads {trunk['heads']}; captions of up to "
+            f"{bb['text_len']} tokens in context"
+        )
+        print(f"  text encoder: {enc['name']} ({weights}), token width {bb['text_dim']}")
     elif isinstance(bb, dict) and bb.get("kind") == "video":
         kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
         frames, height, width = bb["grid"]
@@ -723,6 +819,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--labels", default=None, help="comma-separated class ids, repeated to fill --n")
     s.add_argument("--label", type=int, default=None, help="one class id for every sample")
+    s.add_argument(
+        "--captions",
+        nargs="+",
+        default=None,
+        metavar="CAPTION",
+        help='text-to-image models: the captions ("" = the null caption); --n samples in all, default 8 each',
+    )
+    s.add_argument("--captions-file", dest="captions_file", default=None, help="one caption per line")
     s.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's sample.steps)")
     s.add_argument("--cfg", type=float, default=None, help="classifier-free guidance scale >= 0")
     s.add_argument("--temperature", type=float, default=None, help="softmax temperature > 0 (logits / T)")

@@ -143,7 +143,8 @@ class Generated:
     """Samples: tokens (N, *grid) int64, labels (N,) (−1 = unconditional), decoded uint8
     images (image tokenizers; grey clips (N, T, H, W) when ``video``) or texts (text
     tokenizers), NFE, idle steps, the spec of the tokenizer that decoded them, and for
-    continued clips the number of given frames ``prefix_frames`` (0 = whole clips drawn)."""
+    continued clips the number of given frames ``prefix_frames`` (0 = whole clips drawn); for a
+    text-to-image model the caption each sample was conditioned on (``captions``, labels then −1)."""
 
     tokens: np.ndarray
     labels: np.ndarray
@@ -156,6 +157,7 @@ class Generated:
     tokenizer: dict[str, object] | None = None
     video: bool = False
     prefix_frames: int = 0
+    captions: list[str] | None = None
 
 
 def generate(
@@ -347,6 +349,8 @@ def save_samples(out: str | Path, gen: Generated, *, nrow: int | None = None) ->
     else:
         assert gen.images is not None
         arrays["images"] = gen.images
+    if gen.captions is not None:
+        arrays["captions"] = np.array(gen.captions, dtype=np.str_)
     if gen.tokenizer is not None:
         arrays["tokenizer"] = np.array(json.dumps(gen.tokenizer, sort_keys=True))
     np.savez(buf, **arrays)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -145,4 +146,6 @@ def generate_captions(
         device=device,
         progress=progress,
     )
-    return gen, [caps[i] for i in labels]
+    gen.captions = [caps[i] for i in labels]
+    gen.labels = np.full(len(labels), -1, dtype=np.int64)  # no class ids: the captions are the condition
+    return gen, gen.captions

@@ -19,8 +19,8 @@ canvas, the last object in the opposite half). Counts are words ("a", "two", "th
 caption table is the full grammar (24 + 512 = 536 captions), the same for both splits, so
 test captions are classes a class-conditional model knows too. Every scene keeps its objects
 (class, size, centre) in ``objects`` for checking. Splits: 10,000 train (seed 0), 1,000 test
-(seed 1) — ``scenes-mini``: 512 / 128 (seeds 2, 3) — NumPy legacy ``RandomState`` (identical on every NumPy version); grey values are
-quantised to 8 levels (tokens 0 … 7, [MASK] 8).
+(seed 1) — ``scenes-mini``: 512 / 128 (seeds 2, 3) — NumPy legacy ``RandomState`` (identical
+on every NumPy version); grey values are quantised to 8 levels (tokens 0 … 7, [MASK] 8).
 """
 
 from __future__ import annotations
@@ -383,7 +383,8 @@ def load_caption_pairs(
         if not path.is_file():
             raise ValueError(f"{where}: image {str(path)!r} does not exist")
         try:
-            images.append(load_image(path, size, channels=1)[..., 0])
+            image = load_image(path, size, channels=1)
+            images.append(image[..., 0] if image.ndim == 3 else image)
         except Exception as err:  # noqa: BLE001 - any decoding failure names the file
             raise ValueError(f"{where}: cannot read image {str(path)!r}: {err}") from None
     tok = PixelQuantizer(levels=16 if levels is None else levels, max_value=255.0)
