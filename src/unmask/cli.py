@@ -3,7 +3,9 @@
     unmask train [PRESET] [section.key=value ...] --out DIR [--resume]
     unmask sample --ckpt DIR --out FILE.npz [--n N] [--labels 0,1,…|--label K] [--steps S] ...
                   [--prefix-frames K [--prefix-from test|train|PATH]]   # video models: continue clips
+                  [--captions "two squares" … | --captions-file F]      # text-to-image models
     unmask eval SAMPLES.npz [--ref DATASET]
+    unmask adherence SAMPLES.npz [--ref scenes] [--no-fd]                # caption adherence of scenes
     unmask sweep --ckpt DIR --grid FILE.yaml --out DIR
     unmask nll --ckpt DIR [--split test] [--repeats R]
     unmask joint --ckpt DIR --mode joint|A->B --out DIR [--n N] [--steps S] [--cfg W] [--samples K] ...
@@ -318,6 +320,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     nrow = None
     if labels is not None and args.labels is None and args.label is None and n % model.num_classes == 0:
         nrow = n // model.num_classes
+    caption_list = getattr(args, "caption_list", None)
+    if caption_list is not None:  # --captions for a class-conditional model of a captioned dataset
+        gen.captions = list(caption_list)
+        nrow = n // len(dict.fromkeys(caption_list))
     npz, preview = save_samples(args.out, gen, nrow=nrow)
     if gen.texts is not None:  # text models: the samples themselves are the output
         for i, text in enumerate(gen.texts):
@@ -371,8 +377,6 @@ def _sample_captions(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
     from .t2i import generate_captions, load_text_encoder_for, read_captions_file
     from .tokenizers import build_tokenizer
 
-    if not isinstance(model, TextTransformer):
-        raise UsageError("--captions / --captions-file need a text-to-image checkpoint; this model takes class labels")
     if args.captions is not None and args.captions_file is not None:
         raise UsageError("give --captions or --captions-file, not both")
     if args.labels is not None or args.label is not None or args.prefix_frames is not None:
@@ -391,6 +395,8 @@ def _sample_captions(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
     n = 8 * len(captions) if args.n is None else args.n
     if n < 1 or n % len(captions):
         raise UsageError(f"--n {n} is not a positive multiple of the {len(captions)} captions given")
+    if not isinstance(model, TextTransformer):  # a class-conditional model of a captioned dataset: caption = class
+        return _sample_caption_classes(args, ckpt, captions, n)
     sampler_name = args.sampler or "euler"
     check_sampler_fits(model, sampler_name)
     for flag, value in (("--prefix-from", args.prefix_from),):
@@ -445,6 +451,68 @@ def _sample_captions(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
     }
     print(json.dumps(summary))
     return 0
+
+
+def _sample_caption_classes(args: argparse.Namespace, ckpt: Any, captions: list[str], n: int) -> int:
+    """--captions for a class-conditional model trained on a captioned dataset (``scenes-cls``): each caption
+    must be one of the dataset's captions, and its index is the class label."""
+    from .data import get_dataset, is_caption_dataset
+
+    name = ckpt.config.data.name
+    if not is_caption_dataset(name) or ckpt.config.model.text_encoder is not None:
+        raise UsageError(
+            "--captions / --captions-file need a text-to-image checkpoint or a class-conditional model "
+            f"of a captioned dataset; this one was trained on {name!r}"
+        )
+    table = get_dataset(name, "train", **ckpt.config.data.options()).captions
+    index = {c: i for i, c in enumerate(table)}
+    for c in captions:
+        if c.strip() not in index:
+            raise UsageError(f"caption {c!r} is not one of the {len(table)} captions (classes) of {name!r}")
+    per = n // len(captions)
+    labels = ",".join(str(index[c.strip()]) for c in captions for _ in range(per))
+    args.labels, args.captions, args.captions_file = labels, None, None
+    args.caption_list = [c.strip() for c in captions for _ in range(per)]
+    return cmd_sample(args)
+
+
+def cmd_adherence(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .eval.adherence import evaluate_adherence
+
+    path = Path(args.samples)
+    if not path.is_file():
+        raise UsageError(f"samples file {str(path)!r} does not exist")
+    try:
+        with np.load(path) as data:
+            images = data["images"]
+            captions = [str(c) for c in data["captions"]] if "captions" in data.files else None
+            labels = data["labels"] if "labels" in data.files else None
+    except (OSError, ValueError, KeyError) as err:
+        raise UsageError(f"{str(path)!r} is not an unmask samples .npz with 'images': {err}") from None
+    if captions is None:  # a class-conditional model of the scenes: class i is caption i
+        from .data import scene_captions
+
+        if labels is None or (np.asarray(labels) < 0).any():
+            raise UsageError(f"{str(path)!r} holds no captions and no class labels to read them from")
+        table = scene_captions()
+        if int(np.max(labels)) >= len(table):
+            raise UsageError(f"label {int(np.max(labels))} is not a scene caption id (0 … {len(table) - 1})")
+        captions = [table[int(i)] for i in labels]
+    try:
+        report = evaluate_adherence(
+            images,
+            captions,
+            ref=None if args.no_fd else args.ref,
+            extractor=args.extractor,
+            levels=args.levels,
+            ref_n=args.ref_n,
+            progress=args.progress,
+        )
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    return _print_report(args.out, {"samples": str(path), **report})
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -885,6 +953,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="cpu")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     s.set_defaults(func=cmd_sample)
+
+    ad = sub.add_parser(
+        "adherence", help="caption adherence of scene samples (class, count, size, position accuracy) and their FD"
+    )
+    ad.add_argument("samples", help=".npz from unmask sample (captions, or scenes class labels)")
+    ad.add_argument("--ref", default="scenes", help="real dataset for FD / precision / recall (default scenes)")
+    ad.add_argument("--no-fd", dest="no_fd", action="store_true", help="adherence only")
+    ad.add_argument("--extractor", default=None, help="FD feature extractor (default: EfficientNet-Lite0)")
+    ad.add_argument("--levels", type=int, default=None, help="grey levels of the reference (the model's)")
+    ad.add_argument("--ref-n", dest="ref_n", type=int, default=None, help="reference images (default: all)")
+    ad.add_argument("--out", default=None, help="also write the report (JSON) here")
+    ad.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    ad.set_defaults(func=cmd_adherence)
 
     i = sub.add_parser("info", help="describe a run or checkpoint")
     i.add_argument("path")

@@ -48,6 +48,8 @@ __all__ = [
     "train_scene_detector",
     "load_or_train_scene_detector",
     "KINDS",
+    "evaluate_adherence",
+    "DetectorReport",
 ]
 
 #: the classifier's kinds: (class, size) pairs
@@ -202,7 +204,7 @@ def adherence(detector: SceneDetector, images: np.ndarray, captions: Sequence[st
     rows = [caption_scores(s, f) for s, f in zip(specs, found, strict=True)]
     out = {k: float(np.mean([r[k] for r in rows])) for k in ("class", "count", "size", "all")}
     pos = [r["position"] for r in rows if not np.isnan(r["position"])]
-    out["position"] = float(np.mean(pos)) if pos else float("nan")
+    out["position"] = float(np.mean(pos)) if pos else None  # type: ignore[assignment]
     out["n"] = float(len(rows))
     out["n_relation"] = float(len(pos))
     return out
@@ -279,3 +281,39 @@ def load_or_train_scene_detector(
     tmp.replace(weights)
     atomic_write_text(meta, json.dumps(asdict(report), indent=2))
     return det, report
+
+
+def evaluate_adherence(
+    images: np.ndarray,
+    captions: Sequence[str],
+    *,
+    ref: str | None = "scenes",
+    extractor: str | None = None,
+    levels: int | None = None,
+    ref_n: int | None = None,
+    detector: SceneDetector | None = None,
+    progress: bool | None = None,
+) -> dict[str, object]:
+    """Adherence of scene samples (N, 32, 32) to their captions, the detector's own held-out scores, and,
+    with ``ref`` (a dataset name), FD / precision / recall against its test split (``evaluate_samples``
+    without the class-based metrics)."""
+    from .report import evaluate_samples
+
+    report: dict[str, object] = {"n": int(len(images))}
+    if detector is None:
+        detector, det_report = load_or_train_scene_detector()
+        report["detector_real_test"] = det_report.test
+    report["adherence"] = adherence(detector, np.asarray(images), captions)
+    if ref is not None:
+        opts: dict[str, object] = {} if extractor is None else {"extractor": extractor}
+        report["distribution"] = evaluate_samples(
+            np.asarray(images),
+            None,
+            ref,
+            classifier=False,
+            levels=levels,
+            ref_n=ref_n,
+            progress=progress,
+            **opts,  # type: ignore[arg-type]
+        )
+    return report
