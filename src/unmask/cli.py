@@ -464,7 +464,8 @@ def _sample_caption_classes(args: argparse.Namespace, ckpt: Any, captions: list[
             "--captions / --captions-file need a text-to-image checkpoint or a class-conditional model "
             f"of a captioned dataset; this one was trained on {name!r}"
         )
-    table = get_dataset(name, "train", **ckpt.config.data.options()).captions
+    data = get_dataset(name, "train", **ckpt.config.data.options())
+    table: tuple[str, ...] = getattr(data, "captions", ())
     index = {c: i for i, c in enumerate(table)}
     for c in captions:
         if c.strip() not in index:

@@ -14,6 +14,7 @@ import torch
 from ._io import atomic_write_bytes, atomic_write_text
 from .config import Config
 from .models import (
+    CaptionConditioned,
     MultiStreamConfig,
     MultiStreamTransformer,
     TextTransformer,
@@ -101,7 +102,7 @@ def load_any_model(
     return model.eval(), ckpt
 
 
-def model_sampler(model: Transformer | VideoTransformer) -> str:
+def model_sampler(model: Transformer | VideoTransformer | TextTransformer) -> str:
     """The sampler a model is drawn with by default: "autoregressive" for causal models,
     "prime" for MDM-Prime (sub-token) models, "euler" otherwise."""
     if model.config.causal:
@@ -109,7 +110,7 @@ def model_sampler(model: Transformer | VideoTransformer) -> str:
     return "prime" if model.subtokens else "euler"
 
 
-def check_sampler_fits(model: Transformer | VideoTransformer, sampler: str) -> None:
+def check_sampler_fits(model: Transformer | VideoTransformer | TextTransformer, sampler: str) -> None:
     """Raise ``ValueError`` when ``sampler`` cannot draw from ``model``, naming both."""
     kind = model_sampler(model)
     plain = kind == "euler"
@@ -161,7 +162,7 @@ class Generated:
 
 
 def generate(
-    model: Transformer | VideoTransformer,
+    model: Transformer | VideoTransformer | CaptionConditioned,
     tokenizer: Tokenizer,
     sampler: Sampler,
     *,

@@ -69,13 +69,12 @@ def build_text_model(config: Config, dataset: CaptionDataset) -> CaptionConditio
     """The run's text-conditioned backbone, bound to the captions of ``dataset`` (class i = caption i)."""
     encoder = text_encoder_of(config)
     backbone = config.model.backbone(dataset.vocab_size, dataset.grid, 0)
-    scratch = isinstance(encoder, ScratchText)
     tcfg = TextTransformerConfig(
         backbone=backbone,
         text_len=encoder.max_length,
         text_dim=encoder.dim,
         encoder=encoder.spec(),
-        scratch_vocab=encoder.buckets if scratch else 0,
+        scratch_vocab=encoder.buckets if isinstance(encoder, ScratchText) else 0,
         scratch_depth=config.model.text_depth,
         scratch_heads=config.model.text_heads,
     )

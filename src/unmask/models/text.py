@@ -232,6 +232,9 @@ class CaptionConditioned(nn.Module):
     (``state_dict()`` holds the wrapped model's weights under ``model.``).
     """
 
+    text: Tensor
+    mask: Tensor
+
     def __init__(self, model: TextTransformer, text: Tensor, mask: Tensor) -> None:
         super().__init__()
         if text.shape[0] != mask.shape[0] or text.shape[0] < 1:

@@ -1,0 +1,151 @@
+"""The text-to-image commands: unmask train tiny-t2i, unmask sample --captions / --captions-file (also for a
+class-conditional model of the scenes), unmask info, unmask adherence, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from unmask.cli import main
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(args)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def t2i_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("t2i-run") / "run"
+    assert main(["train", "tiny-t2i", "train.steps=2", "train.ckpt_every=2", "--out", str(out)]) == 0
+    return out
+
+
+def test_sample_with_captions(t2i_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "s.npz"
+    args = ["sample", "--ckpt", str(t2i_run), "--out", str(out), "--n", "4", "--cfg", "2"]
+    code, stdout, _ = run([*args, "--captions", "two small squares", "a big circle"], capsys)
+    assert code == 0
+    summary = json.loads(stdout)
+    assert summary["n"] == 4 and summary["captions"] == 2 and out.with_suffix(".png").is_file()
+    with np.load(out) as d:
+        assert list(d["captions"]) == ["two small squares"] * 2 + ["a big circle"] * 2
+        assert d["images"].shape == (4, 32, 32) and (d["labels"] == -1).all()
+        first = d["tokens"].copy()
+    (tmp_path / "caps.txt").write_text("two small squares\na big circle\n")
+    code, _, _ = run(
+        [
+            "sample",
+            "--ckpt",
+            str(t2i_run),
+            "--out",
+            str(out),
+            "--n",
+            "4",
+            "--cfg",
+            "2",
+            "--captions-file",
+            str(tmp_path / "caps.txt"),
+        ],
+        capsys,
+    )
+    assert code == 0
+    with np.load(out) as d:
+        assert (d["tokens"] == first).all()  # same captions, same seed: same images
+
+
+def test_info_names_the_text_encoder(t2i_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, stdout, _ = run(["info", str(t2i_run)], capsys)
+    assert code == 0
+    assert "text-to-image ITM" in stdout and "text encoder: scratch (trained with the model)" in stdout
+
+
+def test_adherence_of_samples(t2i_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "s.npz"
+    assert (
+        run(
+            [
+                "sample",
+                "--ckpt",
+                str(t2i_run),
+                "--out",
+                str(out),
+                "--n",
+                "2",
+                "--captions",
+                "a big circle",
+                "two small squares left of a big plus",
+            ],
+            capsys,
+        )[0]
+        == 0
+    )
+    code, stdout, _ = run(["adherence", str(out), "--no-fd"], capsys)
+    assert code == 0
+    report = json.loads(stdout)
+    assert report["adherence"]["n"] == 2 and report["adherence"]["n_relation"] == 1
+    assert report["detector_real_test"]["all"] > 0.9
+
+
+@pytest.mark.parametrize(
+    "extra,needle",
+    [
+        ([], "give --captions"),
+        (["--captions", "a", "--labels", "1"], "not --labels"),
+        (["--captions", "a", "b", "--n", "3"], "--n 3 is not a positive multiple of the 2 captions"),
+        (["--captions-file", "/nonexistent/caps.txt"], "No such file"),
+    ],
+)
+def test_bad_sample_input(
+    t2i_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], needle: str
+) -> None:
+    code, _, err = run(["sample", "--ckpt", str(t2i_run), "--out", str(tmp_path / "x.npz"), *extra], capsys)
+    assert code == 2 and needle in err
+
+
+def test_class_conditional_scenes_take_captions_as_classes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_dir = tmp_path / "cls"
+    assert (
+        main(
+            [
+                "train",
+                "tiny-t2i",
+                "model.text_encoder=null",
+                "model.class_conditional=true",
+                "train.steps=2",
+                "train.ckpt_every=2",
+                "--out",
+                str(run_dir),
+            ]
+        )
+        == 0
+    )
+    out = tmp_path / "c.npz"
+    code, _, _ = run(
+        ["sample", "--ckpt", str(run_dir), "--out", str(out), "--n", "2", "--captions", "a big circle"], capsys
+    )
+    assert code == 0
+    from unmask.data import scene_captions
+
+    with np.load(out) as d:
+        assert list(d["labels"]) == [scene_captions().index("a big circle")] * 2
+        assert list(d["captions"]) == ["a big circle"] * 2
+    code, _, err = run(["sample", "--ckpt", str(run_dir), "--out", str(out), "--captions", "a dog"], capsys)
+    assert code == 2 and "'a dog' is not one of the 536 captions" in err
+
+
+def test_adherence_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    np.savez(tmp_path / "u.npz", images=np.zeros((2, 32, 32), np.uint8), labels=np.array([-1, -1]))
+    code, _, err = run(["adherence", str(tmp_path / "u.npz"), "--no-fd"], capsys)
+    assert code == 2 and "no captions and no class labels" in err
+    code, _, err = run(["adherence", str(tmp_path / "missing.npz")], capsys)
+    assert code == 2 and "does not exist" in err
