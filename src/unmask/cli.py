@@ -760,8 +760,10 @@ def cmd_nll(args: argparse.Namespace) -> int:
     from .data import StreamDataset, get_dataset
     from .eval import held_out_nll
     from .inference import load_any_model
+    from .models import TextTransformer
     from .training import build_objective, stream_specs
 
+    model: Any
     model, ckpt = load_any_model(args.ckpt, weights=args.weights, device=args.device)
     config = ckpt.config
     dataset = get_dataset(config.data.name, args.split, **config.data.options())
@@ -777,6 +779,10 @@ def cmd_nll(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"dataset {config.data.name!r} has {dataset.vocab_size} token ids but the model {model.vocab_size}"
             )
+        if isinstance(model, TextTransformer):  # the split's own captions condition its images
+            from .t2i import bind_captions, load_text_encoder_for
+
+            model = bind_captions(model, load_text_encoder_for(model), getattr(dataset, "captions", ()))
         tokens, labels = dataset.tokens, dataset.labels if model.num_classes > 0 else None
         objective = build_objective(config, dataset.vocab_size)
     if args.n is not None:

@@ -149,3 +149,15 @@ def test_adherence_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert code == 2 and "no captions and no class labels" in err
     code, _, err = run(["adherence", str(tmp_path / "missing.npz")], capsys)
     assert code == 2 and "does not exist" in err
+
+
+def test_nll_binds_the_split_captions_and_sweep_refuses(
+    t2i_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, stdout, _ = run(["nll", "--ckpt", str(t2i_run), "--n", "8"], capsys)
+    assert code == 0 and json.loads(stdout)["sequences"] == 8
+    (tmp_path / "g.yaml").write_text("grid: {sampler: euler, steps: 4}\n")
+    code, _, err = run(
+        ["sweep", "--ckpt", str(t2i_run), "--grid", str(tmp_path / "g.yaml"), "--out", str(tmp_path / "sw")], capsys
+    )
+    assert code == 2 and "text-to-image model" in err

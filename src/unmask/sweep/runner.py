@@ -24,7 +24,7 @@ import numpy as np
 from .._io import atomic_write_text
 from ..data.images import IMAGE_LEVELS
 from ..inference import check_sampler_fits, generate, load_model, save_samples
-from ..models import VideoTransformer
+from ..models import TextTransformer, VideoTransformer
 from ..samplers import Sampler, build_sampler
 from ..schedules import get_schedule
 from ..tokenizers import build_tokenizer
@@ -124,6 +124,11 @@ def run_sweep(
         raise ValueError(
             f"{str(checkpoint.path)!r} holds a video model; sweeps score images. Sample clips with unmask sample "
             "and score them with unmask eval (frame FD, temporal consistency)"
+        )
+    if isinstance(model, TextTransformer):
+        raise ValueError(
+            f"{str(checkpoint.path)!r} holds a text-to-image model; sweeps draw class-conditional samples. Sample "
+            "with unmask sample --captions and score with unmask adherence"
         )
     config = checkpoint.config
     meta = {
