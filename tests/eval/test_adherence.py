@@ -63,3 +63,16 @@ def test_bad_input_is_named(detector) -> None:  # type: ignore[no-untyped-def]
         adherence(det, images, ["a big circle", "a dog"])
     with pytest.raises(ValueError, match="2 images for 1 captions"):
         adherence(det, images, ["a big circle"])
+
+
+def test_evaluate_adherence_adds_fd_through_the_existing_evaluation(detector) -> None:  # type: ignore[no-untyped-def]
+    from unmask.data import get_dataset
+    from unmask.eval.adherence import evaluate_adherence
+
+    det, _ = detector
+    real = get_dataset("scenes-mini", "train")
+    images, caps = real.images()[:8], real.item_captions()[:8]
+    report = evaluate_adherence(images, caps, ref="scenes-mini", ref_n=16, detector=det)
+    assert report["adherence"]["all"] > 0.7  # type: ignore[index]
+    dist = report["distribution"]
+    assert isinstance(dist, dict) and dist["fd"] >= 0 and dist["ref"] == "scenes-mini"

