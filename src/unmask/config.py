@@ -77,6 +77,9 @@ class DataConfig:
     Datasets of paired streams (``shapes``, ``cityscapes``, ``digits-pairs``,
     ``fashion-mnist-pairs``) train a joint multi-stream model; datasets of token videos
     (``bouncing-shapes``, ``video-files`` with ``root``) the spatio-temporal video model.
+    Captioned datasets (``scenes``, ``scenes-mini``, ``fashion-mnist-captions``,
+    ``caption-pairs`` with ``root``) train a text-to-image model with ``model.text_encoder``,
+    else a class-conditional model whose classes are the captions.
     """
 
     name: str = "digits"
@@ -490,6 +493,11 @@ class Config:
                 raise ConfigError(
                     f"model.text_heads ({self.model.text_heads}) must divide model.text_dim ({self.model.text_dim})"
                 )
+        elif self.data.name == "caption-pairs" and self.model.class_conditional and self.data.shards is None:
+            raise ConfigError(
+                "data.name='caption-pairs' has a caption table per split, so caption ids are not classes shared by "
+                "train and test: set model.text_encoder (scratch, minilm, clip:FOLDER) or model.class_conditional=false"
+            )
         video = self.data.shards is None and is_video_dataset(self.data.name)
         if video:
             for key, bad in (

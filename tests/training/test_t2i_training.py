@@ -89,6 +89,11 @@ def test_frozen_encoder_is_recorded_and_a_changed_one_refused(tmp_path: Path) ->
         ("tiny-t2i", ["model.text_heads=3"], "must divide model.text_dim"),
         ("tiny-t2i", ["model.text_len=0"], "model.text_len must be >= 1"),
         ("tiny-t2i", ["model.subtokens=2"], "plain masked tokens"),
+        (
+            "tiny-t2i",
+            ["data.name=caption-pairs", "data.root=/x", "model.text_encoder=null"],
+            "a caption table per split",
+        ),
     ],
 )
 def test_bad_text_configs_are_named(preset: str, overrides: list[str], needle: str) -> None:
