@@ -35,9 +35,10 @@ import numpy as np
 import torch
 
 from .._io import atomic_write_bytes
-from ..tokenizers import PixelQuantizer
 from .base import TokenDataset
+from .mnist_like import _check
 from .shapes import _shape_masks
+from .videos import _check_levels
 
 __all__ = [
     "CaptionDataset",
@@ -262,10 +263,7 @@ def load_scenes(split: str = "train", levels: int | None = None, mini: bool = Fa
     ``scenes-mini`` (seeds 2 and 3) for tests and smoke runs."""
     if split not in SCENE_SPLITS:
         raise ValueError(f"scenes split must be 'train' or 'test', got {split!r}")
-    lv = SCENE_LEVELS if levels is None else levels
-    if isinstance(lv, bool) or not isinstance(lv, int) or not 2 <= lv <= 256:
-        raise ValueError(f"levels for scenes must be an integer in [2, 256], got {levels!r}")
-    tok = PixelQuantizer(levels=lv, max_value=255.0)
+    tok = _check_levels(levels, "scenes")  # default 8 grey levels, as the video scenes
     images, ids, objects = _scenes_split(split, mini)
     caps = scene_captions()
     return CaptionDataset(
@@ -365,6 +363,7 @@ def load_caption_pairs(
     """
     from .image_folder import load_image
 
+    tok = _check(split, levels, "caption-pairs")  # default 16 grey levels
     base = Path(root)
     if not base.is_dir():
         raise ValueError(f"caption folder {str(base)!r} does not exist")
@@ -387,7 +386,6 @@ def load_caption_pairs(
             images.append(image[..., 0] if image.ndim == 3 else image)
         except Exception as err:  # noqa: BLE001 - any decoding failure names the file
             raise ValueError(f"{where}: cannot read image {str(path)!r}: {err}") from None
-    tok = PixelQuantizer(levels=16 if levels is None else levels, max_value=255.0)
     caps: list[str] = []
     index: dict[str, int] = {}
     labels = []
