@@ -103,8 +103,10 @@ def test_bad_inputs_are_named() -> None:
     model = _model()
     bound = CaptionConditioned(model, *_captions(True))
     x = torch.randint(0, 5, (2, 8, 8))
-    with pytest.raises(ValueError, match="caption indices"):
+    with pytest.raises(ValueError, match=r"caption index 9 outside \[0, 3\] \(3 = the null caption\)"):
         bound(x, None, torch.tensor([0, 9]))
+    with pytest.raises(ValueError, match="1 caption indices for 2 samples"):
+        bound(x, None, torch.tensor([0]))
     with pytest.raises(ValueError, match="int64 ids"):
         model(x, None, torch.randn(2, 6, 16), torch.ones(2, 6, dtype=torch.bool))
     with pytest.raises(ValueError, match="does not fit"):

@@ -126,3 +126,5 @@ def test_minilm_token_embeddings() -> None:
     assert int(mask[0].sum()) == 10 and not mask[2].any()  # [CLS] + 8 words + [SEP]
     first = enc.condition(["a big circle"])[0]
     assert torch.allclose(first[0], emb[1], atol=1e-5)  # independent of the batch it is in
+    moved = text_encoder_from_spec({**enc.spec(), "path": "/nonexistent/minilm"})  # e.g. another virtualenv
+    assert moved.spec()["sha256"] == enc.spec()["sha256"]

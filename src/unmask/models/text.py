@@ -189,7 +189,6 @@ class TextTransformer(nn.Module):
     def context(self, text: Tensor, text_mask: Tensor) -> tuple[Tensor, Tensor]:
         """Caption → (context tokens (B, C, D), mask (B, C)); null rows become the learned null token."""
         c = self.config
-        b = text.shape[0]
         if text.shape[1] > c.text_len or text_mask.shape != text.shape[:2]:
             raise ValueError(
                 f"caption of shape {tuple(text.shape)} with mask {tuple(text_mask.shape)} does not fit "
@@ -216,7 +215,6 @@ class TextTransformer(nn.Module):
             first = torch.zeros_like(mask[0])
             first[0] = True
             mask = torch.where(null[:, None], first[None], mask)
-        del b
         return ctx, mask
 
     def forward(self, x: Tensor, t: Tensor | None, text: Tensor, text_mask: Tensor) -> Tensor:
@@ -288,10 +286,11 @@ class CaptionConditioned(nn.Module):
         if labels is None:
             labels = torch.full((b,), n, dtype=torch.long, device=x.device)
         labels = labels.long().reshape(-1)
-        if labels.shape[0] != b or bool(((labels < 0) | (labels > n)).any()):
-            raise ValueError(
-                f"caption indices must be (B={b},) in [0, {n}] ({n} = null caption), got {labels.tolist()}"
-            )
+        if labels.shape[0] != b:
+            raise ValueError(f"{labels.shape[0]} caption indices for {b} samples")
+        bad = (labels < 0) | (labels > n)
+        if bool(bad.any()):
+            raise ValueError(f"caption index {int(labels[bad][0])} outside [0, {n}] ({n} = the null caption)")
         real = labels < n
         idx = labels.clamp_max(n - 1)
         text = self.text[idx]

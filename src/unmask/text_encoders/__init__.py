@@ -11,6 +11,7 @@ Names for ``load_text_encoder``: ``"scratch"``, ``"minilm"``, ``"clip:PATH"``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .base import CaptionTruncated, TextEncoder, TextTokens, check_captions, fingerprint
@@ -56,8 +57,11 @@ def text_encoder_from_spec(spec: dict[str, Any]) -> TextEncoder:
     name = spec.get("name")
     if name == "scratch":
         return ScratchText(**{k: v for k, v in spec.items() if k != "name"})
-    if name == "minilm":
-        enc: TextEncoder = MiniLMText(max_length=int(spec["max_length"]), path=spec.get("path"))
+    if name == "minilm":  # the recorded folder, or the installed package's if that one moved (the hash decides)
+        path = spec.get("path")
+        enc: TextEncoder = MiniLMText(
+            max_length=int(spec["max_length"]), path=path if path and Path(path).is_dir() else None
+        )
     elif name == "clip":
         enc = CLIPText(spec["path"], max_length=int(spec["max_length"]))
     else:
