@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def detector():  # type: ignore[no-untyped-def]
-    det, report = load_or_train_scene_detector(n_train=1000, steps=200, n_test=200)
+    det, report = load_or_train_scene_detector()  # the default one unmask adherence uses (cached per session)
     return det, report
 
 
@@ -35,7 +35,7 @@ def test_real_scenes_adhere_to_their_captions_and_not_to_shuffled_ones(detector)
 
 def test_cached_detector_is_reused(detector) -> None:  # type: ignore[no-untyped-def]
     det, report = detector
-    again, report2 = load_or_train_scene_detector(n_train=1000, steps=200, n_test=200)
+    again, report2 = load_or_train_scene_detector()
     assert report2 == report
     images, _, _ = render_scenes(20, 7)
     from unmask.eval.adherence import detect
