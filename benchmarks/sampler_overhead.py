@@ -120,6 +120,7 @@ def main() -> None:
         "| sampler | network calls | overhead per step (ms) | overhead / forward |",
         "|---|---:|---:|---:|",
     ]
+    print("\n".join(lines), flush=True)  # rows follow as each sampler finishes
     results: dict[str, float] = {}
     if args.peer:
         per_step, calls = peer_overhead(model, labels, args.steps, args.repeats, args.batch)
@@ -128,6 +129,7 @@ def main() -> None:
             f"| flow_matching 1.0.10 MixtureDiscreteEulerSolver | {calls} | {per_step * 1000:.2f} | "
             f"{per_step / forward:.1%} |"
         )
+        print(lines[-1], flush=True)
     for name, sampler in samplers.items():
         overheads = []
         calls = 0
@@ -141,6 +143,7 @@ def main() -> None:
         per_step = statistics.median(overheads)
         results[name] = per_step
         lines.append(f"| {name} | {calls} | {per_step * 1000:.2f} | {per_step / forward:.1%} |")
+        print(lines[-1], flush=True)
     if "peer" in results:
         ours = results["Euler, every step (skip_idle off)"]
         lines += [
@@ -149,7 +152,8 @@ def main() -> None:
             "(same model, batch, labels and steps, one run).",
         ]
     text = "\n".join(lines)
-    print(text)
+    if "peer" in results:
+        print("\n".join(lines[-2:]))
     if args.out:
         with open(args.out, "w") as fh:
             fh.write(text + "\n")
