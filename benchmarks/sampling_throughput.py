@@ -66,7 +66,7 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, s, nfe, per, sec in rows:
-        lines.append(f"| {name} | {s} | {nfe} | {per:.1f} | {sec:.2f} | {args.batch / sec:.1f} |")
+        lines.append(f"| {name} | {s} | {nfe} | {per:.1f} | {sec:.2f} | {args.batch / sec:.3g} |")
     text = "\n".join(lines)
     print(text)
     if args.out:
