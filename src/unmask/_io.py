@@ -1,11 +1,29 @@
-"""Atomic file writes: temporary name in the same directory, fsync, rename."""
+"""File I/O shared by every layer: atomic writes (temporary name in the same directory, fsync,
+rename) and SHA-256 digests of files."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "fsync_dir"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "fsync_dir", "sha256_files"]
+
+
+def sha256_files(*paths: str | Path, names: bool = False) -> str:
+    """SHA-256 (hex) over the bytes of ``paths`` in order, read in 1 MiB chunks.
+
+    With ``names``, each file's name and a NUL byte precede its bytes (so renaming a file of a
+    folder changes the digest).
+    """
+    h = hashlib.sha256()
+    for p in paths:
+        if names:
+            h.update(Path(p).name.encode() + b"\0")
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
 
 
 def fsync_dir(path: str | Path) -> None:

@@ -280,6 +280,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     dist_ctx = init_distributed(torch_device_type(args.device))
     try:
+        common = dict(
+            n=n,
+            labels=labels,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            device=args.device,
+            prefix=None if prefix is None else prefix[:n],
+        )
         if dist_ctx.distributed:  # started by torchrun: globally indexed parts, merged by rank 0
             from .inference import generate_distributed
 
@@ -288,33 +296,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
                 model,
                 tokenizer,
                 sampler,
-                n=n,
-                labels=labels,
-                seed=args.seed,
-                batch_size=args.batch_size,
-                device=args.device,
                 rank=dist_ctx.rank,
                 world_size=dist_ctx.world_size,
                 parts_dir=out_path.with_name(f".{out_path.stem}.parts"),
                 barrier=dist_ctx.barrier,
-                prefix=None if prefix is None else prefix[:n],
+                **common,  # type: ignore[arg-type]
             )
             if merged is None:
                 return 0
             gen = merged
         else:
-            gen = generate(
-                model,
-                tokenizer,
-                sampler,
-                n=n,
-                labels=labels,
-                seed=args.seed,
-                batch_size=args.batch_size,
-                device=args.device,
-                progress=args.progress if args.progress is not None else sys.stderr.isatty(),
-                prefix=None if prefix is None else prefix[:n],
-            )
+            progress = args.progress if args.progress is not None else sys.stderr.isatty()
+            gen = generate(model, tokenizer, sampler, progress=progress, **common)  # type: ignore[arg-type]
     finally:
         dist_ctx.close()
     nrow = None

@@ -44,7 +44,7 @@ import torch
 from torch import Tensor, nn
 
 from .embeddings import LabelEmbedder, TimestepEmbedder, sincos_positions
-from .transformer import build_blocks, init_weights, patchify, run_blocks, unpatchify
+from .transformer import ConditionedModel, build_blocks, init_weights, patchify, run_blocks, unpatchify
 
 __all__ = ["StreamConfig", "MultiStreamConfig", "MultiStreamTransformer"]
 
@@ -234,7 +234,7 @@ class _StreamIO(nn.Module):
         self.register_buffer("pos", sincos_positions(patched, dim, extent), persistent=False)
 
 
-class MultiStreamTransformer(nn.Module):
+class MultiStreamTransformer(ConditionedModel):
     """p_{1|t}(z_1 | z_t, t): logits over each stream's data tokens. See the module docstring."""
 
     def __init__(self, config: MultiStreamConfig) -> None:
@@ -269,19 +269,6 @@ class MultiStreamTransformer(nn.Module):
     def mask_id(self, name: str) -> int:
         """The [MASK] id of stream ``name`` (its last id)."""
         return self.config.stream(name).vocab_size - 1
-
-    @property
-    def uses_time(self) -> bool:
-        """True for an explicit-timestep model (ETM)."""
-        return self.config.timestep
-
-    @property
-    def num_classes(self) -> int:
-        return self.config.num_classes
-
-    @property
-    def null_label(self) -> int:
-        return self.config.num_classes
 
     @property
     def subtokens(self) -> int:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -258,7 +259,27 @@ def init_weights(module: nn.Module, zero: list[nn.Linear]) -> None:
         nn.init.zeros_(head.bias)
 
 
-class Transformer(nn.Module):
+class ConditionedModel(nn.Module):
+    """What samplers and the trainer read off every backbone whose ``config`` has ``timestep``
+    (ETM or ITM) and ``num_classes`` (0 = unconditional; the null label is ``num_classes``)."""
+
+    config: Any
+
+    @property
+    def uses_time(self) -> bool:
+        """True for an explicit-timestep model (ETM)."""
+        return self.config.timestep
+
+    @property
+    def num_classes(self) -> int:
+        return self.config.num_classes
+
+    @property
+    def null_label(self) -> int:
+        return self.config.num_classes
+
+
+class Transformer(ConditionedModel):
     """p_{1|t}(x_1 | x_t, t, c; θ): logits over data tokens at every grid position.
 
     ``forward(x, t, labels)`` takes
@@ -305,19 +326,6 @@ class Transformer(nn.Module):
     def subtokens(self) -> int:
         """ℓ for an MDM-Prime model (inputs (B, *grid, ℓ)), 0 for plain token inputs."""
         return self.config.subtokens
-
-    @property
-    def uses_time(self) -> bool:
-        """True for an explicit-timestep model (ETM)."""
-        return self.config.timestep
-
-    @property
-    def num_classes(self) -> int:
-        return self.config.num_classes
-
-    @property
-    def null_label(self) -> int:
-        return self.config.num_classes
 
     def _init_weights(self) -> None:
         init_weights(self, [self.head])

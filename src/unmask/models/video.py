@@ -42,7 +42,7 @@ import torch
 from torch import Tensor, nn
 
 from .embeddings import LabelEmbedder, TimestepEmbedder, sincos_positions
-from .transformer import Block, build_blocks, check_trunk, init_weights, patchify, unpatchify
+from .transformer import Block, ConditionedModel, build_blocks, check_trunk, init_weights, patchify, unpatchify
 
 __all__ = ["VideoTransformerConfig", "VideoTransformer", "VIDEO_PRESETS", "video_preset"]
 
@@ -169,7 +169,7 @@ class VideoTransformerConfig:
         }
 
 
-class VideoTransformer(nn.Module):
+class VideoTransformer(ConditionedModel):
     """p_{1|t}(x_1 | x_t, t, c; θ) over token clips with factorised space / time attention.
 
     ``forward(x, t, labels)``: ``x`` (B, T, H, W) ids in [0, K − 1]; ``t`` (B,) in [0, 1]
@@ -215,19 +215,6 @@ class VideoTransformer(nn.Module):
     @property
     def subtokens(self) -> int:
         return 0
-
-    @property
-    def uses_time(self) -> bool:
-        """True for an explicit-timestep model (ETM)."""
-        return self.config.timestep
-
-    @property
-    def num_classes(self) -> int:
-        return self.config.num_classes
-
-    @property
-    def null_label(self) -> int:
-        return self.config.num_classes
 
     def spatial_blocks(self) -> list[Block]:
         """The spatial blocks in trunk order (pair i's spatial block is entry i)."""

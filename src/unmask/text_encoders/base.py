@@ -23,7 +23,7 @@ from typing import Any
 
 from torch import Tensor
 
-__all__ = ["TextEncoder", "TextTokens", "CaptionTruncated", "fingerprint", "check_captions", "sha256_file"]
+__all__ = ["TextEncoder", "TextTokens", "CaptionTruncated", "fingerprint", "check_captions"]
 
 
 class CaptionTruncated(UserWarning):
@@ -67,16 +67,6 @@ def fingerprint(spec: dict[str, Any]) -> str:
     """SHA-256 of a spec without its ``path``: equal for the same encoder wherever its files live."""
     clean = {k: v for k, v in spec.items() if k != "path"}
     return hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).hexdigest()
-
-
-def sha256_file(*paths: Any) -> str:
-    """SHA-256 over the bytes of the given files, in order."""
-    h = hashlib.sha256()
-    for p in paths:
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
 
 
 class TextEncoder(ABC):

@@ -23,7 +23,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .base import TextEncoder, TextTokens, check_captions, sha256_file, warn_truncated
+from .._io import sha256_files
+from .base import TextEncoder, TextTokens, check_captions, warn_truncated
 
 __all__ = ["MiniLMText", "CLIPText", "minilm_path", "TextEncoderUnavailable"]
 
@@ -61,7 +62,7 @@ def _weights_hash(folder: Path) -> str:
         raise TextEncoderUnavailable(
             f"{str(folder)!r} holds no config.json and model weights ({' or '.join(_WEIGHTS)})"
         )
-    return sha256_file(folder / "config.json", weights[0])
+    return sha256_files(folder / "config.json", weights[0])
 
 
 class _HFText(TextEncoder):

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .._io import sha256_files
+
 __all__ = [
     "Tokenizer",
     "TokenizerError",
@@ -62,11 +64,7 @@ def tokenizer_fingerprint(spec: dict[str, Any]) -> str:
 
 def file_sha256(path: str | Path) -> str:
     """SHA-256 (hex) of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_files(path)
 
 
 def images_to_float(images: np.ndarray | Tensor, channels: int) -> Tensor:

@@ -13,7 +13,6 @@ post_quant_conv → decoder → clamp to [−1, 1] → uint8 (N, H, W, 3).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .._io import sha256_files
 from .base import TokenizerError, check_codes, float_to_images, images_to_float
 
 __all__ = ["DiffusersVQTokenizer", "is_diffusers_vq_folder", "folder_sha256"]
@@ -53,13 +53,7 @@ def folder_sha256(folder: str | Path) -> str:
     weights = _weights_file(folder)
     if weights is None:
         raise TokenizerError(f"VQModel folder {str(folder)!r} has no weights file ({' or '.join(_WEIGHT_FILES)})")
-    h = hashlib.sha256()
-    for p in (folder / "config.json", weights):
-        h.update(p.name.encode() + b"\0")
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
+    return sha256_files(folder / "config.json", weights, names=True)
 
 
 class DiffusersVQTokenizer:

@@ -24,7 +24,6 @@ altered file is reported by name instead of yielding garbage weights.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -37,7 +36,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .._io import atomic_write_bytes, atomic_write_text, fsync_dir
+from .._io import atomic_write_bytes, atomic_write_text, fsync_dir, sha256_files
 from ..config import Config, ConfigError
 
 __all__ = [
@@ -63,14 +62,6 @@ CKPT_DIR = "checkpoints"
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, truncated, altered or does not match the model."""
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass
@@ -138,7 +129,7 @@ def save_checkpoint(
         p = tmp / fname
         with open(p, "rb+") as fh:
             os.fsync(fh.fileno())
-        files[fname] = {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+        files[fname] = {"bytes": p.stat().st_size, "sha256": sha256_files(p)}
     manifest = {
         "step": step,
         "parameters": sum(v.numel() for v in model.state_dict().values()),
@@ -204,7 +195,7 @@ def _verify(ckpt: Path) -> dict[str, Any]:
             raise CheckpointError(
                 f"checkpoint file {p} has {size} bytes, expected {info['bytes']} (truncated or altered)"
             )
-        if _sha256(p) != info["sha256"]:
+        if sha256_files(p) != info["sha256"]:
             raise CheckpointError(f"checkpoint file {p} does not match its SHA-256 in {MANIFEST_FILE} (corrupted)")
     return manifest
 

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .._io import atomic_write_text, fsync_dir
+from .._io import atomic_write_text, fsync_dir, sha256_files
 from ..config import ConfigError, TokenizerRunConfig
 from ..data import batch_indices
 from ..data.images import ImageSource, open_image_source
@@ -52,7 +52,6 @@ from .checkpoint import (
     MODEL_FILE,
     STATE_FILE,
     CheckpointError,
-    _sha256,
     _verify,
     list_checkpoints,
     resolve_checkpoint_dir,
@@ -138,7 +137,7 @@ def _save(run_dir: Path, step: int, model: VQVAE, config: TokenizerRunConfig, st
     for fname in (MODEL_FILE, CONFIG_FILE, STATE_FILE):
         with open(tmp / fname, "rb+") as fh:
             os.fsync(fh.fileno())
-        files[fname] = {"bytes": (tmp / fname).stat().st_size, "sha256": _sha256(tmp / fname)}
+        files[fname] = {"bytes": (tmp / fname).stat().st_size, "sha256": sha256_files(tmp / fname)}
     manifest = {
         "kind": "vqvae",
         "step": step,
