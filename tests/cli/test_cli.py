@@ -8,17 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from unmask.cli import main
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(args)
-    except SystemExit as exc:  # argparse / error exits
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from cli_helpers import run
 
 
 def test_train_with_preset_and_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

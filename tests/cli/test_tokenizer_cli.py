@@ -8,19 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from unmask.cli import main
+from cli_helpers import run
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_tokenizer_train_and_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
