@@ -103,6 +103,10 @@ class ModelConfig:
     ``patches`` sets per-stream patch sizes of a multi-stream model ("image:4,mask:2");
     a stream not named takes ``patch`` if it divides every axis of its grid, else 1.
 
+    ``embed_std`` and ``pos_scale`` set the token-embedding init σ and the sin-cos position
+    amplitude of the token-grid backbone (see ``TransformerConfig``); the text presets use 1
+    and 0.1, the image presets the U-ViT defaults 0.02 and 1.
+
     ``text_encoder`` ("scratch", "minilm", "clip:PATH"; caption datasets only) makes a
     text-to-image model conditioned on captions of at most ``text_len`` tokens (longer ones are
     truncated with a warning); ``class_conditional`` is then not used. ``text_dim``,
@@ -122,6 +126,8 @@ class ModelConfig:
     class_conditional: bool = True
     subtokens: int = 1
     causal: bool = False
+    embed_std: float = 0.02
+    pos_scale: float = 1.0
     patches: str | None = None
     text_encoder: str | None = None
     text_len: int = 16
@@ -228,6 +234,8 @@ class ModelConfig:
             dropout=self.dropout,
             token_dim=self.token_dim,
             causal=self.causal,
+            embed_std=self.embed_std,
+            pos_scale=self.pos_scale,
             **prime,
             **base,
         )

@@ -227,6 +227,8 @@ def test_patches_are_contiguous_blocks_in_row_major_order(grid, patch):
         ({"grid": (8,), "depth": 0}, "depth"),
         ({"grid": (8,), "num_classes": -1}, "num_classes"),
         ({"grid": (8,), "dropout": 1.0}, "dropout"),
+        ({"grid": (8,), "embed_std": 0.0}, "embed_std must be > 0, got 0.0"),
+        ({"grid": (8,), "pos_scale": -1.0}, "pos_scale must be > 0, got -1.0"),
     ],
 )
 def test_invalid_config_raises(kw, match):
@@ -241,6 +243,44 @@ def test_config_round_trip():
     d = cfg.to_dict()
     assert d["grid"] == [4, 4, 4]
     assert TransformerConfig(**d) == cfg
+
+
+def test_default_init_is_unchanged_by_the_init_options():
+    """embed_std=0.02, pos_scale=1 (the defaults) give bit-identical weights and positions to a
+    config that does not mention them: old seeds and checkpoints mean the same model."""
+    a = make((16,), patch=2)
+    b = make((16,), patch=2, embed_std=0.02, pos_scale=1.0)
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert ka == kb and torch.equal(va, vb)
+    assert torch.equal(a.pos, b.pos)
+
+
+@pytest.mark.parametrize("embed_std", [0.02, 0.5, 1.0])
+@pytest.mark.parametrize("pos_scale", [1.0, 0.1])
+def test_init_options_set_embedding_scale_and_position_amplitude(embed_std, pos_scale):
+    ref = make((64,), patch=1)
+    model = make((64,), patch=1, embed_std=embed_std, pos_scale=pos_scale)
+    std = float(model.token_embed.weight.detach().std())
+    assert abs(std - embed_std) < 0.15 * embed_std  # 7 × 32 draws
+    torch.testing.assert_close(model.pos, ref.pos * pos_scale)
+    # the model still runs and its config round-trips with the options
+    assert TransformerConfig(**model.config.to_dict()) == model.config
+    x, t, _ = inputs(model)
+    assert torch.isfinite(perturb_head(model)(x, t)).all()
+
+
+def test_text_presets_use_the_text_init():
+    """The masked text presets set the init that lets them leave the unigram plateau; the causal one
+    keeps the defaults (it learned with them)."""
+    from unmask.config import load_config
+
+    for name in ("kjv", "kjv-prime2", "kjv-prime4"):
+        m = load_config(name).model
+        assert (m.embed_std, m.pos_scale, m.patch) == (1.0, 0.1, 4), name
+        backbone = m.backbone(257, (128,), 0)
+        assert (backbone.embed_std, backbone.pos_scale) == (1.0, 0.1)
+    ar = load_config("kjv-ar").model
+    assert (ar.embed_std, ar.pos_scale) == (0.02, 1.0)
 
 
 # --- parameter count and presets -----------------------------------------------------------

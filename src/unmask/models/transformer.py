@@ -95,6 +95,11 @@ class TransformerConfig:
         subtoken_vocab: b + 1, ids per sub-token including its [MASK] (with ``subtokens``);
             must satisfy b^ℓ ≥ V = vocab_size − 1.
         causal: attend to earlier positions only (autoregressive use; needs patch 1).
+        embed_std: σ of the token-embedding init (0.02, the U-ViT default). With σ = 0.02 a
+            token's signal after ``patch_in`` is ~160× below the unit-amplitude sin-cos
+            positions; images learn anyway, but masked text stalls at the unigram (see
+            docs/results.md), and σ = 1 with ``pos_scale`` = 0.1 lets it learn.
+        pos_scale: factor on the sin-cos position embeddings (> 0; 1 = unit amplitude).
     """
 
     vocab_size: int
@@ -112,9 +117,15 @@ class TransformerConfig:
     subtokens: int = 0
     subtoken_vocab: int = 0
     causal: bool = False
+    embed_std: float = 0.02
+    pos_scale: float = 1.0
 
     def __post_init__(self) -> None:
         self.grid = tuple(int(g) for g in self.grid)
+        if not self.embed_std > 0:
+            raise ValueError(f"embed_std must be > 0, got {self.embed_std}")
+        if not self.pos_scale > 0:
+            raise ValueError(f"pos_scale must be > 0, got {self.pos_scale}")
         if not 1 <= len(self.grid) <= 3 or any(g < 1 for g in self.grid):
             raise ValueError(f"grid must have 1 to 3 positive axes, got {self.grid}")
         if self.patch < 1 or any(g % self.patch for g in self.grid):
@@ -301,7 +312,8 @@ class Transformer(ConditionedModel):
             offsets = torch.arange(c.subtokens) * c.subtoken_vocab
             self.register_buffer("slot_offsets", offsets, persistent=False)
         self.patch_in = nn.Linear(c.patch**n_axes * e, c.dim)
-        self.register_buffer("pos", sincos_positions(tuple(g // c.patch for g in c.grid), c.dim), persistent=False)
+        pos = sincos_positions(tuple(g // c.patch for g in c.grid), c.dim) * c.pos_scale
+        self.register_buffer("pos", pos, persistent=False)
         self.time_embed = TimestepEmbedder(c.dim) if c.timestep else None
         self.label_embed = LabelEmbedder(c.num_classes, c.dim) if c.num_classes > 0 else None
         self.num_prefix = int(c.timestep) + int(c.num_classes > 0)
@@ -329,6 +341,8 @@ class Transformer(ConditionedModel):
 
     def _init_weights(self) -> None:
         init_weights(self, [self.head])
+        if self.config.embed_std != 0.02:  # only then: the default init draws exactly what it always drew
+            nn.init.normal_(self.token_embed.weight, std=self.config.embed_std)
 
     # -- patchify ---------------------------------------------------------------------
     def _patchify(self, h: Tensor) -> Tensor:
