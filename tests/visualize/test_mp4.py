@@ -1,8 +1,10 @@
 """Clips as MP4 (``save_mp4``): the GIF's grid layout, an ffmpeg-friendly frame size, a real MP4 that reads
-back with the right frames, atomic writes, a clear error without imageio-ffmpeg or for bad input."""
+back with the right frames, atomic writes, a clear error without imageio-ffmpeg or for bad input; and
+``unmask sample --mp4`` on a video checkpoint (an untrained model: no training run)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -117,3 +119,118 @@ def test_a_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(OSError, match="ffmpeg died"):
         save_mp4(clips(), tmp_path / "s.mp4")
     assert [p.name for p in tmp_path.iterdir()] == ["s.mp4"] and (tmp_path / "s.mp4").read_bytes() == b"old"
+
+
+# -- unmask sample --mp4 -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def untrained_video_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint of an untrained ``tiny-video`` model (4 grey levels, 8 frames of 16×16, 5 classes)."""
+    import torch
+
+    from unmask.config import load_config
+    from unmask.models import VideoTransformer
+    from unmask.tokenizers import PixelQuantizer
+    from unmask.training.checkpoint import save_checkpoint
+
+    config = load_config("tiny-video")
+    tok = PixelQuantizer(levels=4, max_value=255.0)
+    torch.manual_seed(0)
+    model = VideoTransformer(config.model.video_backbone(tok.vocab_size, (8, 16, 16), 5))
+    run = tmp_path_factory.mktemp("untrained-video") / "run"
+    save_checkpoint(
+        run,
+        step=0,
+        model=model,
+        ema=model,
+        config=config,
+        state={},
+        backbone=model.config.to_dict(),
+        tokenizer=tok.config(),
+    )
+    return run
+
+
+def sample(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from unmask.cli import main
+
+    try:
+        code = main(["sample", *args])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_sample_mp4_writes_an_mp4_beside_the_gif(untrained_video_ckpt: Path, tmp_path: Path, capsys) -> None:
+    pytest.importorskip("imageio_ffmpeg")
+    out = tmp_path / "s.npz"
+    args = ["--ckpt", str(untrained_video_ckpt), "--out", str(out), "--steps", "2", "--n", "2", "--mp4"]
+    code, stdout, err = sample(args, capsys)
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary["mp4"] == str(out.with_suffix(".mp4")) and summary["gif"] == str(out.with_suffix(".gif"))
+    meta, frames = read_back(out.with_suffix(".mp4"))
+    assert frames.shape[0] == 8 and meta["size"][0] % 16 == 0 and meta["size"][1] % 16 == 0
+    with np.load(out) as d:
+        assert np.abs(frames.astype(int) - mp4_frames(d["videos"])).mean() < 3
+
+
+def test_sample_without_mp4_writes_no_mp4(untrained_video_ckpt: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "s.npz"
+    code, stdout, err = sample(
+        ["--ckpt", str(untrained_video_ckpt), "--out", str(out), "--steps", "1", "--n", "1"], capsys
+    )
+    assert code == 0, err
+    assert "mp4" not in json.loads(stdout) and out.with_suffix(".gif").is_file()
+    assert not out.with_suffix(".mp4").exists()
+
+
+def test_sample_mp4_without_imageio_ffmpeg_fails_before_sampling(
+    untrained_video_ckpt: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
+    out = tmp_path / "s.npz"
+    code, _, err = sample(["--ckpt", str(untrained_video_ckpt), "--out", str(out), "--mp4"], capsys)
+    assert code == 2 and err.startswith("unmask: error:") and err.count("\n") == 1
+    assert "pip install 'unmask[video]'" in err
+    assert not out.exists()
+
+
+def test_sample_mp4_of_an_image_model_is_refused(tmp_path: Path, capsys) -> None:
+    from unmask.config import load_config
+    from unmask.data import get_dataset
+    from unmask.models import Transformer
+    from unmask.training.checkpoint import save_checkpoint
+
+    config = load_config("tiny")
+    ds = get_dataset(config.data.name, "test")
+    model = Transformer(config.model.backbone(ds.vocab_size, ds.grid, ds.num_classes))
+    run = tmp_path / "run"
+    save_checkpoint(
+        run,
+        step=0,
+        model=model,
+        ema=model,
+        config=config,
+        state={},
+        backbone=model.config.to_dict(),
+        tokenizer=ds.tokenizer.config(),
+    )
+    out = tmp_path / "s.npz"
+    code, _, err = sample(["--ckpt", str(run), "--out", str(out), "--mp4"], capsys)
+    assert code == 2 and "--mp4 applies to video models" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_save_samples_refuses_an_mp4_of_images(tmp_path: Path) -> None:
+    from unmask.inference import Generated, save_samples
+
+    images = np.zeros((2, 8, 8), dtype=np.uint8)
+    gen = Generated(
+        tokens=np.zeros((2, 8, 8), np.int64), labels=np.zeros(2, np.int64), images=images, nfe=1, nfe_per_sample=1.0
+    )
+    with pytest.raises(ValueError, match="an MP4 needs clips"):
+        save_samples(tmp_path / "s.npz", gen, mp4=True)
+    assert list(tmp_path.iterdir()) == []
