@@ -3,6 +3,7 @@
     unmask train [PRESET] [section.key=value ...] --out DIR [--resume]
     unmask sample --ckpt DIR --out FILE.npz [--n N] [--labels 0,1,…|--label K] [--steps S] ...
                   [--prefix-frames K [--prefix-from test|train|PATH]]   # video models: continue clips
+                  [--mp4]                                               # video models: an .mp4 beside the .gif
                   [--captions "two squares" … | --captions-file F]      # text-to-image models
     unmask eval SAMPLES.npz [--ref DATASET]
     unmask adherence SAMPLES.npz [--ref scenes] [--no-fd]                # caption adherence of scenes
@@ -179,6 +180,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from .tokenizers import build_tokenizer
 
     model, ckpt = load_model(args.ckpt, weights=args.weights, device=args.device)
+    if args.mp4:
+        if not isinstance(model, VideoTransformer):
+            raise UsageError("--mp4 applies to video models; this checkpoint does not hold one")
+        from .visualize import require_mp4_writer
+
+        try:
+            require_mp4_writer()  # before sampling, not after it
+        except ImportError as err:
+            raise UsageError(str(err)) from None
     if isinstance(model, TextTransformer) or args.captions is not None or args.captions_file is not None:
         return _sample_captions(args, model, ckpt)
     if args.sampler is None:
@@ -317,7 +327,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if caption_list is not None:  # --captions for a class-conditional model of a captioned dataset
         gen.captions = list(caption_list)
         nrow = n // len(dict.fromkeys(caption_list))
-    npz, preview = save_samples(args.out, gen, nrow=nrow)
+    npz, preview = save_samples(args.out, gen, nrow=nrow, mp4=args.mp4)
     if gen.texts is not None:  # text models: the samples themselves are the output
         for i, text in enumerate(gen.texts):
             print(f"--- sample {i} ---\n{text}")
@@ -335,6 +345,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     }
     if gen.video:
         summary["prefix_frames"] = gen.prefix_frames
+        if args.mp4:
+            summary["mp4"] = str(npz.with_suffix(".mp4"))
     print(json.dumps(summary), file=sys.stderr if gen.texts is not None else sys.stdout)
     return 0
 
@@ -875,7 +887,11 @@ def build_parser() -> argparse.ArgumentParser:
         "sample", help="draw samples from a checkpoint into an .npz and a PNG grid (text: .txt; clips: GIF + PNG)"
     )
     s.add_argument("--ckpt", required=True, help="checkpoint or run directory")
-    s.add_argument("--out", required=True, help="output .npz (a .png grid is written beside it; for clips also a .gif)")
+    s.add_argument(
+        "--out",
+        required=True,
+        help="output .npz (a .png grid is written beside it; for clips also a .gif, and with --mp4 an .mp4)",
+    )
     s.add_argument(
         "--n",
         "--num-samples",
@@ -946,6 +962,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="where the given frames come from: the run's 'test' (default) or 'train' split (clips keep their "
         "labels), or a user's clips (.npy / .npz / folder of uint8 (N, T, H, W); classes from --labels/--label)",
+    )
+    s.add_argument(
+        "--mp4",
+        action="store_true",
+        help="video models: also write an H.264 .mp4 of the GIF's grid beside it (needs pip install 'unmask[video]')",
     )
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", dest="batch_size", type=int, default=256)

@@ -76,7 +76,8 @@ class DataConfig:
 
     Datasets of paired streams (``shapes``, ``cityscapes``, ``digits-pairs``,
     ``fashion-mnist-pairs``) train a joint multi-stream model; datasets of token videos
-    (``bouncing-shapes``, ``video-files`` with ``root``) the spatio-temporal video model.
+    (``bouncing-shapes``, ``moving-fashion-mnist``, ``video-files`` with ``root``) the
+    spatio-temporal video model.
     Captioned datasets (``scenes``, ``scenes-mini``, ``fashion-mnist-captions``,
     ``caption-pairs`` with ``root``) train a text-to-image model with ``model.text_encoder``,
     else a class-conditional model whose classes are the captions.

@@ -28,7 +28,7 @@ from .samplers import Sampler, build_sampler, continuation_init
 from .schedules import get_schedule
 from .tokenizers import Tokenizer
 from .training.checkpoint import Checkpoint, load_checkpoint, load_weights
-from .visualize import save_gif, save_grid, save_video_grid
+from .visualize import require_mp4_writer, save_gif, save_grid, save_mp4, save_video_grid
 
 __all__ = [
     "load_model",
@@ -323,17 +323,22 @@ def generate_distributed(
     )
 
 
-def save_samples(out: str | Path, gen: Generated, *, nrow: int | None = None) -> tuple[Path, Path]:
+def save_samples(out: str | Path, gen: Generated, *, nrow: int | None = None, mp4: bool = False) -> tuple[Path, Path]:
     """Write ``out`` (.npz with tokens, labels, images or texts, nfe, the tokenizer spec as JSON)
     and, beside it, a PNG grid (images) or a .txt of the samples (text), atomically. Returns both paths.
 
     Clips (``gen.video``): the .npz holds ``videos`` uint8 (N, T, H, W) instead of ``images``
     and ``prefix_frames``; beside it go an animated GIF (returned) and a PNG of frame strips
-    (one row per clip).
+    (one row per clip). With ``mp4``, also an H.264 MP4 of the GIF's grid at ``out.with_suffix(".mp4")``
+    (needs imageio-ffmpeg, checked before anything is written; ``ValueError`` for samples that are not clips).
     """
     out = Path(out)
     if out.suffix != ".npz":
         raise ValueError(f"output file must end in .npz, got {str(out)!r}")
+    if mp4:
+        if not gen.video:
+            raise ValueError("an MP4 needs clips (samples of a video model); these samples are not clips")
+        require_mp4_writer()
     out.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     arrays: dict[str, np.ndarray] = {
@@ -364,6 +369,8 @@ def save_samples(out: str | Path, gen: Generated, *, nrow: int | None = None) ->
     n = len(gen.images)
     if gen.video:
         save_video_grid(gen.images, out.with_suffix(".png"))
+        if mp4:
+            save_mp4(gen.images, out.with_suffix(".mp4"), nrow=nrow)
         return out, save_gif(gen.images, out.with_suffix(".gif"), nrow=nrow)
     if nrow is None:
         nrow = int(np.ceil(np.sqrt(n)))

@@ -1,20 +1,24 @@
-"""PNG grids of images, frame strips and animated GIFs of clips (Pillow only)."""
+"""PNG grids of images, frame strips and animated GIFs of clips (Pillow), and MP4s of clips (the optional
+``imageio-ffmpeg``: ``pip install 'unmask[video]'``)."""
 
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._io import atomic_write_bytes
+from ._io import atomic_write_bytes, fsync_dir
 
 __all__ = [
     "make_grid",
     "save_grid",
     "save_video_grid",
     "save_gif",
+    "save_mp4",
+    "clip_grid_frames",
     "display_scale",
     "colorize",
     "render_streams",
@@ -106,6 +110,20 @@ def save_video_grid(videos: np.ndarray, path: str | Path, *, scale: int | None =
     return save_grid(v.reshape(n * t, h, w), path, nrow=t, scale=scale)
 
 
+def clip_grid_frames(videos: np.ndarray, *, nrow: int | None = None, scale: int | None = None) -> np.ndarray:
+    """The frames of a grid of grey clips (N, T, H, W) uint8, as uint8 (T, H_grid, W_grid): frame i tiles
+    frame i of every clip, ``nrow`` clips per row (default ⌈√N⌉), each nearest-upscaled by ``scale``
+    (default ``display_scale(H)``) with grey gaps of ``max(1, scale // 4)`` pixels (as ``make_grid``)."""
+    v = _check_videos(videos)
+    n, t, h, _ = v.shape
+    nrow = int(np.ceil(np.sqrt(n))) if nrow is None else nrow
+    scale = display_scale(h) if scale is None else scale
+    if scale < 1:
+        raise ValueError(f"scale must be >= 1, got {scale}")
+    pad = max(1, scale // 4)
+    return np.stack([make_grid(v[:, i], nrow, pad=pad, scale=scale) for i in range(t)])
+
+
 def save_gif(
     videos: np.ndarray, path: str | Path, *, nrow: int | None = None, fps: float = 4.0, scale: int | None = None
 ) -> Path:
@@ -114,18 +132,106 @@ def save_gif(
     from PIL import Image
 
     v = _check_videos(videos)
-    n, t, h, _ = v.shape
     if not fps > 0:
         raise ValueError(f"fps must be > 0, got {fps}")
-    nrow = int(np.ceil(np.sqrt(n))) if nrow is None else nrow
-    scale = display_scale(h) if scale is None else scale
-    pad = max(1, scale // 4)
-    frames = [Image.fromarray(make_grid(v[:, i], nrow, pad=pad, scale=scale)) for i in range(t)]
+    frames = [Image.fromarray(f) for f in clip_grid_frames(v, nrow=nrow, scale=scale)]
     buf = io.BytesIO()
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=int(round(1000 / fps)), loop=0)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+#: MP4 frames are at least this many pixels on their shorter side (nearest-upscaled by an integer factor) …
+MP4_MIN_SIDE = 64
+#: … and padded with the grid's grey to a multiple of this (H.264 macroblocks; yuv420p needs even sizes).
+MP4_BLOCK = 16
+_MP4_INSTALL = "pip install 'unmask[video]' (or pip install imageio-ffmpeg)"
+
+
+def require_mp4_writer() -> Any:
+    """The ``imageio_ffmpeg`` module (it bundles an ffmpeg binary); ImportError saying how to install it."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise ImportError(
+            f"writing MP4 needs the package imageio-ffmpeg, which is not installed: {_MP4_INSTALL}"
+        ) from None
+    return imageio_ffmpeg
+
+
+def mp4_frames(videos: np.ndarray, *, nrow: int | None = None, scale: int | None = None) -> np.ndarray:
+    """The frames ``save_mp4`` encodes: uint8 (T, H_out, W_out), the ``clip_grid_frames`` grid
+    nearest-upscaled by the smallest integer factor that makes its shorter side >= ``MP4_MIN_SIDE``, then
+    padded evenly with grey (128, the grid's gap colour) to multiples of ``MP4_BLOCK`` pixels."""
+    grid = clip_grid_frames(videos, nrow=nrow, scale=scale)
+    _, gh, gw = grid.shape
+    up = max(1, -(-MP4_MIN_SIDE // min(gh, gw)))
+    if up > 1:
+        grid = grid.repeat(up, axis=1).repeat(up, axis=2)
+    _, gh, gw = grid.shape
+    ph, pw = -gh % MP4_BLOCK, -gw % MP4_BLOCK
+    pads = ((0, 0), (ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2))
+    return np.ascontiguousarray(np.pad(grid, pads, constant_values=128))
+
+
+def save_mp4(
+    videos: np.ndarray,
+    path: str | Path,
+    *,
+    nrow: int | None = None,
+    fps: float = 4.0,
+    scale: int | None = None,
+    quality: float = 8.0,
+) -> Path:
+    """An H.264 MP4 of grey clips (N, T, H, W) uint8 with the layout of ``save_gif`` (frame i shows frame i
+    of every clip, ``nrow`` clips per row), T frames at ``fps`` frames per second, frame size as
+    ``mp4_frames`` (even, a multiple of 16). ``quality`` in [1, 10] (imageio-ffmpeg's scale; 8 = CRF 10,
+    near lossless for flat grey pictures, 10 = CRF 0).
+
+    Written atomically: ffmpeg writes a temporary file in the same directory, renamed to ``path`` only
+    once complete (removed on any error). Returns the path.
+
+    Raises:
+        ValueError: ``videos`` not uint8 (N, T, H, W) (the message gives its dtype and shape), ``fps`` <= 0,
+            ``quality`` outside [1, 10], or a bad ``nrow`` / ``scale``.
+        ImportError: imageio-ffmpeg is not installed (``pip install 'unmask[video]'``).
+    """
+    v = _check_videos(videos)
+    if not fps > 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
+    if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not 1 <= quality <= 10:
+        raise ValueError(f"quality must be a number in [1, 10], got {quality!r}")
+    frames = mp4_frames(v, nrow=nrow, scale=scale)
+    ffmpeg = require_mp4_writer()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{path.stem}-{os.getpid()}.mp4")  # ffmpeg picks the container from the suffix
+    _, h, w = frames.shape
+    try:
+        writer = ffmpeg.write_frames(
+            str(tmp),
+            (w, h),
+            fps=float(fps),
+            pix_fmt_in="gray",
+            codec="libx264",
+            quality=float(quality),
+            macro_block_size=MP4_BLOCK,
+            ffmpeg_log_level="error",
+            output_params=["-movflags", "+faststart"],
+        )
+        try:
+            writer.send(None)
+            for frame in frames:
+                writer.send(frame.tobytes())
+        finally:
+            writer.close()  # waits for ffmpeg to finish the file (or stops it after an error)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    fsync_dir(path.parent)
     return path
 
 

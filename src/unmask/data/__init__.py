@@ -14,7 +14,7 @@ from .captions import (
 from .cityscapes import CITYSCAPES_CATEGORIES, CityscapesError, load_cityscapes
 from .digits import load_digits
 from .idx import IdxError, read_idx
-from .mnist_like import load_fashion_mnist, load_mnist5k
+from .mnist_like import load_fashion_mnist, load_mnist5k, read_fashion_mnist
 from .registry import (
     CAPTION_DATASETS,
     DATASET_OPTIONS,
@@ -34,9 +34,11 @@ from .videos import (
     BOUNCING_CLASSES,
     VideoFileError,
     load_bouncing_shapes,
+    load_moving_fashion_mnist,
     load_video_files,
     read_video_files,
     render_bouncing_shapes,
+    render_moving_fashion_mnist,
 )
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "stratified_split",
     "load_digits",
     "load_fashion_mnist",
+    "read_fashion_mnist",
     "load_mnist5k",
     "read_idx",
     "IdxError",
@@ -60,6 +63,8 @@ __all__ = [
     "load_bouncing_shapes",
     "render_bouncing_shapes",
     "BOUNCING_CLASSES",
+    "load_moving_fashion_mnist",
+    "render_moving_fashion_mnist",
     "load_video_files",
     "read_video_files",
     "VideoFileError",

@@ -16,7 +16,15 @@ from ..tokenizers import PixelQuantizer
 from .base import DatasetNotAvailable, TokenDataset, stratified_split
 from .idx import read_idx
 
-__all__ = ["load_fashion_mnist", "load_mnist5k", "FASHION_MNIST_DIR", "FASHION_CLASSES", "DEFAULT_LEVELS"]
+__all__ = [
+    "load_fashion_mnist",
+    "read_fashion_mnist",
+    "fashion_mnist_dir",
+    "load_mnist5k",
+    "FASHION_MNIST_DIR",
+    "FASHION_CLASSES",
+    "DEFAULT_LEVELS",
+]
 
 #: Where the Debian package ``dataset-fashion-mnist`` puts its files; ``$UNMASK_FASHION_MNIST_DIR`` overrides it.
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -44,10 +52,25 @@ def _check(split: str, levels: int | None, name: str) -> PixelQuantizer:
     return PixelQuantizer(levels=lv, max_value=255.0)
 
 
-def load_fashion_mnist(split: str = "train", levels: int | None = None) -> TokenDataset:
-    """Fashion-MNIST ``split`` as tokens (N, 28, 28) with 10 labels (60,000 train / 10,000 test)."""
-    tok = _check(split, levels, "fashion-mnist")
-    root = Path(os.environ.get("UNMASK_FASHION_MNIST_DIR", FASHION_MNIST_DIR))
+def fashion_mnist_dir() -> Path:
+    """The folder read for Fashion-MNIST: ``$UNMASK_FASHION_MNIST_DIR``, else ``FASHION_MNIST_DIR``."""
+    return Path(os.environ.get("UNMASK_FASHION_MNIST_DIR", FASHION_MNIST_DIR))
+
+
+def read_fashion_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """The raw Fashion-MNIST ``split`` ("train": 60,000, "test": 10,000) from ``fashion_mnist_dir()``.
+
+    Returns:
+        images: (N, 28, 28) uint8 grey levels in [0, 255];
+        labels: (N,) int64 classes in [0, 10) (``FASHION_CLASSES``).
+
+    Raises:
+        DatasetNotAvailable: a file is missing (the message says how to install the Debian
+            package) or the files do not hold matching 28×28 images and labels.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"fashion-mnist split must be 'train' or 'test', got {split!r}")
+    root = fashion_mnist_dir()
     prefix = "train" if split == "train" else "t10k"
     images_path = root / f"{prefix}-images-idx3-ubyte.gz"
     labels_path = root / f"{prefix}-labels-idx1-ubyte.gz"
@@ -60,11 +83,18 @@ def load_fashion_mnist(split: str = "train", levels: int | None = None) -> Token
             )
     images = read_idx(images_path)
     labels = read_idx(labels_path).astype(np.int64)
-    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels):
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels) or images.dtype != np.uint8:
         raise DatasetNotAvailable(
             f"{images_path} / {labels_path} do not hold matching 28×28 images and labels "
-            f"(got images {images.shape}, labels {labels.shape})"
+            f"(got images {images.shape} {images.dtype}, labels {labels.shape})"
         )
+    return images, labels
+
+
+def load_fashion_mnist(split: str = "train", levels: int | None = None) -> TokenDataset:
+    """Fashion-MNIST ``split`` as tokens (N, 28, 28) with 10 labels (60,000 train / 10,000 test)."""
+    tok = _check(split, levels, "fashion-mnist")
+    images, labels = read_fashion_mnist(split)
     return TokenDataset(
         name="fashion-mnist",
         split=split,

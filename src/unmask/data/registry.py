@@ -13,7 +13,7 @@ from .mnist_like import load_fashion_mnist, load_mnist5k
 from .shapes import load_shapes
 from .streams import StreamDataset, pairs_from_labels
 from .text import load_kjv
-from .videos import load_bouncing_shapes, load_video_files
+from .videos import load_bouncing_shapes, load_moving_fashion_mnist, load_video_files
 
 __all__ = [
     "DATASETS",
@@ -43,6 +43,7 @@ DATASETS: dict[str, Callable[..., TokenDataset | StreamDataset]] = {
     ),
     # token videos (N, T, H, W)
     "bouncing-shapes": lambda split, levels=None: load_bouncing_shapes(split, levels),
+    "moving-fashion-mnist": lambda split, levels=None: load_moving_fashion_mnist(split, levels),
     "video-files": lambda split, levels=None, root=None: load_video_files(split, levels, root),
     # images with captions (``CaptionDataset``: labels index the caption table)
     "scenes": lambda split, levels=None: load_scenes(split, levels),
@@ -67,7 +68,7 @@ CAPTION_DATASETS = ("scenes", "scenes-mini", "fashion-mnist-captions", "caption-
 STREAM_DATASETS = ("shapes", "cityscapes", "digits-pairs", "fashion-mnist-pairs")
 
 #: The datasets of token videos (N, T, H, W): trained with the spatio-temporal ``VideoTransformer``.
-VIDEO_DATASETS = ("bouncing-shapes", "video-files")
+VIDEO_DATASETS = ("bouncing-shapes", "moving-fashion-mnist", "video-files")
 
 #: The ``data.*`` options each dataset takes (the others must stay unset).
 DATASET_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -80,6 +81,7 @@ DATASET_OPTIONS: dict[str, tuple[str, ...]] = {
     "digits-pairs": ("levels",),
     "fashion-mnist-pairs": ("levels",),
     "bouncing-shapes": ("levels",),
+    "moving-fashion-mnist": ("levels",),
     "video-files": ("levels", "root"),
     "scenes": ("levels",),
     "scenes-mini": ("levels",),
@@ -126,8 +128,8 @@ def get_dataset(
       ``video-files``).
 
     ``shapes``, ``cityscapes``, ``digits-pairs`` and ``fashion-mnist-pairs`` return a
-    ``StreamDataset`` of paired streams (see ``is_stream_dataset``); ``bouncing-shapes`` and
-    ``video-files`` token videos (N, T, H, W) (see ``is_video_dataset``).
+    ``StreamDataset`` of paired streams (see ``is_stream_dataset``); ``bouncing-shapes``,
+    ``moving-fashion-mnist`` and ``video-files`` token videos (N, T, H, W) (see ``is_video_dataset``).
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}")
