@@ -1,6 +1,7 @@
-"""Turn the Fashion-MNIST sweep CSVs and baselines into the Markdown tables of docs/results.md.
+"""Turn the Fashion-MNIST sweep CSVs and baselines into the Markdown tables of docs/results.md,
+and (with --figure) one three-panel figure in the form of the paper's Figure 2.
 
-.venv/bin/python experiments/fmnist/report.py --runs runs > /tmp/fmnist-tables.md
+.venv/bin/python experiments/fmnist/report.py --runs runs --figure docs/fmnist_sweeps.png > /tmp/fmnist-tables.md
 """
 
 from __future__ import annotations
@@ -102,9 +103,52 @@ def ablation_table(runs: Path, names: list[str]) -> str:
     return "\n".join(out)
 
 
+def figure(sweeps: dict[str, list[dict[str, str]]], baselines: dict, path: str) -> None:
+    """FD vs NFE (every sampler variant of both models), vs temperature and vs CFG (16 steps),
+    with the held-out real floor as a dashed line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), dpi=120)
+    for model, rows in sweeps.items():
+        style = "-" if model == "ITM" else "--"
+        base = [r for r in rows if r["temperature"] == "1.0" and r["cfg"] == "2.0" and r["top_p"] == "1.0"]
+        variants: dict[str, list[tuple[int, float]]] = {}
+        for r in base:
+            if r["sampler"] == "euler":
+                name = f"{model} Euler" + ("" if r["argmax"] == "True" else ", no last-step argmax")
+            else:
+                name = f"{model} MaskGIT, Gumbel {r['gumbel']}"
+            variants.setdefault(name, []).append((int(r["steps"]), float(r["fd"])))
+        for name, pts in sorted(variants.items()):
+            if len(pts) >= 2:
+                pts.sort()
+                axes[0].plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o", ms=3, label=name)
+        for ax, axis, other in ((axes[1], "temperature", ("cfg", "2.0")), (axes[2], "cfg", ("temperature", "1.0"))):
+            sel = [r for r in pick(rows, sampler="euler", steps="16", argmax="True") if r[other[0]] == other[1]]
+            pts = sorted((float(r[axis]), float(r["fd"])) for r in sel)
+            if len(pts) >= 2:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o", ms=3, label=f"{model} Euler, 16 steps")
+    floor = baselines.get("held-out real half (floor)", {}).get("fd")
+    for ax, xlabel in zip(axes, ("sampling steps (NFE)", "softmax temperature (CFG 2)", "CFG scale (T = 1)")):
+        if floor is not None:
+            ax.axhline(floor, color="grey", ls=":", lw=1, label="held-out real images")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("FD (EfficientNet-Lite0), 250 samples")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, frameon=False)
+    axes[0].set_xscale("log", base=2)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", default="runs")
+    ap.add_argument("--figure", default=None, help="also write the three-panel figure here (PNG)")
     args = ap.parse_args()
     runs = Path(args.runs)
     sweeps = {m: read_rows(runs / f"sweep-{m.lower()}" / "sweep.csv") for m in ("ITM", "ETM")}
@@ -116,6 +160,8 @@ def main() -> None:
     print("### FD vs CFG (16 steps)\n\n" + axis_table(sweeps, "cfg") + "\n")
     print("### Best configuration and references\n\n" + best_table(sweeps, baselines) + "\n")
     print("### Training ablation\n\n" + ablation_table(runs, ["linear", "cosine", "cubic", "unmasked"]))
+    if args.figure:
+        figure(sweeps, baselines, args.figure)
 
 
 if __name__ == "__main__":

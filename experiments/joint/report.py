@@ -42,7 +42,8 @@ def main() -> None:
         if not (runs / name / "metrics.jsonl").is_file():
             continue
         s = _train_summary(runs / name)
-        losses = ", ".join(f"{k[5:]} {v:.3f}" for k, v in s.items() if k.startswith("eval_loss_"))
+        # a discriminative run never predicts its input stream: its loss there is 0 by construction
+        losses = ", ".join(f"{k[5:]} {v:.3f}" for k, v in s.items() if k.startswith("eval_loss_") and v != 0)
         print(f"| `{name}` | {s['steps']} | {s['s_per_step']:.2f} | {s['train_s']:.0f} | {losses} |")
 
     print("\n### Segmentation (image → mask), shapes test, first 500 images\n")
