@@ -124,21 +124,10 @@ def test_a_failed_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.
 # -- unmask sample --mp4 -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def untrained_video_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A checkpoint of an untrained ``tiny-video`` model (4 grey levels, 8 frames of 16×16, 5 classes)."""
-    import torch
-
-    from unmask.config import load_config
-    from unmask.models import VideoTransformer
-    from unmask.tokenizers import PixelQuantizer
+def save_untrained(run: Path, model, config, tokenizer: dict) -> Path:
+    """Save ``model`` (untrained; also as its EMA) as a step-0 checkpoint in ``run``."""
     from unmask.training.checkpoint import save_checkpoint
 
-    config = load_config("tiny-video")
-    tok = PixelQuantizer(levels=4, max_value=255.0)
-    torch.manual_seed(0)
-    model = VideoTransformer(config.model.video_backbone(tok.vocab_size, (8, 16, 16), 5))
-    run = tmp_path_factory.mktemp("untrained-video") / "run"
     save_checkpoint(
         run,
         step=0,
@@ -147,9 +136,25 @@ def untrained_video_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
         config=config,
         state={},
         backbone=model.config.to_dict(),
-        tokenizer=tok.config(),
+        tokenizer=tokenizer,
     )
     return run
+
+
+@pytest.fixture(scope="module")
+def untrained_video_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint of an untrained ``tiny-video`` model (4 grey levels, 8 frames of 16×16, 5 classes)."""
+    import torch
+
+    from unmask.config import load_config
+    from unmask.models import VideoTransformer
+    from unmask.tokenizers import PixelQuantizer
+
+    config = load_config("tiny-video")
+    tok = PixelQuantizer(levels=4, max_value=255.0)
+    torch.manual_seed(0)
+    model = VideoTransformer(config.model.video_backbone(tok.vocab_size, (8, 16, 16), 5))
+    return save_untrained(tmp_path_factory.mktemp("untrained-video") / "run", model, config, tok.config())
 
 
 def sample(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -202,22 +207,11 @@ def test_sample_mp4_of_an_image_model_is_refused(tmp_path: Path, capsys) -> None
     from unmask.config import load_config
     from unmask.data import get_dataset
     from unmask.models import Transformer
-    from unmask.training.checkpoint import save_checkpoint
 
     config = load_config("tiny")
     ds = get_dataset(config.data.name, "test")
     model = Transformer(config.model.backbone(ds.vocab_size, ds.grid, ds.num_classes))
-    run = tmp_path / "run"
-    save_checkpoint(
-        run,
-        step=0,
-        model=model,
-        ema=model,
-        config=config,
-        state={},
-        backbone=model.config.to_dict(),
-        tokenizer=ds.tokenizer.config(),
-    )
+    run = save_untrained(tmp_path / "run", model, config, ds.tokenizer.config())
     out = tmp_path / "s.npz"
     code, _, err = sample(["--ckpt", str(run), "--out", str(out), "--mp4"], capsys)
     assert code == 2 and "--mp4 applies to video models" in err and err.count("\n") == 1
