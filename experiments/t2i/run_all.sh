@@ -45,7 +45,7 @@ open(out, "w").write(json.dumps(report, indent=2))
 print(json.dumps(report["adherence"]))
 PY
 
-for preset in scenes-t2i scenes-t2i-minilm scenes-cls; do
+for preset in scenes-t2i scenes-cls scenes-t2i-minilm; do
   run="$runs/$preset"
   if [ -f "$run/config.json" ]; then
     "$unmask" train --resume --out "$run" "train.threads=$OMP_NUM_THREADS"
