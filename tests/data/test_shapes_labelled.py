@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from unmask.config import ConfigError, load_config
 from unmask.data import (
     LABEL_CLASSES,
     SHAPE_CLASSES,
@@ -124,3 +125,5 @@ def test_levels_and_bad_options() -> None:
         get_dataset("shapes-labelled", "test", levels=1)
     with pytest.raises(ValueError, match="data.root does not apply to dataset 'shapes-labelled'"):
         get_dataset("shapes-labelled", "test", root="/tmp")
+    with pytest.raises(ConfigError, match="data.root does not apply to dataset 'shapes-labelled'"):
+        load_config("shapes-joint3", ["data.root=/tmp"])
