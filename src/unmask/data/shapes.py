@@ -251,10 +251,10 @@ def _shapes_dataset(split: str, levels: int | None, *, labelled: bool) -> Stream
         raise ValueError(f"levels for shapes must be an integer in [2, 256], got {levels!r}")
     tok = PixelQuantizer(levels=lv, max_value=255.0)
     images, labels = _cached_split(split)
-    arrays = {"mask": majority_downsample(labels, CANVAS // MASK_SIZE, len(SHAPE_CLASSES))}
-    vocab_sizes = {"image": tok.vocab_size, "mask": len(SHAPE_CLASSES) + 1}
-    kinds = {"image": "image", "mask": "segmentation"}
-    class_names = {"mask": SHAPE_CLASSES}
+    arrays: dict[str, np.ndarray] = {"mask": majority_downsample(labels, CANVAS // MASK_SIZE, len(SHAPE_CLASSES))}
+    vocab_sizes: dict[str, int] = {"image": tok.vocab_size, "mask": len(SHAPE_CLASSES) + 1}
+    kinds: dict[str, str] = {"image": "image", "mask": "segmentation"}
+    class_names: dict[str, tuple[str, ...]] = {"mask": SHAPE_CLASSES}
     if labelled:
         arrays["label"] = dominant_class(labels).reshape(-1, 1)
         vocab_sizes["label"] = len(LABEL_CLASSES) + 1
