@@ -188,3 +188,15 @@ def test_a_bad_mode_is_one_clear_error(joint3_run: Path, tmp_path: Path, mode: s
     code, _, err = run(["joint", "--ckpt", str(joint3_run), "--mode", mode, "--out", str(tmp_path / "x")], capsys)
     assert code == 2 and needle in err and err.startswith("unmask: error:") and err.count("\n") == 1
     assert not (tmp_path / "x" / "metrics.json").exists()
+
+
+def test_sample_info_and_nll_of_the_three_stream_run(joint3_run: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    code, _, err = run(["sample", "--ckpt", str(joint3_run), "--out", str(tmp_path / "s.npz")], capsys)
+    assert code == 2 and "holds a joint multi-stream model (streams image, mask, label); use unmask joint" in err
+    code, out, err = run(["info", str(joint3_run)], capsys)
+    assert code == 0, err
+    assert "label grid [1]" in out
+    code, out, err = run(["nll", "--ckpt", str(joint3_run), "--n", "8"], capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["tokens_per_sequence"] == 32 * 32 + 16 * 16 + 1 and report["sequences"] == 8
