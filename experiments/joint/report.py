@@ -38,7 +38,7 @@ def main() -> None:
     print("### Training (same backbone, batch 64, steps; one thread on a shared 2-core CPU)\n")
     print("| run | steps | mean s/step | training s | held-out losses at the end |")
     print("|---|---:|---:|---:|---|")
-    for name in ("shapes-joint", "shapes-seg-disc", "fmnist-joint", "fmnist-cls-disc"):
+    for name in ("shapes-joint", "shapes-seg-disc", "fmnist-joint", "fmnist-cls-disc", "shapes-joint3"):
         if not (runs / name / "metrics.jsonl").is_file():
             continue
         s = _train_summary(runs / name)
@@ -112,6 +112,62 @@ def main() -> None:
             base = acc
         ratio = f" ({acc / base:.3f}×)" if base and key != "cls-disc" else ""
         print(f"| {model} | one call, arg-max | {m['sampler']['cfg']:g} | {acc:.4f}{ratio} |")
+
+    _joint3_table(ev)
+
+
+def _seg(m: dict) -> str:
+    mask = m["streams"]["mask"]
+    return f"mIoU {mask['miou']:.4f}, pixel acc. {mask['pixel_accuracy']:.4f}"
+
+
+def _cls(m: dict) -> str:
+    return f"accuracy {m['streams']['label']['accuracy']:.4f} (n = {m['n']})"
+
+
+def _seg_cls(m: dict) -> str:
+    return f"{_seg(m)}; label {_cls(m)}"
+
+
+def _gen(m: dict) -> str:
+    im = m["streams"]["image"]
+    if "fd" not in im:
+        return "not scored (--no-fd)"
+    text = f"FD {im['fd']:.2f}, precision {im['precision']:.3f}, recall {im['recall']:.3f}"
+    if im.get("conditional_accuracy") is not None:
+        text += (
+            f"; conditional accuracy {im['conditional_accuracy']:.4f} "
+            f"(judge's test accuracy {im['classifier_test_accuracy']:.4f})"
+        )
+    return text
+
+
+def _joint3_table(ev: Path) -> None:
+    """Every direction of the one three-stream model (experiments/joint/eval.sh, joint3), beside the two-stream runs."""
+    rows = [
+        ("j3-seg-cfg1", "image → mask", _seg, "seg-joint-s32-cfg1"),
+        ("j3-seg-cfg2", "image → mask", _seg, "seg-joint-s32-cfg2"),
+        ("j3-cls-cfg1", "image → label", _cls, None),
+        ("j3-cls-cfg2", "image → label", _cls, None),
+        ("j3-seg-cls-cfg1", "image → mask, label", _seg_cls, None),
+        ("j3-m2i-cfg1", "mask → image", _gen, "m2i-cfg1"),
+        ("j3-m2i-cfg2", "mask → image", _gen, "m2i-cfg2"),
+        ("j3-l2i-cfg2", "label → image", _gen, None),
+        ("j3-joint-samples", "joint", _gen, "shapes-joint-samples"),
+    ]
+    if not any((ev / key / "metrics.json").is_file() for key, *_ in rows):
+        return
+    print("\n### One model of image, mask and label (`shapes-joint3`), shapes test\n")
+    print("| direction | sampler | CFG | `shapes-joint3` | two-stream `shapes-joint` |")
+    print("|---|---|---:|---|---|")
+    for key, direction, describe, twin in rows:
+        if not (ev / key / "metrics.json").is_file():
+            continue
+        m = _metrics(ev / key)
+        sampler = m["sampler"]
+        how = "one call, arg-max" if sampler["steps"] == 1 else f"Euler {sampler['steps']} steps"
+        other = describe(_metrics(ev / twin)) if twin and (ev / twin / "metrics.json").is_file() else "—"
+        print(f"| {direction} | {how} | {sampler['cfg']:g} | {describe(m)} | {other} |")
 
 
 if __name__ == "__main__":

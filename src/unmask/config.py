@@ -74,8 +74,8 @@ class DataConfig:
     VQ-VAE file or run directory, a VQModel folder) and ``name`` the dataset they hold.
     ``root`` is the folder of a dataset the user provides (``cityscapes``).
 
-    Datasets of paired streams (``shapes``, ``cityscapes``, ``digits-pairs``,
-    ``fashion-mnist-pairs``) train a joint multi-stream model; datasets of token videos
+    Datasets of paired streams (``shapes``, ``shapes-labelled``, ``cityscapes``,
+    ``digits-pairs``, ``fashion-mnist-pairs``) train a joint multi-stream model; datasets of token videos
     (``bouncing-shapes``, ``moving-fashion-mnist``, ``video-files`` with ``root``) the
     spatio-temporal video model.
     Captioned datasets (``scenes``, ``scenes-mini``, ``fashion-mnist-captions``,

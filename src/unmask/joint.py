@@ -11,7 +11,12 @@ target streams ``samples`` times, and scores every target stream by its kind:
   with the default single step this is one network call and the arg-max;
 * **image** (mask → image, label → image, joint): Fréchet distance against the real
   images of the split (``unmask.eval.evaluate_samples``), and for label-conditioned
-  images of a labelled dataset the accuracy of its independent classifier.
+  images of a labelled dataset the accuracy of its independent classifier (for
+  ``shapes-labelled``, whose images are those of ``shapes``: FD against the ``shapes``
+  images, and a classifier trained on its own label stream).
+
+Modes may list several streams on either side (``image->mask,label``: segment and
+classify at once; ``mask,label->image``); every target is scored as above.
 
 It writes ``metrics.json``, ``samples.npz`` (condition and sampled tokens), ``grid.png``
 (conditions | samples | truth) and, with several samples of a segmentation,
@@ -44,15 +49,28 @@ from .samplers import EulerSampler, MultiStreamSampler, parse_mode
 from .schedules import get_schedule
 from .visualize import heatmap, render_streams, save_grid
 
-__all__ = ["run_joint", "image_reference", "check_dataset_fits"]
+__all__ = ["run_joint", "image_reference", "image_classifier", "check_dataset_fits"]
 
-#: Paired datasets whose images are those of a registered single-stream dataset (its classifier judges them).
-_IMAGE_DATASET = {"digits-pairs": "digits", "fashion-mnist-pairs": "fashion-mnist"}
+#: Paired datasets whose images are those of another registered dataset (the FD reference; a
+#: single-stream one's classifier also judges label-conditioned images).
+_IMAGE_DATASET = {"digits-pairs": "digits", "fashion-mnist-pairs": "fashion-mnist", "shapes-labelled": "shapes"}
 
 
 def image_reference(dataset: str) -> str:
     """The registered dataset whose real images a paired dataset's generated images are compared with."""
     return _IMAGE_DATASET.get(dataset, dataset)
+
+
+def image_classifier(dataset: str) -> str:
+    """The registered dataset whose classifier judges label-conditioned images of ``dataset``.
+
+    A single-stream reference (``digits`` for ``digits-pairs``) has labels of its own; paired
+    streams (``shapes-labelled``, whose reference ``shapes`` has none) train it on their label stream.
+    """
+    from .data import is_stream_dataset
+
+    ref = image_reference(dataset)
+    return dataset if is_stream_dataset(ref) else ref
 
 
 def check_dataset_fits(model: Any, dataset: StreamDataset) -> None:
@@ -229,7 +247,7 @@ def run_joint(
                     ref,
                     extractor=extractor,
                     ref_split=split,
-                    classifier=labels is not None,
+                    classifier=image_classifier(config.data.name) if labels is not None else False,
                     ref_n=ref_n,
                     levels=config.data.levels,
                     progress=progress,

@@ -27,7 +27,7 @@ from .registry import (
     is_text_dataset,
     is_video_dataset,
 )
-from .shapes import SHAPE_CLASSES, load_shapes, render_shapes
+from .shapes import LABEL_CLASSES, SHAPE_CLASSES, dominant_class, load_shapes, load_shapes_labelled, render_shapes
 from .streams import STREAM_KINDS, StreamDataset, index_streams, pairs_from_labels
 from .text import KJV_ALPHABET, kjv_text, load_kjv
 from .videos import (
@@ -73,6 +73,9 @@ __all__ = [
     "index_streams",
     "pairs_from_labels",
     "load_shapes",
+    "load_shapes_labelled",
+    "dominant_class",
+    "LABEL_CLASSES",
     "render_shapes",
     "SHAPE_CLASSES",
     "load_cityscapes",

@@ -10,7 +10,7 @@ from .captions import load_caption_pairs, load_fashion_mnist_captions, load_scen
 from .cityscapes import load_cityscapes
 from .digits import load_digits
 from .mnist_like import load_fashion_mnist, load_mnist5k
-from .shapes import load_shapes
+from .shapes import load_shapes, load_shapes_labelled
 from .streams import StreamDataset, pairs_from_labels
 from .text import load_kjv
 from .videos import load_bouncing_shapes, load_moving_fashion_mnist, load_video_files
@@ -36,6 +36,8 @@ DATASETS: dict[str, Callable[..., TokenDataset | StreamDataset]] = {
     "kjv": load_kjv,
     # paired streams (image + segmentation mask, image + class label)
     "shapes": lambda split, levels=None: load_shapes(split, levels),
+    # shapes + a 1-token label stream (the dominant object class): image, mask and label in one dataset
+    "shapes-labelled": lambda split, levels=None: load_shapes_labelled(split, levels),
     "cityscapes": lambda split, levels=None, root=None: load_cityscapes(split, levels, root),
     "digits-pairs": lambda split, levels=None: pairs_from_labels(load_digits(split, levels), "digits-pairs"),
     "fashion-mnist-pairs": lambda split, levels=None: pairs_from_labels(
@@ -65,7 +67,7 @@ def _need_root(root: str | None, name: str) -> str:
 CAPTION_DATASETS = ("scenes", "scenes-mini", "fashion-mnist-captions", "caption-pairs")
 
 #: The datasets whose examples are several named streams (``StreamDataset``).
-STREAM_DATASETS = ("shapes", "cityscapes", "digits-pairs", "fashion-mnist-pairs")
+STREAM_DATASETS = ("shapes", "shapes-labelled", "cityscapes", "digits-pairs", "fashion-mnist-pairs")
 
 #: The datasets of token videos (N, T, H, W): trained with the spatio-temporal ``VideoTransformer``.
 VIDEO_DATASETS = ("bouncing-shapes", "moving-fashion-mnist", "video-files")
@@ -77,6 +79,7 @@ DATASET_OPTIONS: dict[str, tuple[str, ...]] = {
     "mnist5k": ("levels",),
     "kjv": ("tokenizer", "seq_len"),
     "shapes": ("levels",),
+    "shapes-labelled": ("levels",),
     "cityscapes": ("levels", "root"),
     "digits-pairs": ("levels",),
     "fashion-mnist-pairs": ("levels",),
@@ -127,8 +130,8 @@ def get_dataset(
     * ``root``: the folder (or file) of a dataset the user provides (``cityscapes``,
       ``video-files``).
 
-    ``shapes``, ``cityscapes``, ``digits-pairs`` and ``fashion-mnist-pairs`` return a
-    ``StreamDataset`` of paired streams (see ``is_stream_dataset``); ``bouncing-shapes``,
+    ``shapes``, ``shapes-labelled``, ``cityscapes``, ``digits-pairs`` and ``fashion-mnist-pairs``
+    return a ``StreamDataset`` of paired streams (see ``is_stream_dataset``); ``bouncing-shapes``,
     ``moving-fashion-mnist`` and ``video-files`` token videos (N, T, H, W) (see ``is_video_dataset``).
     """
     if name not in DATASETS:

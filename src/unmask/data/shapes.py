@@ -21,6 +21,12 @@ the mask stream has 6 classes ([MASK] 6). Splits are fixed: 20,000 train images 
 and 2,000 test images (seed 1), drawn with NumPy's legacy ``RandomState`` (identical on
 every NumPy version). Generation is vectorised but takes seconds (about 16 s for the train
 split on a busy core), so the raw canvases are cached under ``cache_dir()/datasets``.
+
+``load_shapes_labelled`` (registered as ``shapes-labelled``) adds a third stream to the
+same canvases: "label", one class per canvas — the object class covering the most pixels
+of the full-resolution class map (``dominant_class``) — so one joint model can hold image,
+mask and label. Its ids are the object classes shifted down by one (0 disc … 4 plus,
+[MASK] 5): background is never a canvas's label.
 """
 
 from __future__ import annotations
@@ -35,8 +41,11 @@ from .streams import StreamDataset, as_tensor_streams
 
 __all__ = [
     "load_shapes",
+    "load_shapes_labelled",
     "render_shapes",
+    "dominant_class",
     "SHAPE_CLASSES",
+    "LABEL_CLASSES",
     "TEXTURES",
     "SPLIT_SIZES",
     "SPLIT_SEEDS",
@@ -46,6 +55,8 @@ __all__ = [
 ]
 
 SHAPE_CLASSES = ("background", "disc", "square", "triangle", "ring", "plus")
+#: The classes of the "label" stream of ``shapes-labelled``: label id i is class map id i + 1.
+LABEL_CLASSES = SHAPE_CLASSES[1:]
 TEXTURES = ("solid", "stripes", "checker", "dots", "gradient")
 CANVAS = 32
 MASK_SIZE = 16
@@ -203,8 +214,36 @@ def _cached_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def load_shapes(split: str = "train", levels: int | None = None) -> StreamDataset:
-    """The shapes ``split`` as streams "image" (N, 32, 32) grey tokens and "mask" (N, 16, 16) classes."""
+def dominant_class(labels: np.ndarray) -> np.ndarray:
+    """The object class covering the most pixels of each class map, as a label id.
+
+    Args:
+        labels: (N, H, W) integer class ids in 0 … 5 (0 = background), e.g. the full-resolution
+            32×32 maps of ``render_shapes``.
+
+    Returns:
+        (N,) int64 label ids in 0 … 4: ``c − 1`` for the object class c in 1 … 5 with the most
+        pixels (background is not counted; ties go to the lower class id), i.e. indices
+        into ``LABEL_CLASSES``.
+
+    Raises ``ValueError`` for a map that is not (N, H, W), holds an id outside 0 … 5, or
+    has no object pixel (no class to name).
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 3:
+        raise ValueError(f"class maps must be (N, H, W), got shape {labels.shape}")
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= len(SHAPE_CLASSES)):
+        bad = int(labels.min()) if int(labels.min()) < 0 else int(labels.max())
+        raise ValueError(f"class maps hold id {bad} outside the shapes classes [0, {len(SHAPE_CLASSES) - 1}]")
+    counts = np.stack([(labels == c).sum(axis=(1, 2)) for c in range(1, len(SHAPE_CLASSES))], axis=-1)
+    empty = np.flatnonzero(counts.sum(-1) == 0)
+    if empty.size:
+        raise ValueError(f"class map {int(empty[0])} has no object pixel, so no dominant class")
+    return counts.argmax(-1).astype(np.int64)  # argmax takes the first maximum: ties → lower id
+
+
+def _shapes_dataset(split: str, levels: int | None, *, labelled: bool) -> StreamDataset:
+    """The streams of ``load_shapes`` (and, with ``labelled``, of ``load_shapes_labelled``)."""
     if split not in SPLIT_SIZES:
         raise ValueError(f"shapes split must be 'train' or 'test', got {split!r}")
     lv = DEFAULT_LEVELS if levels is None else levels
@@ -212,14 +251,48 @@ def load_shapes(split: str = "train", levels: int | None = None) -> StreamDatase
         raise ValueError(f"levels for shapes must be an integer in [2, 256], got {levels!r}")
     tok = PixelQuantizer(levels=lv, max_value=255.0)
     images, labels = _cached_split(split)
-    mask = majority_downsample(labels, CANVAS // MASK_SIZE, len(SHAPE_CLASSES))
-    streams = as_tensor_streams({"mask": mask})
+    arrays: dict[str, np.ndarray] = {"mask": majority_downsample(labels, CANVAS // MASK_SIZE, len(SHAPE_CLASSES))}
+    vocab_sizes: dict[str, int] = {"image": tok.vocab_size, "mask": len(SHAPE_CLASSES) + 1}
+    kinds: dict[str, str] = {"image": "image", "mask": "segmentation"}
+    class_names: dict[str, tuple[str, ...]] = {"mask": SHAPE_CLASSES}
+    if labelled:
+        arrays["label"] = dominant_class(labels).reshape(-1, 1)
+        vocab_sizes["label"] = len(LABEL_CLASSES) + 1
+        kinds["label"] = "label"
+        class_names["label"] = LABEL_CLASSES
+    streams = as_tensor_streams(arrays)
     return StreamDataset(
-        name="shapes",
+        name="shapes-labelled" if labelled else "shapes",
         split=split,
-        streams={"image": tok.encode(images), "mask": streams["mask"]},
-        vocab_sizes={"image": tok.vocab_size, "mask": len(SHAPE_CLASSES) + 1},
-        kinds={"image": "image", "mask": "segmentation"},
+        streams={"image": tok.encode(images), **streams},
+        vocab_sizes=vocab_sizes,
+        kinds=kinds,
         tokenizer=tok,
-        class_names={"mask": SHAPE_CLASSES},
+        class_names=class_names,
     )
+
+
+def load_shapes(split: str = "train", levels: int | None = None) -> StreamDataset:
+    """The shapes ``split`` as streams "image" (N, 32, 32) grey tokens and "mask" (N, 16, 16) classes.
+
+    ``image`` ids are in [0, levels − 1] (vocabulary levels + 1), ``mask`` ids in [0, 5]
+    (vocabulary 7, ``SHAPE_CLASSES``); N is 20,000 (train) or 2,000 (test).
+    """
+    return _shapes_dataset(split, levels, labelled=False)
+
+
+def load_shapes_labelled(split: str = "train", levels: int | None = None) -> StreamDataset:
+    """The shapes ``split`` with a class label: streams "image", "mask" (exactly ``load_shapes``'s) and "label".
+
+    Streams, for N = 20,000 (train) or 2,000 (test) canvases:
+
+    * ``image``: (N, 32, 32) grey tokens in [0, levels − 1] (vocabulary levels + 1);
+    * ``mask``: (N, 16, 16) class ids in [0, 5] (vocabulary 7, ``SHAPE_CLASSES``);
+    * ``label``: (N, 1) label ids in [0, 4] (vocabulary 6, [MASK] = 5, ``LABEL_CLASSES``):
+      the object class covering the most pixels of the canvas's full-resolution 32×32 class
+      map (not the 16×16 mask), ties to the lower class id, minus one — label 0 is a disc,
+      4 a plus; see ``dominant_class``.
+
+    Reads the same cached renders as ``load_shapes``; deterministic.
+    """
+    return _shapes_dataset(split, levels, labelled=True)

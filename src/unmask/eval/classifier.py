@@ -4,7 +4,9 @@ The classifier sees decoded uint8 images (not tokens), scaled to [0, 1], so it i
 blind to how a generator represents them. It is a small CNN (three 3×3 conv layers,
 one 2× pooling, global average pooling) with light random-shift augmentation,
 trained with AdamW on the train split of a dataset; its accuracy on the held-out
-test split is stored with its weights so every report can quote it.
+test split is stored with its weights so every report can quote it. The classes are a
+dataset's labels, or, for paired streams (``StreamDataset``), its one "label" stream
+(``shapes-labelled``: the dominant object class of each canvas).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,7 +26,14 @@ from torch import Tensor, nn
 
 from .._io import atomic_write_text
 
-__all__ = ["ImageClassifier", "ClassifierReport", "train_classifier", "load_or_train_classifier", "cache_dir"]
+__all__ = [
+    "ImageClassifier",
+    "ClassifierReport",
+    "train_classifier",
+    "load_or_train_classifier",
+    "class_labels",
+    "cache_dir",
+]
 
 
 def cache_dir() -> Path:
@@ -150,19 +160,44 @@ def classifier_epochs(n_train: int) -> int:
     return max(3, min(30, 300_000 // max(n_train, 1)))
 
 
+def class_labels(data: Any) -> tuple[np.ndarray, int] | None:
+    """(N,) int64 class ids in [0, C − 1] and C of a dataset, or None when it has no classes.
+
+    A labelled ``TokenDataset`` gives its ``labels``; a ``StreamDataset`` its one stream of
+    kind "label" (grid (1,)). ``ValueError`` for paired streams with several label streams
+    (which one the classifier should learn is then not clear).
+    """
+    if getattr(data, "labels", None) is not None and data.num_classes > 0:
+        return data.labels.numpy(), int(data.num_classes)
+    kinds = getattr(data, "kinds", None)
+    if not kinds:
+        return None
+    label_streams = [name for name, kind in kinds.items() if kind == "label"]
+    if not label_streams:
+        return None
+    if len(label_streams) > 1:
+        raise ValueError(f"dataset {data.name!r} has several label streams {label_streams}; a classifier needs one")
+    name = label_streams[0]
+    return data.streams[name].reshape(-1).numpy(), data.stream_classes(name)
+
+
 def load_or_train_classifier(dataset: str, *, levels: int | None = None, refresh: bool = False) -> ClassifierReport:
     """The classifier for a registered dataset (at ``levels`` grey levels), trained once and cached on disk.
 
-    The cache key includes the dataset name and a hash of its train images and labels.
+    Its classes are those of ``class_labels`` (a dataset's labels, or the label stream of
+    paired streams). The cache key includes the dataset name and a hash of its train images
+    and labels. ``ValueError`` for a dataset without classes.
     """
     from ..data import get_dataset
 
     train = get_dataset(dataset, "train", levels)
     test = get_dataset(dataset, "test", levels)
-    if train.labels is None or test.labels is None:
+    train_classes, test_classes = class_labels(train), class_labels(test)
+    if train_classes is None or test_classes is None:
         raise ValueError(f"dataset {dataset!r} has no labels to train a classifier on")
+    train_labels, num_classes = train_classes
     train_images = train.images()
-    digest = hashlib.sha256(train_images.tobytes() + train.labels.numpy().tobytes()).hexdigest()[:16]
+    digest = hashlib.sha256(train_images.tobytes() + train_labels.tobytes()).hexdigest()[:16]
     root = cache_dir() / "classifiers"
     weights = root / f"{dataset}-{digest}.safetensors"
     meta = root / f"{dataset}-{digest}.json"
@@ -173,15 +208,15 @@ def load_or_train_classifier(dataset: str, *, levels: int | None = None, refresh
         return ClassifierReport(model.eval(), float(info["test_accuracy"]), dataset, weights)
     model, acc = train_classifier(
         train_images,
-        train.labels.numpy(),
+        train_labels,
         test.images(),
-        test.labels.numpy(),
-        train.num_classes,
+        test_classes[0],
+        num_classes,
         epochs=classifier_epochs(len(train_images)),
     )
     root.mkdir(parents=True, exist_ok=True)
     tmp = weights.with_name(f".tmp-{weights.name}-{os.getpid()}")
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp))
     os.replace(tmp, weights)
-    atomic_write_text(meta, json.dumps({"num_classes": train.num_classes, "width": model.width, "test_accuracy": acc}))
+    atomic_write_text(meta, json.dumps({"num_classes": num_classes, "width": model.width, "test_accuracy": acc}))
     return ClassifierReport(model, acc, dataset, weights)

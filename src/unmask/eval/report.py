@@ -52,7 +52,7 @@ def evaluate_samples(
     *,
     extractor: str | FeatureExtractor = DEFAULT_EXTRACTOR,
     ref_split: str = "test",
-    classifier: bool | ClassifierReport = True,
+    classifier: bool | str | ClassifierReport = True,
     pr_k: int = 3,
     ref_n: int | None = None,
     levels: int | None = None,
@@ -68,8 +68,10 @@ def evaluate_samples(
         ref: registered dataset name.
         extractor: feature extractor spec (see :func:`get_extractor`) or instance.
         ref_split: split whose images are the reference.
-        classifier: True: the dataset's cached classifier (trained on first use); a
-            :class:`ClassifierReport` to use that one; False: skip the class-based metrics.
+        classifier: True: the dataset's cached classifier (trained on first use); a dataset
+            name: that dataset's (e.g. ``shapes-labelled``'s, trained on its label stream, for
+            samples compared with the ``shapes`` images); a :class:`ClassifierReport` to use
+            that one; False: skip the class-based metrics.
         pr_k: k of the k-NN balls of precision / recall (needs N > k and ref_n > k).
         ref_n: number of reference images (default: the whole split).
         levels: grey levels the reference images are quantised to (``get_dataset(ref, split, levels)``;
@@ -127,7 +129,10 @@ def evaluate_samples(
         return report
     # a tiny CNN on tiny images: extra threads only wait for each other (see unmask.eval._threads)
     with torch_threads(ext.num_threads):
-        clf = load_or_train_classifier(ref, levels=levels) if classifier is True else classifier
+        if isinstance(classifier, ClassifierReport):
+            clf = classifier
+        else:
+            clf = load_or_train_classifier(ref if classifier is True else classifier, levels=levels)
         report["classifier_test_accuracy"] = float(clf.test_accuracy)
         report["inception_score"] = inception_score(clf.model.predict_proba(images)).mean
         if labels is not None:

@@ -1,0 +1,202 @@
+"""One joint model of three streams (shapes-labelled: image, mask, label) serving every direction.
+
+The shapes splits are shrunk for this module (``SPLIT_SIZES``: each size has its own cache file
+in the session's cache), so the run trains and evaluates in seconds without the 20,000 renders.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from cli_helpers import run
+
+from unmask.cli import main
+from unmask.data import StreamDataset, get_dataset
+from unmask.data import shapes as shapes_module
+from unmask.eval import classifier as classifier_module
+from unmask.eval.classifier import cache_dir
+from unmask.inference import load_multistream_model
+from unmask.joint import image_classifier, image_reference
+from unmask.samplers import EulerSampler, MultiStreamSampler
+
+pytestmark = pytest.mark.usefixtures("one_thread", "small_shapes")
+
+TRAIN_N, TEST_N = 128, 48
+TINY = [
+    "model.size=tiny",
+    "train.steps=2",
+    "train.ckpt_every=2",
+    "train.log_every=1",
+    "train.batch_size=8",
+    "train.eval_batches=1",
+    "optim.warmup_steps=1",
+    "sample.steps=2",
+]
+MODES = [
+    "joint",
+    "image->mask",
+    "mask->image",
+    "label->image",
+    "image->label",
+    "image->mask,label",
+    "mask,label->image",
+    "image,mask->label",
+]
+
+
+@pytest.fixture(scope="module")
+def small_shapes() -> Iterator[None]:
+    mp = pytest.MonkeyPatch()
+    mp.setitem(shapes_module.SPLIT_SIZES, "train", TRAIN_N)
+    mp.setitem(shapes_module.SPLIT_SIZES, "test", TEST_N)
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def joint3_run(small_shapes: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``unmask train shapes-joint3`` with a tiny backbone for 2 steps."""
+    out = tmp_path_factory.mktemp("joint3") / "run"
+    assert main(["train", "shapes-joint3", *TINY, "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def test_split(small_shapes: None) -> StreamDataset:
+    data = get_dataset("shapes-labelled", "test")
+    assert isinstance(data, StreamDataset) and len(data) == TEST_N
+    return data
+
+
+def test_the_preset_trains_one_model_of_three_streams(joint3_run: Path) -> None:
+    lines = [json.loads(x) for x in (joint3_run / "metrics.jsonl").read_text().splitlines()]
+    trains = [r for r in lines if r["event"] == "train"]
+    assert [r["step"] for r in trains] == [1, 2]
+    for key in ("loss_image", "loss_mask", "loss_label"):
+        assert np.isfinite(trains[-1][key]), key
+    ckpt = [r for r in lines if r["event"] == "checkpoint"][-1]
+    assert np.isfinite(ckpt["eval_loss_label"]) and Path(ckpt["samples"]).read_bytes()[:4] == b"\x89PNG"
+    model, c = load_multistream_model(joint3_run)
+    assert model.stream_names == ("image", "mask", "label")
+    assert model.vocab_sizes == {"image": 17, "mask": 7, "label": 6}
+    assert model.grids == {"image": (32, 32), "mask": (16, 16), "label": (1,)}
+    assert {s["name"]: s["patch"] for s in c.backbone["streams"]} == {"image": 4, "mask": 2, "label": 1}
+    assert c.config.data.name == "shapes-labelled" and c.config.path.null_stream_prob == 0.3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_mode_keeps_its_conditions_exactly(joint3_run: Path, test_split: StreamDataset, mode: str) -> None:
+    model, _ = load_multistream_model(joint3_run)
+    conds = mode.split("->")[0].split(",") if mode != "joint" else []
+    targets = model.stream_names if mode == "joint" else mode.split("->")[1].split(",")
+    given = {s: test_split.streams[s][:5].clone() for s in conds}
+    cfg = 1.0 if mode == "joint" else 2.0
+    gen = torch.Generator().manual_seed(0)
+    out = MultiStreamSampler(mode, EulerSampler(steps=3, cfg=cfg)).sample(
+        model, given or None, n=None if conds else 5, generator=gen
+    )
+    for s in conds:
+        assert torch.equal(out.tokens[s], test_split.streams[s][:5]), s  # never re-drawn
+    for s in targets:
+        tokens = out.tokens[s]
+        assert tokens.shape == (5, *model.grids[s]), s
+        assert int(tokens.min()) >= 0 and int(tokens.max()) <= model.vocab_sizes[s] - 2, s  # no [MASK] left
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_mode_through_the_cli(joint3_run: Path, tmp_path: Path, mode: str, capsys) -> None:  # noqa: ANN001
+    code, out, err = run(
+        ["joint", "--ckpt", str(joint3_run), "--mode", mode, "--n", "6", "--steps", "2", "--no-fd"]
+        + ["--out", str(tmp_path)],
+        capsys,
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["dataset"] == "shapes-labelled" and metrics["mode"] == mode
+    targets = metrics["targets"]
+    if "mask" in targets and mode != "joint":
+        assert 0 <= summary["mask_miou"] <= 1 and np.asarray(metrics["streams"]["mask"]["confusion"]).shape == (6, 6)
+    if "label" in targets and mode != "joint":
+        assert 0 <= summary["label_accuracy"] <= 1
+        assert np.asarray(metrics["streams"]["label"]["confusion"]).shape == (5, 5)
+        assert np.asarray(metrics["streams"]["label"]["confusion"]).sum() == 6
+    with np.load(tmp_path / "samples.npz") as data:
+        for s in targets:
+            assert data[f"sampled_{s}"].shape[:2] == (1, 6), s
+        if mode != "joint":
+            assert data["true_label"].shape == (6, 1)
+    assert (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_label_to_image_is_judged_against_shapes_with_a_label_stream_classifier(
+    joint3_run: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # noqa: ANN001
+) -> None:
+    assert image_reference("shapes-labelled") == "shapes" and image_classifier("shapes-labelled") == "shapes-labelled"
+    assert image_classifier("digits-pairs") == "digits"  # the two-stream pairs keep their own classifiers
+    # one epoch of the judge's CNN on the 128 train canvases (30 take ~25 s on a busy core): its
+    # accuracy is not under test here, only that it is trained on the label stream and applied
+    monkeypatch.setattr(classifier_module, "classifier_epochs", lambda n: 1)
+    args = ["joint", "--ckpt", str(joint3_run), "--mode", "label->image", "--n", "8", "--steps", "2"]
+    code, out, err = run([*args, "--ref-n", "20", "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    image = json.loads((tmp_path / "metrics.json").read_text())["streams"]["image"]
+    assert image["ref"] == "shapes" and image["ref_n"] == 20 and image["fd"] >= 0  # the shapes images
+    assert 0 <= image["conditional_accuracy"] <= 1 and image["conditional_accuracy_n"] == 8
+    assert 0 <= image["classifier_test_accuracy"] <= 1
+    assert set(image["conditional_accuracy_per_class"]) <= {"0", "1", "2", "3", "4"}
+    assert "image_conditional_accuracy" in json.loads(out)
+    cached = list((cache_dir() / "classifiers").glob("shapes-labelled-*.json"))
+    assert len(cached) == 1 and json.loads(cached[0].read_text())["num_classes"] == 5
+
+
+@pytest.mark.parametrize(
+    ("label", "needle"),
+    [
+        (7, "condition stream 'label' contain id 7 outside the vocabulary [0, 5]"),
+        (-1, "condition stream 'label' contain id -1 outside the vocabulary [0, 5]"),
+        (5, "condition stream 'label' contains [MASK] (id 5); a condition must be given in full"),
+    ],
+)
+def test_a_label_out_of_range_is_a_clear_error(joint3_run: Path, label: int, needle: str) -> None:
+    model, _ = load_multistream_model(joint3_run)
+    with pytest.raises(ValueError) as err:
+        MultiStreamSampler("label->image", EulerSampler(steps=2)).sample(model, {"label": torch.tensor([[0], [label]])})
+    assert needle in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("mode", "needle"),
+    [
+        ("segment", "unknown mode 'segment'; choose one of joint, image->mask, image->label, mask->image"),
+        (
+            "image->depth",
+            "mode 'image->depth' names stream 'depth', which this model does not have (image, mask, label)",
+        ),
+        ("image->image,label", "mode 'image->image,label' names a stream twice"),
+    ],
+)
+def test_a_bad_mode_is_one_clear_error(joint3_run: Path, tmp_path: Path, mode: str, needle: str, capsys) -> None:  # noqa: ANN001
+    code, _, err = run(["joint", "--ckpt", str(joint3_run), "--mode", mode, "--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and needle in err and err.startswith("unmask: error:") and err.count("\n") == 1
+    assert not (tmp_path / "x" / "metrics.json").exists()
+
+
+def test_sample_info_and_nll_of_the_three_stream_run(joint3_run: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    code, _, err = run(["sample", "--ckpt", str(joint3_run), "--out", str(tmp_path / "s.npz")], capsys)
+    assert code == 2 and "holds a joint multi-stream model (streams image, mask, label); use unmask joint" in err
+    code, out, err = run(["info", str(joint3_run)], capsys)
+    assert code == 0, err
+    assert "label grid [1]" in out
+    code, out, err = run(["nll", "--ckpt", str(joint3_run), "--n", "8"], capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["tokens_per_sequence"] == 32 * 32 + 16 * 16 + 1 and report["sequences"] == 8
