@@ -754,7 +754,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .sweep import read_rows, run_sweep
 
     csv_path = run_sweep(
-        args.ckpt, args.grid, args.out, device=args.device, weights=args.weights, progress=args.progress
+        args.ckpt, args.grid, args.out, device=args.device, weights=args.weights, progress=args.progress, seed=args.seed
     )
     rows = read_rows(csv_path)
     print(json.dumps({"csv": str(csv_path), "cells": len(rows), "out": str(args.out)}))
@@ -1056,6 +1056,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--out", required=True, help="output directory: sweep.csv, sweep.json, figures")
     w.add_argument("--device", default="cpu")
     w.add_argument("--weights", choices=("ema", "raw"), default="ema")
+    w.add_argument("--seed", type=int, default=None, help="replace the grid seed (repeat a sweep, into another --out)")
     w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     w.set_defaults(func=cmd_sweep)
 

@@ -103,6 +103,24 @@ def test_sweep_writes_a_row_per_cell_and_figures(tiny_run: Path, tmp_path: Path)
     assert meta["n"] == 12 and meta["step"] == 20
 
 
+def test_seed_override_repeats_the_grid_under_another_seed(tiny_run: Path, tmp_path: Path) -> None:
+    grid = write(tmp_path, GRID)
+    base = read_rows(
+        run_sweep(tiny_run, grid, tmp_path / "s1", evaluator=_cheap_evaluator, progress=False, plots=False)
+    )
+    again = read_rows(
+        run_sweep(tiny_run, grid, tmp_path / "s3", evaluator=_cheap_evaluator, progress=False, plots=False, seed=3)
+    )
+    assert {r["seed"] for r in base} == {"1"} and {r["seed"] for r in again} == {"3"}
+    assert [r["steps"] for r in again] == [r["steps"] for r in base]
+    assert json.loads((tmp_path / "s3" / "sweep.json").read_text())["seed"] == 3
+    # another seed cannot be resumed into a directory that holds the first one
+    with pytest.raises(ValueError, match="seed"):
+        run_sweep(tiny_run, grid, tmp_path / "s1", evaluator=_cheap_evaluator, progress=False, seed=3)
+    with pytest.raises(ValueError, match="seed must be an integer >= 0, got -1"):
+        run_sweep(tiny_run, grid, tmp_path / "s4", evaluator=_cheap_evaluator, progress=False, seed=-1)
+
+
 def test_interrupted_sweep_resumes_without_recomputing(tiny_run: Path, tmp_path: Path) -> None:
     calls = {"n": 0}
 

@@ -9,6 +9,7 @@ sweep directory cannot be resumed with another checkpoint.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -110,13 +111,19 @@ def run_sweep(
     progress: bool | None = None,
     evaluator: Evaluator | None = None,
     plots: bool = True,
+    seed: int | None = None,
 ) -> Path:
     """Evaluate every cell of ``grid`` on the checkpoint ``ckpt``; returns the CSV path.
 
     Cells already in ``out_dir/sweep.csv`` are not recomputed; a cell is identified by the
-    sampler settings it resolves to.
+    sampler settings it resolves to. ``seed`` (an integer >= 0) replaces the grid's seed, to
+    repeat a sweep under another seed into another ``out_dir``.
     """
     spec = grid if isinstance(grid, SweepSpec) else load_grid(grid)
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+        spec = dataclasses.replace(spec, seed=seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model, checkpoint = load_model(ckpt, weights=weights, device=device)
