@@ -11,7 +11,8 @@
 #
 # Not run yet: docs/results.md holds no text-to-image numbers. Every step is resumable (train --resume)
 # or cheap to redo. Environment: UNMASK (default .venv/bin/unmask), PY (default .venv/bin/python),
-# RUNS (default runs), N (test captions, default 500), THREADS (torch threads, default 2), CFG (default 2).
+# RUNS (default runs), N (test captions, default 500), THREADS (torch threads, default 2), CFG (default 2),
+# STEPS (training steps, default the presets'), PRESETS (default "scenes-t2i scenes-cls scenes-t2i-minilm").
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -45,12 +46,12 @@ open(out, "w").write(json.dumps(report, indent=2))
 print(json.dumps(report["adherence"]))
 PY
 
-for preset in scenes-t2i scenes-cls scenes-t2i-minilm; do
+for preset in ${PRESETS:-scenes-t2i scenes-cls scenes-t2i-minilm}; do
   run="$runs/$preset"
   if [ -f "$run/config.json" ]; then
     "$unmask" train --resume --out "$run" "train.threads=$OMP_NUM_THREADS"
   else
-    "$unmask" train "$preset" "train.threads=$OMP_NUM_THREADS" --out "$run"
+    "$unmask" train "$preset" "train.threads=$OMP_NUM_THREADS" ${STEPS:+"train.steps=$STEPS"} --out "$run"
   fi
   # one sample per test caption, 32 Euler steps, CFG over captions (the null caption / null label)
   "$unmask" sample --ckpt "$run" --out "$run/eval/test.npz" --captions-file "$runs/t2i/test_captions.txt" \
@@ -74,7 +75,10 @@ rows += [(p, f"{runs}/{p}/eval/test.json") for p in ("scenes-t2i", "scenes-t2i-m
 print("| model | class | count | size | position | all | FD |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 for name, path in rows:
-    r = json.load(open(path))
+    try:
+        r = json.load(open(path))
+    except FileNotFoundError:
+        continue
     a, fd = r["adherence"], r.get("distribution", {}).get("fd")
     print(f"| {name} | {a['class']:.3f} | {a['count']:.3f} | {a['size']:.3f} | {a['position']:.3f} | {a['all']:.3f} | "
           f"{fd:.2f} |")

@@ -7,7 +7,8 @@
 #
 # Not run yet: docs/results.md holds no video numbers. Every step is resumable (train --resume) or
 # cheap to redo. Environment: UNMASK (the command, default .venv/bin/unmask), RUNS (default runs),
-# N (samples per evaluation, default 500), THREADS (torch threads, default 2).
+# N (samples per evaluation, default 500), THREADS (torch threads, default 2), STEPS (training steps,
+# default the presets').
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -24,7 +25,7 @@ for kind in itm etm; do
   if [ -f "$run/config.json" ]; then
     "$unmask" train --resume --out "$run" "train.threads=$OMP_NUM_THREADS"
   else
-    "$unmask" train "$preset" "train.threads=$OMP_NUM_THREADS" --out "$run"
+    "$unmask" train "$preset" "train.threads=$OMP_NUM_THREADS" ${STEPS:+"train.steps=$STEPS"} --out "$run"
   fi
   # whole clips: n clips balanced over the 5 classes, 64 Euler steps, CFG 2
   "$unmask" sample --ckpt "$run" --out "$run/eval/clips.npz" --n "$n" --steps 64 --cfg 2 --seed 0

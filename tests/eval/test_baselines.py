@@ -25,3 +25,30 @@ def test_errors() -> None:
     s = IndependentPixelSampler().fit(torch.zeros(2, 3, dtype=torch.long), torch.tensor([0, 1]), 2, 4)
     with pytest.raises(ValueError, match=r"labels must be in \[0, 1\]"):
         s.sample(torch.tensor([2]))
+
+
+def test_fit_counts_exactly_on_2d_grids_and_large_vocabularies() -> None:
+    """Counts per (class, position, token) equal a one-hot reference; V = 256 needs no (N, P, V) tensor."""
+    g = torch.Generator().manual_seed(1)
+    tokens = torch.randint(0, 256, (50, 4, 5), generator=g)
+    labels = torch.randint(0, 3, (50,), generator=g)
+    alpha = 0.5
+    s = IndependentPixelSampler(alpha=alpha).fit(tokens, labels, num_classes=3, vocab=256)
+    ref = torch.zeros(3, 4, 5, 256, dtype=torch.float64)
+    ref.index_add_(0, labels, torch.nn.functional.one_hot(tokens, 256).double())
+    ref += alpha
+    assert s.probs is not None and s.probs.shape == (3, 4, 5, 256)
+    torch.testing.assert_close(s.probs, ref / ref.sum(-1, keepdim=True), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("tokens", "labels", "needle"),
+    [
+        (torch.tensor([[0, 4]]), torch.tensor([0]), r"tokens must be in \[0, 3\], got values in \[0, 4\]"),
+        (torch.tensor([[-1, 0]]), torch.tensor([0]), r"tokens must be in \[0, 3\], got values in \[-1, 0\]"),
+        (torch.tensor([[0, 1]]), torch.tensor([2]), r"labels must be in \[0, 1\], got values in \[2, 2\]"),
+    ],
+)
+def test_fit_rejects_out_of_range_tokens_and_labels(tokens: torch.Tensor, labels: torch.Tensor, needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        IndependentPixelSampler().fit(tokens, labels, num_classes=2, vocab=4)

@@ -28,10 +28,19 @@ class IndependentPixelSampler:
         """tokens (N, *grid) ids in [0, vocab), labels (N,) in [0, num_classes)."""
         if tokens.shape[0] != labels.shape[0]:
             raise ValueError(f"{tokens.shape[0]} token images but {labels.shape[0]} labels")
-        onehot = torch.nn.functional.one_hot(tokens.long(), vocab).double()  # (N, *grid, V)
-        counts = torch.zeros(num_classes, *tokens.shape[1:], vocab, dtype=torch.float64)
-        counts.index_add_(0, labels.long(), onehot)
-        counts += self.alpha
+        tok, lab = tokens.long(), labels.long()
+        if tok.numel() and (int(tok.min()) < 0 or int(tok.max()) >= vocab):
+            raise ValueError(f"tokens must be in [0, {vocab - 1}], got values in [{int(tok.min())}, {int(tok.max())}]")
+        if lab.numel() and (int(lab.min()) < 0 or int(lab.max()) >= num_classes):
+            raise ValueError(
+                f"labels must be in [0, {num_classes - 1}], got values in [{int(lab.min())}, {int(lab.max())}]"
+            )
+        grid = tokens.shape[1:]
+        positions = int(np.prod(grid)) if len(grid) else 1
+        # one flat bincount over (class, position, token): memory O(N·positions), not O(N·positions·V)
+        flat = (lab[:, None] * positions + torch.arange(positions)[None, :]) * vocab + tok.reshape(len(tok), positions)
+        counts = torch.bincount(flat.reshape(-1), minlength=num_classes * positions * vocab).double()
+        counts = counts.reshape(num_classes, *grid, vocab) + self.alpha
         self.probs = counts / counts.sum(-1, keepdim=True)
         return self
 
