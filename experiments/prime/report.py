@@ -65,19 +65,48 @@ def idle_table(path: Path) -> str:
 
 
 def image_table(runs: Path) -> str:
-    sweeps = {
-        label: read_rows(runs / f"sweep-{name}" / "sweep.csv")
-        for name, label in (("fmnist256", "MDM"), ("fmnist256-prime", "MDM-Prime ℓ = 2"))
-    }
-    steps = sorted({int(r["steps"]) for rows in sweeps.values() for r in rows})
-    out = ["| model | " + " | ".join(f"NFE {s}" for s in steps) + " |", "|---|" + "---:|" * len(steps)]
-    for label, rows in sweeps.items():
-        by = {int(r["steps"]): r for r in rows}
+    """FD at equal NFE for each model and seed (sweep-X, sweep-X-s1, ...), their mean, and the references."""
+    models = (("fmnist256", "MDM"), ("fmnist256-prime", "MDM-Prime ℓ = 2"))
+    steps: set[int] = set()
+    table: dict[str, dict[int, list[dict[str, str]]]] = {}
+    for name, label in models:
+        by: dict[int, list[dict[str, str]]] = {}
+        for d in sorted(runs.glob(f"sweep-{name}")) + sorted(runs.glob(f"sweep-{name}-s*")):
+            for r in read_rows(d / "sweep.csv"):
+                by.setdefault(int(r["steps"]), []).append(r)
+        table[label] = by
+        steps |= set(by)
+    cols = sorted(steps)
+    out = [
+        "| model | " + " | ".join(f"NFE {s}: FD per seed → mean" for s in cols) + " | precision, accuracy (NFE 32) |",
+        "|---|" + "---:|" * (len(cols) + 1),
+    ]
+    for label, by in table.items():
         cells = []
-        for s in steps:
-            r = by.get(s)
-            cells.append("–" if r is None else f"{float(r['fd']):.1f} ({int(float(r['nfe_per_sample']))})")
-        out.append(f"| {label} | " + " | ".join(cells) + " |")
+        for s in cols:
+            rows = sorted(by.get(s, []), key=lambda r: int(r["seed"]))
+            fds = [float(r["fd"]) for r in rows]
+            cells.append("–" if not fds else " / ".join(f"{x:.1f}" for x in fds) + f" → **{sum(fds) / len(fds):.1f}**")
+        last = by.get(max(cols), [])
+        pa = (
+            f"{sum(float(r['precision']) for r in last) / len(last):.3f}, "
+            f"{sum(float(r['accuracy']) for r in last) / len(last):.3f}"
+            if last
+            else "–"
+        )
+        out.append(f"| {label} | " + " | ".join(cells) + f" | {pa} |")
+    base = runs / "fmnist256-baselines.json"
+    if base.is_file():
+        b = json.loads(base.read_text())
+        for key, label in (
+            ("held-out real half (floor)", "real test images"),
+            ("per-class independent pixels (naive)", "naive per-pixel sampler"),
+        ):
+            r = b[key]
+            out.append(
+                f"| {label} | " + " | ".join(f"{r['fd']:.1f}" for _ in cols) + f" | {r['precision']:.3f}, "
+                f"{r['conditional_accuracy']:.3f} |"
+            )
     return "\n".join(out)
 
 
@@ -89,7 +118,7 @@ def main() -> None:
     print("### Text: validation bits per byte\n\n" + text_table(runs) + "\n")
     if (runs / "prime-idle.json").is_file():
         print("### Idle steps\n\n" + idle_table(runs / "prime-idle.json") + "\n")
-    print("### 256-level Fashion-MNIST: FD (evals / sample) at equal NFE\n\n" + image_table(runs))
+    print("### 256-level Fashion-MNIST: FD at equal NFE (NFE = steps for both)\n\n" + image_table(runs))
 
 
 if __name__ == "__main__":

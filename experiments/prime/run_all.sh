@@ -37,3 +37,9 @@ $U train fmnist256-prime train.threads=1 --out "$RUNS/fmnist256-prime"
 $U sweep --ckpt "$RUNS/fmnist256" --grid experiments/prime/fmnist256_grid.yaml --out "$RUNS/sweep-fmnist256"
 $U sweep --ckpt "$RUNS/fmnist256-prime" --grid experiments/prime/fmnist256_prime_grid.yaml \
   --out "$RUNS/sweep-fmnist256-prime"
+# the same sweeps under a second sampling seed, and the references (real images, naive sampler)
+$U sweep --ckpt "$RUNS/fmnist256" --grid experiments/prime/fmnist256_grid.yaml --seed 1 --out "$RUNS/sweep-fmnist256-s1"
+$U sweep --ckpt "$RUNS/fmnist256-prime" --grid experiments/prime/fmnist256_prime_grid.yaml --seed 1 \
+  --out "$RUNS/sweep-fmnist256-prime-s1"
+.venv/bin/python experiments/fmnist/baselines.py --n 250 --levels 256 --out "$RUNS/fmnist256-baselines.json"
+.venv/bin/python experiments/prime/report.py --runs "$RUNS"
