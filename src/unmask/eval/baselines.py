@@ -36,7 +36,7 @@ class IndependentPixelSampler:
                 f"labels must be in [0, {num_classes - 1}], got values in [{int(lab.min())}, {int(lab.max())}]"
             )
         grid = tokens.shape[1:]
-        positions = int(np.prod(grid)) if len(grid) else 1
+        positions = int(np.prod(grid))  # 1 for a () grid
         # one flat bincount over (class, position, token): memory O(N·positions), not O(N·positions·V)
         flat = (lab[:, None] * positions + torch.arange(positions)[None, :]) * vocab + tok.reshape(len(tok), positions)
         counts = torch.bincount(flat.reshape(-1), minlength=num_classes * positions * vocab).double()

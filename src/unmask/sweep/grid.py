@@ -143,6 +143,13 @@ def expand_grid(product: dict[str, Any]) -> list[Cell]:
     return cells
 
 
+def check_int(what: str, value: Any, minimum: int) -> int:
+    """``value`` if it is an integer (not a bool) >= ``minimum``, else ``ValueError`` naming ``what`` and the value."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{what} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
 def load_grid(path: str | Path) -> SweepSpec:
     """Parse and validate a grid YAML file."""
     p = Path(path)
@@ -170,19 +177,13 @@ def load_grid(path: str | Path) -> SweepSpec:
                 seen.add(cell)
                 cells.append(cell)
     spec = SweepSpec(cells=cells, source=data)
-    for key, kind in (("n", int), ("seed", int), ("batch_size", int)):
+    for key, minimum in (("n", 1), ("seed", 0), ("batch_size", 1)):
         if key in data:
-            value = data[key]
-            if isinstance(value, bool) or not isinstance(value, kind) or value < (0 if key == "seed" else 1):
-                raise ValueError(f"grid file {key} must be an integer >= {0 if key == 'seed' else 1}, got {value!r}")
-            setattr(spec, key, value)
+            setattr(spec, key, check_int(f"grid file {key}", data[key], minimum))
     if spec.n < 2:
         raise ValueError(f"grid file n must be >= 2 (Fréchet distance needs a covariance), got {spec.n}")
     if "ref_n" in data:
-        value = data["ref_n"]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-            raise ValueError(f"grid file ref_n must be an integer >= 2, got {value!r}")
-        spec.ref_n = value
+        spec.ref_n = check_int("grid file ref_n", data["ref_n"], 2)
     for key in ("ref", "extractor"):
         if key in data:
             if not isinstance(data[key], str):

@@ -29,7 +29,7 @@ from ..models import TextTransformer, VideoTransformer
 from ..samplers import Sampler, build_sampler
 from ..schedules import get_schedule
 from ..tokenizers import build_tokenizer
-from .grid import SETTINGS, Cell, SweepSpec, load_grid
+from .grid import SETTINGS, Cell, SweepSpec, check_int, load_grid
 
 __all__ = ["run_sweep", "read_rows", "COLUMNS", "Evaluator"]
 
@@ -121,9 +121,7 @@ def run_sweep(
     """
     spec = grid if isinstance(grid, SweepSpec) else load_grid(grid)
     if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-        spec = dataclasses.replace(spec, seed=seed)
+        spec = dataclasses.replace(spec, seed=check_int("seed", seed, 0))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model, checkpoint = load_model(ckpt, weights=weights, device=device)
