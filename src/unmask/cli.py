@@ -6,7 +6,7 @@
                   [--mp4]                                               # video models: an .mp4 beside the .gif
                   [--captions "two squares" … | --captions-file F]      # text-to-image models
     unmask eval SAMPLES.npz [--ref DATASET]
-    unmask adherence SAMPLES.npz [--ref scenes] [--no-fd]                # caption adherence of scenes
+    unmask adherence SAMPLES.npz [--ref scenes|fashion-mnist] [--no-fd]  # caption adherence
     unmask sweep --ckpt DIR --grid FILE.yaml --out DIR
     unmask nll --ckpt DIR [--split test] [--repeats R]
     unmask joint --ckpt DIR --mode joint|A->B --out DIR [--n N] [--steps S] [--cfg W] [--samples K] ...
@@ -482,10 +482,14 @@ def _sample_caption_classes(args: argparse.Namespace, ckpt: Any, captions: list[
     return cmd_sample(args)
 
 
+#: --ref values of ``unmask adherence`` whose captions name one class each (read by fashion_caption_class)
+CLASS_CAPTION_REFS = ("fashion-mnist", "fashion-mnist-captions")
+
+
 def cmd_adherence(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .eval.adherence import evaluate_adherence
+    from .eval.adherence import evaluate_adherence, evaluate_class_caption_adherence
 
     path = Path(args.samples)
     if not path.is_file():
@@ -497,6 +501,23 @@ def cmd_adherence(args: argparse.Namespace) -> int:
             labels = data["labels"] if "labels" in data.files else None
     except (OSError, ValueError, KeyError) as err:
         raise UsageError(f"{str(path)!r} is not an unmask samples .npz with 'images': {err}") from None
+    if args.ref in CLASS_CAPTION_REFS:  # class-name captions: the dataset's classifier judges the class
+        if captions is None:
+            raise UsageError(f"{str(path)!r} holds no captions (unmask eval scores class-conditional samples)")
+        try:
+            report = evaluate_class_caption_adherence(
+                images,
+                captions,
+                ref="fashion-mnist",
+                fd=not args.no_fd,
+                extractor=args.extractor,
+                levels=args.levels,
+                ref_n=args.ref_n,
+                progress=args.progress,
+            )
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        return _print_report(args.out, {"samples": str(path), **report})
     if captions is None:  # a class-conditional model of the scenes: class i is caption i
         from .data import scene_captions
 
@@ -979,7 +1000,12 @@ def build_parser() -> argparse.ArgumentParser:
         "adherence", help="caption adherence of scene samples (class, count, size, position accuracy) and their FD"
     )
     ad.add_argument("samples", help=".npz from unmask sample (captions, or scenes class labels)")
-    ad.add_argument("--ref", default="scenes", help="real dataset for FD / precision / recall (default scenes)")
+    ad.add_argument(
+        "--ref",
+        default="scenes",
+        help="real dataset for FD / precision / recall (default scenes); fashion-mnist: class-name captions, "
+        "judged by the Fashion-MNIST classifier",
+    )
     ad.add_argument("--no-fd", dest="no_fd", action="store_true", help="adherence only")
     ad.add_argument("--extractor", default=None, help="FD feature extractor (default: EfficientNet-Lite0)")
     ad.add_argument("--levels", type=int, default=None, help="grey levels of the reference (the model's)")

@@ -153,3 +153,22 @@ def test_nll_binds_the_split_captions_and_sweep_refuses(
         ["sweep", "--ckpt", str(t2i_run), "--grid", str(tmp_path / "g.yaml"), "--out", str(tmp_path / "sw")], capsys
     )
     assert code == 2 and "text-to-image model" in err
+
+
+@pytest.mark.parametrize(
+    "captions,needle",
+    [
+        (None, "holds no captions"),
+        (["a photo of a sneaker", "a unicorn"], "caption 'a unicorn' is not a fashion-mnist-captions caption"),
+    ],
+)
+def test_adherence_to_class_name_captions_names_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], captions: list[str] | None, needle: str
+) -> None:
+    path = tmp_path / "s.npz"
+    arrays: dict[str, np.ndarray] = {"images": np.zeros((2, 28, 28), np.uint8)}
+    if captions is not None:
+        arrays["captions"] = np.asarray(captions)
+    np.savez(path, **arrays)  # type: ignore[arg-type]
+    code, _, err = run(["adherence", str(path), "--ref", "fashion-mnist", "--no-fd"], capsys)
+    assert code == 2 and needle in err

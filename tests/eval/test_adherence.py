@@ -76,3 +76,82 @@ def test_evaluate_adherence_adds_fd_through_the_existing_evaluation(detector) ->
     assert report["adherence"]["all"] > 0.7  # type: ignore[index]
     dist = report["distribution"]
     assert isinstance(dist, dict) and dist["fd"] >= 0 and dist["ref"] == "scenes-mini"
+
+
+# --- class-name captions (fashion-mnist-captions): the caption's class, judged by the dataset's classifier
+
+
+def test_fashion_caption_class_reads_every_caption_of_the_dataset() -> None:
+    from unmask.data import get_dataset
+    from unmask.data.captions import FASHION_TEMPLATES, fashion_caption_class
+
+    ds = get_dataset("fashion-mnist-captions", "test")
+    assert ds.labels is not None
+    for i, caption in enumerate(ds.captions):  # every distinct caption: label = class * templates + template
+        assert fashion_caption_class(caption) == i // len(FASHION_TEMPLATES)
+    items = ds.item_captions()[:500]
+    assert [fashion_caption_class(c) for c in items] == (ds.labels[:500] // len(FASHION_TEMPLATES)).tolist()
+    assert fashion_caption_class("  A Photo of a   SNEAKER ") == 7  # spacing and case do not matter
+
+
+@pytest.mark.parametrize("caption", ["a photo of a sneakers", "a sock", "", "two small squares"])
+def test_fashion_caption_class_names_a_bad_caption(caption: str) -> None:
+    from unmask.data.captions import fashion_caption_class
+
+    with pytest.raises(ValueError, match=f"caption {caption!r} is not a fashion-mnist-captions caption"):
+        fashion_caption_class(caption)
+
+
+@pytest.fixture(scope="module")
+def digits_clf():  # type: ignore[no-untyped-def]
+    """A quickly trained digits classifier standing in for the cached one (which takes minutes)."""
+    from unmask.data import get_dataset
+    from unmask.eval import ClassifierReport, train_classifier
+    from unmask.eval.features import torch_threads
+
+    train, test = get_dataset("digits", "train"), get_dataset("digits", "test")
+    assert train.labels is not None and test.labels is not None
+    with torch_threads(1):
+        model, acc = train_classifier(
+            train.images()[:600], train.labels.numpy()[:600], test.images(), test.labels.numpy(), 10, epochs=4
+        )
+    return ClassifierReport(model, acc, "digits")
+
+
+@pytest.mark.parametrize("fd", [False, True])
+def test_class_caption_adherence_scores_the_named_class(digits_clf, monkeypatch, fd: bool) -> None:  # type: ignore[no-untyped-def]
+    """Real images captioned with their own class adhere as often as the classifier is right; shuffled
+    captions far less; with FD the report carries the same accuracy as evaluate_samples'."""
+    import unmask.eval.classifier as classifier_mod
+    import unmask.eval.report as report_mod
+    from unmask.data import get_dataset
+    from unmask.data.captions import FASHION_NAMES
+    from unmask.eval import conditional_accuracy
+    from unmask.eval.adherence import evaluate_class_caption_adherence
+
+    def fake_load(name, levels=None):  # type: ignore[no-untyped-def]
+        assert name == "digits"
+        return digits_clf
+
+    monkeypatch.setattr(classifier_mod, "load_or_train_classifier", fake_load)
+    monkeypatch.setattr(report_mod, "load_or_train_classifier", fake_load)
+    ds = get_dataset("digits", "test")
+    assert ds.labels is not None
+    images, labels = ds.images()[:120], ds.labels.numpy()[:120]
+    own = [f"a photo of a {FASHION_NAMES[k]}" for k in labels]
+    shuffled = [own[i] for i in np.random.RandomState(0).permutation(len(own))]
+    kw = {"ref": "digits", "fd": fd, "ref_n": 40}
+    good = evaluate_class_caption_adherence(images, own, **kw)  # type: ignore[arg-type]
+    bad = evaluate_class_caption_adherence(images, shuffled, **kw)  # type: ignore[arg-type]
+    expected = conditional_accuracy(digits_clf.model, images, labels)
+    assert good["adherence"]["class"] == expected.accuracy > 0.8  # type: ignore[index]
+    assert good["adherence"]["per_class"] == expected.per_class  # type: ignore[index]
+    assert bad["adherence"]["class"] < expected.accuracy - 0.5  # type: ignore[index]
+    assert good["classifier_test_accuracy"] == digits_clf.test_accuracy and good["n"] == 120
+    if fd:
+        dist = good["distribution"]
+        assert dist["conditional_accuracy"] == expected.accuracy and dist["fd"] >= 0  # type: ignore[index]
+    else:
+        assert "distribution" not in good
+    with pytest.raises(ValueError, match="120 images but 119 captions"):
+        evaluate_class_caption_adherence(images, own[:-1], **kw)  # type: ignore[arg-type]

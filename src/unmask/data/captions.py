@@ -53,6 +53,7 @@ __all__ = [
     "CaptionSpec",
     "load_scenes",
     "load_fashion_mnist_captions",
+    "fashion_caption_class",
     "load_caption_pairs",
     "FASHION_NAMES",
     "FASHION_TEMPLATES",
@@ -281,6 +282,22 @@ def load_scenes(split: str = "train", levels: int | None = None, mini: bool = Fa
 
 FASHION_NAMES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
 FASHION_TEMPLATES = ("a {}", "a photo of a {}", "a grey picture of a {}", "one {} on black")
+
+
+def fashion_caption_class(caption: str) -> int:
+    """The Fashion-MNIST class (0 … 9) a caption of ``fashion-mnist-captions`` names, e.g. 0 for "a t-shirt".
+
+    Matched exactly against ``FASHION_TEMPLATES`` × ``FASHION_NAMES`` after stripping and lower-casing;
+    anything else raises ValueError naming the caption (its class cannot be read from it).
+    """
+    text = " ".join(caption.strip().lower().split())
+    for cls, name in enumerate(FASHION_NAMES):
+        if any(text == t.format(name) for t in FASHION_TEMPLATES):
+            return cls
+    raise ValueError(
+        f"caption {caption!r} is not a fashion-mnist-captions caption (templates "
+        f"{', '.join(repr(t) for t in FASHION_TEMPLATES)} with a class name: {', '.join(FASHION_NAMES)})"
+    )
 
 
 def load_fashion_mnist_captions(split: str = "train", levels: int | None = None) -> CaptionDataset:

@@ -49,6 +49,7 @@ __all__ = [
     "load_or_train_scene_detector",
     "KINDS",
     "evaluate_adherence",
+    "evaluate_class_caption_adherence",
     "DetectorReport",
 ]
 
@@ -317,4 +318,65 @@ def evaluate_adherence(
             progress=progress,
             **opts,  # type: ignore[arg-type]
         )
+    return report
+
+
+def evaluate_class_caption_adherence(
+    images: np.ndarray,
+    captions: Sequence[str],
+    *,
+    ref: str = "fashion-mnist",
+    fd: bool = True,
+    extractor: str | None = None,
+    levels: int | None = None,
+    ref_n: int | None = None,
+    progress: bool | None = None,
+) -> dict[str, object]:
+    """Adherence of samples (N, 28, 28) uint8 to class-name captions (``fashion-mnist-captions``, "a photo of
+    a sneaker"): each caption is read as its class (:func:`~unmask.data.captions.fashion_caption_class`; a
+    caption of another form raises ValueError naming it) and the cached classifier of ``ref`` judges
+    whether the image shows that class.
+
+    Returns ``n``; ``adherence``: ``class`` (that accuracy over all N samples, in [0, 1]: the number
+    ``unmask eval`` reports as ``conditional_accuracy`` for a class-conditional model's samples, so the
+    two compare like for like) and ``per_class`` (10 accuracies); ``classifier_test_accuracy``; with
+    ``fd``, ``distribution``: the full ``evaluate_samples`` report (FD / precision / recall) against
+    ``ref``'s test split at ``levels``."""
+    from ..data import get_dataset
+    from ..data.captions import fashion_caption_class
+    from ._threads import torch_threads
+    from .accuracy import conditional_accuracy
+    from .classifier import load_or_train_classifier
+    from .report import check_samples, evaluate_samples
+
+    images = np.asarray(images)
+    if len(captions) != len(images):
+        raise ValueError(f"{len(images)} images but {len(captions)} captions")
+    labels = np.asarray([fashion_caption_class(c) for c in captions], dtype=np.int64)
+    report: dict[str, object] = {"n": int(len(images))}
+    if fd:
+        opts: dict[str, object] = {} if extractor is None else {"extractor": extractor}
+        dist = evaluate_samples(
+            images,
+            labels,
+            ref,
+            classifier=True,
+            levels=levels,
+            ref_n=ref_n,
+            progress=progress,
+            **opts,  # type: ignore[arg-type]
+        )
+        report["adherence"] = {
+            "class": dist["conditional_accuracy"],
+            "per_class": dist["conditional_accuracy_per_class"],
+        }
+        report["classifier_test_accuracy"] = dist["classifier_test_accuracy"]
+        report["distribution"] = dist
+        return report
+    check_samples(images, labels, get_dataset(ref, "test", levels).grid, ref)
+    with torch_threads(1):
+        clf = load_or_train_classifier(ref, levels=levels)
+        acc = conditional_accuracy(clf.model, images, labels)
+    report["adherence"] = {"class": acc.accuracy, "per_class": acc.per_class}
+    report["classifier_test_accuracy"] = float(clf.test_accuracy)
     return report
