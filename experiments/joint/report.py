@@ -113,7 +113,38 @@ def main() -> None:
         ratio = f" ({acc / base:.3f}×)" if base and key != "cls-disc" else ""
         print(f"| {model} | one call, arg-max | {m['sampler']['cfg']:g} | {acc:.4f}{ratio} |")
 
+    _digits_table(runs, ev)
     _joint3_table(ev)
+
+
+def _digits_table(runs: Path, ev: Path) -> None:
+    """digits-joint vs digits-cls-disc over training seeds: accuracy on the whole digits test split."""
+
+    def done(seed: int) -> bool:
+        return all((ev / f"digits-cls-{k}-s{seed}" / "metrics.json").is_file() for k in ("joint", "disc"))
+
+    seeds = sorted(s for s in (int(p.name.rsplit("-s", 1)[1]) for p in ev.glob("digits-cls-joint-s*")) if done(s))
+    if not seeds:
+        return
+    n = _metrics(ev / f"digits-cls-disc-s{seeds[0]}")["n"]
+    print(f"\n### Classification (image → label), digits test, {n} images, training seeds {seeds}\n")
+    print("| training seed | joint (one call, arg-max, CFG 1) | discriminative | ratio | joint s/step | disc s/step |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    js, ds, rs = [], [], []
+    for seed in seeds:
+        j = _metrics(ev / f"digits-cls-joint-s{seed}")["streams"]["label"]["accuracy"]
+        d = _metrics(ev / f"digits-cls-disc-s{seed}")["streams"]["label"]["accuracy"]
+        tj = _train_summary(runs / f"digits-joint-s{seed}")["s_per_step"]
+        td = _train_summary(runs / f"digits-cls-disc-s{seed}")["s_per_step"]
+        js.append(j), ds.append(d), rs.append(j / d)
+        print(f"| {seed} | {j:.4f} | {d:.4f} | {j / d:.3f}× | {tj:.2f} | {td:.2f} |")
+
+    def ms(v: list[float]) -> str:
+        m = sum(v) / len(v)
+        sd = (sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5 if len(v) > 1 else float("nan")
+        return f"{m:.4f} ± {sd:.4f}"
+
+    print(f"| mean ± sd | {ms(js)} | {ms(ds)} | {ms(rs)}× | | |")
 
 
 def _seg(m: dict) -> str:
