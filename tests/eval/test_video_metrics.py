@@ -1,5 +1,6 @@
 """Clip metrics: mean absolute frame-to-frame change (hand-computed cases), temporal consistency that
-catches frozen and flickering clips, frame FD that sees frames but not their order, and evaluate_videos."""
+catches frozen and flickering clips, frame FD that sees frames but not their order, evaluate_videos,
+and its cache of the reference frames' features (hit, keys, corrupt files)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,23 @@ from torch import Tensor
 
 from unmask.data import get_dataset, render_bouncing_shapes
 from unmask.eval.features import FeatureExtractor
+from unmask.eval.reference import reference_dir, select_indices
 from unmask.eval.video import evaluate_videos, frame_fd, mean_abs_change, temporal_consistency
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class PixelExtractor(FeatureExtractor):
-    """A cheap stand-in network: mean RGB pixels of a 4×4 grid (48-d)."""
+    """A cheap stand-in network: mean RGB pixels of a 4×4 grid (48-d); counts the frames it sees."""
 
-    def __init__(self) -> None:
-        self.name = "pixels-test"
+    def __init__(self, name: str = "pixels-test") -> None:
+        self.name = name
         self.dim = 48
         self.input_size = 4
+        self.seen = 0
 
     def embed(self, x: Tensor) -> Tensor:
+        self.seen += len(x)
         return torch.nn.functional.adaptive_avg_pool2d(x, 4).flatten(1)
 
 
@@ -90,6 +94,82 @@ def test_evaluate_videos_against_the_registered_split(real: np.ndarray) -> None:
     assert report["frame_fd"] >= 0 and 0.5 < report["temporal"]["ratio"] < 2
     cont = evaluate_videos(quantised, quantised, extractor=PixelExtractor(), prefix_frames=7)
     assert cont["frames_scored"] == 1 and cont["frame_fd"] == pytest.approx(0.0, abs=1e-6)
+
+
+def _cache_files(needle: str) -> set[str]:
+    return {p.name for p in reference_dir().glob(f"*{needle}*")} if reference_dir().is_dir() else set()
+
+
+def _test_clips(n: int, levels: int = 8) -> np.ndarray:
+    """uint8 (n, 8, 16, 16): the bouncing-shapes test clips the reference uses for ``ref_n = n``."""
+    ds = get_dataset("bouncing-shapes", "test", levels=levels)
+    return np.asarray(ds.tokenizer.decode(ds.tokens[select_indices(len(ds), n)]))
+
+
+def test_reference_frames_are_cached(real: np.ndarray) -> None:
+    """The second call embeds only the samples' frames and reports exactly the same numbers, which are
+    also those of the uncached path (reference clips passed as an array)."""
+    ext = PixelExtractor("pixels-vhit")
+    samples = real[:6]  # 6 clips × 8 frames
+    first = evaluate_videos(samples, "bouncing-shapes", extractor=ext, ref_n=20, levels=8)
+    assert ext.seen == 6 * 8 + 20 * 8
+    files = _cache_files("pixels-vhit")
+    assert len(files) == 1 and next(iter(files)).startswith("bouncing-shapes-test-clips20x8-pixels-vhit-")
+    again = evaluate_videos(samples, "bouncing-shapes", extractor=ext, ref_n=20, levels=8)
+    assert ext.seen == 2 * 6 * 8 + 20 * 8  # the reference came from disk
+    assert again == first  # bit-identical floats
+    other = evaluate_videos(real[6:10], "bouncing-shapes", extractor=ext, ref_n=20, levels=8)
+    assert ext.seen == 2 * 6 * 8 + 4 * 8 + 20 * 8  # other samples, same reference: still a hit
+    assert other["frame_fd"] != first["frame_fd"]
+    uncached = evaluate_videos(samples, _test_clips(20), extractor=ext)
+    assert uncached["frame_fd"] == first["frame_fd"] and uncached["temporal"] == first["temporal"]
+    refreshed = evaluate_videos(samples, "bouncing-shapes", extractor=ext, ref_n=20, levels=8, refresh=True)
+    assert refreshed == first and ext.seen == 4 * 6 * 8 + 4 * 8 + 3 * 20 * 8
+    assert _cache_files("pixels-vhit") == files  # arrays are not cached; refresh rewrote the same file
+    assert not [p for p in reference_dir().iterdir() if p.name.startswith(".tmp")]  # atomic writes leave nothing
+
+
+def test_reference_cache_key(real: np.ndarray) -> None:
+    """Clip subset, split, grey levels, frames scored and extractor each give their own file."""
+    ext = PixelExtractor("pixels-vkey")
+    samples = real[:4]
+    calls = [
+        ({"ref_n": 10}, 10 * 8),
+        ({"ref_n": 11}, 11 * 8),
+        ({"ref_n": 10, "ref_split": "train"}, 10 * 8),
+        ({"ref_n": 10, "levels": 4}, 10 * 8),
+        ({"ref_n": 10, "prefix_frames": 5}, 10 * 3),
+    ]
+    for i, (kwargs, ref_frames) in enumerate(calls, start=1):
+        before = ext.seen
+        evaluate_videos(samples, "bouncing-shapes", extractor=ext, **{"levels": 8, **kwargs})
+        assert ext.seen - before == len(samples) * (8 - kwargs.get("prefix_frames", 0)) + ref_frames, kwargs
+        assert len(_cache_files("pixels-vkey")) == i
+    names = _cache_files("pixels-vkey")
+    assert {n.split("-pixels-vkey-")[0] for n in names} == {
+        "bouncing-shapes-test-clips10x8",
+        "bouncing-shapes-test-clips11x8",
+        "bouncing-shapes-train-clips10x8",
+        "bouncing-shapes-test-clips10x3-from5",
+    }  # levels 4 and 8: the same name up to the pixels' hash
+    other = PixelExtractor("pixels-vkey2")
+    evaluate_videos(samples, "bouncing-shapes", extractor=other, ref_n=10, levels=8)
+    assert other.seen == len(samples) * 8 + 10 * 8 and len(_cache_files("pixels-vkey2")) == 1
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_corrupt_reference_cache_is_recomputed(real: np.ndarray, damage: str) -> None:
+    ext = PixelExtractor(f"pixels-v{damage}")
+    good = evaluate_videos(real[:4], "bouncing-shapes", extractor=ext, ref_n=12, levels=8)
+    (name,) = _cache_files(f"pixels-v{damage}")
+    path = reference_dir() / name
+    data = path.read_bytes()
+    path.write_bytes(b"definitely not an npz file" if damage == "garbage" else data[: len(data) // 2])
+    with pytest.warns(RuntimeWarning, match="recomputing"):
+        again = evaluate_videos(real[:4], "bouncing-shapes", extractor=ext, ref_n=12, levels=8)
+    assert again == good and ext.seen == 2 * (4 * 8 + 12 * 8)
+    evaluate_videos(real[:4], "bouncing-shapes", extractor=ext, ref_n=12, levels=8)  # the rewritten file is valid
+    assert ext.seen == 3 * 4 * 8 + 2 * 12 * 8
 
 
 @pytest.mark.parametrize(

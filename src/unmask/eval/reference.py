@@ -1,12 +1,18 @@
 """Features of a real dataset split, computed once per extractor and cached on disk.
 
-The cache lives in ``cache_dir()/reference/``; a file's name carries the dataset, split,
-number of images, the extractor's name (which includes a hash of its weights) and a hash of
-the selected images' pixels, so any change to one of them computes a new file. Each file is
-an ``.npz`` written atomically (temporary name, fsync, rename) holding the features as
-float32 (N, D) — needed for precision / recall — and their float64 mean and covariance (from
-the float64 features, before rounding). A file that cannot be read, or whose contents do
-not match its name, is reported with a warning and recomputed.
+The cache lives in ``cache_dir()/reference/`` (``$UNMASK_CACHE`` relocates it); a file's name
+carries the dataset, split, number of images, the extractor's name (which includes a hash of
+its weights) and a hash of the selected images' shape and pixels, so any change to one of
+them — including every dataset option that changes the pixels (grey levels, frame count,
+size) — computes a new file. Each file is an ``.npz`` written atomically (temporary name,
+fsync, rename) holding the features as float32 (N, D) — needed for precision / recall — and
+their float64 mean and covariance (from the float64 features, before rounding), so a cache
+hit gives exactly the statistics that computing them gives. A file that cannot be read, or
+whose contents do not match its name, is reported with a warning and recomputed.
+
+:func:`reference_features` caches the images of a split; :func:`cached_features` is the
+mechanism itself, for any set of real images — ``unmask.eval.video`` caches the frames of
+reference clips with it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from .classifier import cache_dir
 from .features import DEFAULT_EXTRACTOR, FeatureExtractor, get_extractor
 from .frechet import FeatureStats
 
-__all__ = ["ReferenceFeatures", "reference_features", "select_indices", "reference_dir"]
+__all__ = ["ReferenceFeatures", "reference_features", "cached_features", "select_indices", "reference_dir"]
 
 _FORMAT = 1
 _SUBSET_SEED = 0
@@ -99,6 +105,64 @@ def _save(path: Path, meta: dict[str, object], features: np.ndarray, stats: Feat
     atomic_write_bytes(path, buf.getvalue())
 
 
+def cached_features(
+    images: np.ndarray,
+    extractor: FeatureExtractor,
+    key: dict[str, object],
+    stem: str,
+    *,
+    refresh: bool = False,
+    batch_size: int = 16,
+    progress: bool | None = None,
+) -> tuple[np.ndarray, FeatureStats, Path]:
+    """Features and statistics of real ``images`` under ``extractor``, read from the reference cache or
+    computed and cached.
+
+    The file is ``reference_dir()/{stem}-{extractor.name}-{digest}.npz`` (unsafe characters replaced),
+    where ``digest`` hashes the images' shape and bytes; it stores ``key`` with the format, the number
+    of images, the extractor's name and the digest as its metadata, and a file whose metadata or
+    arrays do not match is recomputed with a RuntimeWarning.
+
+    Args:
+        images: (N, H, W) uint8, N ≥ 2, exactly the images to embed (already selected).
+        extractor: the extractor; its ``name`` (network + weights hash) is part of the key.
+        key: JSON-serialisable description of where the images come from (e.g. ``dataset``,
+            ``split``); must not use the keys ``format``, ``n``, ``extractor``, ``images_sha256``.
+        stem: the file name's start, e.g. ``"digits-test-n40"``.
+        refresh: recompute (and rewrite) even if a valid cache file exists.
+        batch_size, progress: passed to the extractor.
+
+    Returns:
+        ``(features, stats, path)``: features (N, D) float32; their mean (D,) and covariance (D, D)
+        in float64, computed from the float64 features; the cache file.
+    """
+    selected = np.ascontiguousarray(images)
+    count = len(selected)
+    digest = hashlib.sha256(repr(selected.shape).encode() + selected.tobytes()).hexdigest()[:16]
+    reserved = {"format", "n", "extractor", "images_sha256"} & set(key)
+    if reserved:
+        raise ValueError(f"key must not set {sorted(reserved)}: they are filled in from the images and extractor")
+    meta: dict[str, object] = {
+        "format": _FORMAT,
+        **key,
+        "n": count,
+        "extractor": extractor.name,
+        "images_sha256": digest,
+    }
+    path = reference_dir() / _safe(f"{stem}-{extractor.name}-{digest}.npz")
+    if path.is_file() and not refresh:
+        try:
+            features, stats = _load(path, meta, count, extractor.dim)
+            return features, stats, path
+        except Exception as exc:  # any unreadable or inconsistent file is recomputed
+            warnings.warn(f"reference cache {path} is unusable ({exc}); recomputing", RuntimeWarning, stacklevel=3)
+    feats64 = extractor(selected, batch_size=batch_size, progress=progress)
+    stats = FeatureStats.from_features(feats64)
+    features = feats64.astype(np.float32)
+    _save(path, meta, features, stats)
+    return features, stats, path
+
+
 def reference_features(
     dataset: str,
     split: str = "test",
@@ -147,26 +211,14 @@ def reference_features(
         idx = idx.astype(np.int64)
     else:
         idx = select_indices(total, n)
-    selected = np.ascontiguousarray(images[idx])
     count = len(idx)
-    digest = hashlib.sha256(repr(selected.shape).encode() + selected.tobytes()).hexdigest()[:16]
-    meta: dict[str, object] = {
-        "format": _FORMAT,
-        "dataset": dataset,
-        "split": split,
-        "n": count,
-        "extractor": ext.name,
-        "images_sha256": digest,
-    }
-    path = reference_dir() / _safe(f"{dataset}-{split}-n{count}-{ext.name}-{digest}.npz")
-    if path.is_file() and not refresh:
-        try:
-            features, stats = _load(path, meta, count, ext.dim)
-            return ReferenceFeatures(dataset, split, count, ext.name, features, stats, idx, path)
-        except Exception as exc:  # any unreadable or inconsistent file is recomputed
-            warnings.warn(f"reference cache {path} is unusable ({exc}); recomputing", RuntimeWarning, stacklevel=2)
-    feats64 = ext(selected, batch_size=batch_size, progress=progress)
-    stats = FeatureStats.from_features(feats64)
-    features = feats64.astype(np.float32)
-    _save(path, meta, features, stats)
+    features, stats, path = cached_features(
+        images[idx],
+        ext,
+        {"dataset": dataset, "split": split},
+        f"{dataset}-{split}-n{count}",
+        refresh=refresh,
+        batch_size=batch_size,
+        progress=progress,
+    )
     return ReferenceFeatures(dataset, split, count, ext.name, features, stats, idx, path)

@@ -18,6 +18,14 @@
   MAC measures the amount of change, not its coherence: a shape that teleports by the
   right distance scores like one that moves. Frame FD and looking at the GIFs cover what
   it does not.
+
+**Cache.** Against a registered dataset, the features of the reference frames (thousands of
+frames: minutes with EfficientNet-Lite0 on a CPU) are computed once and cached with the image
+FD's mechanism (``unmask.eval.reference.cached_features``, under ``$UNMASK_CACHE/reference``),
+keyed by the dataset, split, clip subset, frames scored, extractor name (with its weights hash)
+and a hash of the frames' pixels (so grey levels, frame count and size are part of the key); a
+hit gives exactly the statistics that recomputing gives, a corrupt file is recomputed with a
+warning, and ``refresh=True`` recomputes. Reference clips given as an array are not cached.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ import numpy as np
 
 from .features import DEFAULT_EXTRACTOR, FeatureExtractor, get_extractor
 from .frechet import FeatureStats, frechet_distance
-from .reference import select_indices
+from .reference import cached_features, select_indices
 
 __all__ = [
     "check_videos",
@@ -109,6 +117,11 @@ def _frames(videos: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(videos.reshape(n * t, h, w))
 
 
+def _frame_stats(videos: np.ndarray, ext: FeatureExtractor, batch_size: int, progress: bool | None) -> FeatureStats:
+    """Feature statistics of every frame of uint8 clips (N, T, H, W): mean (D,), covariance (D, D) over N·T frames."""
+    return FeatureStats.from_features(ext(_frames(videos), batch_size=batch_size, progress=progress))
+
+
 def frame_fd(
     videos: np.ndarray,
     ref_videos: np.ndarray,
@@ -127,9 +140,9 @@ def frame_fd(
             f"{ref_videos.shape[2]}×{ref_videos.shape[3]}"
         )
     ext = get_extractor(extractor)
-    feats = ext(_frames(videos), batch_size=batch_size, progress=progress)
-    ref = ext(_frames(ref_videos), batch_size=batch_size, progress=progress)
-    return frechet_distance(FeatureStats.from_features(feats), FeatureStats.from_features(ref))
+    return frechet_distance(
+        _frame_stats(videos, ext, batch_size, progress), _frame_stats(ref_videos, ext, batch_size, progress)
+    )
 
 
 def evaluate_videos(
@@ -141,6 +154,7 @@ def evaluate_videos(
     ref_n: int | None = None,
     levels: int | None = None,
     prefix_frames: int = 0,
+    refresh: bool = False,
     batch_size: int = 64,
     progress: bool | None = None,
 ) -> dict[str, object]:
@@ -156,6 +170,9 @@ def evaluate_videos(
             is computed on the generated frames K … T − 1 only (of samples and reference alike);
             temporal consistency keeps the whole clip (the step from the last given frame into
             the first generated one is part of the motion).
+        refresh: recompute the reference frames' features even if they are cached (a dataset
+            ``ref`` only; see the module docstring).
+        batch_size, progress: passed to the extractor.
 
     Returns:
         JSON-serialisable: ``n``, ``ref``, ``ref_n``, ``extractor``, ``frames_scored`` (per
@@ -186,14 +203,27 @@ def evaluate_videos(
     if not 0 <= prefix_frames < t:
         raise ValueError(f"prefix_frames must be in [0, {t - 1}] for clips of {t} frames, got {prefix_frames}")
     ext = get_extractor(extractor)
-    tail = slice(prefix_frames, None)
-    fd = frame_fd(
-        np.ascontiguousarray(videos[:, tail]),
-        np.ascontiguousarray(ref_videos[:, tail]),
-        extractor=ext,
-        batch_size=batch_size,
-        progress=progress,
-    )
+    ref_tail = ref_videos[:, prefix_frames:]  # (M, T − K, H, W): the frames the FD scores
+    if isinstance(ref, str):
+        m, scored = ref_tail.shape[:2]
+        _, ref_stats, _ = cached_features(
+            _frames(ref_tail),
+            ext,
+            {
+                "dataset": ref,
+                "split": ref_split,
+                "clips": int(m),
+                "frames": int(scored),
+                "first_frame": int(prefix_frames),
+            },
+            f"{ref}-{ref_split}-clips{m}x{scored}" + (f"-from{prefix_frames}" if prefix_frames else ""),
+            refresh=refresh,
+            batch_size=batch_size,
+            progress=progress,
+        )
+    else:
+        ref_stats = _frame_stats(ref_tail, ext, batch_size, progress)
+    fd = frechet_distance(_frame_stats(videos[:, prefix_frames:], ext, batch_size, progress), ref_stats)
     return {
         "n": int(len(videos)),
         "ref": ref_name,
