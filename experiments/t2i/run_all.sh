@@ -9,8 +9,8 @@
 #
 #   experiments/t2i/run_all.sh            # runs/scenes-*, their samples and evaluations
 #
-# Not run yet: docs/results.md holds no text-to-image numbers. Every step is resumable (train --resume)
-# or cheap to redo. Environment: UNMASK (default .venv/bin/unmask), PY (default .venv/bin/python),
+# Numbers: docs/results.md, "Text-to-image". Every step is resumable (train --resume) or cheap to redo
+# (a run already there is resumed to STEPS: a warm restart of the cosine schedule). Environment: UNMASK (default .venv/bin/unmask), PY (default .venv/bin/python),
 # RUNS (default runs), N (test captions, default 500), THREADS (torch threads, default 2), CFG (default 2),
 # STEPS (training steps, default the presets'), PRESETS (default "scenes-t2i scenes-cls scenes-t2i-minilm").
 set -euo pipefail
@@ -49,7 +49,7 @@ PY
 for preset in ${PRESETS:-scenes-t2i scenes-cls scenes-t2i-minilm}; do
   run="$runs/$preset"
   if [ -f "$run/config.json" ]; then
-    "$unmask" train --resume --out "$run" "train.threads=$OMP_NUM_THREADS"
+    "$unmask" train --resume --out "$run" "train.threads=$OMP_NUM_THREADS" ${STEPS:+"train.steps=$STEPS"}
   else
     "$unmask" train "$preset" "train.threads=$OMP_NUM_THREADS" ${STEPS:+"train.steps=$STEPS"} --out "$run"
   fi

@@ -5,10 +5,11 @@
 #
 #   experiments/video/run_all.sh            # runs/video-itm, runs/video-etm, their samples and evaluations
 #
-# Not run yet: docs/results.md holds no video numbers. Every step is resumable (train --resume) or
-# cheap to redo. Environment: UNMASK (the command, default .venv/bin/unmask), RUNS (default runs),
-# N (samples per evaluation, default 500), THREADS (torch threads, default 2), STEPS (training steps,
-# default the presets').
+# Numbers: docs/results.md, "Video". Every step is resumable (train --resume) or cheap to redo.
+# Environment: UNMASK (the command, default .venv/bin/unmask), RUNS (default runs), N (samples per
+# evaluation, default 500), THREADS (torch threads, default 2), STEPS (training steps, default the
+# presets'; a run already there is resumed to STEPS: the cosine schedule is recomputed for the new
+# length, so the learning rate rises again to its value at the step reached, a warm restart).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -23,7 +24,7 @@ for kind in itm etm; do
   [ "$kind" = etm ] && preset=video-etm
   run="$runs/video-$kind"
   if [ -f "$run/config.json" ]; then
-    "$unmask" train --resume --out "$run" "train.threads=$OMP_NUM_THREADS"
+    "$unmask" train --resume --out "$run" "train.threads=$OMP_NUM_THREADS" ${STEPS:+"train.steps=$STEPS"}
   else
     "$unmask" train "$preset" "train.threads=$OMP_NUM_THREADS" ${STEPS:+"train.steps=$STEPS"} --out "$run"
   fi
