@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -68,7 +69,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             {
                 "run": str(result.run_dir),
                 "step": result.step,
-                "loss": result.loss,
+                # NaN (no step run: --resume of a finished run) is not JSON: null
+                "loss": result.loss if math.isfinite(result.loss) else None,
                 "seconds": round(result.seconds, 1),
                 "checkpoint": str(result.checkpoint) if result.checkpoint else None,
             }
@@ -1141,7 +1143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from .data import DatasetNotAvailable
-    from .training import CheckpointError, TrainingDiverged
+    from .training import CheckpointError, RunDirLocked, TrainingDiverged
 
     # under torchrun every rank reports its own error, tagged with its rank
     world = int(os.environ.get("WORLD_SIZE", "1") or 1)
@@ -1151,7 +1153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`
         sys.stderr.close()
         return 0
-    except (UsageError, ValueError, CheckpointError, DatasetNotAvailable) as err:
+    except (UsageError, ValueError, CheckpointError, DatasetNotAvailable, RunDirLocked) as err:
         parser.exit(2, f"unmask: error: {tag}{err}\n")
     except TrainingDiverged as err:
         parser.exit(3, f"unmask: training diverged: {tag}{err}\n")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,43 @@ def test_train_with_preset_and_overrides(tmp_path: Path, capsys: pytest.CaptureF
     assert summary["step"] == 4 and Path(summary["checkpoint"]).is_dir()
     code, out, _ = run(["train", "--resume", "train.steps=6", "--out", str(tmp_path / "r")], capsys)
     assert code == 0 and json.loads(out)["step"] == 6
+
+
+def _no_nan(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def test_resume_of_a_finished_run_prints_strict_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_dir = tmp_path / "r"
+    code, out, _ = run(["train", "tiny", "train.steps=2", "train.eval_batches=0", "--out", str(out_dir)], capsys)
+    assert code == 0
+    (out_dir / ".lock").write_text('{"pid": 999999, "host": "gone"}\n')  # left by a killed trainer
+    code, out, _ = run(["train", "--resume", "--out", str(out_dir)], capsys)
+    assert code == 0
+    summary = json.loads(out, parse_constant=_no_nan)  # no NaN: the loss of no step is null
+    assert summary["step"] == 2 and summary["loss"] is None
+    assert set(summary) == {"run", "step", "loss", "seconds", "checkpoint"} and Path(summary["checkpoint"]).is_dir()
+
+
+def test_train_into_a_locked_run_directory_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from unmask._lock import lock_run_dir
+
+    out_dir = tmp_path / "r"
+    args = ["train", "tiny", "train.steps=2", "train.eval_batches=0", "--out", str(out_dir)]
+    with lock_run_dir(out_dir) as lock:
+        assert lock is not None
+        held = lock.read_bytes()
+        for extra in ([], ["--resume"]):
+            code, out, err = run([*args, *extra], capsys)
+            assert code == 2 and out == ""
+            assert err.startswith("unmask: error: run directory ") and err.count("\n") == 1
+            assert f"{str(out_dir)!r} is in use: PID {os.getpid()} on host" in err
+            assert [p.name for p in out_dir.iterdir()] == [".lock"] and lock.read_bytes() == held
+    assert not out_dir.exists()  # the lock made it and nothing else was written: removed on release
+    code, out, _ = run(args, capsys)
+    assert code == 0 and json.loads(out)["step"] == 2 and not (out_dir / ".lock").exists()
 
 
 @pytest.mark.parametrize(

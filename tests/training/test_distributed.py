@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import torch
 
+from unmask._lock import lock_run_dir
 from unmask.config import ConfigError, load_config
 from unmask.training import list_checkpoints, load_checkpoint, train
 
@@ -66,6 +67,18 @@ def test_world_size_that_does_not_divide_the_batch_is_one_clear_error(tmp_path: 
     assert res.returncode != 0
     assert "train.batch_size=16 is not divisible by world size 3" in res.stderr
     assert not list_checkpoints(tmp_path / "run")
+
+
+def test_a_locked_run_directory_stops_every_rank_at_once(tmp_path: Path) -> None:
+    """Rank 0 alone takes the run directory's lock; when it cannot, the job fails with the
+    holder's PID instead of the other ranks waiting for rank 0 at a collective."""
+    run = tmp_path / "run"
+    with lock_run_dir(run):
+        res = torchrun(2, "train", "tiny", "--out", str(run))
+    assert isinstance(res, subprocess.CompletedProcess)
+    assert res.returncode != 0
+    assert f"{str(run)!r} is in use: PID {os.getpid()} on host" in res.stderr
+    assert not run.exists()
 
 
 def test_resume_on_a_different_world_size(tmp_path: Path) -> None:

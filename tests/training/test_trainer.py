@@ -2,14 +2,30 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+import unmask
+from unmask._lock import lock_run_dir
 from unmask.config import ConfigError, load_config
 from unmask.losses import MaskedCrossEntropy
-from unmask.training import TrainingDiverged, learning_rate, list_checkpoints, load_checkpoint, train
+from unmask.training import (
+    RunDirLocked,
+    TrainingDiverged,
+    learning_rate,
+    list_checkpoints,
+    load_checkpoint,
+    train,
+)
+from unmask.training.distributed import DistContext
+from unmask.training.trainer import _run_dir_lock
 
 
 def _records(run: Path, event: str) -> list[dict]:
@@ -114,6 +130,86 @@ def test_existing_run_is_never_overwritten(tiny_run: Path) -> None:
     with pytest.raises(ConfigError, match="already holds a run"):
         train(load_config("tiny"), tiny_run, progress=False)
     assert sorted(p.name for p in (tiny_run / "checkpoints").iterdir()) == before
+
+
+def _lock_holder(run: Path) -> subprocess.Popen[str]:
+    """Another process holding ``run``'s lock (returned once it holds it) until its stdin closes."""
+    code = (
+        "import sys\nfrom unmask._lock import lock_run_dir\n"
+        "with lock_run_dir(sys.argv[1]):\n    print('locked', flush=True)\n    sys.stdin.read()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(unmask.__file__).parents[1])}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(run)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def _files(run: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
+
+
+def test_a_locked_run_directory_refuses_a_second_trainer_and_changes_nothing(tiny_run: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    holder = _lock_holder(run)
+    try:
+        before = _files(run)
+        assert json.loads(before[".lock"])["pid"] == holder.pid
+        needle = rf"run directory {re.escape(repr(str(run)))} is in use: PID {holder.pid} on host "
+        for resume in (True, False):  # checked before "already holds a run" / the resume checks
+            with pytest.raises(RunDirLocked, match=needle):
+                train(load_config("tiny", ["train.steps=22"]), run, resume=resume, progress=False)
+        assert _files(run) == before
+    finally:
+        holder.kill()  # dies holding it: the OS drops the lock, the .lock file stays behind
+        holder.wait()
+    assert (run / ".lock").is_file()
+    res = train(load_config("tiny", ["train.steps=22", "train.eval_batches=0"]), run, resume=True, progress=False)
+    assert res.step == 22 and math.isfinite(res.loss)
+    assert not (run / ".lock").exists()  # released and removed on return
+    # a finished run resumes (nothing to do) with a stale .lock file in it
+    (run / ".lock").write_text(json.dumps({"pid": holder.pid, "host": "gone"}) + "\n")
+    again = train(load_config("tiny", ["train.steps=22"]), run, resume=True, progress=False)
+    assert again.step == 22 and math.isnan(again.loss) and again.checkpoint == list_checkpoints(run)[-1]
+
+
+def test_the_lock_is_released_on_errors_and_leaves_no_directory_it_made(tmp_path: Path) -> None:
+    run = tmp_path / "new" / "run"
+    with pytest.raises(ConfigError, match="no checkpoint to resume"):
+        train(load_config("tiny"), run, resume=True, progress=False)
+    assert not (tmp_path / "new").exists()
+    with lock_run_dir(run) as lock:
+        assert lock == run / ".lock" and json.loads(lock.read_text())["pid"] == os.getpid()
+        with pytest.raises(RunDirLocked, match=f"PID {os.getpid()} on host"):  # the same process, twice
+            train(load_config("tiny"), run, progress=False)
+    assert not (tmp_path / "new").exists()
+
+
+def test_only_rank_0_takes_the_lock_and_every_rank_fails_when_it_cannot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "run"
+    with lock_run_dir(run):  # held by rank 0 of a running job, or by another job
+        other = DistContext(rank=1, world_size=2)
+        monkeypatch.setattr(other, "broadcast_object", lambda obj: None)  # rank 0 holds it
+        with _run_dir_lock(run, other):
+            pass  # rank 1 does not take it (it would find it held)
+        sent: list[object] = []
+
+        def send(obj: object) -> object:
+            sent.append(obj)
+            return obj
+
+        main = DistContext(rank=0, world_size=2)
+        monkeypatch.setattr(main, "broadcast_object", send)
+        with pytest.raises(RunDirLocked, match="is in use"), _run_dir_lock(run, main):
+            pass
+        assert isinstance(sent[0], str) and "is in use" in sent[0]  # rank 0 tells the other ranks
+        monkeypatch.setattr(other, "broadcast_object", lambda obj: sent[0])
+        with pytest.raises(RunDirLocked, match="is in use"), _run_dir_lock(run, other):
+            pass
 
 
 def test_resume_refuses_a_different_config_but_allows_more_steps(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from .checkpoint import (
 from .ema import EMA
 from .trainer import (
     RESUMABLE_KEYS,
+    RunDirLocked,
     TrainingDiverged,
     TrainResult,
     build_interpolant,
@@ -30,6 +31,7 @@ __all__ = [
     "train",
     "TrainResult",
     "TrainingDiverged",
+    "RunDirLocked",
     "RESUMABLE_KEYS",
     "build_model",
     "build_interpolant",

@@ -5,6 +5,7 @@ Layout of a run directory::
     RUN/
       config.json                 the resolved config of the run
       metrics.jsonl               one JSON object per logged step / evaluation
+      .lock                       while a trainer runs: its PID and host (unmask._lock)
       samples/step_00001000.png   a sample grid at every checkpoint
       checkpoints/
         latest                    name of the newest complete checkpoint

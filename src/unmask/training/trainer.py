@@ -8,6 +8,10 @@ training generator, the global RNG, the optimiser and the EMA are all checkpoint
 A non-finite loss or gradient norm stops training with ``TrainingDiverged``; the
 last good checkpoint is kept and nothing newer is written. Ctrl-C (or SIGTERM) saves
 a checkpoint at the last completed step before stopping.
+
+A run directory is locked while a trainer uses it (``DIR/.lock``, ``unmask._lock``): a second
+trainer on the same directory fails at once with ``RunDirLocked``, before reading or writing
+anything in it, instead of interleaving its checkpoints and metrics with the first one's.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import sys
 import time
 import warnings
 from collections.abc import Generator, Iterator
-from contextlib import nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
@@ -29,6 +33,7 @@ import torch
 from torch import Tensor
 
 from .._io import atomic_write_text
+from .._lock import RunDirLocked, lock_run_dir
 from ..config import Config, ConfigError
 from ..data import (
     CaptionDataset,
@@ -66,6 +71,7 @@ __all__ = [
     "train",
     "TrainResult",
     "TrainingDiverged",
+    "RunDirLocked",
     "build_model",
     "build_interpolant",
     "build_objective",
@@ -96,7 +102,10 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass
 class TrainResult:
-    """Where a run ended: its directory, step, last loss, wall time and checkpoint."""
+    """Where a run ended: its directory, step, last loss, wall time and checkpoint.
+
+    ``loss`` is NaN when this call ran no step (a resumed run that had already reached its target).
+    """
 
     run_dir: Path
     step: int
@@ -329,6 +338,10 @@ def train(
 
     Returns:
         ``TrainResult`` of the run.
+
+    Raises:
+        RunDirLocked: another process is training into ``out_dir`` (it holds ``out_dir/.lock``);
+            raised before anything in the directory is read or written.
     """
     run_dir = Path(out_dir)
     config.validate()
@@ -336,9 +349,34 @@ def train(
     device = resolve_device(tc.device)
     dist_ctx = init_distributed(device.type)
     try:
-        return _train(config, run_dir, dist_ctx, device, resume=resume, progress=progress, stop_after=stop_after)
+        with _run_dir_lock(run_dir, dist_ctx):
+            return _train(config, run_dir, dist_ctx, device, resume=resume, progress=progress, stop_after=stop_after)
     finally:
         dist_ctx.close()
+
+
+@contextmanager
+def _run_dir_lock(run_dir: Path, dist_ctx: DistContext) -> Iterator[None]:
+    """Hold the run directory's lock for the block (released on return, on exceptions, and on the
+    SIGTERM / Ctrl-C stop, which returns normally).
+
+    Only rank 0 writes into the run directory, so only rank 0 takes the lock (the others would
+    find it held by rank 0). When rank 0 cannot take it, every rank raises the same
+    ``RunDirLocked`` rather than waiting for rank 0 at the next collective.
+    """
+    with ExitStack() as stack:
+        failure: RunDirLocked | None = None
+        if dist_ctx.is_main:
+            try:
+                stack.enter_context(lock_run_dir(run_dir))
+            except RunDirLocked as err:
+                failure = err
+        message = dist_ctx.broadcast_object(None if failure is None else str(failure))
+        if failure is not None:
+            raise failure
+        if message is not None:
+            raise RunDirLocked(str(message))
+        yield
 
 
 def _check_run_dir(config: Config, run_dir: Path, resume: bool) -> Config:
