@@ -105,8 +105,8 @@ class ModelConfig:
     a stream not named takes ``patch`` if it divides every axis of its grid, else 1.
 
     ``embed_std`` and ``pos_scale`` set the token-embedding init σ and the sin-cos position
-    amplitude of the token-grid backbone (see ``TransformerConfig``); the text presets use 1
-    and 0.1, the image presets the U-ViT defaults 0.02 and 1.
+    amplitude of every backbone (token-grid, multi-stream and video; see ``TransformerConfig``);
+    the text presets use 1 and 0.1, the image presets the U-ViT defaults 0.02 and 1.
 
     ``text_encoder`` ("scratch", "minilm", "clip:PATH"; caption datasets only) makes a
     text-to-image model conditioned on captions of at most ``text_len`` tokens (longer ones are
@@ -175,6 +175,8 @@ class ModelConfig:
                 separate_times=separate_times,
                 skip=self.skip,
                 dropout=self.dropout,
+                embed_std=self.embed_std,
+                pos_scale=self.pos_scale,
                 **base,
             )
         except ValueError as err:
@@ -205,6 +207,8 @@ class ModelConfig:
                 skip=self.skip,
                 dropout=self.dropout,
                 token_dim=self.token_dim,
+                embed_std=self.embed_std,
+                pos_scale=self.pos_scale,
                 **base,
             )
         except ValueError as err:

@@ -11,7 +11,7 @@ from unmask.models.transformer import patchify, unpatchify
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def make(timestep: bool = False, separate: bool = True, num_classes: int = 0, mask_patch: int = 2):
+def make(timestep: bool = False, separate: bool = True, num_classes: int = 0, mask_patch: int = 2, **init):
     cfg = MultiStreamConfig(
         streams=(
             StreamConfig("image", 17, (8, 8), 4),
@@ -24,6 +24,7 @@ def make(timestep: bool = False, separate: bool = True, num_classes: int = 0, ma
         timestep=timestep,
         separate_times=separate,
         num_classes=num_classes,
+        **init,
     )
     torch.manual_seed(0)
     return MultiStreamTransformer(cfg).eval()
@@ -200,3 +201,33 @@ def test_positions_of_a_coarser_stream_sit_in_the_common_frame() -> None:
     assert torch.equal(model.io["image"].pos, sincos_positions((8, 8), 16))  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="must have one entry per grid axis"):
         sincos_positions((4, 4), 16, (8,))
+
+
+def test_default_init_options_draw_the_same_weights() -> None:
+    """embed_std=0.02, pos_scale=1 (the defaults) give bit-identical weights and positions to a config
+    that does not name them (checkpoints written before the options existed load and build alike)."""
+    a, b = make(), make(embed_std=0.02, pos_scale=1.0)
+    for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(pa, pb), name
+    for name in ("image", "mask", "label"):
+        assert torch.equal(a.io[name].pos, b.io[name].pos)
+
+
+@pytest.mark.parametrize("embed_std", [0.02, 1.0])
+@pytest.mark.parametrize("pos_scale", [1.0, 0.1])
+def test_init_options_set_every_streams_embedding_scale_and_position_amplitude(
+    embed_std: float, pos_scale: float
+) -> None:
+    ref, model = make(), make(embed_std=embed_std, pos_scale=pos_scale)
+    for name in ("image", "mask", "label"):
+        std = model.io[name].embed.weight.std().item()
+        assert abs(std - embed_std) < 0.35 * embed_std, name  # 7 × 32 to 17 × 32 draws
+        torch.testing.assert_close(model.io[name].pos, ref.io[name].pos * pos_scale)
+    out = model(inputs())
+    assert out["image"].shape == (3, 8, 8, 16)
+
+
+@pytest.mark.parametrize("field,value", [("embed_std", 0.0), ("pos_scale", -1.0)])
+def test_bad_init_options_are_named(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=f"{field} must be > 0, got {value}"):
+        make(**{field: value})

@@ -24,7 +24,7 @@ def gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def make(patch=1, timestep=False, num_classes=0, skip=True, depth=4, grid=GRID, seed=0) -> VideoTransformer:
+def make(patch=1, timestep=False, num_classes=0, skip=True, depth=4, grid=GRID, seed=0, **init) -> VideoTransformer:
     torch.manual_seed(seed)
     cfg = VideoTransformerConfig(
         vocab_size=VOCAB,
@@ -37,6 +37,7 @@ def make(patch=1, timestep=False, num_classes=0, skip=True, depth=4, grid=GRID, 
         num_classes=num_classes,
         timestep=timestep,
         skip=skip,
+        **init,
     )
     return VideoTransformer(cfg).eval()
 
@@ -226,3 +227,24 @@ def test_presets_build_and_reject_unknown_names():
         with torch.device("meta"):
             out = VideoTransformer(cfg)(torch.zeros(1, 8, 16, 16, dtype=torch.long), None, torch.tensor([5]))
         assert out.shape == (1, 8, 16, 16, 8)
+
+
+def test_default_init_options_draw_the_same_weights() -> None:
+    a, b = make(), make(embed_std=0.02, pos_scale=1.0)
+    for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(pa, pb), name
+
+
+@pytest.mark.parametrize("embed_std,pos_scale", [(1.0, 0.1), (0.5, 1.0)])
+def test_init_options_set_embedding_scale_and_position_amplitude(embed_std: float, pos_scale: float) -> None:
+    ref, model = make(), make(embed_std=embed_std, pos_scale=pos_scale)
+    std = model.token_embed.weight.std().item()
+    assert abs(std - embed_std) < 0.35 * embed_std
+    torch.testing.assert_close(model.pos_space, ref.pos_space * pos_scale)
+    torch.testing.assert_close(model.pos_time, ref.pos_time * pos_scale)
+
+
+@pytest.mark.parametrize("field,value", [("embed_std", 0.0), ("pos_scale", -1.0)])
+def test_bad_init_options_are_named(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=f"{field} must be > 0, got {value}"):
+        make(**{field: value})

@@ -109,6 +109,11 @@ class MultiStreamConfig:
             patches and its half-resolution mask with 2×2 patches) share sequence
             positions: their patch embeddings are added, and each stream's head reads the
             shared positions. False: every stream has positions of its own.
+        embed_std, pos_scale: token-embedding init σ and factor on the sin-cos positions, as
+            ``TransformerConfig`` (the defaults 0.02 and 1 draw the weights they always drew).
+            With σ = 0.02 an input's signal is far below the positions', which a generative
+            loss over every position overcomes but a single label read from the whole input
+            (discriminative classification) may not for a long time (docs/results.md).
     """
 
     streams: tuple[StreamConfig, ...]
@@ -122,6 +127,8 @@ class MultiStreamConfig:
     skip: bool = True
     dropout: float = 0.0
     fuse: bool = True
+    embed_std: float = 0.02
+    pos_scale: float = 1.0
     kind: str = field(default="multistream")
 
     def __post_init__(self) -> None:
@@ -141,6 +148,10 @@ class MultiStreamConfig:
             raise ValueError(f"num_classes must be >= 0, got {self.num_classes}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not self.embed_std > 0:
+            raise ValueError(f"embed_std must be > 0, got {self.embed_std}")
+        if not self.pos_scale > 0:
+            raise ValueError(f"pos_scale must be > 0, got {self.pos_scale}")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -223,7 +234,7 @@ class MultiStreamConfig:
 class _StreamIO(nn.Module):
     """A stream's input embedding, patch projection and logits head."""
 
-    def __init__(self, s: StreamConfig, dim: int, extent: tuple[int, ...]) -> None:
+    def __init__(self, s: StreamConfig, dim: int, extent: tuple[int, ...], pos_scale: float = 1.0) -> None:
         super().__init__()
         e = s.resolved_token_dim(dim)
         n_axes = len(s.grid)
@@ -231,7 +242,7 @@ class _StreamIO(nn.Module):
         self.patch_in = nn.Linear(s.patch**n_axes * e, dim)
         self.head = nn.Linear(dim, s.patch**n_axes * (s.vocab_size - 1))
         patched = tuple(g // s.patch for g in s.grid)
-        self.register_buffer("pos", sincos_positions(patched, dim, extent), persistent=False)
+        self.register_buffer("pos", sincos_positions(patched, dim, extent) * pos_scale, persistent=False)
 
 
 class MultiStreamTransformer(ConditionedModel):
@@ -241,7 +252,7 @@ class MultiStreamTransformer(ConditionedModel):
         super().__init__()
         self.config = c = config
         frames = c.position_frames()
-        self.io = nn.ModuleDict({s.name: _StreamIO(s, c.dim, frames[len(s.grid)]) for s in c.streams})
+        self.io = nn.ModuleDict({s.name: _StreamIO(s, c.dim, frames[len(s.grid)], c.pos_scale) for s in c.streams})
         self.stream_type = nn.Parameter(torch.zeros(len(c.streams), c.dim))
         self.time_embed = TimestepEmbedder(c.dim) if c.timestep else None
         self.label_embed = LabelEmbedder(c.num_classes, c.dim) if c.num_classes > 0 else None
@@ -252,6 +263,10 @@ class MultiStreamTransformer(ConditionedModel):
         self.norm = nn.LayerNorm(c.dim)
         init_weights(self, [io.head for io in self.io.values()])  # type: ignore[union-attr]
         nn.init.normal_(self.stream_type, std=0.02)
+        if c.embed_std != 0.02:  # only then: the default init draws exactly what it always drew
+            for io in self.io.values():
+                assert isinstance(io, _StreamIO)
+                nn.init.normal_(io.embed.weight, std=c.embed_std)
 
     # -- what samplers, losses and the trainer rely on ---------------------------------
     @property

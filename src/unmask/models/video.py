@@ -83,6 +83,9 @@ class VideoTransformerConfig:
         timestep: True for an explicit-timestep model (ETM), False for an ITM.
         skip: U-ViT long skips between (spatial, temporal) pairs.
         dropout: dropout in attention and MLP.
+        embed_std, pos_scale: token-embedding init σ and factor on the sin-cos positions (space
+            and time), as ``TransformerConfig`` (the defaults 0.02 and 1 draw the weights they
+            always drew).
         kind: always "video" (tells checkpoints which backbone they hold).
     """
 
@@ -98,6 +101,8 @@ class VideoTransformerConfig:
     timestep: bool = False
     skip: bool = True
     dropout: float = 0.0
+    embed_std: float = 0.02
+    pos_scale: float = 1.0
     kind: str = field(default="video")
 
     def __post_init__(self) -> None:
@@ -113,6 +118,10 @@ class VideoTransformerConfig:
                 f"depth must be an even number >= 2 (spatial and temporal blocks alternate), got {self.depth}"
             )
         check_trunk(self.vocab_size, self.dim, self.heads, self.num_classes, self.dropout)
+        if not self.embed_std > 0:
+            raise ValueError(f"embed_std must be > 0, got {self.embed_std}")
+        if not self.pos_scale > 0:
+            raise ValueError(f"pos_scale must be > 0, got {self.pos_scale}")
 
     @property
     def frames(self) -> int:
@@ -187,8 +196,9 @@ class VideoTransformer(ConditionedModel):
         frames, h, w = c.grid
         self.token_embed = nn.Embedding(c.vocab_size, e)
         self.patch_in = nn.Linear(c.patch**2 * e, c.dim)
-        self.register_buffer("pos_space", sincos_positions((h // c.patch, w // c.patch), c.dim), persistent=False)
-        self.register_buffer("pos_time", sincos_positions((frames,), c.dim), persistent=False)
+        pos_space = sincos_positions((h // c.patch, w // c.patch), c.dim) * c.pos_scale
+        self.register_buffer("pos_space", pos_space, persistent=False)
+        self.register_buffer("pos_time", sincos_positions((frames,), c.dim) * c.pos_scale, persistent=False)
         self.time_embed = TimestepEmbedder(c.dim) if c.timestep else None
         self.label_embed = LabelEmbedder(c.num_classes, c.dim) if c.num_classes > 0 else None
         self.num_prefix = int(c.timestep) + int(c.num_classes > 0)
@@ -202,6 +212,8 @@ class VideoTransformer(ConditionedModel):
         self.norm = nn.LayerNorm(c.dim)
         self.head = nn.Linear(c.dim, c.patch**2 * (c.vocab_size - 1))
         init_weights(self, [self.head])
+        if c.embed_std != 0.02:  # only then: the default init draws exactly what it always drew
+            nn.init.normal_(self.token_embed.weight, std=c.embed_std)
 
     # -- properties the samplers and trainer rely on -------------------------------------
     @property
