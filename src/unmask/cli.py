@@ -108,7 +108,7 @@ def cmd_tokenizer_train(args: argparse.Namespace) -> int:
             {
                 "run": str(result.run_dir),
                 "step": result.step,
-                "loss": result.loss,
+                "loss": result.loss if math.isfinite(result.loss) else None,
                 "seconds": round(result.seconds, 1),
                 "tokenizer": str(result.tokenizer) if result.tokenizer else None,
                 **{f"eval_{k}": v for k, v in result.eval.items()},

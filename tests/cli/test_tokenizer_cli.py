@@ -21,6 +21,15 @@ def test_tokenizer_train_and_resume(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert info["step"] == 6 and Path(info["tokenizer"]).is_file() and info["eval_psnr"] > 0
     code, stdout, _ = run(["tokenizer", "train", "--resume", "train.steps=8", "--out", str(out)], capsys)
     assert code == 0 and json.loads(stdout)["step"] == 8
+    # resuming the finished run trains no step: the loss is null, and the line strict JSON (no NaN)
+    code, stdout, _ = run(["tokenizer", "train", "--resume", "--out", str(out)], capsys)
+
+    def no_constants(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
+    assert code == 0
+    summary = json.loads(stdout, parse_constant=no_constants)
+    assert summary["step"] == 8 and summary["loss"] is None
 
 
 def test_tokenize_resume_and_train_a_latent_model(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -88,3 +89,22 @@ def test_it_learns_to_reconstruct_digits(tmp_path: Path) -> None:
 def test_tokenizer_config_errors(overrides: list[str], needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):
         load_tokenizer_config("tiny-vq", overrides)
+
+
+def test_a_locked_tokenizer_run_refuses_a_second_trainer(tiny_vq_run: Path, tmp_path: Path) -> None:
+    """The run-directory lock of `unmask train` also guards `unmask tokenizer train`: a second process on
+    the same directory fails at once naming it, and leaves its files as they were."""
+    import os
+
+    from unmask._lock import RunDirLocked, lock_run_dir
+
+    run = tmp_path / "vq"
+    shutil.copytree(tiny_vq_run, run)
+    before = {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with lock_run_dir(run):
+        with pytest.raises(RunDirLocked, match=rf"run directory '{run}' is in use: PID {os.getpid()}"):
+            train_tokenizer(load_tokenizer_config("tiny-vq"), run, resume=True, progress=False)
+    assert {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    # released: the finished run resumes (nothing left to do)
+    res = train_tokenizer(load_tokenizer_config("tiny-vq"), run, resume=True, progress=False)
+    assert res.step == load_tokenizer_config("tiny-vq").train.steps

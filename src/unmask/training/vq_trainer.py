@@ -36,6 +36,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .._io import atomic_write_text, fsync_dir, sha256_files
+from .._lock import lock_run_dir
 from ..config import ConfigError, TokenizerRunConfig
 from ..data import batch_indices
 from ..data.images import ImageSource, open_image_source
@@ -216,8 +217,17 @@ def train_tokenizer(
         resume: continue from the latest checkpoint in ``out_dir``; only ``TOKENIZER_RESUMABLE_KEYS`` may change.
         progress: progress bar (default: when stderr is a terminal).
         stop_after: stop (with a checkpoint) after this many steps, as an interruption would.
+
+    Raises:
+        RunDirLocked: another process is training into ``out_dir`` (nothing in it is touched).
     """
-    run_dir = Path(out_dir)
+    with lock_run_dir(Path(out_dir)):
+        return _train_tokenizer(config, Path(out_dir), resume=resume, progress=progress, stop_after=stop_after)
+
+
+def _train_tokenizer(
+    config: TokenizerRunConfig, run_dir: Path, *, resume: bool, progress: bool | None, stop_after: int | None
+) -> TokenizerTrainResult:
     config.validate()
     existing = list_checkpoints(run_dir)
     if resume:
