@@ -26,7 +26,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -489,6 +489,8 @@ CLASS_CAPTION_REFS = ("fashion-mnist", "fashion-mnist-captions")
 
 
 def cmd_adherence(args: argparse.Namespace) -> int:
+    from functools import partial
+
     import numpy as np
 
     from .eval.adherence import evaluate_adherence, evaluate_class_caption_adherence
@@ -503,42 +505,25 @@ def cmd_adherence(args: argparse.Namespace) -> int:
             labels = data["labels"] if "labels" in data.files else None
     except (OSError, ValueError, KeyError) as err:
         raise UsageError(f"{str(path)!r} is not an unmask samples .npz with 'images': {err}") from None
+    opts = {"extractor": args.extractor, "levels": args.levels, "ref_n": args.ref_n, "progress": args.progress}
+    score: Callable[[Any, list[str]], dict[str, object]]
     if args.ref in CLASS_CAPTION_REFS:  # class-name captions: the dataset's classifier judges the class
         if captions is None:
             raise UsageError(f"{str(path)!r} holds no captions (unmask eval scores class-conditional samples)")
-        try:
-            report = evaluate_class_caption_adherence(
-                images,
-                captions,
-                ref="fashion-mnist",
-                fd=not args.no_fd,
-                extractor=args.extractor,
-                levels=args.levels,
-                ref_n=args.ref_n,
-                progress=args.progress,
-            )
-        except ValueError as err:
-            raise UsageError(str(err)) from None
-        return _print_report(args.out, {"samples": str(path), **report})
-    if captions is None:  # a class-conditional model of the scenes: class i is caption i
-        from .data import scene_captions
+        score = partial(evaluate_class_caption_adherence, ref="fashion-mnist", fd=not args.no_fd, **opts)
+    else:
+        if captions is None:  # a class-conditional model of the scenes: class i is caption i
+            from .data import scene_captions
 
-        if labels is None or (np.asarray(labels) < 0).any():
-            raise UsageError(f"{str(path)!r} holds no captions and no class labels to read them from")
-        table = scene_captions()
-        if int(np.max(labels)) >= len(table):
-            raise UsageError(f"label {int(np.max(labels))} is not a scene caption id (0 … {len(table) - 1})")
-        captions = [table[int(i)] for i in labels]
+            if labels is None or (np.asarray(labels) < 0).any():
+                raise UsageError(f"{str(path)!r} holds no captions and no class labels to read them from")
+            table = scene_captions()
+            if int(np.max(labels)) >= len(table):
+                raise UsageError(f"label {int(np.max(labels))} is not a scene caption id (0 … {len(table) - 1})")
+            captions = [table[int(i)] for i in labels]
+        score = partial(evaluate_adherence, ref=None if args.no_fd else args.ref, **opts)
     try:
-        report = evaluate_adherence(
-            images,
-            captions,
-            ref=None if args.no_fd else args.ref,
-            extractor=args.extractor,
-            levels=args.levels,
-            ref_n=args.ref_n,
-            progress=args.progress,
-        )
+        report = score(images, captions)
     except ValueError as err:
         raise UsageError(str(err)) from None
     return _print_report(args.out, {"samples": str(path), **report})

@@ -102,24 +102,8 @@ def test_fashion_caption_class_names_a_bad_caption(caption: str) -> None:
         fashion_caption_class(caption)
 
 
-@pytest.fixture(scope="module")
-def digits_clf():  # type: ignore[no-untyped-def]
-    """A quickly trained digits classifier standing in for the cached one (which takes minutes)."""
-    from unmask.data import get_dataset
-    from unmask.eval import ClassifierReport, train_classifier
-    from unmask.eval.features import torch_threads
-
-    train, test = get_dataset("digits", "train"), get_dataset("digits", "test")
-    assert train.labels is not None and test.labels is not None
-    with torch_threads(1):
-        model, acc = train_classifier(
-            train.images()[:600], train.labels.numpy()[:600], test.images(), test.labels.numpy(), 10, epochs=4
-        )
-    return ClassifierReport(model, acc, "digits")
-
-
 @pytest.mark.parametrize("fd", [False, True])
-def test_class_caption_adherence_scores_the_named_class(digits_clf, monkeypatch, fd: bool) -> None:  # type: ignore[no-untyped-def]
+def test_class_caption_adherence_scores_the_named_class(quick_digits_classifier, monkeypatch, fd: bool) -> None:  # type: ignore[no-untyped-def]
     """Real images captioned with their own class adhere as often as the classifier is right; shuffled
     captions far less; with FD the report carries the same accuracy as evaluate_samples'."""
     import unmask.eval.classifier as classifier_mod
@@ -131,7 +115,7 @@ def test_class_caption_adherence_scores_the_named_class(digits_clf, monkeypatch,
 
     def fake_load(name, levels=None):  # type: ignore[no-untyped-def]
         assert name == "digits"
-        return digits_clf
+        return quick_digits_classifier
 
     monkeypatch.setattr(classifier_mod, "load_or_train_classifier", fake_load)
     monkeypatch.setattr(report_mod, "load_or_train_classifier", fake_load)
@@ -143,11 +127,11 @@ def test_class_caption_adherence_scores_the_named_class(digits_clf, monkeypatch,
     kw = {"ref": "digits", "fd": fd, "ref_n": 40}
     good = evaluate_class_caption_adherence(images, own, **kw)  # type: ignore[arg-type]
     bad = evaluate_class_caption_adherence(images, shuffled, **kw)  # type: ignore[arg-type]
-    expected = conditional_accuracy(digits_clf.model, images, labels)
+    expected = conditional_accuracy(quick_digits_classifier.model, images, labels)
     assert good["adherence"]["class"] == expected.accuracy > 0.8  # type: ignore[index]
     assert good["adherence"]["per_class"] == expected.per_class  # type: ignore[index]
     assert bad["adherence"]["class"] < expected.accuracy - 0.5  # type: ignore[index]
-    assert good["classifier_test_accuracy"] == digits_clf.test_accuracy and good["n"] == 120
+    assert good["classifier_test_accuracy"] == quick_digits_classifier.test_accuracy and good["n"] == 120
     if fd:
         dist = good["distribution"]
         assert dist["conditional_accuracy"] == expected.accuracy and dist["fd"] >= 0  # type: ignore[index]

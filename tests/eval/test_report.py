@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from unmask.data import get_dataset
-from unmask.eval import ClassifierReport, conditional_accuracy, train_classifier
-from unmask.eval.features import torch_threads
+from unmask.eval import ClassifierReport, conditional_accuracy
 from unmask.eval.inception_score import inception_score
 from unmask.eval.reference import select_indices
 from unmask.eval.report import evaluate_samples
@@ -20,15 +19,8 @@ REF_N = 16
 
 
 @pytest.fixture(scope="module")
-def clf() -> ClassifierReport:
-    """A quickly trained digits classifier (the cached one takes minutes to train on this CPU)."""
-    train, test = get_dataset("digits", "train"), get_dataset("digits", "test")
-    assert train.labels is not None and test.labels is not None
-    with torch_threads(1):
-        model, acc = train_classifier(
-            train.images()[:600], train.labels.numpy()[:600], test.images(), test.labels.numpy(), 10, epochs=4
-        )
-    return ClassifierReport(model, acc, "digits")
+def clf(quick_digits_classifier: ClassifierReport) -> ClassifierReport:
+    return quick_digits_classifier
 
 
 @pytest.fixture(scope="module")
