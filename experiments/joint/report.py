@@ -118,33 +118,44 @@ def main() -> None:
 
 
 def _digits_table(runs: Path, ev: Path) -> None:
-    """digits-joint vs digits-cls-disc over training seeds: accuracy on the whole digits test split."""
-
-    def done(seed: int) -> bool:
-        return all((ev / f"digits-cls-{k}-s{seed}" / "metrics.json").is_file() for k in ("joint", "disc"))
-
-    seeds = sorted(s for s in (int(p.name.rsplit("-s", 1)[1]) for p in ev.glob("digits-cls-joint-s*")) if done(s))
-    if not seeds:
+    """digits-joint vs digits-cls-disc, each with both inits, over training seeds: accuracy on the whole
+    digits test split (one arg-max call, CFG 1)."""
+    rows = [  # (model, init, eval name, run name), {s} = the training seed
+        ("joint", "U-ViT (σ 0.02, positions × 1)", "digits-cls-joint-s{s}", "digits-joint-s{s}"),
+        ("joint", "σ 1, positions × 0.1", "digits-cls-joint-e1-s{s}", "digits-joint-e1-s{s}"),
+        ("discriminative", "U-ViT (σ 0.02, positions × 1)", "digits-cls-disc-u-s{s}", "digits-cls-disc-u-s{s}"),
+        ("discriminative", "σ 1, positions × 0.1", "digits-cls-disc-s{s}", "digits-cls-disc-s{s}"),
+    ]
+    seeds = (0, 1, 2)
+    found = {
+        (r, s): _metrics(ev / r[2].format(s=s))["streams"]["label"]["accuracy"]
+        for r in rows
+        for s in seeds
+        if (ev / r[2].format(s=s) / "metrics.json").is_file()
+    }
+    if not found:
         return
-    n = _metrics(ev / f"digits-cls-disc-s{seeds[0]}")["n"]
-    print(f"\n### Classification (image → label), digits test, {n} images, training seeds {seeds}\n")
-    print("| training seed | joint (one call, arg-max, CFG 1) | discriminative | ratio | joint s/step | disc s/step |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    js, ds, rs = [], [], []
-    for seed in seeds:
-        j = _metrics(ev / f"digits-cls-joint-s{seed}")["streams"]["label"]["accuracy"]
-        d = _metrics(ev / f"digits-cls-disc-s{seed}")["streams"]["label"]["accuracy"]
-        tj = _train_summary(runs / f"digits-joint-s{seed}")["s_per_step"]
-        td = _train_summary(runs / f"digits-cls-disc-s{seed}")["s_per_step"]
-        js.append(j), ds.append(d), rs.append(j / d)
-        print(f"| {seed} | {j:.4f} | {d:.4f} | {j / d:.3f}× | {tj:.2f} | {td:.2f} |")
-
-    def ms(v: list[float]) -> str:
-        m = sum(v) / len(v)
-        sd = (sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5 if len(v) > 1 else float("nan")
-        return f"{m:.4f} ± {sd:.4f}"
-
-    print(f"| mean ± sd | {ms(js)} | {ms(ds)} | {ms(rs)}× | | |")
+    used = [s for s in seeds if any((r, s) in found for r in rows)]
+    n = next(_metrics(ev / r[2].format(s=s))["n"] for (r, s) in found)
+    print(f"\n### Classification (image → label), digits test, {n} images, by training seed\n")
+    print("| model | init | " + " | ".join(f"seed {s}" for s in used) + " | mean | s/step |")
+    print("|---|---|" + "---:|" * (len(used) + 2))
+    means = {}
+    for r in rows:
+        accs = [found.get((r, s)) for s in used]
+        got = [a for a in accs if a is not None]
+        if not got:
+            continue
+        means[r] = sum(got) / len(got)
+        speed = [_train_summary(runs / r[3].format(s=s))["s_per_step"] for s in used if (r, s) in found]
+        cells = " | ".join("—" if a is None else f"{a:.4f}" for a in accs)
+        print(f"| {r[0]} | {r[1]} | {cells} | {means[r]:.4f} | {sum(speed) / len(speed):.2f} |")
+    best = {kind: max((v, r) for r, v in means.items() if r[0] == kind) for kind in ("joint", "discriminative")}
+    if len(best) == 2:
+        (j, jr), (d, dr) = best["joint"], best["discriminative"]
+        print(
+            f"\nEach model with its better init: joint {j:.4f} ({jr[1]}) / discriminative {d:.4f} ({dr[1]}) = **{j / d:.3f}×**"
+        )
 
 
 def _seg(m: dict) -> str:
