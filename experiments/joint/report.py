@@ -153,8 +153,8 @@ def _digits_table(runs: Path, ev: Path) -> None:
     best = {kind: max((v, r) for r, v in means.items() if r[0] == kind) for kind in ("joint", "discriminative")}
     if len(best) == 2:
         (j, jr), (d, dr) = best["joint"], best["discriminative"]
-        ratio = f"**{j / d:.3f}×**"
-        print(f"\nEach model with its better init: joint {j:.4f} ({jr[1]}) / discriminative {d:.4f} ({dr[1]}) = " + ratio)
+        print(f"\nEach model with its better init: joint {j:.4f} ({jr[1]})", end=" ")
+        print(f"/ discriminative {d:.4f} ({dr[1]}) = **{j / d:.3f}×**")
 
 
 def _seg(m: dict) -> str:
