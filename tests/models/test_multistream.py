@@ -231,3 +231,14 @@ def test_init_options_set_every_streams_embedding_scale_and_position_amplitude(
 def test_bad_init_options_are_named(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=f"{field} must be > 0, got {value}"):
         make(**{field: value})
+
+
+def test_to_dict_round_trips_every_field() -> None:
+    """A checkpoint stores ``to_dict()`` and rebuilds the model from it: every field must survive
+    (the init options once did not, and a model trained with positions × 0.1 reloaded with × 1)."""
+    import dataclasses
+
+    cfg = make(timestep=True, num_classes=3, embed_std=0.7, pos_scale=0.25).config
+    again = MultiStreamConfig(**cfg.to_dict())  # type: ignore[arg-type]
+    for f in dataclasses.fields(cfg):
+        assert getattr(again, f.name) == getattr(cfg, f.name), f.name

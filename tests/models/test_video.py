@@ -248,3 +248,15 @@ def test_init_options_set_embedding_scale_and_position_amplitude(embed_std: floa
 def test_bad_init_options_are_named(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=f"{field} must be > 0, got {value}"):
         make(**{field: value})
+
+
+def test_to_dict_round_trips_every_field() -> None:
+    """A checkpoint stores ``to_dict()`` and rebuilds the model from it: every field must survive."""
+    import dataclasses
+
+    cfg = make(patch=2, timestep=True, num_classes=3, embed_std=0.7, pos_scale=0.25).config
+    d = cfg.to_dict()
+    d["grid"] = tuple(d["grid"])  # type: ignore[arg-type]
+    again = VideoTransformerConfig(**d)  # type: ignore[arg-type]
+    for f in dataclasses.fields(cfg):
+        assert getattr(again, f.name) == getattr(cfg, f.name), f.name

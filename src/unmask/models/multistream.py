@@ -228,6 +228,8 @@ class MultiStreamConfig:
             "skip": self.skip,
             "dropout": self.dropout,
             "fuse": self.fuse,
+            "embed_std": self.embed_std,
+            "pos_scale": self.pos_scale,
         }
 
 

@@ -175,6 +175,8 @@ class VideoTransformerConfig:
             "timestep": self.timestep,
             "skip": self.skip,
             "dropout": self.dropout,
+            "embed_std": self.embed_std,
+            "pos_scale": self.pos_scale,
         }
 
 
