@@ -38,7 +38,7 @@ as the single-stream model, and returns {name: (B, *grid_s, V_s − 1)} logits.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import Tensor, nn
@@ -206,31 +206,11 @@ class MultiStreamConfig:
         return sum(self.streams[g[0]].num_positions for g in self.groups())
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "streams": [
-                {
-                    "name": s.name,
-                    "vocab_size": s.vocab_size,
-                    "grid": list(s.grid),
-                    "patch": s.patch,
-                    "token_dim": s.token_dim,
-                }
-                for s in self.streams
-            ],
-            "dim": self.dim,
-            "depth": self.depth,
-            "heads": self.heads,
-            "mlp_ratio": self.mlp_ratio,
-            "num_classes": self.num_classes,
-            "timestep": self.timestep,
-            "separate_times": self.separate_times,
-            "skip": self.skip,
-            "dropout": self.dropout,
-            "fuse": self.fuse,
-            "embed_std": self.embed_std,
-            "pos_scale": self.pos_scale,
-        }
+        """Every field (what a checkpoint stores and rebuilds the model from), grids as lists."""
+        d = asdict(self)
+        for stream in d["streams"]:
+            stream["grid"] = list(stream["grid"])
+        return d
 
 
 class _StreamIO(nn.Module):

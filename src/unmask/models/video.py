@@ -36,7 +36,7 @@ spatial place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import Tensor, nn
@@ -161,23 +161,10 @@ class VideoTransformerConfig:
         return max(32, (per + 7) // 8 * 8)
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "vocab_size": self.vocab_size,
-            "grid": list(self.grid),
-            "patch": self.patch,
-            "dim": self.dim,
-            "depth": self.depth,
-            "heads": self.heads,
-            "mlp_ratio": self.mlp_ratio,
-            "token_dim": self.token_dim,
-            "num_classes": self.num_classes,
-            "timestep": self.timestep,
-            "skip": self.skip,
-            "dropout": self.dropout,
-            "embed_std": self.embed_std,
-            "pos_scale": self.pos_scale,
-        }
+        """Every field (what a checkpoint stores and rebuilds the model from), the grid as a list."""
+        d = asdict(self)
+        d["grid"] = list(self.grid)
+        return d
 
 
 class VideoTransformer(ConditionedModel):
