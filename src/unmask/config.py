@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -246,6 +247,18 @@ class ModelConfig:
         )
 
 
+def _stream_values(text: str | None, what: str) -> dict[str, float]:
+    """A "name:number,…" option parsed ({} when unset); ``ConfigError`` naming a bad item."""
+    from .interpolants import parse_stream_values
+
+    if not text:
+        return {}
+    try:
+        return parse_stream_values(text, what)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+
+
 @dataclass
 class PathConfig:
     """The interpolant: schedule κ, smoothing s (Eq. 8) and conditional coupling (Eq. 6).
@@ -254,7 +267,8 @@ class PathConfig:
     ``timesteps`` "separate" (a t per stream) or "shared"; ``clean_stream_prob`` /
     ``null_stream_prob``: the chance per sample that one stream is fully revealed / fully
     masked; ``fixed_times`` pins streams to a time ("image:1,mask:0" is the discriminative
-    objective image → mask).
+    objective image → mask); ``time_powers`` ("mask:3") draws a stream's time as u^p, moving
+    training effort towards that stream mostly masked (p > 1) or mostly revealed (p < 1).
 
     ``prefix_prob`` (video datasets): the chance per training clip that its first k frames
     (k uniform in 1 … T − 1) are held clean, so the model learns continuation.
@@ -270,17 +284,15 @@ class PathConfig:
     clean_stream_prob: float = 0.0
     null_stream_prob: float = 0.0
     fixed_times: str | None = None
+    time_powers: str | None = None
 
     def stream_times(self) -> dict[str, float]:
         """``fixed_times`` parsed ({} when unset)."""
-        from .interpolants import parse_stream_values
+        return _stream_values(self.fixed_times, "path.fixed_times")
 
-        if not self.fixed_times:
-            return {}
-        try:
-            return parse_stream_values(self.fixed_times, "path.fixed_times")
-        except ValueError as err:
-            raise ConfigError(str(err)) from None
+    def stream_time_powers(self) -> dict[str, float]:
+        """``time_powers`` parsed ({} when unset)."""
+        return _stream_values(self.time_powers, "path.time_powers")
 
     def schedule_spec(self) -> dict[str, Any]:
         if self.schedule == "cubic":
@@ -442,12 +454,18 @@ class Config:
         for name, value in self.path.stream_times().items():
             if not 0 <= value <= 1:
                 raise ConfigError(f"path.fixed_times: time of stream {name!r} must be in [0, 1], got {value}")
+        for name, value in self.path.stream_time_powers().items():
+            if not (math.isfinite(value) and value > 0):
+                raise ConfigError(
+                    f"path.time_powers: power of stream {name!r} must be a finite number > 0, got {value}"
+                )
         streams = self.data.shards is None and is_stream_dataset(self.data.name)
         if streams and self.model.timestep and self.path.timesteps == "shared":
             for key, value, default in (
                 ("path.clean_stream_prob", self.path.clean_stream_prob, 0.0),
                 ("path.null_stream_prob", self.path.null_stream_prob, 0.0),
                 ("path.fixed_times", self.path.fixed_times, None),
+                ("path.time_powers", self.path.time_powers, None),
             ):
                 if value != default:
                     raise ConfigError(
@@ -473,6 +491,7 @@ class Config:
                 ("path.clean_stream_prob", self.path.clean_stream_prob, 0.0),
                 ("path.null_stream_prob", self.path.null_stream_prob, 0.0),
                 ("path.fixed_times", self.path.fixed_times, None),
+                ("path.time_powers", self.path.time_powers, None),
                 ("model.patches", self.model.patches, None),
                 ("loss.stream_weighting", self.loss.stream_weighting, "equal"),
                 ("path.timesteps", self.path.timesteps, "separate"),

@@ -99,9 +99,28 @@ def test_fixed_times_are_the_discriminative_objective() -> None:
     assert (out.paths["mask"].x_t == 6).all()
 
 
+@pytest.mark.parametrize("timesteps", ["separate", "shared"])
+def test_time_powers_move_a_streams_times_and_leave_the_others(timesteps: str) -> None:
+    """mask:3 draws the mask's time as u^3 (so κ = t ≤ 0.1 in 46 % of draws); the other streams keep their draws."""
+    t = sample_times(20000, generator=gen(11))
+    plain = MultiStreamInterpolant(STREAMS, timesteps=timesteps).draw_times(t, gen(12))
+    powered = MultiStreamInterpolant(STREAMS, timesteps=timesteps, time_powers={"mask": 3}).draw_times(t, gen(12))
+    assert torch.allclose(powered["mask"], plain["mask"] ** 3)
+    for name in ("image", "label"):
+        assert torch.equal(powered[name], plain[name])
+    share = (powered["mask"] <= 0.1).float().mean().item()
+    assert abs(share - 0.1 ** (1 / 3)) < 0.015
+    # the clean / null draws apply after the power: a clean mask stream is still at t = 1
+    both = MultiStreamInterpolant(STREAMS, time_powers={"mask": 3}, clean_stream_prob=1.0).draw_times(t, gen(13))
+    assert ((both["mask"] == 1) | (both["mask"] < 1)).all() and (both["mask"] == 1).any()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
+        ({"time_powers": {"depth": 2.0}}, "time power for unknown stream 'depth'"),
+        ({"time_powers": {"mask": 0.0}}, r"time power of stream 'mask' must be a finite number > 0, got 0.0"),
+        ({"time_powers": {"mask": float("nan")}}, r"time power of stream 'mask' must be a finite number > 0, got nan"),
         ({"timesteps": "joint"}, "timesteps must be one of separate, shared, got 'joint'"),
         ({"clean_stream_prob": 1.5}, r"clean_stream_prob must be in \[0, 1\], got 1.5"),
         ({"clean_stream_prob": 0.6, "null_stream_prob": 0.6}, "clean_stream_prob \\+ null_stream_prob must be <= 1"),

@@ -68,7 +68,10 @@ def test_discriminative_baseline_scores_only_the_label(tmp_path: Path) -> None:
 SHARED_ETM = ["model.timestep=true", "path.timesteps=shared", "path.clean_stream_prob=0", "path.null_stream_prob=0"]
 
 
-@pytest.mark.parametrize("variant", [[], ["model.timestep=true"], [*SHARED_ETM, "loss.stream_weighting=tokens"]])
+@pytest.mark.parametrize(
+    "variant",
+    [[], ["model.timestep=true"], [*SHARED_ETM, "loss.stream_weighting=tokens"], ['path.time_powers="label:3"']],
+)
 def test_interrupted_then_resumed_joint_run_equals_an_uninterrupted_one(tmp_path: Path, variant: list[str]) -> None:
     overrides = [*BASE, "train.steps=10", "train.ckpt_every=5", "train.log_every=5", *variant]
     train(load_config("tiny-joint", overrides), tmp_path / "full", progress=False)
@@ -104,12 +107,24 @@ def test_two_processes_end_with_one_process_weights(tmp_path: Path) -> None:
     [
         ("tiny", ['path.fixed_times="image:1"'], "path.fixed_times='image:1' applies to multi-stream datasets only"),
         ("tiny", ["path.clean_stream_prob=0.5"], "applies to multi-stream datasets only"),
+        ("tiny", ['path.time_powers="image:2"'], "path.time_powers='image:2' applies to multi-stream datasets only"),
+        (
+            "tiny-joint",
+            ['path.time_powers="label:-1"'],
+            r"power of stream 'label' must be a finite number > 0, got -1.0",
+        ),
+        (
+            "tiny-joint",
+            ['path.time_powers="label"'],
+            "path.time_powers entries must look like name:number, got 'label'",
+        ),
         ("tiny-joint", ["path.smoothing=0.1"], "path.smoothing=0.1 is not supported for the multi-stream dataset"),
         ("tiny-joint", ["loss.stream_weighting=mean"], "loss.stream_weighting='mean' is not one of equal, tokens"),
         ("tiny-joint", ["path.timesteps=joint"], "path.timesteps='joint' is not one of separate, shared"),
         ("tiny-joint", ["path.clean_stream_prob=0.7", "path.null_stream_prob=0.4"], "must be <= 1"),
         ("tiny-joint", ['path.fixed_times="image:2"'], r"time of stream 'image' must be in \[0, 1\], got 2.0"),
         ("tiny-joint", ["model.timestep=true", "path.timesteps=shared"], "one time for all streams"),
+        ("tiny-joint", [*SHARED_ETM, 'path.time_powers="label:2"'], "one time for all streams"),
     ],
 )
 def test_bad_joint_configs_are_refused_when_loaded(preset: str, overrides: list[str], match: str) -> None:
@@ -121,6 +136,7 @@ def test_bad_joint_configs_are_refused_when_loaded(preset: str, overrides: list[
     ("overrides", "match"),
     [
         (['path.fixed_times="mask:0"'], "fixed time for unknown stream 'mask'; the streams are image, label"),
+        (['path.time_powers="mask:3"'], "time power for unknown stream 'mask'; the streams are image, label"),
         (['model.patches="mask:2"'], "model.patches names stream 'mask'; the streams are image, label"),
         (['model.patches="image:3"'], r"stream 'image': patch 3 must be >= 1 and divide every axis \(8, 8\)"),
     ],

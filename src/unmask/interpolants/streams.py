@@ -19,6 +19,14 @@ Two options change the draw of the times, both off by default:
   is fully masked (t = 0): the all-[MASK] stream is the null condition of CFG (§3.5),
   and this trains it as the label-dropout of single-stream models does (p_uncond).
 
+``time_powers`` {stream: p} (off by default) draws that stream's time as u^p instead of
+u: p > 1 spends more of training on the stream mostly masked, p < 1 on it mostly
+revealed. The target p(z_1 | z_t) is the same at every t, so this only moves training
+effort between masking levels: an implicit-timestep model learns the same function and
+samples with the same schedule. With a linear κ and p = 3 the stream is at most 10 %
+revealed in 46 % of draws (10 % with p = 1) — where a segmentation model must read every
+class from the image, instead of copying it from revealed neighbours of the mask.
+
 At most one of the two applies to a sample. ``fixed_times`` pins streams to a constant
 time: {"image": 1, "mask": 0} always shows the whole image and masks the whole mask,
 which makes the masked cross-entropy the plain discriminative cross-entropy from image
@@ -27,6 +35,7 @@ to mask — the baseline objective, on the same backbone and code path.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -135,6 +144,8 @@ class MultiStreamInterpolant:
         null_stream_prob: probability per sample that one stream is fully masked, t = 0.
             ``clean_stream_prob + null_stream_prob`` must be <= 1.
         fixed_times: {stream: t in [0, 1]} streams always at this time (overrides the draws).
+        time_powers: {stream: p > 0} that stream's drawn time t becomes t^p (before the
+            clean / null / fixed times apply).
         eps: further streams' times (``"separate"``) are drawn in [ε, 1 − ε] like the first.
     """
 
@@ -146,6 +157,7 @@ class MultiStreamInterpolant:
         clean_stream_prob: float = 0.0,
         null_stream_prob: float = 0.0,
         fixed_times: Mapping[str, float] | None = None,
+        time_powers: Mapping[str, float] | None = None,
         eps: float = DEFAULT_EPS,
     ) -> None:
         self.streams = tuple(streams)
@@ -170,6 +182,12 @@ class MultiStreamInterpolant:
                 raise ValueError(f"fixed time for unknown stream {name!r}; the streams are {', '.join(names)}")
             if not 0 <= float(value) <= 1:
                 raise ValueError(f"fixed time of stream {name!r} must be in [0, 1], got {value}")
+        self.time_powers = {name: float(p) for name, p in (time_powers or {}).items()}
+        for name, p in self.time_powers.items():
+            if name not in names:
+                raise ValueError(f"time power for unknown stream {name!r}; the streams are {', '.join(names)}")
+            if not (math.isfinite(p) and p > 0):
+                raise ValueError(f"time power of stream {name!r} must be a finite number > 0, got {p}")
         if not 0 <= eps < 0.5:
             raise ValueError(f"eps must be in [0, 0.5), got {eps}")
         self.eps = eps
@@ -189,8 +207,9 @@ class MultiStreamInterpolant:
         """Every stream's times (B,) from the first stream's ``t`` (B,) in [0, 1].
 
         ``"shared"``: every stream takes ``t``; ``"separate"``: the first takes ``t``, each
-        further one an independent draw in [ε, 1 − ε] from ``generator``. Then the
-        clean / null stream of a sample (see the class docstring) and ``fixed_times``.
+        further one an independent draw in [ε, 1 − ε] from ``generator``. Then
+        ``time_powers``, the clean / null stream of a sample (see the class docstring) and
+        ``fixed_times``.
         Draws happen in a fixed order, so the result is a function of the generator.
         """
         if t.ndim != 1:
@@ -202,6 +221,8 @@ class MultiStreamInterpolant:
                 times[s.name] = t
             else:
                 times[s.name] = sample_times(b, eps=self.eps, generator=generator, device=device).to(t.dtype)
+        for name, p in self.time_powers.items():
+            times[name] = times[name] ** p
         if self.clean_stream_prob > 0 or self.null_stream_prob > 0:
             u = torch.rand(b, generator=generator, device=device)
             which = torch.randint(0, len(self.streams), (b,), generator=generator, device=device)

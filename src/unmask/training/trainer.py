@@ -218,6 +218,7 @@ def build_objective(config: Config, vocab_size: int, streams: list[StreamSpec] |
                 clean_stream_prob=config.path.clean_stream_prob,
                 null_stream_prob=config.path.null_stream_prob,
                 fixed_times=config.path.stream_times(),
+                time_powers=config.path.stream_time_powers(),
                 eps=config.loss.eps,
             )
         except ValueError as err:
