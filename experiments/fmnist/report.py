@@ -130,7 +130,9 @@ def figure(sweeps: dict[str, list[dict[str, str]]], baselines: dict, path: str) 
             sel = [r for r in pick(rows, sampler="euler", steps="16", argmax="True") if r[other[0]] == other[1]]
             pts = sorted((float(r[axis]), float(r["fd"])) for r in sel)
             if len(pts) >= 2:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o", ms=3, label=f"{model} Euler, 16 steps")
+                ax.plot(
+                    [p[0] for p in pts], [p[1] for p in pts], style, marker="o", ms=3, label=f"{model} Euler, 16 steps"
+                )
     floor = baselines.get("held-out real half (floor)", {}).get("fd")
     for ax, xlabel in zip(axes, ("sampling steps (NFE)", "softmax temperature (CFG 2)", "CFG scale (T = 1)")):
         if floor is not None:

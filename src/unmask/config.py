@@ -305,7 +305,8 @@ class LossConfig:
     """Masked / weighted cross-entropy (Eq. 3, 10) and the training-time draw of t.
 
     ``stream_weighting`` (multi-stream datasets): "equal" (each stream's masked mean,
-    summed) or "tokens" (one masked mean over all streams' tokens, Eq. 4).
+    summed) or "tokens" (one masked mean over all streams' tokens, Eq. 4);
+    ``stream_weights`` ("mask:4") scales a stream's term (default 1 each).
     """
 
     weighting: str = "constant"
@@ -314,6 +315,11 @@ class LossConfig:
     eps: float = 1e-3
     stratified: bool = False
     stream_weighting: str = "equal"
+    stream_weights: str | None = None
+
+    def stream_loss_weights(self) -> dict[str, float]:
+        """``stream_weights`` parsed ({} when unset)."""
+        return _stream_values(self.stream_weights, "loss.stream_weights")
 
 
 @dataclass
@@ -454,6 +460,11 @@ class Config:
         for name, value in self.path.stream_times().items():
             if not 0 <= value <= 1:
                 raise ConfigError(f"path.fixed_times: time of stream {name!r} must be in [0, 1], got {value}")
+        for name, value in self.loss.stream_loss_weights().items():
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigError(
+                    f"loss.stream_weights: weight of stream {name!r} must be a finite number >= 0, got {value}"
+                )
         for name, value in self.path.stream_time_powers().items():
             if not (math.isfinite(value) and value > 0):
                 raise ConfigError(
@@ -494,6 +505,7 @@ class Config:
                 ("path.time_powers", self.path.time_powers, None),
                 ("model.patches", self.model.patches, None),
                 ("loss.stream_weighting", self.loss.stream_weighting, "equal"),
+                ("loss.stream_weights", self.loss.stream_weights, None),
                 ("path.timesteps", self.path.timesteps, "separate"),
             ):
                 if value != default:

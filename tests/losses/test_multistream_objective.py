@@ -82,6 +82,36 @@ def test_slices_add_up_to_the_whole_batch(weighting: str) -> None:
     assert torch.allclose(total, whole.loss, atol=1e-6)
 
 
+@pytest.mark.parametrize("weighting", ["equal", "tokens"])
+def test_stream_weights_scale_one_streams_term_and_leave_its_logged_loss(weighting: str) -> None:
+    x1 = batch()
+    plain = objective(weighting)
+    target = plain.corrupt(x1, sample_times(32, generator=gen(11)), gen(12))
+    logits = random_logits(32)
+    a = plain.loss(logits, target)
+    interp = MultiStreamInterpolant(SPECS)
+    weighted = MultiStreamObjective(interp, MaskedCrossEntropy("constant"), weighting, {"label": 4.0})
+    b = weighted.loss(logits, target)
+    count = plain.count(target)
+    label = a.streams["label"].total / (target.norms["label"] if weighting == "equal" else 1)
+    assert torch.allclose(b.loss, a.loss + 3 * label / count, atol=1e-6)
+    for name in ("image", "label"):
+        assert torch.equal(b.streams[name].loss, a.streams[name].loss)  # logged per stream, unweighted
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        ({"mask": 2.0}, "loss weight for unknown stream 'mask'; the streams are image, label"),
+        ({"label": -1.0}, r"loss weight of stream 'label' must be a finite number >= 0, got -1.0"),
+        ({"label": math.inf}, r"loss weight of stream 'label' must be a finite number >= 0, got inf"),
+    ],
+)
+def test_bad_stream_weights_name_the_value(weights: dict[str, float], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        MultiStreamObjective(MultiStreamInterpolant(SPECS), MaskedCrossEntropy("constant"), "equal", weights)
+
+
 def test_fixed_times_give_the_plain_discriminative_cross_entropy() -> None:
     obj = objective(fixed_times={"image": 1.0, "label": 0.0})
     x1 = batch()

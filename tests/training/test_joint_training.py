@@ -70,7 +70,12 @@ SHARED_ETM = ["model.timestep=true", "path.timesteps=shared", "path.clean_stream
 
 @pytest.mark.parametrize(
     "variant",
-    [[], ["model.timestep=true"], [*SHARED_ETM, "loss.stream_weighting=tokens"], ['path.time_powers="label:3"']],
+    [
+        [],
+        ["model.timestep=true"],
+        [*SHARED_ETM, "loss.stream_weighting=tokens"],
+        ['path.time_powers="label:3"', 'loss.stream_weights="label:4"'],
+    ],
 )
 def test_interrupted_then_resumed_joint_run_equals_an_uninterrupted_one(tmp_path: Path, variant: list[str]) -> None:
     overrides = [*BASE, "train.steps=10", "train.ckpt_every=5", "train.log_every=5", *variant]
@@ -125,6 +130,8 @@ def test_two_processes_end_with_one_process_weights(tmp_path: Path) -> None:
         ("tiny-joint", ['path.fixed_times="image:2"'], r"time of stream 'image' must be in \[0, 1\], got 2.0"),
         ("tiny-joint", ["model.timestep=true", "path.timesteps=shared"], "one time for all streams"),
         ("tiny-joint", [*SHARED_ETM, 'path.time_powers="label:2"'], "one time for all streams"),
+        ("tiny", ['loss.stream_weights="image:2"'], "applies to multi-stream datasets only"),
+        ("tiny-joint", ['loss.stream_weights="label:-2"'], r"weight of stream 'label' must be a finite number >= 0"),
     ],
 )
 def test_bad_joint_configs_are_refused_when_loaded(preset: str, overrides: list[str], match: str) -> None:
@@ -137,6 +144,7 @@ def test_bad_joint_configs_are_refused_when_loaded(preset: str, overrides: list[
     [
         (['path.fixed_times="mask:0"'], "fixed time for unknown stream 'mask'; the streams are image, label"),
         (['path.time_powers="mask:3"'], "time power for unknown stream 'mask'; the streams are image, label"),
+        (['loss.stream_weights="mask:3"'], "loss weight for unknown stream 'mask'; the streams are image, label"),
         (['model.patches="mask:2"'], "model.patches names stream 'mask'; the streams are image, label"),
         (['model.patches="image:3"'], r"stream 'image': patch 3 must be >= 1 and divide every axis \(8, 8\)"),
     ],

@@ -23,6 +23,7 @@ Four objectives:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -215,14 +216,25 @@ class MultiStreamObjective:
       1,024-token image.
     * ``"tokens"``: Eq. 4 literally, one masked mean over the concatenation of all streams.
 
+    ``stream_weights`` {stream: λ ≥ 0} (default 1 each) scales a stream's term before they are
+    combined — the usual multi-task knob, to spend more of a shared trunk on one direction
+    (e.g. {"mask": 4} for segmentation). The logged per-stream losses stay unweighted.
+
     ``LossOutput.streams`` holds each stream's own output (logged per stream by the trainer).
     """
 
     interpolant: MultiStreamInterpolant
     loss_fn: MaskedCrossEntropy
     stream_weighting: str = "equal"
+    stream_weights: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        names = self.interpolant.names
+        for name, w in self.stream_weights.items():
+            if name not in names:
+                raise ValueError(f"loss weight for unknown stream {name!r}; the streams are {', '.join(names)}")
+            if not (math.isfinite(w) and w >= 0):
+                raise ValueError(f"loss weight of stream {name!r} must be a finite number >= 0, got {w}")
         if self.stream_weighting not in STREAM_WEIGHTINGS:
             raise ValueError(
                 f"unknown stream weighting {self.stream_weighting!r}; choose one of {', '.join(STREAM_WEIGHTINGS)}"
@@ -258,7 +270,9 @@ class MultiStreamObjective:
             # the stream's own masked mean over the whole batch: its total / its global count
             out = dataclasses.replace(out, count=target.norms[name], loss=out.total / target.norms[name])
             outs[name] = out
-            terms.append(out.total / target.norms[name] if self.stream_weighting == "equal" else out.total)
+            term = out.total / target.norms[name] if self.stream_weighting == "equal" else out.total
+            w = self.stream_weights.get(name, 1.0)
+            terms.append(term * w if w != 1.0 else term)
         total = torch.stack(terms).sum()
         count = self.count(target)
         correct = torch.stack([o.correct for o in outs.values() if o.correct is not None]).sum()

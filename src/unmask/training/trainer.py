@@ -221,11 +221,14 @@ def build_objective(config: Config, vocab_size: int, streams: list[StreamSpec] |
                 time_powers=config.path.stream_time_powers(),
                 eps=config.loss.eps,
             )
+            return MultiStreamObjective(
+                interpolant,
+                MaskedCrossEntropy(weighting, True, "masked_mean"),
+                config.loss.stream_weighting,
+                config.loss.stream_loss_weights(),
+            )
         except ValueError as err:
             raise ConfigError(str(err)) from None
-        return MultiStreamObjective(
-            interpolant, MaskedCrossEntropy(weighting, True, "masked_mean"), config.loss.stream_weighting
-        )
     if config.model.causal:
         return AutoregressiveObjective(bos=vocab_size - 1)
     if config.model.subtokens > 1:
