@@ -5,7 +5,10 @@ by one call and arg-max (``unmask joint --steps 1``, the discriminative baseline
 read-out), so joint and discriminative runs are compared the same way at every budget.
 Results are cached per checkpoint in ``OUT/<run>-<step>/metrics.json`` (a checkpoint
 already scored is not scored again); the table goes to stdout and to ``OUT/curve.json``,
-the figure to ``--png``.
+the figure to ``--png``: mIoU against training steps, and against the training samples
+that showed the model the whole image with the mask to predict (all of them for the
+discriminative baseline; for a joint model the share of draws that hold the image clean,
+``path.clean_stream_prob`` / number of streams).
 
     .venv/bin/python experiments/joint/seg_curve.py runs/shapes-seg-disc runs/shapes-joint-seg \
         --out runs/joint-eval/curve --png docs/joint_seg_curve.png
@@ -15,23 +18,44 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
+from unmask.config import Config
 from unmask.joint import run_joint
 from unmask.training.checkpoint import list_checkpoints
 
 
+def image_whole_share(run: Path) -> float:
+    """The share of training draws holding the image whole while the mask is scored."""
+    config = Config.from_dict(json.loads((run / "config.json").read_text()))
+    fixed = config.path.stream_times()
+    if fixed.get("image") == 1.0:
+        return 1.0
+    streams = len(config.model.patches.split(",")) if config.model.patches else 2
+    return config.path.clean_stream_prob / streams
+
+
 def score(run: Path, out: Path, n: int) -> list[dict[str, float]]:
     """[{step, miou, pixel_accuracy}] over ``run``'s checkpoints, oldest first."""
-    rows = []
+    dests = {}
     for ckpt in list_checkpoints(run):
-        step = int(ckpt.name.rsplit("_", 1)[1])
-        dest = out / f"{run.name}-{step}"
+        dest = out / f"{run.name}-{int(ckpt.name.rsplit('_', 1)[1])}"
         if not (dest / "metrics.json").is_file():
             run_joint(ckpt, "image->mask", dest, n=n, steps=1, fd=False)
-        mask = json.loads((dest / "metrics.json").read_text())["streams"]["mask"]
-        rows.append({"step": step, "miou": mask["miou"], "pixel_accuracy": mask["pixel_accuracy"]})
-    return rows
+        dests[dest] = None
+    # checkpoints scored earlier and pruned since (train.keep_checkpoints) keep their point
+    for dest in out.glob(f"{run.name}-*"):
+        if re.fullmatch(re.escape(run.name) + r"-\d+", dest.name) and (dest / "metrics.json").is_file():
+            dests[dest] = None
+    rows = []
+    for dest in dests:
+        m = json.loads((dest / "metrics.json").read_text())
+        if m["n"] != n:
+            raise SystemExit(f"{dest} scored {m['n']} images, not --n {n}: remove it to rescore")
+        mask = m["streams"]["mask"]
+        rows.append({"step": m["step"], "miou": mask["miou"], "pixel_accuracy": mask["pixel_accuracy"]})
+    return sorted(rows, key=lambda r: r["step"])
 
 
 def main() -> None:
@@ -42,26 +66,36 @@ def main() -> None:
     ap.add_argument("--png", type=Path, default=None, help="write the figure here")
     args = ap.parse_args()
     curves = {run.name: score(run, args.out, args.n) for run in args.runs}
+    shares = {run.name: image_whole_share(run) for run in args.runs}
+    batch = {run.name: json.loads((run / "config.json").read_text())["train"]["batch_size"] for run in args.runs}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "curve.json").write_text(json.dumps(curves, indent=1) + "\n")
-    print("| run | " + " | ".join(["step", "mIoU", "pixel acc."]) + " |")
-    print("|---|---:|---:|---:|")
+    (args.out / "curve.json").write_text(json.dumps({"curves": curves, "image_whole_share": shares}, indent=1) + "\n")
+    print("| run | image-whole share | step | mIoU | pixel acc. |")
+    print("|---|---:|---:|---:|---:|")
     for name, rows in curves.items():
         for r in rows:
-            print(f"| `{name}` | {r['step']} | {r['miou']:.4f} | {r['pixel_accuracy']:.4f} |")
+            print(f"| `{name}` | {shares[name]:.2f} | {r['step']} | {r['miou']:.4f} | {r['pixel_accuracy']:.4f} |")
     if args.png is not None:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
         for name, rows in curves.items():
-            ax.plot([r["step"] for r in rows], [r["miou"] for r in rows], marker="o", label=name)
-        ax.set_xlabel("training steps (batch 64)")
-        ax.set_ylabel(f"mIoU, image → mask (one call, arg-max; {args.n} test images)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+            steps = [r["step"] for r in rows]
+            miou = [r["miou"] for r in rows]
+            style = "--" if shares[name] == 1.0 else "-"
+            (line,) = axes[0].plot(steps, miou, style, marker="o", label=name)
+            seen = [s * batch[name] * shares[name] / 1000 for s in steps]
+            axes[1].plot(seen, miou, style, marker="o", color=line.get_color(), label=name)
+        axes[0].set_xlabel("training steps (batch 64)")
+        axes[1].set_xlabel("thousands of training samples with the whole image shown")
+        axes[0].set_ylabel("mIoU, image → mask")
+        fig.suptitle(f"shapes segmentation, one call + arg-max, first {args.n} test images", fontsize=10)
+        for ax in axes:
+            ax.grid(alpha=0.3)
+        axes[1].legend(fontsize=8)
         fig.tight_layout()
         args.png.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(args.png, dpi=120)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Segmentation by unmasking against its discriminative baseline over training budgets (issue 5's segmentation goal;
+# docs/results.md, "Segmentation against training budget"). One thread per job; each 1,200-step shapes run takes
+# ~20-40 min on a shared core.
+#
+# * shapes-seg-disc (the baseline) and shapes-joint-seg (the joint recipe for segmentation) trained for the presets'
+#   1,200 steps, then resumed to 2,400 (a warm restart of the cosine schedule, the same for both);
+# * the baseline with the joint recipe's init (sigma 1, positions x 0.1), 1,200 steps: which init suits it;
+# * ABLATE=1 also trains the steps between shapes-joint and shapes-joint-seg (1,200 steps each);
+# * every checkpoint scored by one call + arg-max (seg_curve.py: table and docs/joint_seg_curve.png), and the final
+#   joint checkpoint by Euler sampling with CFG 1, 2, 3.
+#   experiments/joint/segmentation.sh
+set -euo pipefail
+RUNS=${RUNS:-runs}
+U=${U:-.venv/bin/unmask}
+PY=${PY:-.venv/bin/python}
+export OMP_NUM_THREADS=1
+cd "$(dirname "$0")/../.."
+E="$RUNS/joint-eval"
+K=(train.keep_checkpoints=10 train.threads=1)
+
+# train OUT STEPS PRESET [overrides...]: a new run, or the run in OUT resumed to STEPS
+train() {
+  local out=$1 steps=$2
+  shift 2
+  if [[ -f "$out/config.json" ]]; then
+    $U train --resume --out "$out" "train.steps=$steps" "${K[@]}"
+  else
+    $U train "$@" "train.steps=$steps" "${K[@]}" --out "$out"
+  fi
+}
+
+for steps in 1200 2400; do
+  train "$RUNS/shapes-seg-disc-long" $steps shapes-seg-disc
+  train "$RUNS/shapes-joint-seg" $steps shapes-joint-seg
+done
+train "$RUNS/shapes-seg-disc-e1" 1200 shapes-seg-disc model.embed_std=1 model.pos_scale=0.1
+curve=("$RUNS/shapes-seg-disc-long" "$RUNS/shapes-seg-disc-e1" "$RUNS/shapes-joint")
+if [[ "${ABLATE:-0}" == 1 ]]; then
+  # shapes-joint, then: the mask's time drawn as u^3; nine draws in ten with a clean stream; the sigma-1 init
+  # (= shapes-joint-seg); a mask loss weight of 4 on top
+  train "$RUNS/shapes-joint-m3" 1200 shapes-joint 'path.time_powers="mask:3"'
+  train "$RUNS/shapes-joint-c9m3" 1200 shapes-joint-seg model.embed_std=0.02 model.pos_scale=1
+  train "$RUNS/shapes-joint-seg-w4" 1200 shapes-joint-seg 'loss.stream_weights="mask:4"'
+  curve+=("$RUNS/shapes-joint-m3" "$RUNS/shapes-joint-c9m3" "$RUNS/shapes-joint-seg-w4")
+fi
+curve+=("$RUNS/shapes-joint-seg")
+$PY experiments/joint/seg_curve.py "${curve[@]}" --out "$E/curve" --png docs/joint_seg_curve.png
+for c in 1 2 3; do
+  $U joint --ckpt "$RUNS/shapes-joint-seg" --mode 'image->mask' --n 500 --steps 32 --cfg $c --out "$E/seg-jointseg-2400-cfg$c"
+done
