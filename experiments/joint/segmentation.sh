@@ -3,12 +3,13 @@
 # docs/results.md, "Segmentation against training budget"). One thread per job; each 1,200-step shapes run takes
 # ~20-40 min on a shared core.
 #
-# * shapes-seg-disc (the baseline) and shapes-joint-seg (the joint recipe for segmentation) trained for the presets'
-#   1,200 steps, then resumed to 2,400 (a warm restart of the cosine schedule, the same for both);
+# * shapes-seg-disc (the baseline), shapes-joint-seg (the joint recipe for segmentation) and shapes-joint-seg with
+#   the mask's loss x 4, trained for the presets' 1,200 steps, then resumed to 2,400 (a warm restart of the cosine
+#   schedule, the same for all);
 # * the baseline with the joint recipe's init (sigma 1, positions x 0.1), 1,200 steps: which init suits it;
 # * ABLATE=1 also trains the steps between shapes-joint and shapes-joint-seg (1,200 steps each);
 # * every checkpoint scored by one call + arg-max (seg_curve.py: table and docs/joint_seg_curve.png), and the final
-#   joint checkpoint by Euler sampling with CFG 1, 2, 3.
+#   joint checkpoints by Euler sampling with CFG.
 #   experiments/joint/segmentation.sh
 set -euo pipefail
 RUNS=${RUNS:-runs}
@@ -33,19 +34,25 @@ train() {
 for steps in 1200 2400; do
   train "$RUNS/shapes-seg-disc-long" $steps shapes-seg-disc
   train "$RUNS/shapes-joint-seg" $steps shapes-joint-seg
+  train "$RUNS/shapes-joint-seg-w4" $steps shapes-joint-seg 'loss.stream_weights="mask:4"'
 done
 train "$RUNS/shapes-seg-disc-e1" 1200 shapes-seg-disc model.embed_std=1 model.pos_scale=0.1
 curve=("$RUNS/shapes-seg-disc-long" "$RUNS/shapes-seg-disc-e1" "$RUNS/shapes-joint")
 if [[ "${ABLATE:-0}" == 1 ]]; then
-  # shapes-joint, then: the mask's time drawn as u^3; nine draws in ten with a clean stream; the sigma-1 init
-  # (= shapes-joint-seg); a mask loss weight of 4 on top
+  # shapes-joint, then: the mask's time drawn as u^3; nine draws in ten with a clean stream (the sigma-1 init on
+  # top of these two is shapes-joint-seg)
   train "$RUNS/shapes-joint-m3" 1200 shapes-joint 'path.time_powers="mask:3"'
   train "$RUNS/shapes-joint-c9m3" 1200 shapes-joint-seg model.embed_std=0.02 model.pos_scale=1
-  train "$RUNS/shapes-joint-seg-w4" 1200 shapes-joint-seg 'loss.stream_weights="mask:4"'
-  curve+=("$RUNS/shapes-joint-m3" "$RUNS/shapes-joint-c9m3" "$RUNS/shapes-joint-seg-w4")
+  curve+=("$RUNS/shapes-joint-m3" "$RUNS/shapes-joint-c9m3")
 fi
-curve+=("$RUNS/shapes-joint-seg")
+curve+=("$RUNS/shapes-joint-seg-w4" "$RUNS/shapes-joint-seg")
 $PY experiments/joint/seg_curve.py "${curve[@]}" --out "$E/curve" --png docs/joint_seg_curve.png
 for c in 1 2 3; do
   $U joint --ckpt "$RUNS/shapes-joint-seg" --mode 'image->mask' --n 500 --steps 32 --cfg $c --out "$E/seg-jointseg-2400-cfg$c"
 done
+for s in 1200 2400; do
+  $U joint --ckpt "$RUNS/shapes-joint-seg-w4/checkpoints/step_0000$s" --mode 'image->mask' --n 500 --steps 32 --cfg 3 \
+    --out "$E/seg-jointseg-w4-$s-cfg3"
+done
+# what the tilt costs the other direction: mask -> image FD (shapes-joint: 112.8 at CFG 2)
+$U joint --ckpt "$RUNS/shapes-joint-seg" --mode 'mask->image' --n 500 --steps 32 --cfg 2 --out "$E/m2i-jointseg-2400-cfg2"
