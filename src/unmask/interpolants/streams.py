@@ -19,6 +19,11 @@ Two options change the draw of the times, both off by default:
   is fully masked (t = 0): the all-[MASK] stream is the null condition of CFG (§3.5),
   and this trains it as the label-dropout of single-stream models does (p_uncond).
 
+At most one of the two applies to a sample. ``fixed_times`` pins streams to a constant
+time: {"image": 1, "mask": 0} always shows the whole image and masks the whole mask,
+which makes the masked cross-entropy the plain discriminative cross-entropy from image
+to mask — the baseline objective, on the same backbone and code path.
+
 ``time_powers`` {stream: p} (off by default) draws that stream's time as u^p instead of
 u: p > 1 spends more of training on the stream mostly masked, p < 1 on it mostly
 revealed. The target p(z_1 | z_t) is the same at every t, so this only moves training
@@ -26,11 +31,7 @@ effort between masking levels: an implicit-timestep model learns the same functi
 samples with the same schedule. With a linear κ and p = 3 the stream is at most 10 %
 revealed in 46 % of draws (10 % with p = 1) — where a segmentation model must read every
 class from the image, instead of copying it from revealed neighbours of the mask.
-
-At most one of the two applies to a sample. ``fixed_times`` pins streams to a constant
-time: {"image": 1, "mask": 0} always shows the whole image and masks the whole mask,
-which makes the masked cross-entropy the plain discriminative cross-entropy from image
-to mask — the baseline objective, on the same backbone and code path.
+Powers apply first; the clean / null draws and ``fixed_times`` then override them.
 """
 
 from __future__ import annotations
