@@ -126,7 +126,9 @@ def _digits_table(runs: Path, ev: Path) -> None:
         ("discriminative", "U-ViT (σ 0.02, positions × 1)", "digits-cls-disc-u-s{s}", "digits-cls-disc-u-s{s}"),
         ("discriminative", "σ 1, positions × 0.1", "digits-cls-disc-s{s}", "digits-cls-disc-s{s}"),
     ]
-    seeds = (0, 1, 2)
+    seeds = sorted(
+        {int(p.name.rsplit("-s", 1)[1]) for p in ev.glob("digits-cls-*-s*") if p.name.rsplit("-s", 1)[1].isdigit()}
+    )
     found = {
         (r, s): _metrics(ev / r[2].format(s=s))["streams"]["label"]["accuracy"]
         for r in rows
@@ -150,7 +152,8 @@ def _digits_table(runs: Path, ev: Path) -> None:
         speed = [_train_summary(runs / r[3].format(s=s))["s_per_step"] for s in used if (r, s) in found]
         cells = " | ".join("—" if a is None else f"{a:.4f}" for a in accs)
         print(f"| {r[0]} | {r[1]} | {cells} | {means[r]:.4f} | {sum(speed) / len(speed):.2f} |")
-    best = {kind: max((v, r) for r, v in means.items() if r[0] == kind) for kind in ("joint", "discriminative")}
+    kinds = ("joint", "discriminative")
+    best = {k: max((v, r) for r, v in means.items() if r[0] == k) for k in kinds if any(r[0] == k for r in means)}
     if len(best) == 2:
         (j, jr), (d, dr) = best["joint"], best["discriminative"]
         print(f"\nEach model with its better init: joint {j:.4f} ({jr[1]})", end=" ")

@@ -22,18 +22,20 @@ import re
 from pathlib import Path
 
 from unmask.config import Config
+from unmask.data import StreamDataset, get_dataset
 from unmask.joint import run_joint
 from unmask.training.checkpoint import list_checkpoints
 
 
-def image_whole_share(run: Path) -> float:
-    """The share of training draws holding the image whole while the mask is scored."""
-    config = Config.from_dict(json.loads((run / "config.json").read_text()))
-    fixed = config.path.stream_times()
-    if fixed.get("image") == 1.0:
+def image_whole_share(config: Config) -> float:
+    """The share of training draws holding the image whole while the mask is scored: 1 for the
+    discriminative baseline (image pinned at t = 1), else the clean-stream draws that pick the
+    image (``clean_stream_prob`` / number of streams, the stream chosen uniformly)."""
+    if config.path.stream_times().get("image") == 1.0:
         return 1.0
-    streams = len(config.model.patches.split(",")) if config.model.patches else 2
-    return config.path.clean_stream_prob / streams
+    data = get_dataset(config.data.name, "test", **config.data.options())
+    assert isinstance(data, StreamDataset)
+    return config.path.clean_stream_prob / len(data.names)
 
 
 def score(run: Path, out: Path, n: int) -> list[dict[str, float]]:
@@ -65,9 +67,10 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=500, help="test images (the first N)")
     ap.add_argument("--png", type=Path, default=None, help="write the figure here")
     args = ap.parse_args()
+    configs = {run.name: Config.from_dict(json.loads((run / "config.json").read_text())) for run in args.runs}
     curves = {run.name: score(run, args.out, args.n) for run in args.runs}
-    shares = {run.name: image_whole_share(run) for run in args.runs}
-    batch = {run.name: json.loads((run / "config.json").read_text())["train"]["batch_size"] for run in args.runs}
+    shares = {name: image_whole_share(c) for name, c in configs.items()}
+    batch = {name: c.train.batch_size for name, c in configs.items()}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "curve.json").write_text(json.dumps({"curves": curves, "image_whole_share": shares}, indent=1) + "\n")
     print("| run | image-whole share | step | mIoU | pixel acc. |")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -409,8 +408,8 @@ class Config:
     def validate(self) -> Config:
         """Check choices that are not just types (names, ranges); returns self."""
         from .data import DATASET_OPTIONS, dataset_names, is_stream_dataset, is_text_dataset, is_video_dataset
-        from .interpolants import TIMESTEPS
-        from .losses import REDUCTIONS, STREAM_WEIGHTINGS, WEIGHTINGS
+        from .interpolants import TIMESTEPS, check_time_power
+        from .losses import REDUCTIONS, STREAM_WEIGHTINGS, WEIGHTINGS, check_stream_weight
         from .samplers import UPDATES
         from .schedules import get_schedule
         from .tokenizers import TEXT_TOKENIZERS
@@ -460,16 +459,15 @@ class Config:
         for name, value in self.path.stream_times().items():
             if not 0 <= value <= 1:
                 raise ConfigError(f"path.fixed_times: time of stream {name!r} must be in [0, 1], got {value}")
-        for name, value in self.loss.stream_loss_weights().items():
-            if not (math.isfinite(value) and value >= 0):
-                raise ConfigError(
-                    f"loss.stream_weights: weight of stream {name!r} must be a finite number >= 0, got {value}"
-                )
-        for name, value in self.path.stream_time_powers().items():
-            if not (math.isfinite(value) and value > 0):
-                raise ConfigError(
-                    f"path.time_powers: power of stream {name!r} must be a finite number > 0, got {value}"
-                )
+        for key, values, check in (
+            ("loss.stream_weights", self.loss.stream_loss_weights(), check_stream_weight),
+            ("path.time_powers", self.path.stream_time_powers(), check_time_power),
+        ):
+            for name, value in values.items():
+                try:
+                    check(name, value)
+                except ValueError as err:
+                    raise ConfigError(f"{key}: {err}") from None
         streams = self.data.shards is None and is_stream_dataset(self.data.name)
         if streams and self.model.timestep and self.path.timesteps == "shared":
             for key, value, default in (

@@ -2,7 +2,14 @@
 grid or several named streams with their own vocabularies and times (§3.4)."""
 
 from .path import MaskingInterpolant, PathSample
-from .streams import TIMESTEPS, MultiPathSample, MultiStreamInterpolant, StreamSpec, parse_stream_values
+from .streams import (
+    TIMESTEPS,
+    MultiPathSample,
+    MultiStreamInterpolant,
+    StreamSpec,
+    check_time_power,
+    parse_stream_values,
+)
 from .times import DEFAULT_EPS, sample_times
 
 __all__ = [
@@ -13,6 +20,7 @@ __all__ = [
     "StreamSpec",
     "TIMESTEPS",
     "parse_stream_values",
+    "check_time_power",
     "sample_times",
     "DEFAULT_EPS",
 ]

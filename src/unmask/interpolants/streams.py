@@ -48,7 +48,14 @@ from ..schedules import Schedule, get_schedule
 from .path import MaskingInterpolant, PathSample
 from .times import DEFAULT_EPS, sample_times
 
-__all__ = ["StreamSpec", "MultiPathSample", "MultiStreamInterpolant", "TIMESTEPS", "parse_stream_values"]
+__all__ = [
+    "StreamSpec",
+    "MultiPathSample",
+    "MultiStreamInterpolant",
+    "TIMESTEPS",
+    "parse_stream_values",
+    "check_time_power",
+]
 
 TIMESTEPS = ("separate", "shared")
 
@@ -115,6 +122,12 @@ class MultiPathSample:
     @property
     def batch_size(self) -> int:
         return int(next(iter(self.paths.values())).x_1.shape[0])
+
+
+def check_time_power(name: str, power: float) -> None:
+    """Raise ``ValueError`` unless ``power`` (stream ``name``'s time power) is finite and > 0."""
+    if not (math.isfinite(power) and power > 0):
+        raise ValueError(f"time power of stream {name!r} must be a finite number > 0, got {power}")
 
 
 def parse_stream_values(text: str, what: str = "value") -> dict[str, float]:
@@ -187,8 +200,7 @@ class MultiStreamInterpolant:
         for name, p in self.time_powers.items():
             if name not in names:
                 raise ValueError(f"time power for unknown stream {name!r}; the streams are {', '.join(names)}")
-            if not (math.isfinite(p) and p > 0):
-                raise ValueError(f"time power of stream {name!r} must be a finite number > 0, got {p}")
+            check_time_power(name, p)
         if not 0 <= eps < 0.5:
             raise ValueError(f"eps must be in [0, 0.5), got {eps}")
         self.eps = eps

@@ -10,6 +10,7 @@ from .objectives import (
     MultiStreamObjective,
     Objective,
     SubTokenObjective,
+    check_stream_weight,
     slice_batch,
 )
 from .prime import SubTokenCrossEntropy
@@ -27,5 +28,6 @@ __all__ = [
     "AutoregressiveObjective",
     "MultiStreamObjective",
     "STREAM_WEIGHTINGS",
+    "check_stream_weight",
     "slice_batch",
 ]

@@ -44,6 +44,7 @@ __all__ = [
     "Objective",
     "slice_batch",
     "STREAM_WEIGHTINGS",
+    "check_stream_weight",
 ]
 
 T = TypeVar("T")
@@ -203,6 +204,12 @@ class AutoregressiveObjective:
         return self.loss(self.predict(model, target, labels), target).per_token.mean(1)
 
 
+def check_stream_weight(name: str, weight: float) -> None:
+    """Raise ``ValueError`` unless ``weight`` (stream ``name``'s loss weight) is finite and >= 0."""
+    if not (math.isfinite(weight) and weight >= 0):
+        raise ValueError(f"loss weight of stream {name!r} must be a finite number >= 0, got {weight}")
+
+
 @dataclass
 class MultiStreamObjective:
     """Masked cross-entropy on several named streams (§3.4, Eq. 4).
@@ -233,8 +240,7 @@ class MultiStreamObjective:
         for name, w in self.stream_weights.items():
             if name not in names:
                 raise ValueError(f"loss weight for unknown stream {name!r}; the streams are {', '.join(names)}")
-            if not (math.isfinite(w) and w >= 0):
-                raise ValueError(f"loss weight of stream {name!r} must be a finite number >= 0, got {w}")
+            check_stream_weight(name, w)
         if self.stream_weighting not in STREAM_WEIGHTINGS:
             raise ValueError(
                 f"unknown stream weighting {self.stream_weighting!r}; choose one of {', '.join(STREAM_WEIGHTINGS)}"
@@ -271,8 +277,7 @@ class MultiStreamObjective:
             out = dataclasses.replace(out, count=target.norms[name], loss=out.total / target.norms[name])
             outs[name] = out
             term = out.total / target.norms[name] if self.stream_weighting == "equal" else out.total
-            w = self.stream_weights.get(name, 1.0)
-            terms.append(term * w if w != 1.0 else term)
+            terms.append(term * self.stream_weights.get(name, 1.0))  # × 1.0 is exact: default losses unchanged
         total = torch.stack(terms).sum()
         count = self.count(target)
         correct = torch.stack([o.correct for o in outs.values() if o.correct is not None]).sum()
