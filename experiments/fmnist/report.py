@@ -134,7 +134,9 @@ def figure(sweeps: dict[str, list[dict[str, str]]], baselines: dict, path: str) 
                     [p[0] for p in pts], [p[1] for p in pts], style, marker="o", ms=3, label=f"{model} Euler, 16 steps"
                 )
     floor = baselines.get("held-out real half (floor)", {}).get("fd")
-    for ax, xlabel in zip(axes, ("sampling steps (NFE)", "softmax temperature (CFG 2)", "CFG scale (T = 1)")):
+    for ax, xlabel in zip(
+        axes, ("sampling steps (NFE)", "softmax temperature (CFG 2)", "CFG scale (T = 1)"), strict=True
+    ):
         if floor is not None:
             ax.axhline(floor, color="grey", ls=":", lw=1, label="held-out real images")
         ax.set_xlabel(xlabel)

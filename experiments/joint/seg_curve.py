@@ -8,7 +8,7 @@ already scored is not scored again); the table goes to stdout and to ``OUT/curve
 the figure to ``--png``: mIoU against training steps, and against the training samples
 that showed the model the whole image with the mask to predict (all of them for the
 discriminative baseline; for a joint model the share of draws that hold the image clean,
-``path.clean_stream_prob`` / number of streams).
+``path.clean_stream_prob`` split over the streams by ``path.clean_stream_weights``).
 
     .venv/bin/python experiments/joint/seg_curve.py runs/shapes-seg-disc runs/shapes-joint-seg \
         --out runs/joint-eval/curve --png docs/joint_seg_curve.png
@@ -24,18 +24,23 @@ from pathlib import Path
 from unmask.config import Config
 from unmask.data import StreamDataset, get_dataset
 from unmask.joint import run_joint
+from unmask.losses import MultiStreamObjective
+from unmask.training import build_objective
 from unmask.training.checkpoint import list_checkpoints
+from unmask.training.trainer import stream_specs
 
 
 def image_whole_share(config: Config) -> float:
     """The share of training draws holding the image whole while the mask is scored: 1 for the
     discriminative baseline (image pinned at t = 1), else the clean-stream draws that pick the
-    image (``clean_stream_prob`` / number of streams, the stream chosen uniformly)."""
+    image (``path.clean_stream_prob`` split over the streams by ``path.clean_stream_weights``)."""
     if config.path.stream_times().get("image") == 1.0:
         return 1.0
     data = get_dataset(config.data.name, "test", **config.data.options())
     assert isinstance(data, StreamDataset)
-    return config.path.clean_stream_prob / len(data.names)
+    objective = build_objective(config, data.vocab_size, stream_specs(config, data))
+    assert isinstance(objective, MultiStreamObjective)
+    return objective.interpolant.clean_share("image")
 
 
 def score(run: Path, out: Path, n: int) -> list[dict[str, float]]:

@@ -265,9 +265,11 @@ class PathConfig:
     Multi-stream datasets (see ``unmask.interpolants.MultiStreamInterpolant``):
     ``timesteps`` "separate" (a t per stream) or "shared"; ``clean_stream_prob`` /
     ``null_stream_prob``: the chance per sample that one stream is fully revealed / fully
-    masked; ``fixed_times`` pins streams to a time ("image:1,mask:0" is the discriminative
-    objective image → mask); ``time_powers`` ("mask:3") draws a stream's time as u^p, moving
-    training effort towards that stream mostly masked (p > 1) or mostly revealed (p < 1).
+    masked; ``clean_stream_weights`` ("image:8") the odds that the clean stream is this one
+    (unlisted streams 1, default uniform); ``fixed_times`` pins streams to a time
+    ("image:1,mask:0" is the discriminative objective image → mask); ``time_powers``
+    ("mask:3") draws a stream's time as u^p, moving training effort towards that stream
+    mostly masked (p > 1) or mostly revealed (p < 1).
 
     ``prefix_prob`` (video datasets): the chance per training clip that its first k frames
     (k uniform in 1 … T − 1) are held clean, so the model learns continuation.
@@ -281,6 +283,7 @@ class PathConfig:
     prefix_prob: float = 0.0
     timesteps: str = "separate"
     clean_stream_prob: float = 0.0
+    clean_stream_weights: str | None = None
     null_stream_prob: float = 0.0
     fixed_times: str | None = None
     time_powers: str | None = None
@@ -288,6 +291,10 @@ class PathConfig:
     def stream_times(self) -> dict[str, float]:
         """``fixed_times`` parsed ({} when unset)."""
         return _stream_values(self.fixed_times, "path.fixed_times")
+
+    def stream_clean_weights(self) -> dict[str, float]:
+        """``clean_stream_weights`` parsed ({} when unset)."""
+        return _stream_values(self.clean_stream_weights, "path.clean_stream_weights")
 
     def stream_time_powers(self) -> dict[str, float]:
         """``time_powers`` parsed ({} when unset)."""
@@ -408,7 +415,7 @@ class Config:
     def validate(self) -> Config:
         """Check choices that are not just types (names, ranges); returns self."""
         from .data import DATASET_OPTIONS, dataset_names, is_stream_dataset, is_text_dataset, is_video_dataset
-        from .interpolants import TIMESTEPS, check_time_power
+        from .interpolants import TIMESTEPS, check_clean_weight, check_time_power
         from .losses import REDUCTIONS, STREAM_WEIGHTINGS, WEIGHTINGS, check_stream_weight
         from .samplers import UPDATES
         from .schedules import get_schedule
@@ -462,6 +469,7 @@ class Config:
         for key, values, check in (
             ("loss.stream_weights", self.loss.stream_loss_weights(), check_stream_weight),
             ("path.time_powers", self.path.stream_time_powers(), check_time_power),
+            ("path.clean_stream_weights", self.path.stream_clean_weights(), check_clean_weight),
         ):
             for name, value in values.items():
                 try:
@@ -472,6 +480,7 @@ class Config:
         if streams and self.model.timestep and self.path.timesteps == "shared":
             for key, value, default in (
                 ("path.clean_stream_prob", self.path.clean_stream_prob, 0.0),
+                ("path.clean_stream_weights", self.path.clean_stream_weights, None),
                 ("path.null_stream_prob", self.path.null_stream_prob, 0.0),
                 ("path.fixed_times", self.path.fixed_times, None),
                 ("path.time_powers", self.path.time_powers, None),
@@ -481,6 +490,11 @@ class Config:
                         f"{key}={value!r} gives streams different times, but an explicit-timestep model with "
                         "path.timesteps=shared has one time for all streams; use path.timesteps=separate"
                     )
+        if streams and self.path.clean_stream_weights is not None and self.path.clean_stream_prob == 0:
+            raise ConfigError(
+                f"path.clean_stream_weights={self.path.clean_stream_weights!r} chooses the clean stream, but "
+                "path.clean_stream_prob is 0: no stream is ever held clean"
+            )
         if streams:
             for key, bad in (
                 ("model.subtokens", self.model.subtokens != 1),
@@ -498,6 +512,7 @@ class Config:
         else:
             for key, value, default in (
                 ("path.clean_stream_prob", self.path.clean_stream_prob, 0.0),
+                ("path.clean_stream_weights", self.path.clean_stream_weights, None),
                 ("path.null_stream_prob", self.path.null_stream_prob, 0.0),
                 ("path.fixed_times", self.path.fixed_times, None),
                 ("path.time_powers", self.path.time_powers, None),

@@ -115,9 +115,54 @@ def test_time_powers_move_a_streams_times_and_leave_the_others(timesteps: str) -
     assert ((both["mask"] == 1) | (both["mask"] < 1)).all() and (both["mask"] == 1).any()
 
 
+@pytest.mark.parametrize("weights", [{"image": 8.0}, {"image": 0.0, "mask": 3.0}, {"mask": 1.0}])
+def test_clean_stream_weights_choose_the_clean_stream(weights: dict[str, float]) -> None:
+    """The clean stream is drawn with odds ∝ its weight (unlisted streams 1); the null draws stay uniform."""
+    interp = MultiStreamInterpolant(STREAMS, clean_stream_prob=0.6, null_stream_prob=0.3, clean_stream_weights=weights)
+    t = sample_times(30000, generator=gen(14))
+    times = interp.draw_times(t, gen(15))
+    odds = [weights.get(s.name, 1.0) for s in STREAMS]
+    for s, w in zip(STREAMS, odds, strict=True):
+        clean = (times[s.name] == 1).float().mean().item()
+        null = (times[s.name] == 0).float().mean().item()
+        assert interp.clean_share(s.name) == pytest.approx(0.6 * w / sum(odds))
+        assert abs(clean - interp.clean_share(s.name)) < 0.012, (s.name, clean)
+        assert abs(null - 0.1) < 0.012, (s.name, null)
+    assert torch.equal(times["mask"], interp.draw_times(t, gen(15))["mask"])  # a function of the generator
+
+
+def test_uniform_clean_weights_leave_the_draw_uniform() -> None:
+    """Equal weights give the uniform shares; no weights keep the default draws bit for bit."""
+    t = sample_times(30000, generator=gen(16))
+    twos = {"image": 2.0, "mask": 2.0, "label": 2.0}
+    even = MultiStreamInterpolant(STREAMS, clean_stream_prob=0.9, clean_stream_weights=twos)
+    times = even.draw_times(t, gen(17))
+    for s in STREAMS:
+        assert even.clean_share(s.name) == pytest.approx(0.3)
+        assert abs((times[s.name] == 1).float().mean().item() - 0.3) < 0.012
+    plain = MultiStreamInterpolant(STREAMS, clean_stream_prob=0.9)
+    again = MultiStreamInterpolant(STREAMS, clean_stream_prob=0.9, clean_stream_weights={})
+    a, b = plain.draw_times(t, gen(18)), again.draw_times(t, gen(18))
+    assert all(torch.equal(a[s.name], b[s.name]) for s in STREAMS)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
+        ({"clean_stream_prob": 0.5, "clean_stream_weights": {"depth": 2.0}}, "clean weight for unknown stream 'depth'"),
+        (
+            {"clean_stream_prob": 0.5, "clean_stream_weights": {"mask": -1.0}},
+            r"clean weight of stream 'mask' must be a finite number >= 0, got -1.0",
+        ),
+        (
+            {"clean_stream_prob": 0.5, "clean_stream_weights": {"mask": float("inf")}},
+            r"clean weight of stream 'mask' must be a finite number >= 0, got inf",
+        ),
+        ({"clean_stream_weights": {"image": 4.0}}, "but clean_stream_prob is 0: no stream is ever held clean"),
+        (
+            {"clean_stream_prob": 0.5, "clean_stream_weights": {"image": 0, "mask": 0, "label": 0}},
+            "weigh every stream 0",
+        ),
         ({"time_powers": {"depth": 2.0}}, "time power for unknown stream 'depth'"),
         ({"time_powers": {"mask": 0.0}}, r"time power of stream 'mask' must be a finite number > 0, got 0.0"),
         ({"time_powers": {"mask": float("nan")}}, r"time power of stream 'mask' must be a finite number > 0, got nan"),

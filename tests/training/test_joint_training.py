@@ -74,7 +74,7 @@ SHARED_ETM = ["model.timestep=true", "path.timesteps=shared", "path.clean_stream
         [],
         ["model.timestep=true"],
         [*SHARED_ETM, "loss.stream_weighting=tokens"],
-        ['path.time_powers="label:3"', 'loss.stream_weights="label:4"'],
+        ['path.time_powers="label:3"', 'loss.stream_weights="label:4"', 'path.clean_stream_weights="label:3"'],
     ],
 )
 def test_interrupted_then_resumed_joint_run_equals_an_uninterrupted_one(tmp_path: Path, variant: list[str]) -> None:
@@ -132,6 +132,18 @@ def test_two_processes_end_with_one_process_weights(tmp_path: Path) -> None:
         ("tiny-joint", [*SHARED_ETM, 'path.time_powers="label:2"'], "one time for all streams"),
         ("tiny", ['loss.stream_weights="image:2"'], "applies to multi-stream datasets only"),
         ("tiny-joint", ['loss.stream_weights="label:-2"'], r"weight of stream 'label' must be a finite number >= 0"),
+        ("tiny", ['path.clean_stream_weights="image:2"'], "applies to multi-stream datasets only"),
+        (
+            "tiny-joint",
+            ['path.clean_stream_weights="image:nan"'],
+            r"path.clean_stream_weights: clean weight of stream 'image' must be a finite number >= 0, got nan",
+        ),
+        (
+            "tiny-joint",
+            ["path.clean_stream_prob=0", 'path.clean_stream_weights="image:2"'],
+            "path.clean_stream_prob is 0: no stream is ever held clean",
+        ),
+        ("tiny-joint", [*SHARED_ETM, 'path.clean_stream_weights="label:2"'], "one time for all streams"),
     ],
 )
 def test_bad_joint_configs_are_refused_when_loaded(preset: str, overrides: list[str], match: str) -> None:
@@ -144,6 +156,7 @@ def test_bad_joint_configs_are_refused_when_loaded(preset: str, overrides: list[
     [
         (['path.fixed_times="mask:0"'], "fixed time for unknown stream 'mask'; the streams are image, label"),
         (['path.time_powers="mask:3"'], "time power for unknown stream 'mask'; the streams are image, label"),
+        (['path.clean_stream_weights="mask:3"'], "clean weight for unknown stream 'mask'; the streams are image, lab"),
         (['loss.stream_weights="mask:3"'], "loss weight for unknown stream 'mask'; the streams are image, label"),
         (['model.patches="mask:2"'], "model.patches names stream 'mask'; the streams are image, label"),
         (['model.patches="image:3"'], r"stream 'image': patch 3 must be >= 1 and divide every axis \(8, 8\)"),

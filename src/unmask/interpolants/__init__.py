@@ -7,6 +7,7 @@ from .streams import (
     MultiPathSample,
     MultiStreamInterpolant,
     StreamSpec,
+    check_clean_weight,
     check_time_power,
     parse_stream_values,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "TIMESTEPS",
     "parse_stream_values",
     "check_time_power",
+    "check_clean_weight",
     "sample_times",
     "DEFAULT_EPS",
 ]

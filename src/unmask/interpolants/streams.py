@@ -14,7 +14,10 @@ Two options change the draw of the times, both off by default:
 * ``clean_stream_prob`` p: with probability p per sample one stream, chosen uniformly,
   is fully revealed (t = 1) — the conditional directions p(B | A) that the sampler's
   "A->B" modes use are then trained directly, not only through t_A close to 1. The
-  paper leaves this choice open (it says only that separate timesteps worked best);
+  paper leaves this choice open (it says only that separate timesteps worked best).
+  ``clean_stream_weights`` {stream: w} chooses the clean stream with probability
+  proportional to w (unlisted streams weigh 1) instead of uniformly: {"image": 8} with
+  two streams and p = 0.9 holds the image whole in 80 % of draws, the mask in 10 %;
 * ``null_stream_prob`` q: with probability q per sample one stream, chosen uniformly,
   is fully masked (t = 0): the all-[MASK] stream is the null condition of CFG (§3.5),
   and this trains it as the label-dropout of single-stream models does (p_uncond).
@@ -55,6 +58,7 @@ __all__ = [
     "TIMESTEPS",
     "parse_stream_values",
     "check_time_power",
+    "check_clean_weight",
 ]
 
 TIMESTEPS = ("separate", "shared")
@@ -130,6 +134,12 @@ def check_time_power(name: str, power: float) -> None:
         raise ValueError(f"time power of stream {name!r} must be a finite number > 0, got {power}")
 
 
+def check_clean_weight(name: str, weight: float) -> None:
+    """Raise ``ValueError`` unless ``weight`` (stream ``name``'s odds of being the clean stream) is finite and >= 0."""
+    if not (math.isfinite(weight) and weight >= 0):
+        raise ValueError(f"clean weight of stream {name!r} must be a finite number >= 0, got {weight}")
+
+
 def parse_stream_values(text: str, what: str = "value") -> dict[str, float]:
     """Parse ``"image:1,mask:0"`` into {"image": 1.0, "mask": 0.0}; ``ValueError`` naming a bad item."""
     out: dict[str, float] = {}
@@ -153,8 +163,11 @@ class MultiStreamInterpolant:
     Args:
         streams: the streams (names unique).
         timesteps: ``"separate"`` (a t per stream per sample) or ``"shared"``.
-        clean_stream_prob: probability per sample that one stream (chosen uniformly) is
-            fully revealed, t = 1.
+        clean_stream_prob: probability per sample that one stream (chosen uniformly, or by
+            ``clean_stream_weights``) is fully revealed, t = 1.
+        clean_stream_weights: {stream: w >= 0} relative odds that the clean stream is this
+            one (unlisted streams weigh 1; the weights must not all be 0). Needs
+            ``clean_stream_prob`` > 0.
         null_stream_prob: probability per sample that one stream is fully masked, t = 0.
             ``clean_stream_prob + null_stream_prob`` must be <= 1.
         fixed_times: {stream: t in [0, 1]} streams always at this time (overrides the draws).
@@ -169,6 +182,7 @@ class MultiStreamInterpolant:
         *,
         timesteps: str = "separate",
         clean_stream_prob: float = 0.0,
+        clean_stream_weights: Mapping[str, float] | None = None,
         null_stream_prob: float = 0.0,
         fixed_times: Mapping[str, float] | None = None,
         time_powers: Mapping[str, float] | None = None,
@@ -190,6 +204,19 @@ class MultiStreamInterpolant:
                 f"clean_stream_prob + null_stream_prob must be <= 1, got {self.clean_stream_prob} + "
                 f"{self.null_stream_prob}"
             )
+        self.clean_stream_weights = {name: float(w) for name, w in (clean_stream_weights or {}).items()}
+        for name, w in self.clean_stream_weights.items():
+            if name not in names:
+                raise ValueError(f"clean weight for unknown stream {name!r}; the streams are {', '.join(names)}")
+            check_clean_weight(name, w)
+        if self.clean_stream_weights:
+            if self.clean_stream_prob == 0:
+                raise ValueError(
+                    f"clean_stream_weights {self.clean_stream_weights} choose the clean stream, but clean_stream_prob "
+                    "is 0: no stream is ever held clean"
+                )
+            if all(self.clean_stream_weights.get(n, 1.0) == 0 for n in names):
+                raise ValueError(f"clean_stream_weights {self.clean_stream_weights} weigh every stream 0")
         self.fixed_times = dict(fixed_times or {})
         for name, value in self.fixed_times.items():
             if name not in names:
@@ -209,6 +236,12 @@ class MultiStreamInterpolant:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.streams)
+
+    def clean_share(self, name: str) -> float:
+        """The probability per sample that stream ``name`` is drawn clean (t = 1), before ``fixed_times``."""
+        self.stream(name)
+        weights = [self.clean_stream_weights.get(n, 1.0) for n in self.names]
+        return self.clean_stream_prob * self.clean_stream_weights.get(name, 1.0) / sum(weights)
 
     def stream(self, name: str) -> StreamSpec:
         for s in self.streams:
@@ -239,12 +272,16 @@ class MultiStreamInterpolant:
         if self.clean_stream_prob > 0 or self.null_stream_prob > 0:
             u = torch.rand(b, generator=generator, device=device)
             which = torch.randint(0, len(self.streams), (b,), generator=generator, device=device)
+            which_clean = which
+            if self.clean_stream_weights:
+                odds = [self.clean_stream_weights.get(n, 1.0) for n in self.names]
+                odds_t = torch.tensor(odds, dtype=torch.float64, device=device)
+                which_clean = torch.multinomial(odds_t, b, replacement=True, generator=generator)
             clean = u < self.clean_stream_prob
             null = (u >= self.clean_stream_prob) & (u < self.clean_stream_prob + self.null_stream_prob)
             for i, s in enumerate(self.streams):
-                picked = which == i
-                tt = torch.where(clean & picked, torch.ones_like(times[s.name]), times[s.name])
-                times[s.name] = torch.where(null & picked, torch.zeros_like(tt), tt)
+                tt = torch.where(clean & (which_clean == i), torch.ones_like(times[s.name]), times[s.name])
+                times[s.name] = torch.where(null & (which == i), torch.zeros_like(tt), tt)
         for name, value in self.fixed_times.items():
             times[name] = torch.full_like(times[name], float(value))
         return times

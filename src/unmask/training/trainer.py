@@ -216,6 +216,7 @@ def build_objective(config: Config, vocab_size: int, streams: list[StreamSpec] |
                 streams,
                 timesteps=config.path.timesteps,
                 clean_stream_prob=config.path.clean_stream_prob,
+                clean_stream_weights=config.path.stream_clean_weights(),
                 null_stream_prob=config.path.null_stream_prob,
                 fixed_times=config.path.stream_times(),
                 time_powers=config.path.stream_time_powers(),
