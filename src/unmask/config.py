@@ -510,7 +510,7 @@ class Config:
                         f"for the multi-stream dataset {self.data.name!r}"
                     )
         else:
-            for key, value, default in (
+            stream_only: tuple[tuple[str, object, object], ...] = (
                 ("path.clean_stream_prob", self.path.clean_stream_prob, 0.0),
                 ("path.clean_stream_weights", self.path.clean_stream_weights, None),
                 ("path.null_stream_prob", self.path.null_stream_prob, 0.0),
@@ -520,10 +520,11 @@ class Config:
                 ("loss.stream_weighting", self.loss.stream_weighting, "equal"),
                 ("loss.stream_weights", self.loss.stream_weights, None),
                 ("path.timesteps", self.path.timesteps, "separate"),
-            ):
-                if value != default:
+            )
+            for key, given, unset in stream_only:
+                if given != unset:
                     raise ConfigError(
-                        f"{key}={value!r} applies to multi-stream datasets only; {self.data.name!r} has one token grid"
+                        f"{key}={given!r} applies to multi-stream datasets only; {self.data.name!r} has one token grid"
                     )
         from .data import is_caption_dataset
 

@@ -130,7 +130,10 @@ def tokenize_dataset(
 
     if image_size is None and dataset not in DATASETS:
         image_size = getattr(tok, "image_size", None)  # a folder: default to the tokenizer's training size
-    source = open_image_source(dataset, image_size=image_size, channels=tok.channels)
+    channels = getattr(tok, "channels", None)
+    if tok.kind != "image" or not isinstance(channels, int):
+        raise ValueError(f"tokenize_dataset encodes images; {type(tok).__name__} is a {tok.kind!r} tokenizer")
+    source = open_image_source(dataset, image_size=image_size, channels=channels)
     names = source.splits() if splits is None else list(splits)
     for s in names:
         if s not in source.splits():

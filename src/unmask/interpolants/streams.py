@@ -231,7 +231,7 @@ class MultiStreamInterpolant:
         if not 0 <= eps < 0.5:
             raise ValueError(f"eps must be in [0, 0.5), got {eps}")
         self.eps = eps
-        self.paths = {s.name: MaskingInterpolant(s.schedule, s.vocab_size) for s in self.streams}
+        self.paths = {s.name: MaskingInterpolant(get_schedule(s.schedule), s.vocab_size) for s in self.streams}
 
     @property
     def names(self) -> tuple[str, ...]:

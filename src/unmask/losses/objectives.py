@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -271,12 +271,13 @@ class MultiStreamObjective:
         outs: dict[str, LossOutput] = {}
         terms = []
         for name, path in target.paths.items():
-            out = self.loss_fn(logits[name], path, self.interpolant.stream(name).schedule)
-            assert out.total is not None
+            out = self.loss_fn(logits[name], path, self.interpolant.paths[name].schedule)
+            stream_total = out.total
+            assert stream_total is not None
             # the stream's own masked mean over the whole batch: its total / its global count
-            out = dataclasses.replace(out, count=target.norms[name], loss=out.total / target.norms[name])
+            out = dataclasses.replace(out, count=target.norms[name], loss=stream_total / target.norms[name])
             outs[name] = out
-            term = out.total / target.norms[name] if self.stream_weighting == "equal" else out.total
+            term = stream_total / target.norms[name] if self.stream_weighting == "equal" else stream_total
             terms.append(term * self.stream_weights.get(name, 1.0))  # × 1.0 is exact: default losses unchanged
         total = torch.stack(terms).sum()
         count = self.count(target)
@@ -317,10 +318,37 @@ class MultiStreamObjective:
         total = torch.zeros(first.shape[0], device=first.device)
         tokens = 0
         for name, p in path.paths.items():
-            elbo = MaskedCrossEntropy("elbo", True, "sum")(logits[name], p, self.interpolant.stream(name).schedule)
+            elbo = MaskedCrossEntropy("elbo", True, "sum")(logits[name], p, plain.paths[name].schedule)
             total = total + (elbo.per_token * elbo.selected * elbo.weight[:, None]).sum(1)
             tokens += elbo.per_token.shape[1]
         return total / tokens
 
 
-Objective = MaskedObjective | SubTokenObjective | AutoregressiveObjective | MultiStreamObjective
+class Objective(Protocol):
+    """What the trainer and held-out evaluation ask of a training objective.
+
+    ``MaskedObjective``, ``SubTokenObjective``, ``AutoregressiveObjective`` and
+    ``MultiStreamObjective`` implement it, each with its own data (a token tensor or a dict
+    of streams), target (the draw ``corrupt`` returns) and logits (a tensor or a dict of
+    them); the caller only passes each method's result on to the next.
+    """
+
+    def corrupt(self, x_1: Any, t: Tensor, generator: torch.Generator | None) -> Any:
+        """The training target of data ``x_1`` at times ``t`` (B,)."""
+        ...
+
+    def predict(self, model: Any, target: Any, labels: Tensor | None) -> Any:
+        """The model's logits for ``target``."""
+        ...
+
+    def loss(self, logits: Any, target: Any) -> LossOutput:
+        """The loss terms of ``logits`` against ``target``."""
+        ...
+
+    def count(self, target: Any) -> Tensor:
+        """The normaliser (0-d) of the whole batch ``target`` was drawn for."""
+        ...
+
+    def nll_bound(self, model: Any, x_1: Any, labels: Tensor | None, generator: torch.Generator | None) -> Tensor:
+        """(B,) an upper bound on the negative log-likelihood, nats per token."""
+        ...

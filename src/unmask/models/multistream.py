@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -224,6 +225,7 @@ class _StreamIO(nn.Module):
         self.patch_in = nn.Linear(s.patch**n_axes * e, dim)
         self.head = nn.Linear(dim, s.patch**n_axes * (s.vocab_size - 1))
         patched = tuple(g // s.patch for g in s.grid)
+        self.pos: Tensor  # (N, D) the patch grid's sin-cos positions, a buffer
         self.register_buffer("pos", sincos_positions(patched, dim, extent) * pos_scale, persistent=False)
 
 
@@ -243,12 +245,15 @@ class MultiStreamTransformer(ConditionedModel):
             c.dim, c.depth, c.heads, c.mlp_ratio, c.dropout, c.skip
         )
         self.norm = nn.LayerNorm(c.dim)
-        init_weights(self, [io.head for io in self.io.values()])  # type: ignore[union-attr]
+        init_weights(self, [self.stream_io(s.name).head for s in c.streams])
         nn.init.normal_(self.stream_type, std=0.02)
         if c.embed_std != 0.02:  # only then: the default init draws exactly what it always drew
-            for io in self.io.values():
-                assert isinstance(io, _StreamIO)
-                nn.init.normal_(io.embed.weight, std=c.embed_std)
+            for s in c.streams:
+                nn.init.normal_(self.stream_io(s.name).embed.weight, std=c.embed_std)
+
+    def stream_io(self, name: str) -> _StreamIO:
+        """Stream ``name``'s embedding, patch projection, head and positions."""
+        return cast(_StreamIO, self.io[name])
 
     # -- what samplers, losses and the trainer rely on ---------------------------------
     @property
@@ -325,12 +330,12 @@ class MultiStreamTransformer(ConditionedModel):
             h_g = None
             for i in group:  # fused streams: patch embeddings added at shared positions
                 s = c.streams[i]
-                io = self.io[s.name]
+                io = self.stream_io(s.name)
                 emb = io.embed(x[s.name])  # (B, *grid_s, E_s)
                 e = io.patch_in(patchify(emb, s.grid, s.patch)) + self.stream_type[i]  # (B, N_s, D)
                 h_g = e if h_g is None else h_g + e
             assert h_g is not None
-            parts.append(h_g + self.io[c.streams[group[0]].name].pos)  # (B, N_g, D)
+            parts.append(h_g + self.stream_io(c.streams[group[0]].name).pos)  # (B, N_g, D)
         prefix = []
         if self.time_embed is not None:
             times = self._times(t, b)
@@ -354,7 +359,7 @@ class MultiStreamTransformer(ConditionedModel):
             n = c.streams[group[0]].num_positions
             for i in group:
                 s = c.streams[i]
-                head = self.io[s.name].head
+                head = self.stream_io(s.name).head
                 out[s.name] = unpatchify(head(h[:, start : start + n]), s.grid, s.patch, s.vocab_size - 1)
             start += n
         return {s.name: out[s.name] for s in c.streams}

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -371,7 +371,8 @@ class Transformer(ConditionedModel):
                     f"sub-tokens of shape {tuple(x.shape)} do not match the model grid (B, {c.grid}) "
                     f"with ℓ={c.subtokens} sub-tokens per token"
                 )
-            emb = self.token_embed(x + self.slot_offsets).sum(-2)  # (B, *grid, E)
+            offsets = cast(Tensor, self.slot_offsets)  # a buffer: (ℓ,) the first id of each digit slot's table
+            emb = self.token_embed(x + offsets).sum(-2)  # (B, *grid, E)
         else:
             if tuple(x.shape[1:]) != c.grid:
                 raise ValueError(f"tokens of shape {tuple(x.shape)} do not match the model grid (B, {c.grid})")

@@ -898,8 +898,8 @@ def sample_grid(model: Any, dataset: AnyDataset, config: Config, path: Path, dev
             final_argmax=sc.final_argmax,
         )
         gen = torch.Generator(device=device).manual_seed(0)
-        out = MultiStreamSampler("joint", euler).sample(model, n=sc.per_class * 8, generator=gen, device=device)
-        pictures = render_streams({k: v.cpu() for k, v in out.tokens.items()}, dataset)
+        joint = MultiStreamSampler("joint", euler).sample(model, n=sc.per_class * 8, generator=gen, device=device)
+        pictures = render_streams({k: v.cpu() for k, v in joint.tokens.items()}, dataset)
         return save_grid(pictures, path, nrow=8)
     sampler = default_sampler(model, config)
     gen = torch.Generator(device=device).manual_seed(0)
