@@ -218,3 +218,11 @@ def test_image_folder_tokenisation(tmp_path: Path) -> None:
     (tmp_path / "imgs" / "a" / "3.png").write_bytes(b"broken")
     with pytest.raises(ValueError, match=r"cannot decode image '.*3\.png'"):
         tokenize_dataset("pixel:4", str(tmp_path / "imgs"), tmp_path / "out2", image_size=8)
+
+
+def test_a_text_tokenizer_is_refused_for_image_data(tmp_path: Path) -> None:
+    from unmask.tokenizers.text import ByteTokenizer
+
+    with pytest.raises(ValueError, match="tokenize_dataset encodes images; ByteTokenizer is a 'text' tokenizer"):
+        tokenize_dataset(ByteTokenizer(), "digits", tmp_path / "s")
+    assert not (tmp_path / "s").exists() or not any((tmp_path / "s").iterdir())
