@@ -17,6 +17,7 @@ discriminative baseline; for a joint model the share of draws that hold the imag
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 from pathlib import Path
@@ -30,14 +31,21 @@ from unmask.training.checkpoint import list_checkpoints
 from unmask.training.trainer import stream_specs
 
 
+@functools.cache
+def _test_split(name: str, options: str) -> StreamDataset:
+    """The test split of dataset ``name`` with ``options`` (JSON), built once per script run."""
+    data = get_dataset(name, "test", **json.loads(options))
+    assert isinstance(data, StreamDataset)
+    return data
+
+
 def image_whole_share(config: Config) -> float:
     """The share of training draws holding the image whole while the mask is scored: 1 for the
     discriminative baseline (image pinned at t = 1), else the clean-stream draws that pick the
     image (``path.clean_stream_prob`` split over the streams by ``path.clean_stream_weights``)."""
     if config.path.stream_times().get("image") == 1.0:
         return 1.0
-    data = get_dataset(config.data.name, "test", **config.data.options())
-    assert isinstance(data, StreamDataset)
+    data = _test_split(config.data.name, json.dumps(config.data.options(), sort_keys=True))
     objective = build_objective(config, data.vocab_size, stream_specs(config, data))
     assert isinstance(objective, MultiStreamObjective)
     return objective.interpolant.clean_share("image")
@@ -97,7 +105,7 @@ def main() -> None:
             (line,) = axes[0].plot(steps, miou, style, marker="o", label=name)
             seen = [s * batch[name] * shares[name] / 1000 for s in steps]
             axes[1].plot(seen, miou, style, marker="o", color=line.get_color(), label=name)
-        axes[0].set_xlabel("training steps (batch 64)")
+        axes[0].set_xlabel("training steps")
         axes[1].set_xlabel("thousands of training samples with the whole image shown")
         axes[0].set_ylabel("mIoU, image → mask")
         fig.suptitle(f"shapes segmentation, one call + arg-max, first {args.n} test images", fontsize=10)

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["check_tokens", "check_probability", "check_positive", "check_int_at_least"]
+__all__ = ["check_tokens", "check_probability", "check_positive", "check_nonnegative", "check_int_at_least"]
 
 
 def check_tokens(x: Tensor, vocab_size: int, *, allow_mask: bool, name: str = "tokens") -> None:
@@ -45,6 +45,14 @@ def check_positive(value: float, name: str) -> float:
     v = float(value)
     if not (v > 0 and math.isfinite(v)):
         raise ValueError(f"{name} must be a finite number > 0, got {value}")
+    return v
+
+
+def check_nonnegative(value: float, name: str) -> float:
+    """Check ``value`` is a finite number >= 0."""
+    v = float(value)
+    if not (v >= 0 and math.isfinite(v)):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
     return v
 
 

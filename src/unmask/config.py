@@ -414,9 +414,10 @@ class Config:
 
     def validate(self) -> Config:
         """Check choices that are not just types (names, ranges); returns self."""
+        from ._checks import check_nonnegative, check_positive, check_probability
         from .data import DATASET_OPTIONS, dataset_names, is_stream_dataset, is_text_dataset, is_video_dataset
-        from .interpolants import TIMESTEPS, check_clean_weight, check_time_power
-        from .losses import REDUCTIONS, STREAM_WEIGHTINGS, WEIGHTINGS, check_stream_weight
+        from .interpolants import TIMESTEPS
+        from .losses import REDUCTIONS, STREAM_WEIGHTINGS, WEIGHTINGS
         from .samplers import UPDATES
         from .schedules import get_schedule
         from .tokenizers import TEXT_TOKENIZERS
@@ -463,17 +464,16 @@ class Config:
                 f"path.clean_stream_prob + path.null_stream_prob must be <= 1, got {self.path.clean_stream_prob} + "
                 f"{self.path.null_stream_prob}"
             )
-        for name, value in self.path.stream_times().items():
-            if not 0 <= value <= 1:
-                raise ConfigError(f"path.fixed_times: time of stream {name!r} must be in [0, 1], got {value}")
-        for key, values, check in (
-            ("loss.stream_weights", self.loss.stream_loss_weights(), check_stream_weight),
-            ("path.time_powers", self.path.stream_time_powers(), check_time_power),
-            ("path.clean_stream_weights", self.path.stream_clean_weights(), check_clean_weight),
+        # the values of the per-stream options (the stream names are checked against the data when training)
+        for key, values, what, check in (
+            ("path.fixed_times", self.path.stream_times(), "fixed time", check_probability),
+            ("path.time_powers", self.path.stream_time_powers(), "time power", check_positive),
+            ("path.clean_stream_weights", self.path.stream_clean_weights(), "clean weight", check_nonnegative),
+            ("loss.stream_weights", self.loss.stream_loss_weights(), "loss weight", check_nonnegative),
         ):
             for name, value in values.items():
                 try:
-                    check(name, value)
+                    check(value, f"{what} of stream {name!r}")
                 except ValueError as err:
                     raise ConfigError(f"{key}: {err}") from None
         streams = self.data.shards is None and is_stream_dataset(self.data.name)

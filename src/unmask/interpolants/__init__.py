@@ -7,8 +7,7 @@ from .streams import (
     MultiPathSample,
     MultiStreamInterpolant,
     StreamSpec,
-    check_clean_weight,
-    check_time_power,
+    check_stream_values,
     parse_stream_values,
 )
 from .times import DEFAULT_EPS, sample_times
@@ -21,8 +20,7 @@ __all__ = [
     "StreamSpec",
     "TIMESTEPS",
     "parse_stream_values",
-    "check_time_power",
-    "check_clean_weight",
+    "check_stream_values",
     "sample_times",
     "DEFAULT_EPS",
 ]

@@ -39,14 +39,13 @@ Powers apply first; the clean / null draws and ``fixed_times`` then override the
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
-from .._checks import check_probability
+from .._checks import check_nonnegative, check_positive, check_probability
 from ..schedules import Schedule, get_schedule
 from .path import MaskingInterpolant, PathSample
 from .times import DEFAULT_EPS, sample_times
@@ -57,8 +56,7 @@ __all__ = [
     "MultiStreamInterpolant",
     "TIMESTEPS",
     "parse_stream_values",
-    "check_time_power",
-    "check_clean_weight",
+    "check_stream_values",
 ]
 
 TIMESTEPS = ("separate", "shared")
@@ -128,16 +126,22 @@ class MultiPathSample:
         return int(next(iter(self.paths.values())).x_1.shape[0])
 
 
-def check_time_power(name: str, power: float) -> None:
-    """Raise ``ValueError`` unless ``power`` (stream ``name``'s time power) is finite and > 0."""
-    if not (math.isfinite(power) and power > 0):
-        raise ValueError(f"time power of stream {name!r} must be a finite number > 0, got {power}")
+def check_stream_values(
+    values: Mapping[str, float], names: Sequence[str], what: str, check: Callable[[float, str], float]
+) -> dict[str, float]:
+    """``values`` {stream: number} as floats, each passed through ``check(value, label)``.
 
-
-def check_clean_weight(name: str, weight: float) -> None:
-    """Raise ``ValueError`` unless ``weight`` (stream ``name``'s odds of being the clean stream) is finite and >= 0."""
-    if not (math.isfinite(weight) and weight >= 0):
-        raise ValueError(f"clean weight of stream {name!r} must be a finite number >= 0, got {weight}")
+    ``ValueError`` naming an entry whose stream is not in ``names`` ("time power for unknown
+    stream 'depth'; the streams are …") or whose value ``check`` refuses ("time power of
+    stream 'mask' must be a finite number > 0, got 0.0"). ``check`` is one of the
+    ``unmask._checks`` helpers (``check_positive``, ``check_nonnegative``, ``check_probability``).
+    """
+    out = {}
+    for name, value in values.items():
+        if name not in names:
+            raise ValueError(f"{what} for unknown stream {name!r}; the streams are {', '.join(names)}")
+        out[name] = check(value, f"{what} of stream {name!r}")
+    return out
 
 
 def parse_stream_values(text: str, what: str = "value") -> dict[str, float]:
@@ -204,30 +208,22 @@ class MultiStreamInterpolant:
                 f"clean_stream_prob + null_stream_prob must be <= 1, got {self.clean_stream_prob} + "
                 f"{self.null_stream_prob}"
             )
-        self.clean_stream_weights = {name: float(w) for name, w in (clean_stream_weights or {}).items()}
-        for name, w in self.clean_stream_weights.items():
-            if name not in names:
-                raise ValueError(f"clean weight for unknown stream {name!r}; the streams are {', '.join(names)}")
-            check_clean_weight(name, w)
+        self.clean_stream_weights = check_stream_values(
+            clean_stream_weights or {}, names, "clean weight", check_nonnegative
+        )
+        # the odds of each stream (stream order) being the clean one; None: uniform
+        self.clean_odds: tuple[float, ...] | None = None
         if self.clean_stream_weights:
             if self.clean_stream_prob == 0:
                 raise ValueError(
                     f"clean_stream_weights {self.clean_stream_weights} choose the clean stream, but clean_stream_prob "
                     "is 0: no stream is ever held clean"
                 )
-            if all(self.clean_stream_weights.get(n, 1.0) == 0 for n in names):
+            self.clean_odds = tuple(self.clean_stream_weights.get(n, 1.0) for n in names)
+            if not any(self.clean_odds):
                 raise ValueError(f"clean_stream_weights {self.clean_stream_weights} weigh every stream 0")
-        self.fixed_times = dict(fixed_times or {})
-        for name, value in self.fixed_times.items():
-            if name not in names:
-                raise ValueError(f"fixed time for unknown stream {name!r}; the streams are {', '.join(names)}")
-            if not 0 <= float(value) <= 1:
-                raise ValueError(f"fixed time of stream {name!r} must be in [0, 1], got {value}")
-        self.time_powers = {name: float(p) for name, p in (time_powers or {}).items()}
-        for name, p in self.time_powers.items():
-            if name not in names:
-                raise ValueError(f"time power for unknown stream {name!r}; the streams are {', '.join(names)}")
-            check_time_power(name, p)
+        self.fixed_times = check_stream_values(fixed_times or {}, names, "fixed time", check_probability)
+        self.time_powers = check_stream_values(time_powers or {}, names, "time power", check_positive)
         if not 0 <= eps < 0.5:
             raise ValueError(f"eps must be in [0, 0.5), got {eps}")
         self.eps = eps
@@ -239,9 +235,9 @@ class MultiStreamInterpolant:
 
     def clean_share(self, name: str) -> float:
         """The probability per sample that stream ``name`` is drawn clean (t = 1), before ``fixed_times``."""
-        self.stream(name)
-        weights = [self.clean_stream_weights.get(n, 1.0) for n in self.names]
-        return self.clean_stream_prob * self.clean_stream_weights.get(name, 1.0) / sum(weights)
+        self.stream(name)  # ValueError for an unknown stream
+        odds = self.clean_odds or (1.0,) * len(self.streams)
+        return self.clean_stream_prob * odds[self.names.index(name)] / sum(odds)
 
     def stream(self, name: str) -> StreamSpec:
         for s in self.streams:
@@ -273,10 +269,9 @@ class MultiStreamInterpolant:
             u = torch.rand(b, generator=generator, device=device)
             which = torch.randint(0, len(self.streams), (b,), generator=generator, device=device)
             which_clean = which
-            if self.clean_stream_weights:
-                odds = [self.clean_stream_weights.get(n, 1.0) for n in self.names]
-                odds_t = torch.tensor(odds, dtype=torch.float64, device=device)
-                which_clean = torch.multinomial(odds_t, b, replacement=True, generator=generator)
+            if self.clean_odds is not None:
+                odds = torch.tensor(self.clean_odds, dtype=torch.float64, device=device)
+                which_clean = torch.multinomial(odds, b, replacement=True, generator=generator)
             clean = u < self.clean_stream_prob
             null = (u >= self.clean_stream_prob) & (u < self.clean_stream_prob + self.null_stream_prob)
             for i, s in enumerate(self.streams):

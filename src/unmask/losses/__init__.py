@@ -10,7 +10,6 @@ from .objectives import (
     MultiStreamObjective,
     Objective,
     SubTokenObjective,
-    check_stream_weight,
     slice_batch,
 )
 from .prime import SubTokenCrossEntropy
@@ -28,6 +27,5 @@ __all__ = [
     "AutoregressiveObjective",
     "MultiStreamObjective",
     "STREAM_WEIGHTINGS",
-    "check_stream_weight",
     "slice_batch",
 ]

@@ -23,7 +23,6 @@ Four objectives:
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -31,7 +30,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..interpolants import MaskingInterpolant, MultiPathSample, MultiStreamInterpolant, PathSample, sample_times
+from .._checks import check_nonnegative
+from ..interpolants import (
+    MaskingInterpolant,
+    MultiPathSample,
+    MultiStreamInterpolant,
+    PathSample,
+    check_stream_values,
+    sample_times,
+)
 from ..prime import SubTokenInterpolant, SubTokenPathSample
 from .cross_entropy import LossOutput, MaskedCrossEntropy
 from .prime import SubTokenCrossEntropy
@@ -44,7 +51,6 @@ __all__ = [
     "Objective",
     "slice_batch",
     "STREAM_WEIGHTINGS",
-    "check_stream_weight",
 ]
 
 T = TypeVar("T")
@@ -204,12 +210,6 @@ class AutoregressiveObjective:
         return self.loss(self.predict(model, target, labels), target).per_token.mean(1)
 
 
-def check_stream_weight(name: str, weight: float) -> None:
-    """Raise ``ValueError`` unless ``weight`` (stream ``name``'s loss weight) is finite and >= 0."""
-    if not (math.isfinite(weight) and weight >= 0):
-        raise ValueError(f"loss weight of stream {name!r} must be a finite number >= 0, got {weight}")
-
-
 @dataclass
 class MultiStreamObjective:
     """Masked cross-entropy on several named streams (§3.4, Eq. 4).
@@ -236,11 +236,9 @@ class MultiStreamObjective:
     stream_weights: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        names = self.interpolant.names
-        for name, w in self.stream_weights.items():
-            if name not in names:
-                raise ValueError(f"loss weight for unknown stream {name!r}; the streams are {', '.join(names)}")
-            check_stream_weight(name, w)
+        self.stream_weights = check_stream_values(
+            self.stream_weights, self.interpolant.names, "loss weight", check_nonnegative
+        )
         if self.stream_weighting not in STREAM_WEIGHTINGS:
             raise ValueError(
                 f"unknown stream weighting {self.stream_weighting!r}; choose one of {', '.join(STREAM_WEIGHTINGS)}"

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, cast
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -310,6 +310,7 @@ class Transformer(ConditionedModel):
         self.token_embed = nn.Embedding(c.subtokens * c.subtoken_vocab if c.subtokens else c.vocab_size, e)
         if c.subtokens:
             offsets = torch.arange(c.subtokens) * c.subtoken_vocab
+            self.slot_offsets: Tensor  # (ℓ,) the first id of each digit slot's table, a buffer
             self.register_buffer("slot_offsets", offsets, persistent=False)
         self.patch_in = nn.Linear(c.patch**n_axes * e, c.dim)
         pos = sincos_positions(tuple(g // c.patch for g in c.grid), c.dim) * c.pos_scale
@@ -371,8 +372,7 @@ class Transformer(ConditionedModel):
                     f"sub-tokens of shape {tuple(x.shape)} do not match the model grid (B, {c.grid}) "
                     f"with ℓ={c.subtokens} sub-tokens per token"
                 )
-            offsets = cast(Tensor, self.slot_offsets)  # a buffer: (ℓ,) the first id of each digit slot's table
-            emb = self.token_embed(x + offsets).sum(-2)  # (B, *grid, E)
+            emb = self.token_embed(x + self.slot_offsets).sum(-2)  # (B, *grid, E)
         else:
             if tuple(x.shape[1:]) != c.grid:
                 raise ValueError(f"tokens of shape {tuple(x.shape)} do not match the model grid (B, {c.grid})")
