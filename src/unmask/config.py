@@ -32,6 +32,7 @@ from .models import (
     model_preset,
     video_preset,
 )
+from .models.initialization import INITS, LEGACY_INIT, check_init
 from .tokenizers.vqvae import VQVAEConfig
 
 __all__ = [
@@ -104,9 +105,10 @@ class ModelConfig:
     ``patches`` sets per-stream patch sizes of a multi-stream model ("image:4,mask:2");
     a stream not named takes ``patch`` if it divides every axis of its grid, else 1.
 
-    ``embed_std`` and ``pos_scale`` set the token-embedding init σ and the sin-cos position
-    amplitude of every backbone (token-grid, multi-stream and video; see ``TransformerConfig``);
-    the text presets use 1 and 0.1, the image presets the U-ViT defaults 0.02 and 1.
+    ``init`` is the initialisation scheme of every backbone (token-grid, multi-stream, video,
+    text-conditioned): "balanced" (default) or "uvit" (``unmask.models.initialization``);
+    ``embed_std`` (None = the scheme's) and ``pos_scale`` are ablation knobs on top of it.
+    A stored config without ``init`` (saved before the field existed) reads as "uvit".
 
     ``text_encoder`` ("scratch", "minilm", "clip:PATH"; caption datasets only) makes a
     text-to-image model conditioned on captions of at most ``text_len`` tokens (longer ones are
@@ -127,7 +129,8 @@ class ModelConfig:
     class_conditional: bool = True
     subtokens: int = 1
     causal: bool = False
-    embed_std: float = 0.02
+    init: str = "balanced"
+    embed_std: float | None = None
     pos_scale: float = 1.0
     patches: str | None = None
     text_encoder: str | None = None
@@ -175,6 +178,7 @@ class ModelConfig:
                 separate_times=separate_times,
                 skip=self.skip,
                 dropout=self.dropout,
+                init=self.init,
                 embed_std=self.embed_std,
                 pos_scale=self.pos_scale,
                 **base,
@@ -207,6 +211,7 @@ class ModelConfig:
                 skip=self.skip,
                 dropout=self.dropout,
                 token_dim=self.token_dim,
+                init=self.init,
                 embed_std=self.embed_std,
                 pos_scale=self.pos_scale,
                 **base,
@@ -239,6 +244,7 @@ class ModelConfig:
             dropout=self.dropout,
             token_dim=self.token_dim,
             causal=self.causal,
+            init=self.init,
             embed_std=self.embed_std,
             pos_scale=self.pos_scale,
             **prime,
@@ -351,6 +357,11 @@ class TrainConfig:
     W processes takes batch_size / W rows, in ``grad_accum`` micro-batches of
     batch_size / (W · grad_accum); the result does not depend on W or grad_accum.
     ``compile`` runs the model through ``torch.compile`` (eager if that fails).
+
+    ``until_plateau`` stops the run early once its held-out loss (evaluated at every checkpoint)
+    improved by less than ``plateau_tol`` over the last ``plateau_window`` of its steps, not
+    before ``plateau_min_steps`` (``unmask.training.plateau``); ``steps`` is then the cap (and
+    the span of the cosine learning-rate decay). The run records why it stopped.
     """
 
     steps: int = 2000
@@ -367,6 +378,10 @@ class TrainConfig:
     workers: int = 0
     grad_accum: int = 1
     compile: bool = False
+    until_plateau: bool = False
+    plateau_tol: float = 0.01
+    plateau_window: float = 0.25
+    plateau_min_steps: int = 0
 
 
 @dataclass
@@ -407,7 +422,13 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Config:
-        """Strictly rebuild a config: unknown keys and wrong types are errors."""
+        """Strictly rebuild a config: unknown keys and wrong types are errors.
+
+        A config saved before ``model.init`` existed was U-ViT-initialised: it reads as ``init="uvit"``.
+        """
+        model = data.get("model")
+        if isinstance(model, dict) and "init" not in model:
+            data = {**data, "model": {**model, "init": LEGACY_INIT}}
         cfg = cls()
         _merge(cfg, data, where="config")
         return cfg
@@ -593,6 +614,11 @@ class Config:
             if patch != 1:
                 raise ConfigError(f"model.causal=true needs model.patch=1, got {patch} (set model.patch=1)")
         _choice("model.size", self.model.size, sorted(MODEL_PRESETS) + sorted(VIDEO_PRESETS))
+        _choice("model.init", self.model.init, INITS)
+        try:
+            check_init(self.model.init, self.model.embed_std, self.model.pos_scale)
+        except ValueError as err:
+            raise ConfigError(f"model: {err}") from None
         for key, value in self.model.size_fields().items():
             if getattr(self.model, key) is None:
                 setattr(self.model, key, value)
@@ -630,9 +656,15 @@ class Config:
             ("optim.warmup_steps", self.optim.warmup_steps),
             ("train.eval_batches", self.train.eval_batches),
             ("train.workers", self.train.workers),
+            ("train.plateau_min_steps", self.train.plateau_min_steps),
         ):
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")
+        if not self.train.plateau_tol >= 0:
+            raise ConfigError(f"train.plateau_tol must be >= 0, got {self.train.plateau_tol}")
+        _range("train.plateau_window", self.train.plateau_window, 0, 1, low_open=True, high_open=True)
+        if self.train.until_plateau and self.train.eval_batches == 0:
+            raise ConfigError("train.until_plateau=true needs the held-out loss: train.eval_batches must be >= 1")
         if not self.optim.lr > 0:
             raise ConfigError(f"optim.lr must be > 0, got {self.optim.lr}")
         if not self.optim.grad_clip > 0:

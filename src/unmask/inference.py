@@ -24,6 +24,7 @@ from .models import (
     VideoTransformer,
     VideoTransformerConfig,
 )
+from .models.initialization import with_legacy_init
 from .samplers import Sampler, build_sampler, continuation_init
 from .schedules import get_schedule
 from .tokenizers import Tokenizer
@@ -82,7 +83,7 @@ def load_any_model(
     if weights not in ("ema", "raw"):
         raise ValueError(f"weights must be 'ema' or 'raw', got {weights!r}")
     ckpt = load_checkpoint(path, map_location=device)
-    bb = dict(ckpt.backbone)
+    bb = with_legacy_init(dict(ckpt.backbone))
     model: Transformer | MultiStreamTransformer | VideoTransformer
     if bb.get("kind") == "multistream":
         model = MultiStreamTransformer(MultiStreamConfig(**bb)).to(device)

@@ -69,7 +69,10 @@ def test_logit_shapes_prefix_tokens_and_zero_init(
     assert out["image"].shape == (3, 8, 8, 16)
     assert out["mask"].shape == (3, 4, 4, 6)
     assert out["label"].shape == (3, 1, 10)
-    assert all((v == 0).all() for v in out.values())  # zero-initialised heads: the uniform prediction
+    # generative per-position heads start at zero (the uniform prediction); the one-token label
+    # stream is a single-token readout with the normal init (unmask.models.initialization)
+    assert (out["image"] == 0).all() and (out["mask"] == 0).all()
+    assert not (out["label"] == 0).all()
 
 
 def test_streams_see_each_other() -> None:
@@ -190,35 +193,41 @@ def test_positions_of_a_coarser_stream_sit_in_the_common_frame() -> None:
     """A 4×4-patched mask over an 8×8-patched image: mask cell k is centred at image coordinate 2k + 0.5."""
     from unmask.models.embeddings import _sincos_1d, sincos_positions
 
-    cfg = MultiStreamConfig(
-        streams=(StreamConfig("image", 17, (8, 8), 1), StreamConfig("mask", 7, (4, 4), 1)), dim=16, depth=1, heads=2
-    )
+    streams = (StreamConfig("image", 17, (8, 8), 1), StreamConfig("mask", 7, (4, 4), 1))
+    cfg = MultiStreamConfig(streams=streams, dim=16, depth=1, heads=2, init="uvit")
     assert cfg.position_frames() == {2: (8, 8)}
     model = MultiStreamTransformer(cfg)
     pos = model.io["mask"].pos.reshape(4, 4, 16)  # type: ignore[union-attr]
     want = torch.cat([_sincos_1d(torch.tensor([2.5]), 8), _sincos_1d(torch.tensor([4.5]), 8)], dim=1)[0]
     assert torch.allclose(pos[1, 2], want, atol=1e-6)
     assert torch.equal(model.io["image"].pos, sincos_positions((8, 8), 16))  # type: ignore[union-attr]
+    # the balanced scheme maps both streams' raw positions by one affine map (centred on the common frame)
+    bal = MultiStreamTransformer(MultiStreamConfig(streams=streams, dim=16, depth=1, heads=2))
+    raw_img, raw_mask = model.io["image"].pos, model.io["mask"].pos
+    mean = raw_img.mean(0)
+    scale = bal.io["image"].pos.norm(dim=1).mean() / (raw_img - mean).norm(dim=1).mean()
+    torch.testing.assert_close(bal.io["image"].pos, (raw_img - mean) * scale)
+    torch.testing.assert_close(bal.io["mask"].pos, (raw_mask - mean) * scale)
     with pytest.raises(ValueError, match="must have one entry per grid axis"):
         sincos_positions((4, 4), 16, (8,))
 
 
 def test_default_init_options_draw_the_same_weights() -> None:
-    """embed_std=0.02, pos_scale=1 (the defaults) give bit-identical weights and positions to a config
-    that does not name them (checkpoints written before the options existed load and build alike)."""
-    a, b = make(), make(embed_std=0.02, pos_scale=1.0)
+    """The defaults (balanced, no σ override, positions × 1) named or not give bit-identical weights."""
+    a, b = make(), make(init="balanced", embed_std=None, pos_scale=1.0)
     for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(pa, pb), name
     for name in ("image", "mask", "label"):
         assert torch.equal(a.io[name].pos, b.io[name].pos)
 
 
+@pytest.mark.parametrize("init", ["balanced", "uvit"])
 @pytest.mark.parametrize("embed_std", [0.02, 1.0])
 @pytest.mark.parametrize("pos_scale", [1.0, 0.1])
 def test_init_options_set_every_streams_embedding_scale_and_position_amplitude(
-    embed_std: float, pos_scale: float
+    init: str, embed_std: float, pos_scale: float
 ) -> None:
-    ref, model = make(), make(embed_std=embed_std, pos_scale=pos_scale)
+    ref, model = make(init=init), make(init=init, embed_std=embed_std, pos_scale=pos_scale)
     for name in ("image", "mask", "label"):
         std = model.io[name].embed.weight.std().item()
         assert abs(std - embed_std) < 0.35 * embed_std, name  # 7 × 32 to 17 × 32 draws

@@ -230,14 +230,15 @@ def test_presets_build_and_reject_unknown_names():
 
 
 def test_default_init_options_draw_the_same_weights() -> None:
-    a, b = make(), make(embed_std=0.02, pos_scale=1.0)
+    a, b = make(), make(init="balanced", embed_std=None, pos_scale=1.0)
     for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(pa, pb), name
 
 
+@pytest.mark.parametrize("init", ["balanced", "uvit"])
 @pytest.mark.parametrize("embed_std,pos_scale", [(1.0, 0.1), (0.5, 1.0)])
-def test_init_options_set_embedding_scale_and_position_amplitude(embed_std: float, pos_scale: float) -> None:
-    ref, model = make(), make(embed_std=embed_std, pos_scale=pos_scale)
+def test_init_options_set_embedding_scale_and_position_amplitude(init: str, embed_std: float, pos_scale: float) -> None:
+    ref, model = make(init=init), make(init=init, embed_std=embed_std, pos_scale=pos_scale)
     std = model.token_embed.weight.std().item()
     assert abs(std - embed_std) < 0.35 * embed_std
     torch.testing.assert_close(model.pos_space, ref.pos_space * pos_scale)

@@ -10,7 +10,10 @@ are fed to one network, which returns logits for each stream. Design:
 * **Per stream**: its own token embedding over its own vocabulary (the stream's
   [MASK] is its last id), its own patch size, its own fixed sin-cos positions plus a
   learned stream-type embedding (so two streams whose positions coincide are told
-  apart), and its own zero-initialised head with V_s − 1 outputs: [MASK] never gets mass.
+  apart), and its own head with V_s − 1 outputs: [MASK] never gets mass. The head is
+  zero-initialised for streams of several tokens (generative per-position outputs); a
+  one-token stream (a label) is a single-token readout and gets the normal init
+  (``unmask.models.initialization``).
 * **Fused canvases** (``fuse``, default). Streams of 2–3 axes whose patched grids are
   equal — a 32×32 image in 4×4 patches and its 16×16 mask in 2×2 patches — share
   sequence positions: their patch embeddings are added (the same function class as
@@ -44,8 +47,9 @@ from typing import cast
 import torch
 from torch import Tensor, nn
 
-from .embeddings import LabelEmbedder, TimestepEmbedder, sincos_positions
-from .transformer import ConditionedModel, build_blocks, init_weights, patchify, run_blocks, unpatchify
+from .embeddings import LabelEmbedder, TimestepEmbedder
+from .initialization import check_init, grid_positions, init_backbone, input_norms
+from .transformer import ConditionedModel, build_blocks, patchify, run_blocks, unpatchify
 
 __all__ = ["StreamConfig", "MultiStreamConfig", "MultiStreamTransformer"]
 
@@ -110,11 +114,8 @@ class MultiStreamConfig:
             patches and its half-resolution mask with 2×2 patches) share sequence
             positions: their patch embeddings are added, and each stream's head reads the
             shared positions. False: every stream has positions of its own.
-        embed_std, pos_scale: token-embedding init σ and factor on the sin-cos positions, as
-            ``TransformerConfig`` (the defaults 0.02 and 1 draw the weights they always drew).
-            With σ = 0.02 an input's signal is far below the positions', which a generative
-            loss over every position overcomes but a single label read from the whole input
-            (discriminative classification) may not for a long time (docs/results.md).
+        init, embed_std, pos_scale: the initialisation scheme and its knobs, as ``TransformerConfig``
+            (``unmask.models.initialization``).
     """
 
     streams: tuple[StreamConfig, ...]
@@ -128,7 +129,8 @@ class MultiStreamConfig:
     skip: bool = True
     dropout: float = 0.0
     fuse: bool = True
-    embed_std: float = 0.02
+    init: str = "balanced"
+    embed_std: float | None = None
     pos_scale: float = 1.0
     kind: str = field(default="multistream")
 
@@ -149,10 +151,7 @@ class MultiStreamConfig:
             raise ValueError(f"num_classes must be >= 0, got {self.num_classes}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        if not self.embed_std > 0:
-            raise ValueError(f"embed_std must be > 0, got {self.embed_std}")
-        if not self.pos_scale > 0:
-            raise ValueError(f"pos_scale must be > 0, got {self.pos_scale}")
+        check_init(self.init, self.embed_std, self.pos_scale)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -217,8 +216,9 @@ class MultiStreamConfig:
 class _StreamIO(nn.Module):
     """A stream's input embedding, patch projection and logits head."""
 
-    def __init__(self, s: StreamConfig, dim: int, extent: tuple[int, ...], pos_scale: float = 1.0) -> None:
+    def __init__(self, s: StreamConfig, dim: int, extent: tuple[int, ...], init: str, pos_scale: float = 1.0) -> None:
         super().__init__()
+        self.stream = s
         e = s.resolved_token_dim(dim)
         n_axes = len(s.grid)
         self.embed = nn.Embedding(s.vocab_size, e)
@@ -226,7 +226,16 @@ class _StreamIO(nn.Module):
         self.head = nn.Linear(dim, s.patch**n_axes * (s.vocab_size - 1))
         patched = tuple(g // s.patch for g in s.grid)
         self.pos: Tensor  # (N, D) the patch grid's sin-cos positions, a buffer
-        self.register_buffer("pos", sincos_positions(patched, dim, extent) * pos_scale, persistent=False)
+        self.register_buffer("pos", grid_positions(patched, dim, init, pos_scale, extent), persistent=False)
+
+    @property
+    def single_token(self) -> bool:
+        """A stream of one token (a label): its head is a single-token readout."""
+        return math.prod(self.stream.grid) == 1
+
+    def content(self, x: Tensor) -> Tensor:
+        """Token ids (B, *grid) → their content at the stream's positions (B, N, D), without positions."""
+        return self.patch_in(patchify(self.embed(x), self.stream.grid, self.stream.patch))  # type: ignore[no-any-return]
 
 
 class MultiStreamTransformer(ConditionedModel):
@@ -236,7 +245,9 @@ class MultiStreamTransformer(ConditionedModel):
         super().__init__()
         self.config = c = config
         frames = c.position_frames()
-        self.io = nn.ModuleDict({s.name: _StreamIO(s, c.dim, frames[len(s.grid)], c.pos_scale) for s in c.streams})
+        self.io = nn.ModuleDict(
+            {s.name: _StreamIO(s, c.dim, frames[len(s.grid)], c.init, c.pos_scale) for s in c.streams}
+        )
         self.stream_type = nn.Parameter(torch.zeros(len(c.streams), c.dim))
         self.time_embed = TimestepEmbedder(c.dim) if c.timestep else None
         self.label_embed = LabelEmbedder(c.num_classes, c.dim) if c.num_classes > 0 else None
@@ -245,11 +256,17 @@ class MultiStreamTransformer(ConditionedModel):
             c.dim, c.depth, c.heads, c.mlp_ratio, c.dropout, c.skip
         )
         self.norm = nn.LayerNorm(c.dim)
-        init_weights(self, [self.stream_io(s.name).head for s in c.streams])
+        ios = [self.stream_io(s.name) for s in c.streams]
+        # U-ViT zeroed every head; the balanced scheme keeps a single-token readout's normal init
+        zero = [io.head for io in ios if c.init == "uvit" or not io.single_token]
+        init_backbone(
+            self,
+            init=c.init,
+            embed_std=c.embed_std,
+            token_inputs=[(io.embed, io.patch_in, 1) for io in ios],
+            generative_heads=zero,
+        )
         nn.init.normal_(self.stream_type, std=0.02)
-        if c.embed_std != 0.02:  # only then: the default init draws exactly what it always drew
-            for s in c.streams:
-                nn.init.normal_(self.stream_io(s.name).embed.weight, std=c.embed_std)
 
     def stream_io(self, name: str) -> _StreamIO:
         """Stream ``name``'s embedding, patch projection, head and positions."""
@@ -279,6 +296,17 @@ class MultiStreamTransformer(ConditionedModel):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+    def input_norms(self, n: int = 64, seed: int = 0) -> dict[str, dict[str, float]]:
+        """Per stream, the sizes at the input (``unmask.models.initialization.input_norms``), measured
+        on ``n`` samples of uniform data tokens."""
+        gen = torch.Generator().manual_seed(seed)
+        out = {}
+        for s in self.config.streams:
+            io = self.stream_io(s.name)
+            x = torch.randint(0, s.vocab_size - 1, (n, *s.grid), generator=gen).to(io.pos.device)
+            out[s.name] = input_norms(io.content, x, io.pos)
+        return out
 
     # -- forward -------------------------------------------------------------------------
     def check_inputs(self, x: dict[str, Tensor]) -> int:
@@ -331,8 +359,7 @@ class MultiStreamTransformer(ConditionedModel):
             for i in group:  # fused streams: patch embeddings added at shared positions
                 s = c.streams[i]
                 io = self.stream_io(s.name)
-                emb = io.embed(x[s.name])  # (B, *grid_s, E_s)
-                e = io.patch_in(patchify(emb, s.grid, s.patch)) + self.stream_type[i]  # (B, N_s, D)
+                e = io.content(x[s.name]) + self.stream_type[i]  # (B, N_s, D)
                 h_g = e if h_g is None else h_g + e
             assert h_g is not None
             parts.append(h_g + self.stream_io(c.streams[group[0]].name).pos)  # (B, N_g, D)

@@ -28,7 +28,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .transformer import Block, Transformer, TransformerConfig, init_weights
+from .initialization import init_weights, with_legacy_init
+from .transformer import Block, Transformer, TransformerConfig
 
 __all__ = ["ScratchTextEncoder", "TextTransformerConfig", "TextTransformer", "CaptionConditioned"]
 
@@ -89,7 +90,7 @@ class TextTransformerConfig:
 
     def __post_init__(self) -> None:
         if isinstance(self.backbone, dict):
-            bb = dict(self.backbone)
+            bb = with_legacy_init(dict(self.backbone))
             bb["grid"] = tuple(bb["grid"])
             self.backbone = TransformerConfig(**bb)
         if self.backbone.num_classes:
@@ -156,12 +157,20 @@ class TextTransformer(nn.Module):
         init_weights(self.text_proj, [])
         if self.text_encoder is not None:
             init_weights(self.text_encoder, [])
+            if c.backbone.init == "balanced":  # word content and learned positions both of unit size
+                nn.init.normal_(self.text_encoder.embed.weight, std=1.0)
+                nn.init.normal_(self.text_encoder.pos, std=1.0)
         nn.init.normal_(self.text_pos, std=0.02)
         nn.init.normal_(self.null_text, std=0.02)
 
     @property
     def vocab_size(self) -> int:
         return self.backbone.vocab_size
+
+    def input_norms(self, n: int = 64, seed: int = 0) -> dict[str, dict[str, float]]:
+        """The image tokens' sizes at the input (the trunk's ``Transformer.input_norms``); caption tokens
+        are tokens of their own, normalised before their projection."""
+        return self.backbone.input_norms(n, seed)
 
     @property
     def mask_id(self) -> int:
@@ -256,6 +265,9 @@ class CaptionConditioned(nn.Module):
     @property
     def vocab_size(self) -> int:
         return self.model.vocab_size
+
+    def input_norms(self, n: int = 64, seed: int = 0) -> dict[str, dict[str, float]]:
+        return self.model.input_norms(n, seed)
 
     @property
     def mask_id(self) -> int:

@@ -41,7 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .embeddings import LabelEmbedder, TimestepEmbedder, sincos_positions
+from .embeddings import LabelEmbedder, TimestepEmbedder
+from .initialization import check_init, grid_positions, init_backbone, init_weights, input_norms
 
 __all__ = [
     "TransformerConfig",
@@ -95,11 +96,12 @@ class TransformerConfig:
         subtoken_vocab: b + 1, ids per sub-token including its [MASK] (with ``subtokens``);
             must satisfy b^ℓ ≥ V = vocab_size − 1.
         causal: attend to earlier positions only (autoregressive use; needs patch 1).
-        embed_std: σ of the token-embedding init (0.02, the U-ViT default). With σ = 0.02 a
-            token's signal after ``patch_in`` is ~160× below the unit-amplitude sin-cos
-            positions; images learn anyway, but masked text stalls at the unigram (see
-            docs/results.md), and σ = 1 with ``pos_scale`` = 0.1 lets it learn.
-        pos_scale: factor on the sin-cos position embeddings (> 0; 1 = unit amplitude).
+        init: the initialisation scheme, "balanced" (default) or "uvit" (``unmask.models.initialization``):
+            balanced makes a token's content and the varying part of its position comparable at the
+            input; uvit is U-ViT's (embeddings σ 0.02, raw sin-cos positions), under which a token's
+            content is ~100× smaller than its position.
+        embed_std: σ of the token embeddings, overriding the scheme's (None: 1 balanced, 0.02 uvit).
+        pos_scale: factor on the fixed positions (> 0; 1 = the scheme's).
     """
 
     vocab_size: int
@@ -117,15 +119,13 @@ class TransformerConfig:
     subtokens: int = 0
     subtoken_vocab: int = 0
     causal: bool = False
-    embed_std: float = 0.02
+    init: str = "balanced"
+    embed_std: float | None = None
     pos_scale: float = 1.0
 
     def __post_init__(self) -> None:
         self.grid = tuple(int(g) for g in self.grid)
-        if not self.embed_std > 0:
-            raise ValueError(f"embed_std must be > 0, got {self.embed_std}")
-        if not self.pos_scale > 0:
-            raise ValueError(f"pos_scale must be > 0, got {self.pos_scale}")
+        check_init(self.init, self.embed_std, self.pos_scale)
         if not 1 <= len(self.grid) <= 3 or any(g < 1 for g in self.grid):
             raise ValueError(f"grid must have 1 to 3 positive axes, got {self.grid}")
         if self.patch < 1 or any(g % self.patch for g in self.grid):
@@ -255,21 +255,6 @@ def run_blocks(
     return h
 
 
-def init_weights(module: nn.Module, zero: list[nn.Linear]) -> None:
-    """Truncated-normal (σ = 0.02) linear layers, normal (σ = 0.02) embeddings, zero biases;
-    the layers in ``zero`` (logit heads) entirely zero (appendix C.1)."""
-    for m in module.modules():
-        if isinstance(m, nn.Linear):
-            nn.init.trunc_normal_(m.weight, std=0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Embedding):
-            nn.init.normal_(m.weight, std=0.02)
-    for head in zero:
-        nn.init.zeros_(head.weight)
-        nn.init.zeros_(head.bias)
-
-
 class ConditionedModel(nn.Module):
     """What samplers and the trainer read off every backbone whose ``config`` has ``timestep``
     (ETM or ITM) and ``num_classes`` (0 = unconditional; the null label is ``num_classes``)."""
@@ -313,7 +298,8 @@ class Transformer(ConditionedModel):
             self.slot_offsets: Tensor  # (ℓ,) the first id of each digit slot's table, a buffer
             self.register_buffer("slot_offsets", offsets, persistent=False)
         self.patch_in = nn.Linear(c.patch**n_axes * e, c.dim)
-        pos = sincos_positions(tuple(g // c.patch for g in c.grid), c.dim) * c.pos_scale
+        self.pos: Tensor  # (N, D) the fixed positions of the patch grid, a buffer
+        pos = grid_positions(tuple(g // c.patch for g in c.grid), c.dim, c.init, c.pos_scale)
         self.register_buffer("pos", pos, persistent=False)
         self.time_embed = TimestepEmbedder(c.dim) if c.timestep else None
         self.label_embed = LabelEmbedder(c.num_classes, c.dim) if c.num_classes > 0 else None
@@ -341,9 +327,36 @@ class Transformer(ConditionedModel):
         return self.config.subtokens
 
     def _init_weights(self) -> None:
-        init_weights(self, [self.head])
-        if self.config.embed_std != 0.02:  # only then: the default init draws exactly what it always drew
-            nn.init.normal_(self.token_embed.weight, std=self.config.embed_std)
+        c = self.config
+        init_backbone(
+            self,
+            init=c.init,
+            embed_std=c.embed_std,
+            token_inputs=[(self.token_embed, self.patch_in, max(c.subtokens, 1))],
+            generative_heads=[self.head],
+        )
+
+    def content(self, x: Tensor) -> Tensor:
+        """The content part of the input: token ids (B, *grid) or sub-tokens (B, *grid, ℓ) →
+        (B, N, D), embedded, merged per patch and projected (the positions are added to it)."""
+        c = self.config
+        if c.subtokens:
+            emb = self.token_embed(x + self.slot_offsets).sum(-2)  # (B, *grid, E)
+        else:
+            emb = self.token_embed(x)  # (B, *grid, E)
+        return self.patch_in(self._patchify(emb))  # type: ignore[no-any-return]
+
+    def input_norms(self, n: int = 64, seed: int = 0) -> dict[str, dict[str, float]]:
+        """{"tokens": sizes at the input} (``unmask.models.initialization.input_norms``), measured on
+        ``n`` sequences of uniform data tokens (sub-tokens of uniform data tokens for MDM-Prime)."""
+        c = self.config
+        device = self.pos.device
+        gen = torch.Generator().manual_seed(seed)
+        x = torch.randint(0, c.vocab_size - 1, (n, *c.grid), generator=gen).to(device)
+        if c.subtokens:
+            b = c.subtoken_vocab - 1
+            x = torch.stack([(x // b**j) % b for j in reversed(range(c.subtokens))], dim=-1)
+        return {"tokens": input_norms(self.content, x, self.pos)}
 
     # -- patchify ---------------------------------------------------------------------
     def _patchify(self, h: Tensor) -> Tensor:
@@ -372,12 +385,9 @@ class Transformer(ConditionedModel):
                     f"sub-tokens of shape {tuple(x.shape)} do not match the model grid (B, {c.grid}) "
                     f"with ℓ={c.subtokens} sub-tokens per token"
                 )
-            emb = self.token_embed(x + self.slot_offsets).sum(-2)  # (B, *grid, E)
-        else:
-            if tuple(x.shape[1:]) != c.grid:
-                raise ValueError(f"tokens of shape {tuple(x.shape)} do not match the model grid (B, {c.grid})")
-            emb = self.token_embed(x)  # (B, *grid, E)
-        h = self.patch_in(self._patchify(emb)) + self.pos  # (B, N, D)
+        elif tuple(x.shape[1:]) != c.grid:
+            raise ValueError(f"tokens of shape {tuple(x.shape)} do not match the model grid (B, {c.grid})")
+        h = self.content(x) + self.pos  # (B, N, D)
         prefix = []
         if self.time_embed is not None:
             if t is None:

@@ -26,7 +26,9 @@ keeps the conventions of ``unmask.models.transformer``:
   "interleaved"); ``depth`` must be even. With ``skip``, U-ViT long skips join the first
   ⌊pairs/2⌋ (spatial, temporal) pairs to the last ⌊pairs/2⌋, merged before the spatial
   block of the later pair (``build_blocks`` of the image model on the spatial blocks).
-* The head is zero-initialised (appendix C.1), other linear layers truncated-normal.
+* Initialisation: ``unmask.models.initialization`` (the head zero, appendix C.1; under the
+  default "balanced" scheme token content and the varying part of the space and time
+  positions comparable at the input).
   Attention goes through ``F.scaled_dot_product_attention`` (the image model's ``Block``).
 
 Factorisation is exact: without temporal blocks (see the tests), a frame's logits depend
@@ -41,8 +43,9 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import Tensor, nn
 
-from .embeddings import LabelEmbedder, TimestepEmbedder, sincos_positions
-from .transformer import Block, ConditionedModel, build_blocks, check_trunk, init_weights, patchify, unpatchify
+from .embeddings import LabelEmbedder, TimestepEmbedder
+from .initialization import check_init, grid_positions, init_backbone, input_norms
+from .transformer import Block, ConditionedModel, build_blocks, check_trunk, patchify, unpatchify
 
 __all__ = ["VideoTransformerConfig", "VideoTransformer", "VIDEO_PRESETS", "video_preset"]
 
@@ -83,9 +86,8 @@ class VideoTransformerConfig:
         timestep: True for an explicit-timestep model (ETM), False for an ITM.
         skip: U-ViT long skips between (spatial, temporal) pairs.
         dropout: dropout in attention and MLP.
-        embed_std, pos_scale: token-embedding init σ and factor on the sin-cos positions (space
-            and time), as ``TransformerConfig`` (the defaults 0.02 and 1 draw the weights they
-            always drew).
+        init, embed_std, pos_scale: the initialisation scheme and its knobs (space and time
+            positions alike), as ``TransformerConfig`` (``unmask.models.initialization``).
         kind: always "video" (tells checkpoints which backbone they hold).
     """
 
@@ -101,7 +103,8 @@ class VideoTransformerConfig:
     timestep: bool = False
     skip: bool = True
     dropout: float = 0.0
-    embed_std: float = 0.02
+    init: str = "balanced"
+    embed_std: float | None = None
     pos_scale: float = 1.0
     kind: str = field(default="video")
 
@@ -118,10 +121,7 @@ class VideoTransformerConfig:
                 f"depth must be an even number >= 2 (spatial and temporal blocks alternate), got {self.depth}"
             )
         check_trunk(self.vocab_size, self.dim, self.heads, self.num_classes, self.dropout)
-        if not self.embed_std > 0:
-            raise ValueError(f"embed_std must be > 0, got {self.embed_std}")
-        if not self.pos_scale > 0:
-            raise ValueError(f"pos_scale must be > 0, got {self.pos_scale}")
+        check_init(self.init, self.embed_std, self.pos_scale)
 
     @property
     def frames(self) -> int:
@@ -185,9 +185,9 @@ class VideoTransformer(ConditionedModel):
         frames, h, w = c.grid
         self.token_embed = nn.Embedding(c.vocab_size, e)
         self.patch_in = nn.Linear(c.patch**2 * e, c.dim)
-        pos_space = sincos_positions((h // c.patch, w // c.patch), c.dim) * c.pos_scale
+        pos_space = grid_positions((h // c.patch, w // c.patch), c.dim, c.init, c.pos_scale)
         self.register_buffer("pos_space", pos_space, persistent=False)
-        self.register_buffer("pos_time", sincos_positions((frames,), c.dim) * c.pos_scale, persistent=False)
+        self.register_buffer("pos_time", grid_positions((frames,), c.dim, c.init, c.pos_scale), persistent=False)
         self.time_embed = TimestepEmbedder(c.dim) if c.timestep else None
         self.label_embed = LabelEmbedder(c.num_classes, c.dim) if c.num_classes > 0 else None
         self.num_prefix = int(c.timestep) + int(c.num_classes > 0)
@@ -200,9 +200,13 @@ class VideoTransformer(ConditionedModel):
         self.temporal = nn.ModuleList(Block(c.dim, c.heads, c.mlp_ratio, c.dropout, False) for _ in range(pairs))
         self.norm = nn.LayerNorm(c.dim)
         self.head = nn.Linear(c.dim, c.patch**2 * (c.vocab_size - 1))
-        init_weights(self, [self.head])
-        if c.embed_std != 0.02:  # only then: the default init draws exactly what it always drew
-            nn.init.normal_(self.token_embed.weight, std=c.embed_std)
+        init_backbone(
+            self,
+            init=c.init,
+            embed_std=c.embed_std,
+            token_inputs=[(self.token_embed, self.patch_in, 1)],
+            generative_heads=[self.head],
+        )
 
     # -- properties the samplers and trainer rely on -------------------------------------
     @property
@@ -216,6 +220,22 @@ class VideoTransformer(ConditionedModel):
     @property
     def subtokens(self) -> int:
         return 0
+
+    def content(self, x: Tensor) -> Tensor:
+        """Token clips (B, T, H, W) → the content of every frame's patches (B, T·N, D), without positions."""
+        c = self.config
+        b, frames = x.shape[0], x.shape[1]
+        emb = self.token_embed(x.reshape(b * frames, *c.frame_grid))  # (B·T, H, W, E)
+        return self.patch_in(patchify(emb, c.frame_grid, c.patch)).reshape(b, -1, c.dim)  # type: ignore[no-any-return]
+
+    def input_norms(self, n: int = 16, seed: int = 0) -> dict[str, dict[str, float]]:
+        """{"tokens": sizes at the input} (``unmask.models.initialization.input_norms``) on ``n`` clips of
+        uniform data tokens; a patch's position is its space position plus its frame's time position."""
+        c = self.config
+        gen = torch.Generator().manual_seed(seed)
+        x = torch.randint(0, c.vocab_size - 1, (n, *c.grid), generator=gen).to(self.pos_space.device)
+        pos = (self.pos_time[:, None] + self.pos_space[None]).reshape(-1, c.dim)  # (T·N, D)
+        return {"tokens": input_norms(self.content, x, pos)}
 
     def spatial_blocks(self) -> list[Block]:
         """The spatial blocks in trunk order (pair i's spatial block is entry i)."""
@@ -245,9 +265,7 @@ class VideoTransformer(ConditionedModel):
                 f"(B, T, H, W) = (B, {frames}, {hh}, {ww})"
             )
         b = x.shape[0]
-        emb = self.token_embed(x.reshape(b * frames, hh, ww))  # (B·T, H, W, E)
-        h = self.patch_in(patchify(emb, c.frame_grid, c.patch)) + self.pos_space  # (B·T, N, D)
-        h = h.reshape(b, frames, -1, c.dim)  # (B, T, N, D)
+        h = self.content(x).reshape(b, frames, -1, c.dim) + self.pos_space  # (B, T, N, D)
         prefix = []
         if self.time_embed is not None:
             if t is None:
