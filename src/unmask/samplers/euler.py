@@ -220,6 +220,8 @@ class EulerSampler:
         # The result therefore does not depend on the order positions are processed in.
         q = step_hazards(self._schedule, self.steps, self.update, adaptive=self.adaptive).to(device)
         s = len(q)
+        # an ETM is told the time at the start of its step, t_i of the grid (non-uniform when adaptive)
+        times = time_grid(self._schedule, self.steps, self.adaptive).to(device)
         reveal = reveal_steps(q, x != mask_id, generator)
         u_token = torch.rand(x.shape, dtype=torch.float64, generator=generator, device=device).reshape(b, -1)
         flat_reveal = reveal.reshape(b, -1)  # (B, L)
@@ -230,7 +232,7 @@ class EulerSampler:
         def update(rows: Tensor, step_of_row: Tensor, events: Tensor) -> None:
             """One batched network call for ``rows``, each at its own step; reveal ``events`` (B, L)."""
             nonlocal nfe
-            t = (step_of_row.to(torch.float32) / s) if model.uses_time else None
+            t = times[step_of_row].to(torch.float32) if model.uses_time else None
             lab = None if labels is None else labels[rows]
             logits = guided_logits(model, x[rows], t, lab, self.cfg)  # (R, *grid, C)
             nfe += 1

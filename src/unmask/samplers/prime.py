@@ -35,7 +35,7 @@ from ..prime import SubTokenCodec, carry_over
 from ..schedules import Schedule, get_schedule
 from .base import count_idle_steps, event_rounds, model_device, prepare_inputs, reveal_steps
 from .categorical import check_sampling_options, draw_categorical, filter_logits
-from .euler import UPDATES, step_hazards
+from .euler import UPDATES, step_hazards, time_grid
 from .guidance import TokenModel, check_cfg, guided_logits
 
 __all__ = ["PrimeSampler", "PrimeSampleOutput", "model_codec", "expected_idle_steps"]
@@ -175,6 +175,7 @@ class PrimeSampler:
 
         q = step_hazards(self._schedule, self.steps, self.update).to(device)
         s = len(q)
+        times = time_grid(self._schedule, self.steps).to(device)  # an ETM is told t_i, the start of its step
         reveal = reveal_steps(q, y != codec.mask_id, generator)  # (B, *grid, ℓ)
         u_token = torch.rand(reveal.shape, dtype=torch.float64, generator=generator, device=device)
         flat_reveal = reveal.reshape(b, -1)  # (B, L·ℓ)
@@ -187,7 +188,7 @@ class PrimeSampler:
         def update(rows: Tensor, step_of_row: Tensor, events: Tensor) -> None:
             """One call for ``rows`` at their own steps; reveal the sub-tokens ``events`` (B, L·ℓ)."""
             nonlocal nfe
-            t = (step_of_row.to(torch.float32) / s) if model.uses_time else None
+            t = times[step_of_row].to(torch.float32) if model.uses_time else None
             lab = None if labels is None else labels[rows]
             logits = guided_logits(model, y[rows], t, lab, self.cfg)  # (R, *grid, V)
             nfe += 1
