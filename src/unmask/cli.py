@@ -73,6 +73,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "loss": result.loss if math.isfinite(result.loss) else None,
                 "seconds": round(result.seconds, 1),
                 "checkpoint": str(result.checkpoint) if result.checkpoint else None,
+                "reason": result.reason,
+                **({"plateau": result.plateau["reason"]} if result.plateau else {}),
             }
         )
     )
@@ -193,6 +195,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             raise UsageError(str(err)) from None
     if isinstance(model, TextTransformer) or args.captions is not None or args.captions_file is not None:
         return _sample_captions(args, model, ckpt)
+    recorded = None if args.defaults else _apply_recorded_settings(args)
     if args.sampler is None:
         args.sampler = model_sampler(model)
     check_sampler_fits(model, args.sampler)
@@ -344,6 +347,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         "idle_steps_per_sample": gen.idle_steps,
         "checkpoint": str(ckpt.path),
         "step": ckpt.step,
+        "settings": str(recorded) if recorded is not None else "config",
     }
     if gen.video:
         summary["prefix_frames"] = gen.prefix_frames
@@ -351,6 +355,36 @@ def cmd_sample(args: argparse.Namespace) -> int:
             summary["mp4"] = str(npz.with_suffix(".mp4"))
     print(json.dumps(summary), file=sys.stderr if gen.texts is not None else sys.stdout)
     return 0
+
+
+def _apply_recorded_settings(args: argparse.Namespace) -> Path | None:
+    """Fill the sampler flags the user did not give from the checkpoint's recorded ``sampling.json``
+    (``unmask sweep --best``), when it exists and is for the sampler asked for (or none was asked
+    for); returns the file used, or None. A flag given on the command line always wins."""
+    from .samplers import read_sampling, sampling_file
+
+    path = sampling_file(args.ckpt)
+    if path is None:
+        return None
+    record = read_sampling(path)
+    settings = dict(record["settings"])
+    if args.sampler is not None and args.sampler != settings["sampler"]:
+        print(
+            f"note: {path} records settings for the {settings['sampler']} sampler; drawing with "
+            f"--sampler {args.sampler} and the run's config instead",
+            file=sys.stderr,
+        )
+        return None
+    for key, value in settings.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, ("on" if value else "off") if key == "argmax" else value)
+    given = ", ".join(f"{k}={v}" for k, v in sorted(settings.items()))
+    print(
+        f"sampler settings from {path} (best {record.get('metric')} = {record.get('value')}): {given}; "
+        "flags override them, --defaults ignores them",
+        file=sys.stderr,
+    )
+    return path
 
 
 def _prefix_clips(config: Any, tokenizer: Any, source: str, n: int) -> tuple[Any, Any]:
@@ -563,6 +597,13 @@ def cmd_info(args: argparse.Namespace) -> int:
         info["backbone"] = ckpt.backbone
         info["tokenizer"] = ckpt.tokenizer
         info["config"] = ckpt.config.to_dict()
+        try:
+            from .inference import load_any_model
+
+            model, _ = load_any_model(ckpt.path)
+            info["input_norms"] = model.input_norms()
+        except Exception as err:  # noqa: BLE001 - info reports what it can; the checkpoint itself loaded
+            info["input_norms_error"] = f"{type(err).__name__}: {err}"
     elif (path / "config.json").is_file():
         info["config"] = json.loads((path / "config.json").read_text())
     metrics = path / "metrics.jsonl"
@@ -570,6 +611,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         lines = [json.loads(x) for x in metrics.read_text().splitlines() if x.strip()]
         evals = [r for r in lines if r.get("event") == "checkpoint"]
         trains = [r for r in lines if r.get("event") == "train"]
+        starts = [r for r in lines if r.get("event") == "start" and "input_norms" in r]
+        if starts:
+            info["input_norms_at_init"] = starts[0]["input_norms"]
         if trains:
             info["last_train"] = trains[-1]
         if evals:
@@ -667,6 +711,14 @@ def _print_info(info: dict[str, object]) -> None:
             f"  model: {kind}, grid {bb['grid']}, patch {bb['patch']}, vocab {bb['vocab_size']} (incl. [MASK]), "
             f"dim {bb['dim']}, depth {bb['depth']}, heads {bb['heads']}, classes {bb['num_classes']}"
         )
+    for key, when in (("input_norms_at_init", "at init"), ("input_norms", "now, EMA weights")):
+        norms = info.get(key)
+        if isinstance(norms, dict):
+            for stream, n in norms.items():
+                print(
+                    f"  input sizes {when}, {stream}: content {n['content']:.3g} (varying {n['content_varying']:.3g}), "
+                    f"position {n['position']:.3g} (varying {n['position_varying']:.3g})"
+                )
     cfg = info.get("config")
     if isinstance(cfg, dict):
         print(f"  preset: {cfg.get('preset')}")
@@ -759,13 +811,27 @@ def _eval_videos(args: argparse.Namespace, videos: Any, prefix_frames: int) -> d
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import read_rows, run_sweep
+    from .sweep import HIGHER_IS_BETTER, read_rows, record_best, run_sweep
 
+    if args.best is not None:  # checked before hours of sampling, not after
+        from .sweep import record_folder
+        from .training.checkpoint import is_release
+
+        if args.best not in HIGHER_IS_BETTER:
+            raise UsageError(f"unknown metric {args.best!r} for --best; choose one of {', '.join(HIGHER_IS_BETTER)}")
+        if is_release(record_folder(args.ckpt)):
+            raise UsageError(f"--best: {args.ckpt!r} is a release (its files are digested); sweep the run it came from")
     csv_path = run_sweep(
         args.ckpt, args.grid, args.out, device=args.device, weights=args.weights, progress=args.progress, seed=args.seed
     )
     rows = read_rows(csv_path)
-    print(json.dumps({"csv": str(csv_path), "cells": len(rows), "out": str(args.out)}))
+    summary: dict[str, Any] = {"csv": str(csv_path), "cells": len(rows), "out": str(args.out)}
+    if args.best is not None:
+        meta = json.loads((Path(args.out) / "sweep.json").read_text())
+        recorded = record_best(csv_path, args.best, args.ckpt, meta)
+        summary["best"] = json.loads(recorded.read_text())
+        summary["recorded"] = str(recorded)
+    print(json.dumps(summary))
     return 0
 
 
@@ -866,6 +932,44 @@ def cmd_joint(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_zoo_export(args: argparse.Namespace) -> int:
+    from .training.checkpoint import save_release
+    from .zoo import ZOO_BUDGET_BYTES, zoo_bytes
+
+    out = save_release(args.ckpt, args.out, dtype=args.dtype, note=args.note or "", overwrite=args.overwrite)
+    root = Path(args.out).parent
+    total = zoo_bytes(root)
+    print(json.dumps({"release": str(out), "bytes": zoo_bytes(out), "folder_bytes": total}))
+    if total > ZOO_BUDGET_BYTES:
+        print(
+            f"warning: {root} now holds {total / 2**20:.1f} MB, over the zoo's {ZOO_BUDGET_BYTES / 2**20:.0f} MB",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_zoo_list(args: argparse.Namespace) -> int:
+    from .zoo import list_zoo, zoo_bytes
+
+    entries = list_zoo(args.root)
+    rows = []
+    for e in entries:
+        best = e.sampling or {}
+        rows.append(
+            {
+                "name": e.path.name,
+                "preset": e.preset,
+                "step": e.step,
+                "parameters": e.parameters,
+                "mb": round(e.bytes / 2**20, 2),
+                "best": {"metric": best.get("metric"), "value": best.get("value")} if best else None,
+                "note": e.note,
+            }
+        )
+    print(json.dumps({"root": str(args.root), "mb": round(zoo_bytes(args.root) / 2**20, 2), "entries": rows}, indent=2))
+    return 0
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
     from .config import preset_names
     from .models import MODEL_PRESETS, VIDEO_PRESETS
@@ -919,6 +1023,12 @@ def build_parser() -> argparse.ArgumentParser:
         help='text-to-image models: the captions ("" = the null caption); --n samples in all, default 8 each',
     )
     s.add_argument("--captions-file", dest="captions_file", default=None, help="one caption per line")
+    s.add_argument(
+        "--defaults",
+        action="store_true",
+        help="ignore the run's recorded sampler settings (sampling.json from unmask sweep --best): "
+        "use the run's config",
+    )
     s.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's sample.steps)")
     s.add_argument("--cfg", type=float, default=None, help="classifier-free guidance scale >= 0")
     s.add_argument("--temperature", type=float, default=None, help="softmax temperature > 0 (logits / T)")
@@ -1063,6 +1173,19 @@ def build_parser() -> argparse.ArgumentParser:
     tz.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     tz.set_defaults(func=cmd_tokenize)
 
+    zo = sub.add_parser("zoo", help="releases of trained models (EMA weights, fp16) that ship in zoo/")
+    zsub = zo.add_subparsers(dest="zoo_command", required=True)
+    zx = zsub.add_parser("export", help="write a run's EMA weights, config and sampling.json as a release")
+    zx.add_argument("--ckpt", required=True, help="run or checkpoint directory")
+    zx.add_argument("--out", required=True, help="the release folder, e.g. zoo/fmnist")
+    zx.add_argument("--dtype", choices=("float16", "float32"), default="float16")
+    zx.add_argument("--note", default=None, help="what result the release backs (kept in its manifest)")
+    zx.add_argument("--overwrite", action="store_true", help="replace an existing release")
+    zx.set_defaults(func=cmd_zoo_export)
+    zl = zsub.add_parser("list", help="the releases in a folder, verified (sizes and SHA-256)")
+    zl.add_argument("root", nargs="?", default="zoo")
+    zl.set_defaults(func=cmd_zoo_list)
+
     w = sub.add_parser("sweep", help="evaluate a grid of sampler settings on one checkpoint (resumable)")
     w.add_argument("--ckpt", required=True, help="checkpoint or run directory")
     w.add_argument("--grid", required=True, help="grid YAML file (see unmask.sweep.grid)")
@@ -1070,6 +1193,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--device", default="cpu")
     w.add_argument("--weights", choices=("ema", "raw"), default="ema")
     w.add_argument("--seed", type=int, default=None, help="replace the grid seed (repeat a sweep, into another --out)")
+    w.add_argument(
+        "--best",
+        default=None,
+        metavar="METRIC",
+        help="record the best cell on METRIC (fd, precision, recall, inception_score, accuracy) as the run's "
+        "sampling.json, which unmask sample then uses",
+    )
     w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     w.set_defaults(func=cmd_sweep)
 

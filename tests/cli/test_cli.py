@@ -208,10 +208,14 @@ def test_info_describes_run_and_checkpoint(tiny_run: Path, capsys: pytest.Captur
     code, out, _ = run(["info", str(tiny_run)], capsys)
     assert code == 0
     assert "run:" in out and "step: 20" in out and "ITM" in out and "parameters:" in out
+    # the sizes of token content and position at the input, at the run's start and now
+    assert "input sizes at init, tokens: content" in out and "input sizes now, EMA weights, tokens:" in out
     code, out, _ = run(["info", str(tiny_run / "checkpoints" / "step_00000010"), "--json"], capsys)
     info = json.loads(out)
     assert info["kind"] == "checkpoint" and info["step"] == 10 and info["parameters"] > 0
     assert info["config"]["preset"] == "tiny"
+    at_init = info["input_norms"]["tokens"]
+    assert set(at_init) == {"content", "content_varying", "position", "position_varying"}
 
 
 def test_eval_reports_conditional_accuracy(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -66,6 +66,7 @@ from ..visualize import save_grid, save_video_grid
 from .checkpoint import CONFIG_FILE, list_checkpoints, load_checkpoint, load_weights, save_checkpoint
 from .distributed import DistContext, init_distributed
 from .ema import EMA
+from .plateau import PlateauCheck, check_plateau, eval_history
 
 __all__ = [
     "train",
@@ -79,6 +80,7 @@ __all__ = [
     "default_sampler",
     "resolve_device",
     "RESUMABLE_KEYS",
+    "STOP_REASONS",
 ]
 
 #: Config keys a resumed run may change (they do not alter the optimisation path).
@@ -93,7 +95,15 @@ RESUMABLE_KEYS = {
     "train.workers",
     "train.grad_accum",
     "train.compile",
+    "train.until_plateau",
+    "train.plateau_tol",
+    "train.plateau_window",
+    "train.plateau_min_steps",
 }
+
+#: Why ``train`` returned: the step target, the plateau criterion, an interruption
+#: (Ctrl-C / SIGTERM), or the ``stop_after`` of the call.
+STOP_REASONS = ("steps", "plateau", "interrupted", "stop_after")
 
 
 class TrainingDiverged(RuntimeError):
@@ -102,9 +112,11 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass
 class TrainResult:
-    """Where a run ended: its directory, step, last loss, wall time and checkpoint.
+    """Where a run ended: its directory, step, last loss, wall time, checkpoint and why it stopped.
 
     ``loss`` is NaN when this call ran no step (a resumed run that had already reached its target).
+    ``reason`` is one of ``STOP_REASONS``; ``plateau`` holds the criterion's last check
+    (``PlateauCheck.to_dict()``) when ``train.until_plateau`` is on.
     """
 
     run_dir: Path
@@ -112,6 +124,8 @@ class TrainResult:
     loss: float
     seconds: float
     checkpoint: Path | None
+    reason: str = "steps"
+    plateau: dict[str, Any] | None = None
 
 
 def resolve_device(name: str) -> torch.device:
@@ -474,6 +488,10 @@ def _train(
     main = dist_ctx.is_main
 
     dataset, test_set = load_training_data(config)
+    if tc.until_plateau and (test_set is None or len(test_set) == 0):
+        raise ConfigError(
+            f"train.until_plateau=true needs a held-out split to evaluate; {config.data.name!r} has none here"
+        )
     has_labels = dataset.has_labels if isinstance(dataset, ShardDataset) else dataset.labels is not None
 
     torch.manual_seed(tc.seed)  # the same initial weights on every rank
@@ -515,6 +533,10 @@ def _train(
         step = ckpt.step
         if step >= tc.steps:
             return TrainResult(run_dir, step, float("nan"), 0.0, ckpt.path)
+        stopped = _plateau_check(config, run_dir, step) if main and tc.until_plateau else None
+        stopped = cast(PlateauCheck | None, dist_ctx.broadcast_object(stopped))
+        if stopped is not None and stopped.reached:  # it stopped at its plateau: nothing left to train
+            return TrainResult(run_dir, step, float("nan"), 0.0, ckpt.path, "plateau", stopped.to_dict())
     # torch's global RNG (dropout) differs per rank; the data randomness above does not
     if dist_ctx.distributed:
         torch.manual_seed(tc.seed * 1_000_003 + 7919 * rank + step)
@@ -535,6 +557,8 @@ def _train(
                 "step": step,
                 "parameters": model.num_parameters(),
                 "backbone": backbone,
+                # at a run's start: the sizes of token content and position at the input (unmask info shows them)
+                **({} if resume else {"input_norms": model.input_norms()}),
                 "device": str(device),
                 "autocast": str(amp),
                 "threads": torch.get_num_threads(),
@@ -554,9 +578,17 @@ def _train(
             "world_size": world,
         }
 
+    plateau: dict[str, PlateauCheck | None] = {"check": None}  # the criterion's last check (rank 0's)
+
+    clock = {"checkpoints": 0.0}  # seconds spent in checkpoints (saving, evaluation, previews) this call
+
     def checkpoint() -> Path | None:
-        """Rank 0 writes the checkpoint, evaluates and samples; the others wait at a barrier."""
+        """Rank 0 writes the checkpoint, evaluates and samples; the others wait at a barrier.
+
+        Its record carries ``train_s``: the seconds this call has spent training so far, checkpoints
+        excluded (held-out loss against training wall-clock: ``benchmarks/learning_speed.py``)."""
         path = None
+        began = time.perf_counter()
         if main:
             path = save_checkpoint(
                 run_dir,
@@ -569,7 +601,12 @@ def _train(
                 tokenizer=dataset.tokenizer.config(),
                 keep=tc.keep_checkpoints,
             )
-            record: dict[str, Any] = {"event": "checkpoint", "step": step, "path": str(path)}
+            record: dict[str, Any] = {
+                "event": "checkpoint",
+                "step": step,
+                "path": str(path),
+                "train_s": began - t_start - clock["checkpoints"],
+            }
             if test_set is not None:
                 scored = ema.shadow
                 if isinstance(scored, CaptionConditioned) and isinstance(test_set, CaptionDataset):
@@ -577,12 +614,18 @@ def _train(
 
                     scored = bind_captions(scored, text_encoder_of(config), test_set.captions)
                 record.update(evaluate(cast(Transformer, scored), test_set, config, objective, device, amp))
+                if tc.until_plateau and "eval_loss" in record:
+                    check = _plateau_check(config, run_dir, step, record["eval_loss"])
+                    assert check is not None  # the loss at ``step`` was just given
+                    record["plateau"] = check.to_dict()
+                    plateau["check"] = check
             grid_path = sample_grid(
                 cast(Transformer, ema.shadow), dataset, config, run_dir / "samples" / f"step_{step:08d}.png", device
             )
             record["samples"] = str(grid_path)
             metrics.write(record)
         dist_ctx.barrier()
+        clock["checkpoints"] += time.perf_counter() - began
         return path
 
     target = tc.steps if stop_after is None else min(tc.steps, stop_after)
@@ -604,6 +647,7 @@ def _train(
     t_start = time.perf_counter()
     t_window, window_steps = t_start, 0
     interrupted = False
+    stop_reason = "steps" if target == tc.steps else "stop_after"
     mine = range(rank * per_rank, (rank + 1) * per_rank)
     parts = [slice(mine.start + j * micro, mine.start + (j + 1) * micro) for j in range(tc.grad_accum)]
     model.train()
@@ -697,6 +741,14 @@ def _train(
                 if step % tc.ckpt_every == 0 or step == target:
                     last_ckpt = checkpoint()
                     model.train()
+                    if tc.until_plateau:
+                        check = cast(PlateauCheck | None, dist_ctx.broadcast_object(plateau["check"]))
+                        if check is not None and check.reached:
+                            stop_reason = "plateau"
+                            if main:
+                                metrics.write({"event": "plateau", **check.to_dict()})
+                                print(f"stopped at its plateau at step {step}: {check.reason}", file=sys.stderr)
+                            break
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -711,9 +763,25 @@ def _train(
             metrics.write({"event": "interrupted", "step": step})
             print(f"interrupted at step {step}; checkpoint saved, continue with --resume", file=sys.stderr)
     seconds = time.perf_counter() - t_start
+    if interrupted:
+        stop_reason = "interrupted"
+    last_check = plateau["check"]
+    final = last_check.to_dict() if last_check is not None else None
     if main:
-        metrics.write({"event": "end", "step": step, "seconds": seconds})
-    return TrainResult(run_dir, step, last_loss, seconds, last_ckpt)
+        metrics.write({"event": "end", "step": step, "seconds": seconds, "reason": stop_reason})
+    return TrainResult(run_dir, step, last_loss, seconds, last_ckpt, stop_reason, final)
+
+
+def _plateau_check(config: Config, run_dir: Path, step: int, loss: float | None = None) -> PlateauCheck | None:
+    """The plateau criterion at ``step`` from the run's logged held-out losses (``loss``: the one just
+    measured at ``step``, not logged yet); None when no held-out loss exists at ``step``."""
+    tc = config.train
+    history = [(s, v) for s, v in eval_history(run_dir / "metrics.jsonl", up_to=step) if loss is None or s < step]
+    if loss is not None:
+        history.append((step, loss))
+    if step not in dict(history):
+        return None
+    return check_plateau(history, step, tol=tc.plateau_tol, window=tc.plateau_window, min_steps=tc.plateau_min_steps)
 
 
 def _stream_stats(out: LossOutput, names: list[str]) -> Tensor:

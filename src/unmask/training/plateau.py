@@ -1,0 +1,100 @@
+"""When a run has reached its plateau: the criterion of ``train.until_plateau``.
+
+The project reads results from models at their plateau: **the held-out loss improved by less
+than ``tol`` (1%) over the last ``window`` (a quarter) of the steps**. With
+``train.until_plateau=true`` the trainer checks this at every checkpoint, from the held-out losses
+it has logged, and stops with that checkpoint as the final one once it holds — early stopping as
+Lightning's / Keras's ``EarlyStopping`` does it, with the criterion stated in steps rather than
+in a count of evaluations, so that it reads the same whatever ``train.ckpt_every`` is.
+
+At step s the reference is the latest evaluation at or before (1 − window) · s; when the
+evaluations are sparse that makes the window longer than asked, never shorter (a stricter test).
+Nothing is decided before ``min_steps`` steps, nor before an evaluation at or before
+(1 − window) · s exists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+__all__ = ["PlateauCheck", "check_plateau", "eval_history"]
+
+
+@dataclass(frozen=True)
+class PlateauCheck:
+    """One check of the criterion at ``step``.
+
+    Attributes:
+        step: the step checked, and its held-out ``loss``.
+        ref_step, ref_loss: the reference evaluation (None when there is none yet).
+        improvement: (ref_loss − loss) / |ref_loss| (None without a reference).
+        reached: whether the run is at its plateau.
+        reason: why not (or why), in words.
+    """
+
+    step: int
+    loss: float
+    ref_step: int | None
+    ref_loss: float | None
+    improvement: float | None
+    reached: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def check_plateau(
+    history: Iterable[tuple[int, float]], step: int, *, tol: float = 0.01, window: float = 0.25, min_steps: int = 0
+) -> PlateauCheck:
+    """Whether the held-out losses ``history`` ((step, loss) pairs, any order) are at their plateau at ``step``.
+
+    ``step`` must be one of the history's steps. Raises ``ValueError`` when it is not, or when
+    ``tol`` < 0 or ``window`` is not in (0, 1).
+    """
+    if tol < 0:
+        raise ValueError(f"plateau tolerance must be >= 0, got {tol}")
+    if not 0 < window < 1:
+        raise ValueError(f"plateau window must be in (0, 1), got {window}")
+    losses = dict(history)
+    if step not in losses:
+        raise ValueError(f"no held-out loss logged at step {step}")
+    loss = losses[step]
+    cut = (1 - window) * step
+    earlier = [s for s in losses if s <= cut]
+    if step < min_steps:
+        return PlateauCheck(step, loss, None, None, None, False, f"before the minimum of {min_steps} steps")
+    if not earlier:
+        return PlateauCheck(step, loss, None, None, None, False, f"no held-out loss at or before step {cut:g} yet")
+    ref = max(earlier)
+    ref_loss = losses[ref]
+    improvement = (ref_loss - loss) / abs(ref_loss) if ref_loss != 0 else 0.0
+    reached = improvement < tol
+    verb = "improved" if improvement >= 0 else "changed"
+    reason = (
+        f"held-out loss {verb} {improvement:+.2%} from step {ref} ({ref_loss:.5g}) to step {step} ({loss:.5g}); "
+        f"{'below' if reached else 'not below'} the {tol:.2%} of a plateau"
+    )
+    return PlateauCheck(step, loss, ref, ref_loss, improvement, reached, reason)
+
+
+def eval_history(metrics_path: str | Path, key: str = "eval_loss", up_to: int | None = None) -> list[tuple[int, float]]:
+    """The (step, ``key``) of every checkpoint record in a run's ``metrics.jsonl``, the last record
+    of each step winning (a resumed run may re-log a step), steps after ``up_to`` left out."""
+    path = Path(metrics_path)
+    if not path.exists():
+        return []
+    found: dict[int, float] = {}
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # a line cut by a crash: the records before it stand
+            continue
+        if record.get("event") == "checkpoint" and key in record:
+            step = int(record["step"])
+            if up_to is None or step <= up_to:
+                found[step] = float(record[key])
+    return sorted(found.items())
