@@ -11,6 +11,7 @@ from .maskgit import CFG_SCHEDULES, GUMBEL_MODES, MaskGITSampler, unmask_counts
 from .multistream import FlatStreams, MultiStreamOutput, MultiStreamSampler, parse_mode
 from .prime import PrimeSampleOutput, PrimeSampler, expected_idle_steps, model_codec
 from .registry import SAMPLERS, Sampler, build_sampler, sampler_options
+from .settings import SAMPLING_FILE, SETTINGS, check_settings, read_sampling, sampling_file, write_sampling
 
 __all__ = [
     "EulerSampler",
@@ -43,4 +44,10 @@ __all__ = [
     "draw_categorical",
     "check_sampling_options",
     "continuation_init",
+    "SETTINGS",
+    "SAMPLING_FILE",
+    "check_settings",
+    "read_sampling",
+    "write_sampling",
+    "sampling_file",
 ]

@@ -37,25 +37,10 @@ from typing import Any
 
 import yaml
 
+from ..samplers.settings import SETTINGS, coerce_setting
+
 __all__ = ["Cell", "SweepSpec", "load_grid", "expand_grid", "SETTINGS"]
 
-#: setting → (samplers it applies to, type). ``argmax`` maps to Euler's ``final_argmax``.
-SETTINGS: dict[str, tuple[tuple[str, ...], type]] = {
-    "sampler": (("euler", "maskgit", "prime"), str),
-    "steps": (("euler", "maskgit", "prime"), int),
-    "temperature": (("euler", "maskgit", "prime"), float),
-    "cfg": (("euler", "maskgit", "prime"), float),
-    "schedule": (("euler", "maskgit", "prime"), str),
-    "top_p": (("euler", "maskgit", "prime"), float),
-    "top_k": (("euler", "maskgit", "prime"), int),
-    "argmax": (("euler", "prime"), bool),
-    "update": (("euler", "prime"), str),
-    "adaptive": (("euler",), bool),
-    "corrector": (("euler",), float),
-    "gumbel": (("maskgit",), str),
-    "gumbel_temperature": (("maskgit",), float),
-    "cfg_schedule": (("maskgit",), str),
-}
 TOP_LEVEL = {"n", "seed", "batch_size", "grid", "grids", "ref", "ref_n", "extractor", "save_samples"}
 
 
@@ -95,25 +80,7 @@ class SweepSpec:
 
 
 def _coerce(key: str, value: Any) -> Any:
-    kind = SETTINGS[key][1]
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"grid setting {key} must be true or false, got {value!r}")
-        return value
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"grid setting {key} must be an integer, got {value!r}")
-        return value
-    if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            try:
-                return float(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"grid setting {key} must be a number, got {value!r}") from None
-        return float(value)
-    if not isinstance(value, str):
-        raise ValueError(f"grid setting {key} must be a string, got {value!r}")
-    return value
+    return coerce_setting(key, value, "grid setting")
 
 
 def expand_grid(product: dict[str, Any]) -> list[Cell]:
