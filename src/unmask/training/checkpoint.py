@@ -16,6 +16,13 @@ Layout of a run directory::
           state.pt                optimiser, step, RNG states (torch.load(weights_only=True))
           manifest.json           step, parameter count, and size + SHA-256 of every file
 
+A **release** (``save_release``; the ``zoo/`` entries) is a checkpoint folder of its own with the
+EMA weights only (``ema.safetensors``, fp16 by default), ``config.json``, the run's recorded sampler
+settings (``sampling.json``) and, for models on VQ tokens, the tokenizer's weights
+(``tokenizer.safetensors``), all digested in ``manifest.json`` (whose ``release`` entry says where
+it came from). It loads like any checkpoint, its weights cast back to float32; its raw weights are
+its EMA weights, and it has no training state to resume from.
+
 Every file is written under a temporary name, fsync'ed and renamed into place; the
 checkpoint directory itself is assembled under ``.tmp-…`` and renamed when complete,
 and ``latest`` is replaced atomically last. A crash at any point leaves the previous
@@ -42,6 +49,8 @@ from ..config import Config, ConfigError
 
 __all__ = [
     "CheckpointError",
+    "save_release",
+    "is_release",
     "Checkpoint",
     "save_checkpoint",
     "load_checkpoint",
@@ -57,6 +66,8 @@ EMA_FILE = "ema.safetensors"
 CONFIG_FILE = "config.json"
 STATE_FILE = "state.pt"
 MANIFEST_FILE = "manifest.json"
+SAMPLING_FILE = "sampling.json"
+TOKENIZER_FILE = "tokenizer.safetensors"
 LATEST_FILE = "latest"
 CKPT_DIR = "checkpoints"
 
@@ -201,21 +212,41 @@ def _verify(ckpt: Path) -> dict[str, Any]:
     return manifest
 
 
+def is_release(path: str | Path) -> bool:
+    """Whether ``path`` is a release folder (``save_release``): EMA weights only, no training state."""
+    manifest = Path(path) / MANIFEST_FILE
+    if not manifest.is_file():
+        return False
+    try:
+        return "release" in json.loads(manifest.read_text())
+    except json.JSONDecodeError:
+        return False
+
+
 def load_checkpoint(
     path: str | Path, *, with_state: bool = False, map_location: str | torch.device = "cpu"
 ) -> Checkpoint:
-    """Load and verify a checkpoint (directory, or a run directory for its latest one)."""
+    """Load and verify a checkpoint (directory, or a run directory for its latest one, or a release)."""
     ckpt = resolve_checkpoint_dir(path)
     manifest = _verify(ckpt)
+    release = manifest.get("release")
     try:
         config = Config.from_dict(json.loads((ckpt / CONFIG_FILE).read_text()))
     except (json.JSONDecodeError, ConfigError) as err:
         raise CheckpointError(f"checkpoint config {ckpt / CONFIG_FILE} is invalid: {err}") from None
     try:
-        model = load_file(str(ckpt / MODEL_FILE), device=str(map_location))
         ema = load_file(str(ckpt / EMA_FILE), device=str(map_location))
+        model = ema if release else load_file(str(ckpt / MODEL_FILE), device=str(map_location))
     except (SafetensorError, OSError) as err:
         raise CheckpointError(f"cannot read weights in {ckpt}: {err}") from None
+    tokenizer = dict(manifest["tokenizer"])
+    if release:
+        ema = {k: v.float() if v.is_floating_point() else v for k, v in ema.items()}
+        model = ema
+        if tokenizer.get("path") == TOKENIZER_FILE:  # a release carries its tokenizer's weights
+            tokenizer["path"] = str(ckpt / TOKENIZER_FILE)
+        if with_state:
+            raise CheckpointError(f"{str(ckpt)!r} is a release (EMA weights only): it has no training state to resume")
     state = None
     if with_state:
         try:
@@ -227,7 +258,7 @@ def load_checkpoint(
         config=config,
         step=int(manifest["step"]),
         backbone=manifest["backbone"],
-        tokenizer=manifest["tokenizer"],
+        tokenizer=tokenizer,
         model=model,
         ema=ema,
         state=state,
@@ -254,3 +285,71 @@ def load_weights(module: nn.Module, weights: dict[str, torch.Tensor], source: st
             parts.append("shape mismatch " + "; ".join(shapes[:5]))
         raise CheckpointError(f"weights in {source} do not match the model config: " + ", ".join(parts))
     module.load_state_dict(weights, strict=True)
+
+
+def save_release(
+    source: str | Path, out_dir: str | Path, *, dtype: str = "float16", note: str = "", overwrite: bool = False
+) -> Path:
+    """Write the EMA weights of the checkpoint at ``source`` (a run or checkpoint directory) as a
+    release folder ``out_dir`` (see the module docstring); returns ``out_dir``.
+
+    ``dtype`` is "float16" (half the bytes; sampling casts back to float32) or "float32". The run's
+    ``sampling.json`` (``unmask sweep --best``) is carried over when it exists, and a VQ tokenizer's
+    weights are copied in so the release decodes on its own. The folder is assembled under a
+    temporary name and renamed into place: an existing ``out_dir`` is replaced only with
+    ``overwrite`` (a release is replaced when a result changes, never by accident).
+    """
+    if dtype not in ("float16", "float32"):
+        raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
+    ckpt_path = resolve_checkpoint_dir(source)
+    ckpt = load_checkpoint(ckpt_path)
+    out = Path(out_dir)
+    if out.exists() and not overwrite:
+        raise CheckpointError(f"{str(out)!r} exists; pass overwrite=True (--overwrite) to replace this release")
+    tmp = out.parent / f".tmp-{out.name}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    cast = torch.float16 if dtype == "float16" else torch.float32
+    weights = {k: (v.to(cast) if v.is_floating_point() else v).contiguous() for k, v in ckpt.ema.items()}
+    save_file(weights, str(tmp / EMA_FILE))
+    (tmp / CONFIG_FILE).write_text(ckpt.config.to_json())
+    names = [EMA_FILE, CONFIG_FILE]
+    run_dir = ckpt_path.parent.parent
+    sampling = next((d / SAMPLING_FILE for d in (Path(source), run_dir) if (d / SAMPLING_FILE).is_file()), None)
+    if sampling is not None:
+        shutil.copyfile(sampling, tmp / SAMPLING_FILE)
+        names.append(SAMPLING_FILE)
+    tokenizer = dict(ckpt.tokenizer)
+    if tokenizer.get("name") == "vqvae":
+        shutil.copyfile(tokenizer["path"], tmp / TOKENIZER_FILE)
+        tokenizer["path"] = TOKENIZER_FILE
+        names.append(TOKENIZER_FILE)
+    elif tokenizer.get("name") == "diffusers-vq":
+        raise CheckpointError("a release of a model on a diffusers VQModel's tokens would not decode on its own")
+    files = {}
+    for fname in names:
+        p = tmp / fname
+        with open(p, "rb+") as fh:
+            os.fsync(fh.fileno())
+        files[fname] = {"bytes": p.stat().st_size, "sha256": sha256_files(p)}
+    manifest = {
+        "step": ckpt.step,
+        "parameters": sum(v.numel() for v in ckpt.ema.values()),
+        "backbone": ckpt.backbone,
+        "tokenizer": tokenizer,
+        "files": files,
+        "format": 1,
+        "release": {"source": str(ckpt_path), "weights": "ema", "dtype": dtype, "note": note},
+    }
+    atomic_write_text(tmp / MANIFEST_FILE, json.dumps(manifest, indent=2))
+    fsync_dir(tmp)
+    if out.exists():
+        old = out.parent / f".old-{out.name}-{os.getpid()}"
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, out)
+    fsync_dir(out.parent)
+    return out
