@@ -361,7 +361,9 @@ class TrainConfig:
     ``until_plateau`` stops the run early once its held-out loss (evaluated at every checkpoint)
     improved by less than ``plateau_tol`` over the last ``plateau_window`` of its steps, not
     before ``plateau_min_steps`` (``unmask.training.plateau``); ``steps`` is then the cap (and
-    the span of the cosine learning-rate decay). The run records why it stopped.
+    the span of the cosine learning-rate decay). ``max_minutes`` (> 0) stops a call of ``train``
+    after that much wall-clock time, with a checkpoint (resume to go on). The run records why it
+    stopped.
     """
 
     steps: int = 2000
@@ -382,6 +384,7 @@ class TrainConfig:
     plateau_tol: float = 0.01
     plateau_window: float = 0.25
     plateau_min_steps: int = 0
+    max_minutes: float = 0.0
 
 
 @dataclass
@@ -660,6 +663,8 @@ class Config:
         ):
             if value < 0:
                 raise ConfigError(f"{key} must be >= 0, got {value}")
+        if not self.train.max_minutes >= 0:
+            raise ConfigError(f"train.max_minutes must be >= 0 (0 = no limit), got {self.train.max_minutes}")
         if not self.train.plateau_tol >= 0:
             raise ConfigError(f"train.plateau_tol must be >= 0, got {self.train.plateau_tol}")
         _range("train.plateau_window", self.train.plateau_window, 0, 1, low_open=True, high_open=True)

@@ -116,3 +116,16 @@ def test_until_plateau_needs_a_held_out_loss(tmp_path: Path) -> None:
         load_config("tiny", ["train.plateau_window=1.5"])
     with pytest.raises(ConfigError, match="train.plateau_tol must be >= 0, got -1.0"):
         load_config("tiny", ["train.plateau_tol=-1"])
+
+
+def test_max_minutes_stops_with_a_checkpoint_and_resumes(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    # a limit any step exceeds: the first step ends the call, with a checkpoint off the ckpt_every grid
+    result = train(load_config("tiny", ["train.max_minutes=1e-9", "train.steps=20"]), run, progress=False)
+    assert (result.step, result.reason) == (1, "time_limit")
+    assert list_checkpoints(run)[-1].name == "step_00000001"
+    assert _records(run)[-1]["reason"] == "time_limit"
+    again = train(load_config("tiny", ["train.steps=20"]), run, resume=True, progress=False)
+    assert (again.step, again.reason) == (20, "steps")
+    with pytest.raises(ConfigError, match="train.max_minutes must be >= 0"):
+        load_config("tiny", ["train.max_minutes=-1"])

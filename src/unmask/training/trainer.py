@@ -99,11 +99,12 @@ RESUMABLE_KEYS = {
     "train.plateau_tol",
     "train.plateau_window",
     "train.plateau_min_steps",
+    "train.max_minutes",
 }
 
 #: Why ``train`` returned: the step target, the plateau criterion, an interruption
-#: (Ctrl-C / SIGTERM), or the ``stop_after`` of the call.
-STOP_REASONS = ("steps", "plateau", "interrupted", "stop_after")
+#: (Ctrl-C / SIGTERM), the ``stop_after`` of the call, or ``train.max_minutes``.
+STOP_REASONS = ("steps", "plateau", "interrupted", "stop_after", "time_limit")
 
 
 class TrainingDiverged(RuntimeError):
@@ -738,7 +739,11 @@ def _train(
                     if bar is not None:
                         bar.set_postfix(loss=f"{loss_value:.4f}", img_s=f"{rate:.0f}", tok_s=f"{rate * positions:.0f}")
                     t_window, window_steps = now, 0
-                if step % tc.ckpt_every == 0 or step == target:
+                out_of_time = False
+                if tc.max_minutes > 0:  # rank 0's clock decides for every rank
+                    late = time.perf_counter() - t_start >= 60 * tc.max_minutes
+                    out_of_time = bool(dist_ctx.broadcast_object(late))
+                if step % tc.ckpt_every == 0 or step == target or out_of_time:
                     last_ckpt = checkpoint()
                     model.train()
                     if tc.until_plateau:
@@ -749,6 +754,11 @@ def _train(
                                 metrics.write({"event": "plateau", **check.to_dict()})
                                 print(f"stopped at its plateau at step {step}: {check.reason}", file=sys.stderr)
                             break
+                    if out_of_time and step < target:
+                        stop_reason = "time_limit"
+                        if main:
+                            print(f"stopped after train.max_minutes={tc.max_minutes} at step {step}", file=sys.stderr)
+                        break
         except KeyboardInterrupt:
             interrupted = True
         finally:
