@@ -54,8 +54,8 @@ def main() -> None:
                 parts.append(" – | – | – | – ")
                 continue
             fds = " / ".join(f"{as_float(r['fd']):.3f}" for r in rows)
-            mean = lambda key: sum(as_float(r[key]) for r in rows) / len(rows)  # noqa: E731
-            parts.append(f" {fds} | {mean('precision'):.3f} | {mean('recall'):.3f} | {mean('accuracy'):.3f} ")
+            means = [sum(as_float(r[key]) for r in rows) / len(rows) for key in ("precision", "recall", "accuracy")]
+            parts.append(f" {fds} | " + " | ".join(f"{m:.3f}" for m in means) + " ")
         print(f"| {name} |" + "|".join(parts) + "|")
 
 
