@@ -179,7 +179,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .inference import check_sampler_fits, generate, load_model, model_sampler, sampler_from_config, save_samples
+    from .inference import check_sampler_fits, generate, load_model, model_sampler, save_samples
     from .models import TextTransformer, VideoTransformer
     from .tokenizers import build_tokenizer
 
@@ -249,48 +249,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         for lab in labels:
             if not 0 <= lab < model.num_classes:
                 raise UsageError(f"label {lab} outside the classes [0, {model.num_classes - 1}]")
-    cfg = args.cfg
-    if model.num_classes == 0:
-        if cfg not in (None, 1.0):
-            raise UsageError(f"--cfg {cfg} needs a class-conditional model; this one is unconditional")
-        cfg = 1.0
-    common = dict(
-        steps=args.steps,
-        cfg=cfg,
-        temperature=args.temperature,
-        top_p=args.top_p,
-        top_k=args.top_k,
-        schedule=args.schedule,
-    )
-    euler_only = {
-        "update": args.update,
-        "final_argmax": None if args.argmax is None else args.argmax == "on",
-        "adaptive": args.adaptive,
-        "corrector": args.corrector,
-    }
-    maskgit_only = {
-        "gumbel": args.gumbel,
-        "gumbel_temperature": args.gumbel_temperature,
-        "cfg_schedule": args.cfg_schedule,
-    }
-    flags = {"final_argmax": "--argmax"}
-    takes = {
-        "euler": euler_only,
-        "maskgit": maskgit_only,
-        "prime": {"update": args.update, "final_argmax": euler_only["final_argmax"]},
-        "autoregressive": {},
-    }[args.sampler]
-    if args.sampler == "autoregressive":
-        for key in ("steps", "schedule"):
-            if common[key] is not None:
-                raise UsageError(f"--{key} does not apply to the autoregressive sampler")
-            del common[key]
-    for key, value in {**euler_only, **maskgit_only}.items():
-        if value is not None and key not in takes:
-            flag = flags.get(key, "--" + key.replace("_", "-"))
-            raise UsageError(f"{flag} does not apply to the {args.sampler} sampler")
-    extra = takes
-    sampler = sampler_from_config(ckpt.config, args.sampler, **common, **extra)
+    sampler = _sampler_from_flags(args, model, ckpt.config)
     from .training.distributed import init_distributed
 
     dist_ctx = init_distributed(torch_device_type(args.device))
@@ -357,6 +316,61 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sampler_from_flags(args: argparse.Namespace, model: Any, config: Any) -> Any:
+    """The sampler ``args.sampler`` with the sampler flags given (the run's ``sample`` settings for the
+    others); a flag that does not apply to that sampler, or CFG for an unconditional model, is a
+    usage error naming it (the same check for unmask sample, its caption path and unmask inpaint)."""
+    from .inference import sampler_from_config
+
+    cfg = args.cfg
+    if model.num_classes == 0 and not _takes_captions(model):
+        if cfg not in (None, 1.0):
+            raise UsageError(f"--cfg {cfg} needs a class-conditional model; this one is unconditional")
+        cfg = 1.0
+    common = dict(
+        steps=args.steps,
+        cfg=cfg,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k,
+        schedule=args.schedule,
+    )
+    euler_only = {
+        "update": args.update,
+        "final_argmax": None if args.argmax is None else args.argmax == "on",
+        "adaptive": args.adaptive,
+        "corrector": args.corrector,
+    }
+    maskgit_only = {
+        "gumbel": args.gumbel,
+        "gumbel_temperature": args.gumbel_temperature,
+        "cfg_schedule": args.cfg_schedule,
+    }
+    flags = {"final_argmax": "--argmax"}
+    takes = {
+        "euler": euler_only,
+        "maskgit": maskgit_only,
+        "prime": {"update": args.update, "final_argmax": euler_only["final_argmax"]},
+        "autoregressive": {},
+    }[args.sampler]
+    if args.sampler == "autoregressive":
+        for key in ("steps", "schedule"):
+            if common[key] is not None:
+                raise UsageError(f"--{key} does not apply to the autoregressive sampler")
+            del common[key]
+    for key, value in {**euler_only, **maskgit_only}.items():
+        if value is not None and key not in takes:
+            flag = flags.get(key, "--" + key.replace("_", "-"))
+            raise UsageError(f"{flag} does not apply to the {args.sampler} sampler")
+    return sampler_from_config(config, args.sampler, **common, **takes)
+
+
+def _takes_captions(model: Any) -> bool:
+    from .models import TextTransformer
+
+    return isinstance(model, TextTransformer)
+
+
 def _apply_recorded_settings(args: argparse.Namespace) -> Path | None:
     """Fill the sampler flags the user did not give from the checkpoint's recorded ``sampling.json``
     (``unmask sweep --best``), when it exists and is for the sampler asked for (or none was asked
@@ -413,7 +427,7 @@ def _prefix_clips(config: Any, tokenizer: Any, source: str, n: int) -> tuple[Any
 
 def _sample_captions(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
     """``unmask sample`` for a text-to-image checkpoint: --captions / --captions-file, CFG over captions."""
-    from .inference import check_sampler_fits, sampler_from_config, save_samples
+    from .inference import check_sampler_fits, save_samples
     from .models import TextTransformer
     from .t2i import generate_captions, load_text_encoder_for, read_captions_file
     from .tokenizers import build_tokenizer
@@ -438,29 +452,12 @@ def _sample_captions(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
         raise UsageError(f"--n {n} is not a positive multiple of the {len(captions)} captions given")
     if not isinstance(model, TextTransformer):  # a class-conditional model of a captioned dataset: caption = class
         return _sample_caption_classes(args, ckpt, captions, n)
-    sampler_name = args.sampler or "euler"
-    check_sampler_fits(model, sampler_name)
+    args.sampler = args.sampler or "euler"
+    check_sampler_fits(model, args.sampler)
     for flag, value in (("--prefix-from", args.prefix_from),):
         if value is not None:
             raise UsageError(f"{flag} does not apply to a text-to-image model")
-    opts = dict(
-        steps=args.steps,
-        cfg=args.cfg,
-        temperature=args.temperature,
-        top_p=args.top_p,
-        top_k=args.top_k,
-        schedule=args.schedule,
-    )
-    if sampler_name == "euler":
-        opts.update(
-            update=args.update,
-            final_argmax=None if args.argmax is None else args.argmax == "on",
-            adaptive=args.adaptive,
-            corrector=args.corrector,
-        )
-    elif sampler_name == "maskgit":
-        opts.update(gumbel=args.gumbel, gumbel_temperature=args.gumbel_temperature, cfg_schedule=args.cfg_schedule)
-    sampler = sampler_from_config(ckpt.config, sampler_name, **opts)
+    sampler = _sampler_from_flags(args, model, ckpt.config)  # the same flag checks as unmask sample
     try:
         encoder = load_text_encoder_for(model)
     except (ValueError, RuntimeError) as err:
@@ -483,7 +480,7 @@ def _sample_captions(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
         "png": str(png),
         "n": n,
         "captions": len(captions),
-        "sampler": sampler_name,
+        "sampler": args.sampler,
         "nfe": gen.nfe,
         "nfe_per_sample": gen.nfe_per_sample,
         "steps": gen.steps,
@@ -734,6 +731,114 @@ def _print_info(info: dict[str, object]) -> None:
             print(f"  {key}: {items}")
 
 
+def cmd_inpaint(args: argparse.Namespace) -> int:
+    """Regenerate a region of one image (or a dataset item) with any sampler: .npz + a PNG grid."""
+    import numpy as np
+
+    from .data import get_dataset, is_stream_dataset, is_text_dataset
+    from .editing import edit, plan_edit, read_image, region_mask
+    from .inference import check_sampler_fits, load_model, model_sampler
+    from .models import TextTransformer, VideoTransformer
+    from .tokenizers import build_tokenizer
+    from .visualize import save_grid
+
+    model, ckpt = load_model(args.ckpt, weights=args.weights, device=args.device)
+    if isinstance(model, VideoTransformer):
+        raise UsageError("unmask inpaint edits images; continue clips with unmask sample --prefix-frames K")
+    if args.samples < 1:
+        raise UsageError(f"--samples must be >= 1, got {args.samples}")
+    config = ckpt.config
+    item_label = None
+    splits: dict[str, Any] = {}
+
+    def split_data(split: str) -> Any:
+        if split not in splits:
+            if is_stream_dataset(config.data.name) or is_text_dataset(config.data.name):
+                raise UsageError(f"--image {args.image!r}: the run's dataset {config.data.name!r} holds no images")
+            splits[split] = get_dataset(config.data.name, split, **config.data.options())
+        return splits[split]
+
+    def split_images(split: str) -> np.ndarray:  # a split's images, decoded by its own tokenizer
+        data = split_data(split)
+        return np.asarray(data.tokenizer.decode(data.tokens))
+
+    image = read_image(args.image, dataset=split_images)
+    if splits:  # a dataset item keeps its own class unless --label says otherwise
+        data = next(iter(splits.values()))
+        if data.labels is not None:
+            item_label = int(data.labels[int(args.image.split(":", 1)[1])])
+    pixels = region_mask(args.mask, image.shape)
+    tokenizer = build_tokenizer(ckpt.tokenizer)
+    if tokenizer.kind != "image":
+        raise UsageError("unmask inpaint edits images; this checkpoint's tokens decode to text")
+    recorded = None if args.defaults else _apply_recorded_settings(args)
+    if args.sampler is None:
+        args.sampler = model_sampler(model)
+    check_sampler_fits(model, args.sampler)
+    labels = None
+    edit_model: Any = model
+    if isinstance(model, TextTransformer):
+        if args.caption is None:
+            raise UsageError("a text-to-image model edits under a caption: give --caption TEXT ('' = no caption)")
+        from .t2i import bind_captions, load_text_encoder_for
+
+        edit_model = bind_captions(model, load_text_encoder_for(model), [args.caption])
+        labels = [0]
+    elif args.caption is not None:
+        raise UsageError("--caption applies to text-to-image models; give a class with --label")
+    elif model.num_classes > 0:
+        label = args.label if args.label is not None else item_label
+        if label is not None:
+            labels = [label]
+    elif args.label is not None:
+        raise UsageError("this checkpoint's model is unconditional; drop --label")
+    sampler = _sampler_from_flags(args, edit_model, config)
+    plan = plan_edit(edit_model, tokenizer, image[None], pixels)
+    print(plan.note, file=sys.stderr)
+    out = edit(
+        edit_model, tokenizer, sampler, plan, samples=args.samples, labels=labels, seed=args.seed, device=args.device
+    )
+    original = np.asarray(tokenizer.decode(plan.tokens))
+    shown = original.copy()
+    grey = 128 if original.ndim == 3 else np.array([128, 128, 128], np.uint8)
+    shown[plan.pixels] = grey  # the region to regenerate, greyed out
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    import io
+
+    from ._io import atomic_write_bytes
+
+    buf = io.BytesIO()
+    np.savez(
+        buf,
+        tokens=out.tokens.numpy(),
+        images=out.images,
+        region=out.region.numpy(),
+        given_tokens=plan.tokens.numpy(),
+        original=original,
+        pixel_region=plan.pixels,
+        labels=np.array(labels if labels is not None else [-1]),
+        nfe=out.nfe,
+    )
+    atomic_write_bytes(path, buf.getvalue())
+    grid = save_grid(np.concatenate([original, shown, out.images]), path.with_suffix(".png"), nrow=2 + args.samples)
+    summary = {
+        "npz": str(path),
+        "png": str(grid),
+        "samples": args.samples,
+        "sampler": args.sampler,
+        "regenerated_tokens": int(plan.region.sum()),
+        "tokens": int(plan.region.numel()),
+        "label": labels[0] if labels is not None and not isinstance(model, TextTransformer) else None,
+        "caption": args.caption,
+        "nfe": out.nfe,
+        "settings": str(recorded) if recorded is not None else "config",
+        "checkpoint": str(ckpt.path),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -980,6 +1085,54 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_sampler_flags(p: argparse.ArgumentParser) -> None:
+    """The sampler flags of unmask sample and unmask inpaint (checked by ``_sampler_from_flags``)."""
+    p.add_argument(
+        "--defaults",
+        action="store_true",
+        help="ignore the run's recorded sampler settings (sampling.json from unmask sweep --best): "
+        "use the run's config",
+    )
+    p.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's sample.steps)")
+    p.add_argument("--cfg", type=float, default=None, help="classifier-free guidance scale >= 0")
+    p.add_argument("--temperature", type=float, default=None, help="softmax temperature > 0 (logits / T)")
+    p.add_argument("--top-p", dest="top_p", type=float, default=None, help="nucleus mass in (0, 1]")
+    p.add_argument("--top-k", dest="top_k", type=int, default=None, help="keep the k most likely tokens (0 = off)")
+    p.add_argument(
+        "--sampler",
+        choices=("euler", "maskgit", "prime", "autoregressive"),
+        default=None,
+        help="Euler (Algorithm 1) or MaskGIT-style for masked models; prime for MDM-Prime models, "
+        "autoregressive for causal ones (default: the one that fits the model)",
+    )
+    p.add_argument(
+        "--schedule",
+        default=None,
+        help="Euler: sampling schedule (default: the training one); MaskGIT: unmask-count schedule (default: cosine)",
+    )
+    p.add_argument("--update", choices=("exact", "euler"), default=None, help="Euler step rule (see EulerSampler)")
+    p.add_argument(
+        "--argmax", choices=("on", "off"), default=None, help="Euler: last-step argmax for tokens still masked"
+    )
+    p.add_argument("--adaptive", action="store_true", default=None, help="Euler: adaptive step h = min(1/S, (1-κ)/κ̇)")
+    p.add_argument("--corrector", type=float, default=None, help="Euler: re-masking strength η >= 0 (0 = off)")
+    p.add_argument("--gumbel", choices=("linear", "warmup", "none"), default=None, help="MaskGIT: choice noise")
+    p.add_argument(
+        "--gumbel-temperature",
+        dest="gumbel_temperature",
+        type=float,
+        default=None,
+        help="MaskGIT: initial Gumbel scale (default 4.5)",
+    )
+    p.add_argument(
+        "--cfg-schedule",
+        dest="cfg_schedule",
+        choices=("constant", "linear"),
+        default=None,
+        help="MaskGIT: constant CFG or a ramp from 1 to --cfg",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="unmask", description="Discrete interpolants: train, sample, inspect.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -1023,50 +1176,7 @@ def build_parser() -> argparse.ArgumentParser:
         help='text-to-image models: the captions ("" = the null caption); --n samples in all, default 8 each',
     )
     s.add_argument("--captions-file", dest="captions_file", default=None, help="one caption per line")
-    s.add_argument(
-        "--defaults",
-        action="store_true",
-        help="ignore the run's recorded sampler settings (sampling.json from unmask sweep --best): "
-        "use the run's config",
-    )
-    s.add_argument("--steps", type=int, default=None, help="sampler steps (default: the run's sample.steps)")
-    s.add_argument("--cfg", type=float, default=None, help="classifier-free guidance scale >= 0")
-    s.add_argument("--temperature", type=float, default=None, help="softmax temperature > 0 (logits / T)")
-    s.add_argument("--top-p", dest="top_p", type=float, default=None, help="nucleus mass in (0, 1]")
-    s.add_argument("--top-k", dest="top_k", type=int, default=None, help="keep the k most likely tokens (0 = off)")
-    s.add_argument(
-        "--sampler",
-        choices=("euler", "maskgit", "prime", "autoregressive"),
-        default=None,
-        help="Euler (Algorithm 1) or MaskGIT-style for masked models; prime for MDM-Prime models, "
-        "autoregressive for causal ones (default: the one that fits the model)",
-    )
-    s.add_argument(
-        "--schedule",
-        default=None,
-        help="Euler: sampling schedule (default: the training one); MaskGIT: unmask-count schedule (default: cosine)",
-    )
-    s.add_argument("--update", choices=("exact", "euler"), default=None, help="Euler step rule (see EulerSampler)")
-    s.add_argument(
-        "--argmax", choices=("on", "off"), default=None, help="Euler: last-step argmax for tokens still masked"
-    )
-    s.add_argument("--adaptive", action="store_true", default=None, help="Euler: adaptive step h = min(1/S, (1-κ)/κ̇)")
-    s.add_argument("--corrector", type=float, default=None, help="Euler: re-masking strength η >= 0 (0 = off)")
-    s.add_argument("--gumbel", choices=("linear", "warmup", "none"), default=None, help="MaskGIT: choice noise")
-    s.add_argument(
-        "--gumbel-temperature",
-        dest="gumbel_temperature",
-        type=float,
-        default=None,
-        help="MaskGIT: initial Gumbel scale (default 4.5)",
-    )
-    s.add_argument(
-        "--cfg-schedule",
-        dest="cfg_schedule",
-        choices=("constant", "linear"),
-        default=None,
-        help="MaskGIT: constant CFG or a ramp from 1 to --cfg",
-    )
+    _add_sampler_flags(s)
     s.add_argument(
         "--prefix-frames",
         dest="prefix_frames",
@@ -1115,6 +1225,27 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("path")
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(func=cmd_info)
+
+    ip = sub.add_parser(
+        "inpaint", help="regenerate a region of an image with any sampler (inpainting, outpainting, class edits)"
+    )
+    ip.add_argument("--ckpt", required=True, help="checkpoint, run directory or zoo release")
+    ip.add_argument("--image", required=True, help="a PNG / .npy of uint8 grey, or an item of the run's data: test:17")
+    ip.add_argument(
+        "--mask",
+        required=True,
+        help="the region to regenerate: a PNG / .npy (nonzero = regenerate), or centre, border:K (outpainting), "
+        "half:left|right|top|bottom, random-half:SEED",
+    )
+    ip.add_argument("--out", required=True, help="output .npz (a PNG beside it: original, masked, completions)")
+    ip.add_argument("--samples", type=int, default=4, help="completions of the region (variations)")
+    ip.add_argument("--label", type=int, default=None, help="the class to edit towards (default: a dataset item's own)")
+    ip.add_argument("--caption", default=None, help="text-to-image models: the caption to edit under")
+    _add_sampler_flags(ip)
+    ip.add_argument("--seed", type=int, default=0)
+    ip.add_argument("--weights", choices=("ema", "raw"), default="ema")
+    ip.add_argument("--device", default="cpu")
+    ip.set_defaults(func=cmd_inpaint)
 
     e = sub.add_parser("eval", help="Fréchet distance, precision/recall, class scores of samples vs a real dataset")
     e.add_argument("samples", help="an .npz written by unmask sample")

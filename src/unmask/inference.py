@@ -83,7 +83,9 @@ def load_any_model(
     if weights not in ("ema", "raw"):
         raise ValueError(f"weights must be 'ema' or 'raw', got {weights!r}")
     ckpt = load_checkpoint(path, map_location=device)
-    bb = with_legacy_init(dict(ckpt.backbone))
+    bb = dict(ckpt.backbone)
+    if bb.get("kind") != "text":  # a text model's trunk config is nested; TextTransformerConfig fills it in
+        bb = with_legacy_init(bb)
     model: Transformer | MultiStreamTransformer | VideoTransformer
     if bb.get("kind") == "multistream":
         model = MultiStreamTransformer(MultiStreamConfig(**bb)).to(device)

@@ -34,7 +34,11 @@ def test_resume_of_a_finished_run_prints_strict_json(tmp_path: Path, capsys: pyt
     assert code == 0
     summary = json.loads(out, parse_constant=_no_nan)  # no NaN: the loss of no step is null
     assert summary["step"] == 2 and summary["loss"] is None
-    assert set(summary) == {"run", "step", "loss", "seconds", "checkpoint"} and Path(summary["checkpoint"]).is_dir()
+    assert (
+        set(summary) == {"run", "step", "loss", "seconds", "checkpoint", "reason"}
+        and Path(summary["checkpoint"]).is_dir()
+    )
+    assert summary["reason"] == "steps"
 
 
 def test_train_into_a_locked_run_directory_is_one_clear_error(
