@@ -11,7 +11,8 @@
 #   PYTHON        the interpreter used to create the venv (default: python3).
 #
 # Fashion-MNIST: the Debian package dataset-fashion-mnist is installed too when apt-get
-# can run without a password prompt (as root, or with passwordless sudo).
+# can run without a password prompt (as root, or with passwordless sudo); with the test and dev
+# extras also Chromium and chromedriver, which the web page's browser tests drive.
 #
 # PyTorch: an importable torch is kept as it is (CUDA or not). Without one, the CPU
 # build is installed: from a local wheel/index when one is configured (no download),
@@ -58,18 +59,27 @@ fi
 
 # Fashion-MNIST comes from Debian's dataset-fashion-mnist (the real image benchmark; the
 # default digits run does not need it). Installed when apt is usable without a prompt.
-fmnist=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
-if [ ! -f "$fmnist" ] && command -v apt-get >/dev/null 2>&1; then
-  sudo_=""
+# apt_install PACKAGE… : Debian packages, when apt is usable without a prompt (root or passwordless sudo)
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  local sudo_=""
   if [ "$(id -u)" -ne 0 ]; then
-    if sudo -n true 2>/dev/null; then sudo_="sudo -n"; fi
+    if sudo -n true 2>/dev/null; then sudo_="sudo -n"; else return 1; fi
   fi
-  if [ "$(id -u)" -eq 0 ] || [ -n "$sudo_" ]; then
-    { $sudo_ apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 \
-      || { $sudo_ apt-get update -q >/dev/null 2>&1 && $sudo_ apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1; }; } \
-      && echo "install.sh: installed the Debian package dataset-fashion-mnist" \
-      || echo "install.sh: could not install dataset-fashion-mnist; Fashion-MNIST runs need it" >&2
-  fi
+  $sudo_ apt-get install -y -q "$@" >/dev/null 2>&1 \
+    || { $sudo_ apt-get update -q >/dev/null 2>&1 && $sudo_ apt-get install -y -q "$@" >/dev/null 2>&1; }
+}
+fmnist=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+if [ ! -f "$fmnist" ]; then
+  apt_install dataset-fashion-mnist \
+    && echo "install.sh: installed the Debian package dataset-fashion-mnist" \
+    || echo "install.sh: could not install dataset-fashion-mnist; Fashion-MNIST runs need it" >&2
+fi
+# the web page's browser tests drive Debian's headless Chromium through chromedriver
+if [ "$extra" != "" ] && { ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; }; then
+  apt_install chromium chromium-driver \
+    && echo "install.sh: installed Chromium and chromedriver (the browser tests)" \
+    || echo "install.sh: could not install chromium / chromium-driver; the browser tests need them" >&2
 fi
 if [ ! -f "$fmnist" ]; then
   echo "install.sh: Fashion-MNIST is not installed (sudo apt-get install dataset-fashion-mnist); digits work without it" >&2

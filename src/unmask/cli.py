@@ -839,6 +839,22 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    if args.port < 0 or args.port > 65535:
+        raise UsageError(f"--port must be in [0, 65535], got {args.port}")
+    if args.capacity < 1:
+        raise UsageError(f"--queue must be >= 1, got {args.capacity}")
+    try:
+        from .serve import run_server
+    except ImportError as err:
+        raise UsageError(f"unmask serve needs the web extra: pip install 'unmask[serve]' ({err})") from None
+    try:
+        run_server(args.ckpt, host=args.host, port=args.port, device=args.device, capacity=args.capacity)
+    except ImportError as err:
+        raise UsageError(str(err)) from None
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -1246,6 +1262,14 @@ def build_parser() -> argparse.ArgumentParser:
     ip.add_argument("--weights", choices=("ema", "raw"), default="ema")
     ip.add_argument("--device", default="cpu")
     ip.set_defaults(func=cmd_inpaint)
+
+    sv = sub.add_parser("serve", help="a local web page: sample, watch the unmasking chain, paint and inpaint")
+    sv.add_argument("ckpt", help="run, checkpoint or zoo release")
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    sv.add_argument("--port", type=int, default=7860)
+    sv.add_argument("--queue", dest="capacity", type=int, default=8, help="jobs that may wait (more are refused)")
+    sv.add_argument("--device", default="cpu")
+    sv.set_defaults(func=cmd_serve)
 
     e = sub.add_parser("eval", help="Fréchet distance, precision/recall, class scores of samples vs a real dataset")
     e.add_argument("samples", help="an .npz written by unmask sample")
