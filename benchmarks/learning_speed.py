@@ -67,16 +67,15 @@ FAMILIES: dict[str, dict[str, Any]] = {
 #: The Fashion-MNIST recipe study (``--study fmnist-recipe``): the class-conditional pixel ITM
 #: (``fmnist``, 16 levels) under recipes that differ in one thing from the preset, each trained for
 #: the same wall-clock (``--minutes``) at a constant learning rate after warm-up, evaluated about
-#: every ``minutes / 8``. Weight decay and EMA act late in training: the study shows their early cost
-#: only.
+#: every ``minutes / 8``. Weight decay and EMA act late in training, where a 12-minute run does not
+#: reach: they keep the preset's values (no weight decay, EMA 0.999), and the long run's held-out
+#: curve is the check on them.
 RECIPES: dict[str, list[str]] = {
     "preset (dim 192, depth 7, patch 4, batch 128, lr 1e-3)": [],
     "lr 2e-3": ["optim.lr=0.002"],
-    "lr 5e-4": ["optim.lr=0.0005"],
     "batch 64": ["train.batch_size=64"],
     "dim 256, depth 8": ["model.dim=256", "model.depth=8", "model.heads=4"],
     "dim 128, depth 6": ["model.dim=128", "model.depth=6", "model.heads=4"],
-    "weight decay 0.05": ["optim.weight_decay=0.05"],
 }
 SHORT = {name.split(" ")[0]: name for name in FAMILIES}
 
