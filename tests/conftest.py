@@ -49,3 +49,20 @@ def tiny_vq_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tiny-vq") / "run"
     train_tokenizer(load_tokenizer_config("tiny-vq"), out, progress=False)
     return out
+
+
+@pytest.fixture()
+def run_cli(capsys: pytest.CaptureFixture[str]):
+    """``run_cli(args) -> (exit status, stdout, stderr)`` of ``unmask ARGS`` run in-process (an argparse
+    ``SystemExit`` counts as its code)."""
+    from unmask.cli import main
+
+    def run(args: list[str]) -> tuple[int, str, str]:
+        try:
+            code = main(args)
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -41,25 +39,11 @@ if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def page_url(tiny_run: Path):
+def page_url(tiny_run: Path, serving):
     ckpt = os.environ.get("UNMASK_SERVE_CKPT") or str(tiny_run)
-    app = create_app(ModelSession(ckpt), capacity=4)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(ModelSession(ckpt), capacity=4)) as base:
+        yield base + "/"
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +78,12 @@ def shot(driver, name: str) -> None:
         driver.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
+def set_field(driver, field: str, value: str) -> None:
+    box = driver.find_element(By.ID, field)
+    box.clear()
+    box.send_keys(value)
+
+
 def wait(driver, timeout: float = 120):
     return WebDriverWait(driver, timeout)
 
@@ -102,12 +92,8 @@ def test_sample_chain_paint_and_inpaint(browser, page_url: str) -> None:
     d = browser
     d.get(page_url)
     wait(d).until(lambda drv: "step" in drv.find_element(By.ID, "model-info").text)
-    steps = d.find_element(By.ID, "steps")
-    steps.clear()
-    steps.send_keys("8")
-    n = d.find_element(By.ID, "n")
-    n.clear()
-    n.send_keys("10")
+    set_field(d, "steps", "8")
+    set_field(d, "n", "10")
     d.find_element(By.ID, "sample-btn").click()
     wait(d).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, "#grid .sample img")) == 10)
     assert "10 samples" in d.find_element(By.ID, "status").text
@@ -150,14 +136,11 @@ def test_bad_input_shows_the_message_and_the_page_keeps_working(browser, page_ur
     d = browser
     d.get(page_url)
     wait(d).until(lambda drv: "step" in drv.find_element(By.ID, "model-info").text)
-    steps = d.find_element(By.ID, "steps")
-    steps.clear()
-    steps.send_keys("0")
+    set_field(d, "steps", "0")
     d.find_element(By.ID, "sample-btn").click()
     wait(d, 30).until(EC.visibility_of_element_located((By.ID, "error")))
     assert "steps" in d.find_element(By.ID, "error").text
-    steps.clear()
-    steps.send_keys("4")
+    set_field(d, "steps", "4")
     d.find_element(By.ID, "sample-btn").click()
     wait(d).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, "#grid .sample img")) > 0)
     assert not d.find_element(By.ID, "error").is_displayed()

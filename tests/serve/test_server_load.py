@@ -4,8 +4,6 @@ every accepted job finishes, and the jobs kept in memory stay bounded."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,27 +16,11 @@ uvicorn = pytest.importorskip("uvicorn")
 from unmask.serve import ModelSession, create_app  # noqa: E402
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def server(tiny_run: Path):
+def server(tiny_run: Path, serving):
     app = create_app(ModelSession(tiny_run), capacity=4, keep=6)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started:
-        if time.time() > deadline:
-            raise AssertionError("the server did not start")
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(app) as base:
+        yield app, base
 
 
 def test_twenty_concurrent_requests_are_answered_or_refused_cleanly(server) -> None:

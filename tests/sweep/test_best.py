@@ -9,20 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from unmask.cli import main
 from unmask.sweep import best_row, read_rows, record_best, row_settings, run_sweep
 from unmask.training.checkpoint import save_release
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """(exit status, stdout, stderr) of ``unmask ARGS`` run in-process."""
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
 
 GRID = """
 n: 12
@@ -56,9 +44,7 @@ def test_best_row_takes_the_lowest_fd_and_the_highest_of_the_others() -> None:
         best_row(rows, "recall")
 
 
-def test_record_best_writes_the_runs_sampling_json_and_sample_uses_it(
-    run_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_record_best_writes_the_runs_sampling_json_and_sample_uses_it(run_copy: Path, tmp_path: Path, run_cli) -> None:
     grid = tmp_path / "grid.yaml"
     grid.write_text(GRID)
     csv_path = run_sweep(run_copy, grid, tmp_path / "sweep", evaluator=_evaluator, progress=False, plots=False)
@@ -72,37 +58,37 @@ def test_record_best_writes_the_runs_sampling_json_and_sample_uses_it(
     assert record["settings"] == row_settings(want)
     assert record["source"]["step"] == 20 and record["source"]["cells"] == len(rows)
 
-    code, out, err = run_cli(["sample", "--ckpt", str(run_copy), "--out", str(tmp_path / "s.npz"), "--n", "4"], capsys)
+    code, out, err = run_cli(["sample", "--ckpt", str(run_copy), "--out", str(tmp_path / "s.npz"), "--n", "4"])
     assert code == 0, err
     assert "sampler settings from" in err and json.loads(out)["settings"] == str(path)
     assert json.loads(out)["sampler"] == record["settings"]["sampler"]
     # a flag wins over the recorded value; --defaults ignores the file
     code, out, err = run_cli(
-        ["sample", "--ckpt", str(run_copy), "--out", str(tmp_path / "d.npz"), "--n", "4", "--defaults"], capsys
+        ["sample", "--ckpt", str(run_copy), "--out", str(tmp_path / "d.npz"), "--n", "4", "--defaults"]
     )
     assert code == 0 and json.loads(out)["settings"] == "config" and "sampler settings from" not in err
 
 
-def test_sample_refuses_a_bad_recorded_file(run_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sample_refuses_a_bad_recorded_file(run_copy: Path, tmp_path: Path, run_cli) -> None:
     (run_copy / "sampling.json").write_text(json.dumps({"settings": {"sampler": "euler", "steps": -3}}))
-    code, _, err = run_cli(["sample", "--ckpt", str(run_copy), "--out", str(tmp_path / "s.npz"), "--n", "2"], capsys)
+    code, _, err = run_cli(["sample", "--ckpt", str(run_copy), "--out", str(tmp_path / "s.npz"), "--n", "2"])
     assert code == 2 and "sampling.json" in err and "steps" in err
     assert not (tmp_path / "s.npz").exists()
 
 
-def test_cli_best_checks_its_metric_before_sampling(run_copy: Path, tmp_path: Path, capsys) -> None:
+def test_cli_best_checks_its_metric_before_sampling(run_copy: Path, tmp_path: Path, run_cli) -> None:
     grid = tmp_path / "grid.yaml"
     grid.write_text(GRID)
     args = ["sweep", "--ckpt", str(run_copy), "--grid", str(grid), "--out", str(tmp_path / "w"), "--best", "fid"]
-    code, _, err = run_cli(args, capsys)
+    code, _, err = run_cli(args)
     assert code == 2 and "unknown metric 'fid' for --best" in err
     assert not (tmp_path / "w").exists()  # nothing sampled, nothing written
 
 
-def test_a_release_is_not_written_into(run_copy: Path, tmp_path: Path, capsys) -> None:
+def test_a_release_is_not_written_into(run_copy: Path, tmp_path: Path, run_cli) -> None:
     release = save_release(run_copy, tmp_path / "zoo" / "tiny")
     grid = tmp_path / "grid.yaml"
     grid.write_text(GRID)
     args = ["sweep", "--ckpt", str(release), "--grid", str(grid), "--out", str(tmp_path / "w"), "--best", "fd"]
-    code, _, err = run_cli(args, capsys)
+    code, _, err = run_cli(args)
     assert code == 2 and "is a release" in err

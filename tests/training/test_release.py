@@ -9,19 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from unmask.cli import main
 from unmask.inference import load_model
 from unmask.training.checkpoint import CheckpointError, is_release, load_checkpoint, save_release
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """(exit status, stdout, stderr) of ``unmask ARGS`` run in-process."""
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_release_loads_like_its_run_in_float32(tiny_run: Path, tmp_path: Path) -> None:
@@ -45,7 +34,7 @@ def test_release_loads_like_its_run_in_float32(tiny_run: Path, tmp_path: Path) -
 
 
 def test_release_carries_the_runs_recorded_settings_and_refuses_to_overwrite(
-    tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny_run: Path, tmp_path: Path, run_cli
 ) -> None:
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
@@ -57,11 +46,11 @@ def test_release_carries_the_runs_recorded_settings_and_refuses_to_overwrite(
     with pytest.raises(CheckpointError, match="exists; pass overwrite=True"):
         save_release(run, out)
     save_release(run, out, overwrite=True)
-    code, stdout, err = run_cli(["sample", "--ckpt", str(out), "--out", str(tmp_path / "s.npz"), "--n", "4"], capsys)
+    code, stdout, err = run_cli(["sample", "--ckpt", str(out), "--out", str(tmp_path / "s.npz"), "--n", "4"])
     assert code == 0, err
     summary = json.loads(stdout)
     assert summary["sampler"] == "maskgit" and summary["settings"] == str(out / "sampling.json")
-    code, stdout, _ = run_cli(["zoo", "list", str(tmp_path / "zoo")], capsys)
+    code, stdout, _ = run_cli(["zoo", "list", str(tmp_path / "zoo")])
     assert code == 0 and json.loads(stdout)["entries"][0]["best"] == {"metric": "fd", "value": 1.0}
 
 
