@@ -179,7 +179,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .inference import check_sampler_fits, generate, load_model, model_sampler, save_samples
+    from .inference import check_sampler_fits, generate, load_model, save_samples
     from .models import TextTransformer, VideoTransformer
     from .tokenizers import build_tokenizer
 
@@ -197,7 +197,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         return _sample_captions(args, model, ckpt)
     recorded = None if args.defaults else _apply_recorded_settings(args)
     if args.sampler is None:
-        args.sampler = model_sampler(model)
+        args.sampler = _configured_sampler(model, ckpt.config)
     check_sampler_fits(model, args.sampler)
     tokenizer = build_tokenizer(ckpt.tokenizer)
     labels = None
@@ -363,6 +363,15 @@ def _sampler_from_flags(args: argparse.Namespace, model: Any, config: Any) -> An
             flag = flags.get(key, "--" + key.replace("_", "-"))
             raise UsageError(f"{flag} does not apply to the {args.sampler} sampler")
     return sampler_from_config(config, args.sampler, **common, **takes)
+
+
+def _configured_sampler(model: Any, config: Any) -> str:
+    """The run's ``sample.sampler`` when it fits the model, else the sampler that fits it."""
+    from .inference import model_sampler
+
+    fits = model_sampler(model)
+    chosen = config.sample.sampler
+    return str(chosen) if chosen is not None and (chosen == fits or {chosen, fits} <= {"euler", "maskgit"}) else fits
 
 
 def _takes_captions(model: Any) -> bool:
@@ -737,7 +746,7 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
 
     from .data import get_dataset, is_stream_dataset, is_text_dataset
     from .editing import edit, plan_edit, read_image, region_mask
-    from .inference import check_sampler_fits, load_model, model_sampler
+    from .inference import check_sampler_fits, load_model
     from .models import TextTransformer, VideoTransformer
     from .tokenizers import build_tokenizer
     from .visualize import save_grid
@@ -773,7 +782,7 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
         raise UsageError("unmask inpaint edits images; this checkpoint's tokens decode to text")
     recorded = None if args.defaults else _apply_recorded_settings(args)
     if args.sampler is None:
-        args.sampler = model_sampler(model)
+        args.sampler = _configured_sampler(model, config)
     check_sampler_fits(model, args.sampler)
     labels = None
     edit_model: Any = model

@@ -389,8 +389,16 @@ class TrainConfig:
 
 @dataclass
 class SampleConfig:
-    """Default sampling settings for checkpoint grids and ``unmask sample``."""
+    """Default sampling settings for checkpoint grids and ``unmask sample``.
 
+    ``sampler`` None draws with the sampler that fits the model (Euler for masked models);
+    ``gumbel`` and ``gumbel_temperature`` (None = MaskGIT's defaults) apply to ``sampler: maskgit``.
+    A run's ``sampling.json`` (``unmask sweep --best``) takes precedence in ``unmask sample``.
+    """
+
+    sampler: str | None = None
+    gumbel: str | None = None
+    gumbel_temperature: float | None = None
     steps: int = 64
     schedule: str | None = None
     update: str = "exact"
@@ -636,6 +644,16 @@ class Config:
         _choice("optim.lr_schedule", self.optim.lr_schedule, ("constant", "cosine"))
         _choice("train.precision", self.train.precision, ("auto", "fp32", "bf16"))
         _choice("sample.update", self.sample.update, UPDATES)
+        if self.sample.sampler is not None:
+            _choice("sample.sampler", self.sample.sampler, ("euler", "maskgit", "prime", "autoregressive"))
+        if self.sample.gumbel is not None:
+            _choice("sample.gumbel", self.sample.gumbel, ("linear", "warmup", "none"))
+        if self.sample.gumbel_temperature is not None and not self.sample.gumbel_temperature >= 0:
+            raise ConfigError(f"sample.gumbel_temperature must be >= 0, got {self.sample.gumbel_temperature}")
+        if (self.sample.gumbel is not None or self.sample.gumbel_temperature is not None) and (
+            self.sample.sampler != "maskgit"
+        ):
+            raise ConfigError("sample.gumbel and sample.gumbel_temperature apply to sample.sampler=maskgit")
         _choice("sample.weights", self.sample.weights, ("ema", "raw"))
         _range("path.smoothing", self.path.smoothing, 0, 1)
         _range("path.coupling_ratio", self.path.coupling_ratio, 0, 1, high_open=True)

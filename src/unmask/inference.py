@@ -25,8 +25,8 @@ from .models import (
     VideoTransformerConfig,
 )
 from .models.initialization import with_legacy_init
-from .samplers import Sampler, build_sampler, continuation_init
-from .schedules import get_schedule
+from .samplers import Sampler, continuation_init
+from .samplers.settings import sampler_from_settings
 from .tokenizers import Tokenizer
 from .training.checkpoint import Checkpoint, load_checkpoint, load_weights
 from .visualize import require_mp4_writer, save_gif, save_grid, save_mp4, save_video_grid
@@ -122,24 +122,10 @@ def check_sampler_fits(model: Transformer | VideoTransformer | TextTransformer, 
         raise ValueError(f"the {sampler} sampler cannot draw from {what}; use --sampler {kind}")
 
 
-def sampler_from_config(config: Config, sampler: str = "euler", **overrides: object) -> Sampler:
-    """A sampler with the run's ``sample`` settings; ``overrides`` that are not None win.
-
-    Euler and Prime default to the training schedule; MaskGIT to its own cosine
-    unmask-count schedule, and gets the training schedule as ``time_schedule`` (for
-    ETMs); the autoregressive sampler has no steps or schedule.
-    """
-    sc = config.sample
-    train_schedule = get_schedule(config.path.schedule_spec())
-    opts: dict[str, object] = {"temperature": sc.temperature, "top_p": sc.top_p, "top_k": sc.top_k, "cfg": sc.cfg}
-    if sampler != "autoregressive":
-        opts["steps"] = sc.steps
-    if sampler in ("euler", "prime"):
-        opts.update(schedule=sc.schedule or train_schedule, update=sc.update, final_argmax=sc.final_argmax)
-    elif sampler == "maskgit":
-        opts["time_schedule"] = train_schedule
-    opts.update({k: v for k, v in overrides.items() if v is not None})
-    return build_sampler(sampler, **opts)
+def sampler_from_config(config: Config, sampler: str | None = None, **overrides: object) -> Sampler:
+    """A sampler with the run's ``sample`` settings (``sampler``: default the settings' own, else
+    Euler); ``overrides`` that are not None win (``unmask.samplers.settings.sampler_from_settings``)."""
+    return sampler_from_settings(config.sample, config.path.schedule_spec(), sampler, **overrides)
 
 
 @dataclass

@@ -321,3 +321,16 @@ def test_sample_with_maskgit_and_euler_options(
         ["sample", "--ckpt", str(tiny_run), "--out", str(tmp_path / "x.npz"), "--corrector", "-1"], capsys
     )
     assert code == 2 and "corrector strength must be a finite number >= 0, got -1" in err
+
+
+def test_a_run_configured_for_maskgit_previews_and_samples_with_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "mg"
+    overrides = ["train.steps=4", "train.ckpt_every=4", "sample.sampler=maskgit", "sample.gumbel_temperature=30"]
+    code, _, err = run(["train", "tiny", *overrides, "--out", str(run_dir)], capsys)
+    assert code == 0, err
+    assert (run_dir / "samples" / "step_00000004.png").is_file()
+    code, out, err = run(["sample", "--ckpt", str(run_dir), "--out", str(tmp_path / "s.npz"), "--n", "4"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["sampler"] == "maskgit"

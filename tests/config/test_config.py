@@ -106,3 +106,14 @@ def test_apply_overrides_parses_yaml_scalars() -> None:
     assert cfg.sample.schedule == "cosine"
     cfg = apply_overrides(Config(), ["sample.schedule=null"])
     assert cfg.sample.schedule is None
+
+
+def test_sample_sampler_and_its_maskgit_options_are_checked() -> None:
+    cfg = load_config("tiny", ["sample.sampler=maskgit", "sample.gumbel_temperature=30"])
+    assert (cfg.sample.sampler, cfg.sample.gumbel_temperature) == ("maskgit", 30.0)
+    with pytest.raises(ConfigError, match="sample.sampler='ddpm' is not one of"):
+        load_config("tiny", ["sample.sampler=ddpm"])
+    with pytest.raises(ConfigError, match="apply to sample.sampler=maskgit"):
+        load_config("tiny", ["sample.gumbel=none"])
+    with pytest.raises(ConfigError, match="sample.gumbel_temperature must be >= 0, got -1.0"):
+        load_config("tiny", ["sample.sampler=maskgit", "sample.gumbel_temperature=-1"])

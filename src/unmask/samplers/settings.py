@@ -33,6 +33,7 @@ __all__ = [
     "write_sampling",
     "read_sampling",
     "sampling_file",
+    "sampler_from_settings",
 ]
 
 #: setting → (samplers it applies to, type). ``argmax`` maps to Euler's and Prime's ``final_argmax``.
@@ -161,3 +162,37 @@ def read_sampling(path: str | Path) -> dict[str, Any]:
         raise ValueError(f"{str(p)!r} has no 'settings'")
     record["settings"] = check_settings(record["settings"], repr(str(p)))
     return record
+
+
+def sampler_from_settings(sample: Any, train_schedule: Any, name: str | None = None, **overrides: Any) -> Sampler:
+    """A sampler from a run's ``sample`` settings (``SampleConfig``): ``name`` (default: the settings'
+    ``sampler``, else Euler) with their steps, temperature, top-p / top-k, CFG, and the options of
+    that sampler; ``overrides`` that are not None win.
+
+    Euler and Prime default to the training schedule (``train_schedule``, a name or spec); MaskGIT
+    to its own cosine unmask-count schedule, with the training schedule as its ``time_schedule``
+    (for ETMs); the autoregressive sampler has no steps or schedule.
+    """
+    name = name or getattr(sample, "sampler", None) or "euler"
+    train = get_schedule(train_schedule)
+    opts: dict[str, Any] = {
+        "temperature": sample.temperature,
+        "top_p": sample.top_p,
+        "top_k": sample.top_k,
+        "cfg": sample.cfg,
+    }
+    if name != "autoregressive":
+        opts["steps"] = sample.steps
+    if name in ("euler", "prime"):
+        opts.update(
+            schedule=get_schedule(sample.schedule) if sample.schedule else train,
+            update=sample.update,
+            final_argmax=sample.final_argmax,
+        )
+    elif name == "maskgit":
+        opts["time_schedule"] = train
+        for key in ("gumbel", "gumbel_temperature"):
+            if getattr(sample, key, None) is not None:
+                opts[key] = getattr(sample, key)
+    opts.update({k: v for k, v in overrides.items() if v is not None})
+    return build_sampler(name, **opts)

@@ -130,6 +130,10 @@ class ModelSession:
         self.text = self.tokenizer.kind == "text"
         path = sampling_file(ckpt)
         self.recorded: dict[str, Any] = read_sampling(path)["settings"] if path is not None else {}
+        fits = model_sampler(model)
+        configured = self.config.sample.sampler
+        plain = {configured, fits} <= {"euler", "maskgit"}
+        self.default_sampler: str = self.recorded.get("sampler") or (configured if plain else None) or fits
         self.class_names: list[str] = []
         if model.num_classes > 0:
             try:
@@ -159,7 +163,7 @@ class ModelSession:
             if model_sampler(self.model) == "prime"
             else (["autoregressive"] if model_sampler(self.model) == "autoregressive" else ["euler", "maskgit"]),
             "defaults": {
-                "sampler": self.recorded.get("sampler", model_sampler(self.model)),
+                "sampler": self.default_sampler,
                 "steps": self.recorded.get("steps", c.sample.steps),
                 "cfg": self.recorded.get("cfg", c.sample.cfg),
                 "temperature": self.recorded.get("temperature", c.sample.temperature),
@@ -170,7 +174,7 @@ class ModelSession:
 
     # -- building blocks -------------------------------------------------------------------
     def sampler(self, req: SamplerRequest) -> Any:
-        name = req.sampler or self.recorded.get("sampler") or model_sampler(self.model)
+        name = req.sampler or self.default_sampler
         check_sampler_fits(self.model, name)
         opts: dict[str, Any] = {}
         if name == self.recorded.get("sampler"):

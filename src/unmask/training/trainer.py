@@ -59,7 +59,7 @@ from ..losses import (
 )
 from ..models import CaptionConditioned, MultiStreamTransformer, Transformer, VideoTransformer
 from ..prime import SubTokenCodec, SubTokenInterpolant
-from ..samplers import AutoregressiveSampler, EulerSampler, MultiStreamSampler, PrimeSampler, Sampler
+from ..samplers import EulerSampler, MultiStreamSampler, Sampler
 from ..schedules import get_schedule
 from ..tokenizers import load_tokenizer, tokenizer_fingerprint
 from ..visualize import save_grid, save_video_grid
@@ -263,20 +263,20 @@ def build_objective(config: Config, vocab_size: int, streams: list[StreamSpec] |
 
 
 def default_sampler(model: Transformer, config: Config, **overrides: Any) -> Sampler:
-    """The run's ``sample`` settings as the sampler that fits the model: Euler for masked
-    models, the Prime sampler for sub-token models, ancestral sampling for causal ones."""
-    sc = config.sample
-    cfg = sc.cfg if model.num_classes > 0 else 1.0
-    common: dict[str, Any] = {"temperature": sc.temperature, "top_p": sc.top_p, "top_k": sc.top_k, "cfg": cfg}
-    common.update({k: v for k, v in overrides.items() if v is not None})
+    """The run's ``sample`` settings as a sampler that fits the model: ``sample.sampler`` for a masked
+    model when set (Euler or MaskGIT), else Euler for masked models, the Prime sampler for sub-token
+    models, ancestral sampling for causal ones. CFG is 1 for an unconditional model."""
+    from ..samplers.settings import sampler_from_settings
+
     if model.config.causal:
-        return AutoregressiveSampler(**common)
-    schedule = get_schedule(sc.schedule) if sc.schedule else get_schedule(config.path.schedule_spec())
-    steps: dict[str, Any] = {"steps": sc.steps, "schedule": schedule, "update": sc.update}
-    steps["final_argmax"] = sc.final_argmax
-    if model.subtokens:
-        return PrimeSampler(**{**steps, **common})
-    return EulerSampler(**{**steps, **common})
+        name = "autoregressive"
+    elif model.subtokens:
+        name = "prime"
+    else:
+        name = config.sample.sampler if config.sample.sampler in ("euler", "maskgit") else "euler"
+    if model.num_classes == 0:
+        overrides = {**overrides, "cfg": 1.0}
+    return sampler_from_settings(config.sample, config.path.schedule_spec(), name, **overrides)
 
 
 def learning_rate(config: Config, step: int) -> float:
