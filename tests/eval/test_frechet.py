@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg
+import torch
 
-from unmask.eval.frechet import FeatureStats, frechet_distance, trace_sqrt_product
+from unmask.eval.frechet import FeatureStats, frechet_distance, symmetric_eigh, trace_sqrt_product
 
 
 def _random_cov(rng: np.random.Generator, d: int) -> np.ndarray:
@@ -84,6 +85,39 @@ def test_singular_covariances_fewer_samples_than_dims() -> None:
     fd = frechet_distance(a, c)
     assert np.isfinite(fd) and fd > 0
     assert fd == pytest.approx(frechet_distance(c, a), rel=1e-8)
+
+
+def test_features_that_barely_vary_or_not_at_all() -> None:
+    """Covariance entries ~1e-6 (samples of an untrained model through a feature extractor) give the
+    same distance as the same features scaled up, scaled back; identical samples (Σ = 0) give
+    ‖μ_a − μ_b‖² + tr Σ_b."""
+    rng = np.random.default_rng(7)
+    x = np.zeros((20, 256))
+    x[:, rng.choice(256, 15, replace=False)] = rng.normal(size=(20, 15)) * 1e-3
+    ref = FeatureStats.from_features(rng.normal(size=(40, 256)))
+    tiny = FeatureStats.from_features(x)
+    big = FeatureStats.from_features(x * 1e3)
+    assert trace_sqrt_product(tiny.sigma, ref.sigma, 1) == pytest.approx(
+        trace_sqrt_product(big.sigma, ref.sigma, 1) * 1e-3, rel=1e-8
+    )
+    same = FeatureStats.from_features(np.ones((20, 256)))
+    want = float((same.mu - ref.mu) @ (same.mu - ref.mu) + np.trace(ref.sigma))
+    assert frechet_distance(same, ref, 1) == pytest.approx(want, rel=1e-10)
+    assert frechet_distance(ref, same, 1) == pytest.approx(want, rel=1e-10)
+
+
+def test_eigh_falls_back_to_numpy_when_torch_does_not_converge(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(8)
+    s1, s2 = _random_cov(rng, 30), _random_cov(rng, 30)
+    want = trace_sqrt_product(s1, s2)
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise torch.linalg.LinAlgError("linalg.eigh: The algorithm failed to converge")
+
+    monkeypatch.setattr(torch.linalg, "eigh", fails)
+    assert trace_sqrt_product(s1, s2) == pytest.approx(want, rel=1e-10)
+    w, v = symmetric_eigh(torch.from_numpy(s1))
+    np.testing.assert_allclose((v * w) @ v.T, s1, atol=1e-10)
 
 
 def test_errors() -> None:

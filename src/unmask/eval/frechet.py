@@ -89,15 +89,36 @@ def trace_sqrt_product(sigma_a: np.ndarray, sigma_b: np.ndarray, num_threads: in
     a = torch.from_numpy(np.asarray(sigma_a, dtype=np.float64))
     b = torch.from_numpy(np.asarray(sigma_b, dtype=np.float64))
     with torch_threads(num_threads):
-        w, v = torch.linalg.eigh((a + a.T) / 2)
+        w, v = symmetric_eigh(a)
         w = _clip_eigenvalues(w)
         keep = w > 0
+        if not bool(keep.any()):
+            return 0.0
         # Σ_a^{1/2} = V_r diag(√w_r) V_rᵀ; the non-zero spectrum of Σ_a^{1/2} Σ_b Σ_a^{1/2} is that of
         # diag(√w_r) V_rᵀ Σ_b V_r diag(√w_r)  (r × r)
         half = v[:, keep] * w[keep].sqrt()
-        inner = half.T @ b @ half
-        eig = torch.linalg.eigvalsh((inner + inner.T) / 2)
+        eig, _ = symmetric_eigh(half.T @ b @ half)
         return float(_clip_eigenvalues(eig).sqrt().sum())
+
+
+def symmetric_eigh(m: Tensor) -> tuple[Tensor, Tensor]:
+    """Eigenvalues (D,) ascending and eigenvectors (D, D) of the symmetric part of a float64 (D, D) matrix.
+
+    The matrix is divided by its largest entry first (eigenvalues scaled back): covariances of
+    features that barely vary (entries ~1e-6) made LAPACK's divide-and-conquer driver fail to
+    converge on one thread. Should torch's driver still fail, numpy's (a different LAPACK routine)
+    is used; an all-zero matrix has all-zero eigenvalues.
+    """
+    sym = (m + m.T) / 2
+    scale = float(sym.abs().max()) if sym.numel() else 0.0
+    if scale == 0.0:
+        return torch.zeros(len(sym), dtype=sym.dtype), torch.eye(len(sym), dtype=sym.dtype)
+    try:
+        w, v = torch.linalg.eigh(sym / scale)
+    except torch.linalg.LinAlgError:
+        w_np, v_np = np.linalg.eigh(sym.numpy() / scale)
+        w, v = torch.from_numpy(w_np), torch.from_numpy(v_np)
+    return w * scale, v
 
 
 def frechet_distance(a: FeatureStats, b: FeatureStats, num_threads: int | None = DEFAULT_THREADS) -> float:
