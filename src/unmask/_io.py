@@ -6,8 +6,12 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "fsync_dir", "sha256_files"]
+if TYPE_CHECKING:
+    from torch import Tensor
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "fsync_dir", "save_tensors", "sha256_files"]
 
 
 def sha256_files(*paths: str | Path, names: bool = False) -> str:
@@ -61,3 +65,15 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
+
+
+def save_tensors(tensors: dict[str, Tensor], path: str | Path) -> None:
+    """``safetensors.torch.save_file`` with the permissions of any other new file (0666 less the
+    umask): safetensors creates its files readable by their owner only, which left shared
+    checkpoints and zoo releases unreadable to other users."""
+    from safetensors.torch import save_file
+
+    save_file(tensors, str(path))
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,12 @@ import torch
 
 from unmask.inference import load_model
 from unmask.training.checkpoint import CheckpointError, is_release, load_checkpoint, save_release
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_release_loads_like_its_run_in_float32(tiny_run: Path, tmp_path: Path) -> None:
@@ -29,6 +36,8 @@ def test_release_loads_like_its_run_in_float32(tiny_run: Path, tmp_path: Path) -
         load_checkpoint(out, with_state=True)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["release"]["note"] == "test" and manifest["release"]["dtype"] == "float16"
+    # weights are as readable as the config beside them (safetensors alone creates them 0600)
+    assert {(p.stat().st_mode & 0o777) for p in out.iterdir()} == {0o666 & ~_umask()}
     float32 = save_release(tiny_run, tmp_path / "zoo" / "tiny32", dtype="float32")
     assert (float32 / "ema.safetensors").stat().st_size > (out / "ema.safetensors").stat().st_size * 1.8
 

@@ -30,10 +30,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from .._io import atomic_write_text
+from .._io import atomic_write_text, save_tensors
 from ..data.captions import SCENE_CLASSES, SCENE_SIZES, CaptionSpec, parse_caption, render_scenes
 from .classifier import cache_dir
 
@@ -279,7 +279,7 @@ def load_or_train_scene_detector(
     det, report = train_scene_detector(n_train, steps, seed=seed, n_test=n_test)
     root.mkdir(parents=True, exist_ok=True)
     tmp = weights.with_name(f".{weights.name}.tmp")
-    save_file({k: v.contiguous() for k, v in det.classifier.state_dict().items()}, str(tmp))
+    save_tensors({k: v.contiguous() for k, v in det.classifier.state_dict().items()}, tmp)
     tmp.replace(weights)
     atomic_write_text(meta, json.dumps(asdict(report), indent=2))
     return det, report

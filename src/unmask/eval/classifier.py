@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from .._io import atomic_write_text
+from .._io import atomic_write_text, save_tensors
 
 __all__ = [
     "ImageClassifier",
@@ -216,7 +216,7 @@ def load_or_train_classifier(dataset: str, *, levels: int | None = None, refresh
     )
     root.mkdir(parents=True, exist_ok=True)
     tmp = weights.with_name(f".tmp-{weights.name}-{os.getpid()}")
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp))
+    save_tensors({k: v.contiguous() for k, v in model.state_dict().items()}, tmp)
     os.replace(tmp, weights)
     atomic_write_text(meta, json.dumps({"num_classes": num_classes, "width": model.width, "test_accuracy": acc}))
     return ClassifierReport(model, acc, dataset, weights)

@@ -41,10 +41,10 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
-from .._io import atomic_write_bytes, atomic_write_text, fsync_dir, sha256_files
+from .._io import atomic_write_bytes, atomic_write_text, fsync_dir, save_tensors, sha256_files
 from ..config import Config, ConfigError
 
 __all__ = [
@@ -132,8 +132,8 @@ def save_checkpoint(
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    save_file(_state_dict_cpu(model), str(tmp / MODEL_FILE))
-    save_file(_state_dict_cpu(ema), str(tmp / EMA_FILE))
+    save_tensors(_state_dict_cpu(model), tmp / MODEL_FILE)
+    save_tensors(_state_dict_cpu(ema), tmp / EMA_FILE)
     (tmp / CONFIG_FILE).write_text(config.to_json())
     torch.save(state, tmp / STATE_FILE)
     files = {}
@@ -312,7 +312,7 @@ def save_release(
     tmp.mkdir(parents=True)
     cast = torch.float16 if dtype == "float16" else torch.float32
     weights = {k: (v.to(cast) if v.is_floating_point() else v).contiguous() for k, v in ckpt.ema.items()}
-    save_file(weights, str(tmp / EMA_FILE))
+    save_tensors(weights, tmp / EMA_FILE)
     (tmp / CONFIG_FILE).write_text(ckpt.config.to_json())
     names = [EMA_FILE, CONFIG_FILE]
     run_dir = ckpt_path.parent.parent

@@ -33,9 +33,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
-from .._io import atomic_write_text, fsync_dir, sha256_files
+from .._io import atomic_write_text, fsync_dir, save_tensors, sha256_files
 from .._lock import lock_run_dir
 from ..config import ConfigError, TokenizerRunConfig
 from ..data import batch_indices
@@ -131,7 +131,7 @@ def _save(run_dir: Path, step: int, model: VQVAE, config: TokenizerRunConfig, st
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp / MODEL_FILE))
+    save_tensors({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / MODEL_FILE)
     (tmp / CONFIG_FILE).write_text(config.to_json())
     torch.save(state, tmp / STATE_FILE)
     files = {}
