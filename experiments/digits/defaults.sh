@@ -10,10 +10,8 @@ export OMP_NUM_THREADS=2
 [ -d runs/digits-uvit/checkpoints ] || $u train digits model.init=uvit --out runs/digits-uvit
 [ -d runs/digits/checkpoints ] || $u train --out runs/digits
 for run in digits-uvit digits; do
-  for seed in 0 1; do
-    best=""
-    [ "$run" = digits ] && [ "$seed" = 0 ] && best="--best fd"   # the default run records its best settings
-    $u sweep --ckpt runs/$run --grid experiments/digits/sampling_grid.yaml --out runs/sweep-$run-s$seed \
-      --seed $seed $best
-  done
+  best=""
+  [ "$run" = digits ] && best="--best fd"   # the default run records its best settings (sampling.json)
+  $u sweep --ckpt runs/$run --grid experiments/digits/sampling_grid.yaml --out runs/sweep-$run-s0 $best
+  $u sweep --ckpt runs/$run --grid experiments/digits/sampling_grid_repeat.yaml --out runs/sweep-$run-s1 --seed 1
 done
