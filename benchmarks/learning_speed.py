@@ -9,11 +9,12 @@ preview grids excluded). Variants of one preset run back to back in one process,
 all threads, so their seconds compare.
 
     .venv/bin/python benchmarks/learning_speed.py --out runs/learning-speed --threads 2
-    .venv/bin/python benchmarks/learning_speed.py --out runs/learning-speed --families image text --report
+    .venv/bin/python benchmarks/learning_speed.py --out runs/learning-speed --families digits kjv --report
     .venv/bin/python benchmarks/learning_speed.py --study fmnist-recipe --out runs/fmnist-recipe --minutes 12
 
 ``--report`` only reads what an earlier call wrote (``OUT/results.jsonl``) and prints the table and
-draws the figure (``--figure``); a family already in the file is not trained again.
+draws the figure (``--figure``); a family already in the file is not trained again unless ``--redo``
+(its new lines are appended and supersede the old ones: e.g. when other work shared the CPU).
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ RECIPES: dict[str, list[str]] = {
     "dim 256, depth 8": ["model.dim=256", "model.depth=8", "model.heads=4"],
     "dim 128, depth 6": ["model.dim=128", "model.depth=6", "model.heads=4"],
 }
-SHORT = {name.split(" ")[0]: name for name in FAMILIES}
+#: a family by its preset's name (``--families digits video``)
+SHORT = {spec["preset"]: name for name, spec in FAMILIES.items()}
 
 
 def _train_points(preset: str, overrides: list[str], run_dir: Path, metric: str | None) -> dict[str, Any]:
@@ -245,11 +247,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="folder for the runs and results.jsonl")
     parser.add_argument("--study", choices=("init", "fmnist-recipe"), default="init")
-    parser.add_argument("--families", nargs="*", default=None, help=f"init study, first words of: {', '.join(SHORT)}")
+    parser.add_argument("--families", nargs="*", default=None, help=f"init study, by preset: {', '.join(SHORT)}")
     parser.add_argument("--minutes", type=float, default=12.0, help="fmnist-recipe: training minutes per recipe")
     parser.add_argument("--every", type=int, default=50, help="fmnist-recipe: steps between evaluations")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--report", action="store_true", help="only print the table and draw the figure")
+    parser.add_argument(
+        "--redo", action="store_true", help="init study: train the chosen families again (later lines supersede)"
+    )
     parser.add_argument("--figure", default=None, help="PNG of the curves")
     args = parser.parse_args()
     out = Path(args.out)
@@ -279,7 +284,7 @@ def main() -> None:
     if not args.report:
         for family in wanted:
             for variant in ("before", "after"):
-                if (family, variant) not in results:
+                if (family, variant) not in results or args.redo:
                     t0 = time.time()
                     keep(run_one(family, variant, out, args.threads))
                     print(f"  ({time.time() - t0:.0f} s)", file=sys.stderr)
