@@ -29,6 +29,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .samplers.continuation import edit_init
+
 __all__ = ["REGION_SHAPES", "EditPlan", "read_image", "region_mask", "token_region", "plan_edit", "edit"]
 
 #: Built-in regions (``region_mask``): besides a file, "centre", "border:K", "half:SIDE" and "random-half:SEED".
@@ -246,8 +248,7 @@ def edit(
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
     n = plan.tokens.shape[0]
-    mask_id = model.vocab_size - 1
-    x = plan.tokens.masked_fill(plan.region, mask_id).repeat_interleave(samples, dim=0).to(device)
+    x = edit_init(plan.tokens, plan.region, model.vocab_size).repeat_interleave(samples, dim=0).to(device)
     lab = None
     if labels is not None:
         if len(labels) != n:
