@@ -52,6 +52,7 @@ __all__ = [
     "region_mask",
     "token_region",
     "parse_frames",
+    "encode_images",
     "plan_edit",
     "plan_video_edit",
     "plan_joint_edit",
@@ -292,6 +293,18 @@ def _refuse_kind(model: Any, want: str) -> None:
     raise ValueError(f"{use[want]} edits {what[want]}; this is {what[kind]}: use {use[kind]}")
 
 
+def encode_images(tokenizer: Any, images: np.ndarray, grid: tuple[int, ...]) -> Tensor:
+    """Tokens (N, *grid) int64 of uint8 grey images (N, H, W) in [0, 255], resized to the image size the
+    model's ``grid`` stands for (the grid itself for pixel tokens; a VQ tokenizer's training size).
+    ``ValueError`` when the tokenizer's grid is not ``grid``."""
+    size = _image_size(tokenizer, grid)
+    images = np.asarray(images, dtype=np.uint8)
+    tokens = _encode_pixels(tokenizer, np.stack([_resize(im, size, nearest=False) for im in images]))
+    if tuple(tokens.shape[1:]) != tuple(grid):
+        raise ValueError(f"the tokenizer gives grids of {tuple(tokens.shape[1:])}, the model takes {tuple(grid)}")
+    return tokens
+
+
 def _encode_pixels(tokenizer: Any, images: np.ndarray) -> Tensor:
     """int64 tokens of uint8 images or clips in [0, 255] (whatever range the run's data had, for pixel tokens)."""
     spec = tokenizer.config()
@@ -346,9 +359,7 @@ def plan_edit(model: Any, tokenizer: Any, images: np.ndarray, pixels: np.ndarray
     if masks.ndim == 2:
         masks = np.broadcast_to(masks, (len(images), *masks.shape))
     masks = np.stack([_resize(m.astype(np.uint8) * 255, size, nearest=True) > 0 for m in masks])
-    tokens = _encode_pixels(tokenizer, images)
-    if tuple(tokens.shape[1:]) != grid:
-        raise ValueError(f"the tokenizer gives grids of {tuple(tokens.shape[1:])}, the model takes {grid}")
+    tokens = encode_images(tokenizer, images, grid)
     region, note = token_region(tokenizer, masks, grid)
     return EditPlan(tokens=tokens, region=region, pixels=masks, note=note)
 
