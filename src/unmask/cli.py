@@ -5,6 +5,9 @@
                   [--prefix-frames K [--prefix-from test|train|PATH]]   # video models: continue clips
                   [--mp4]                                               # video models: an .mp4 beside the .gif
                   [--captions "two squares" … | --captions-file F]      # text-to-image models
+    unmask inpaint --ckpt DIR --from test:17|IMAGE.png --mask centre|border:K|… --out FILE.npz [--samples K]
+                   [--stream NAME [--generate NAMES]]                  # joint models: a region of one stream
+                   [--frames 4:|2,5 [--mask …]] (--from a .npy clip)    # video models: frames (4: = continuation)
     unmask eval SAMPLES.npz [--ref DATASET]
     unmask adherence SAMPLES.npz [--ref scenes|fashion-mnist] [--no-fd]  # caption adherence
     unmask sweep --ckpt DIR --grid FILE.yaml --out DIR
@@ -741,21 +744,48 @@ def _print_info(info: dict[str, object]) -> None:
 
 
 def cmd_inpaint(args: argparse.Namespace) -> int:
-    """Regenerate a region of one image (or a dataset item) with any sampler: .npz + a PNG grid."""
+    """Regenerate a region of an image (or a dataset item) with any sampler: .npz + a PNG grid; of chosen
+    frames of a clip (video models: + a GIF); or of one stream of a joint model, the others given."""
     import numpy as np
 
     from .data import get_dataset, is_stream_dataset, is_text_dataset
     from .editing import edit, plan_edit, read_image, region_mask
-    from .inference import check_sampler_fits, load_model
-    from .models import TextTransformer, VideoTransformer
+    from .inference import check_sampler_fits, load_any_model
+    from .models import MultiStreamTransformer, TextTransformer, VideoTransformer
     from .tokenizers import build_tokenizer
     from .visualize import save_grid
 
-    model, ckpt = load_model(args.ckpt, weights=args.weights, device=args.device)
-    if isinstance(model, VideoTransformer):
-        raise UsageError("unmask inpaint edits images; continue clips with unmask sample --prefix-frames K")
+    model, ckpt = load_any_model(args.ckpt, weights=args.weights, device=args.device)
     if args.samples < 1:
         raise UsageError(f"--samples must be >= 1, got {args.samples}")
+    kind = (
+        "joint"
+        if isinstance(model, MultiStreamTransformer)
+        else "video"
+        if isinstance(model, VideoTransformer)
+        else "image"
+    )
+    holds = {
+        "joint": "a joint multi-stream model",
+        "video": "a video model",
+        "image": "a single-stream model, not a joint multi-stream one",
+    }
+    if kind != "joint":
+        for flag, value in (("--stream", args.stream), ("--generate", args.generate)):
+            if value is not None:
+                raise UsageError(f"{flag} applies to joint multi-stream models; this checkpoint holds {holds[kind]}")
+    if kind != "video" and args.frames is not None:
+        what = "an image model" if kind == "image" else holds[kind]
+        raise UsageError(f"--frames applies to video models; this checkpoint holds {what}")
+    if args.caption is not None and not isinstance(model, TextTransformer):
+        raise UsageError("--caption applies to text-to-image models; give a class with --label")
+    if kind == "joint":
+        return _inpaint_joint(args, model, ckpt)
+    if kind == "video":
+        return _inpaint_video(args, model, ckpt)
+    assert not isinstance(model, MultiStreamTransformer)
+    if args.mask is None:
+        raise UsageError(f"--mask is needed: the region to regenerate (a PNG / .npy, or {', '.join(REGION_HELP)})")
     config = ckpt.config
     item_label = None
     splits: dict[str, Any] = {}
@@ -793,14 +823,8 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
 
         edit_model = bind_captions(model, load_text_encoder_for(model), [args.caption])
         labels = [0]
-    elif args.caption is not None:
-        raise UsageError("--caption applies to text-to-image models; give a class with --label")
-    elif model.num_classes > 0:
-        label = args.label if args.label is not None else item_label
-        if label is not None:
-            labels = [label]
-    elif args.label is not None:
-        raise UsageError("this checkpoint's model is unconditional; drop --label")
+    else:
+        labels = _inpaint_labels(args, model, item_label)
     sampler = _sampler_from_flags(args, edit_model, config)
     plan = plan_edit(edit_model, tokenizer, image[None], pixels)
     print(plan.note, file=sys.stderr)
@@ -812,14 +836,8 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
     grey = 128 if original.ndim == 3 else np.array([128, 128, 128], np.uint8)
     shown[plan.pixels] = grey  # the region to regenerate, greyed out
     path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    import io
-
-    from ._io import atomic_write_bytes
-
-    buf = io.BytesIO()
-    np.savez(
-        buf,
+    _write_npz(
+        path,
         tokens=out.tokens.numpy(),
         images=out.images,
         region=out.region.numpy(),
@@ -829,7 +847,6 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
         labels=np.array(labels if labels is not None else [-1]),
         nfe=out.nfe,
     )
-    atomic_write_bytes(path, buf.getvalue())
     grid = save_grid(np.concatenate([original, shown, out.images]), path.with_suffix(".png"), nrow=2 + args.samples)
     summary = {
         "npz": str(path),
@@ -840,6 +857,237 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
         "tokens": int(plan.region.numel()),
         "label": labels[0] if labels is not None and not isinstance(model, TextTransformer) else None,
         "caption": args.caption,
+        "nfe": out.nfe,
+        "settings": str(recorded) if recorded is not None else "config",
+        "checkpoint": str(ckpt.path),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+#: The built-in regions of --mask, as the help and errors name them.
+REGION_HELP = ("centre", "border:K", "half:left|right|top|bottom", "random-half:SEED")
+
+
+def _write_npz(path: Path, **arrays: Any) -> None:
+    """``arrays`` as an .npz at ``path``, atomically (its folder made)."""
+    import io
+
+    import numpy as np
+
+    from ._io import atomic_write_bytes
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _inpaint_labels(args: argparse.Namespace, model: Any, item_label: int | None) -> list[int] | None:
+    """The class an image or clip is edited under: --label, else a dataset item's own (None: unconditional)."""
+    if model.num_classes > 0:
+        label = args.label if args.label is not None else item_label
+        return None if label is None else [label]
+    if args.label is not None:
+        raise UsageError("this checkpoint's model is unconditional; drop --label")
+    return None
+
+
+def _inpaint_video(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
+    """``unmask inpaint`` of a video model: the frames --frames selects (default all), whole or within
+    --mask, of a dataset clip or a .npy (T, H, W); .npz + a PNG of frame strips + a GIF."""
+    import numpy as np
+
+    from .data import get_dataset, is_video_dataset
+    from .editing import edit, parse_frames, plan_video_edit, read_clip, region_mask
+    from .inference import check_sampler_fits
+    from .tokenizers import build_tokenizer
+    from .visualize import save_gif, save_video_grid
+
+    config = ckpt.config
+    if args.frames is None and args.mask is None:
+        raise UsageError(
+            "give --frames (which frames to regenerate, e.g. 4: continues clips from frame 4) and/or --mask "
+            "(a region within the frames)"
+        )
+    t = int(model.config.grid[0])
+    frames = parse_frames(args.frames, t) if args.frames is not None else tuple(range(t))
+    splits: dict[str, Any] = {}
+
+    def split_clips(split: str) -> np.ndarray:  # a split's clips, decoded by its own tokenizer
+        if not is_video_dataset(config.data.name):
+            raise UsageError(
+                f"--image {args.image!r}: the run's dataset {config.data.name!r} holds no clips; give a .npy (T, H, W)"
+            )
+        splits[split] = get_dataset(config.data.name, split, **config.data.options())
+        return np.asarray(splits[split].tokenizer.decode(splits[split].tokens))
+
+    clip = read_clip(args.image, dataset=split_clips)
+    item_label = None
+    if splits:  # a dataset clip keeps its own class unless --label says otherwise
+        data = next(iter(splits.values()))
+        if data.labels is not None:
+            item_label = int(data.labels[int(args.image.split(":", 1)[1])])
+    pixels = None if args.mask is None else region_mask(args.mask, (int(clip.shape[1]), int(clip.shape[2])))
+    tokenizer = build_tokenizer(ckpt.tokenizer)
+    recorded = None if args.defaults else _apply_recorded_settings(args)
+    if args.sampler is None:
+        args.sampler = _configured_sampler(model, config)
+    check_sampler_fits(model, args.sampler)
+    labels = _inpaint_labels(args, model, item_label)
+    sampler = _sampler_from_flags(args, model, config)
+    plan = plan_video_edit(model, tokenizer, clip[None], frames, pixels)
+    print(plan.note, file=sys.stderr)
+    out = edit(model, tokenizer, sampler, plan, samples=args.samples, labels=labels, seed=args.seed, device=args.device)
+    original = np.asarray(tokenizer.decode(plan.tokens))  # (1, T, H, W)
+    shown = original.copy()
+    shown[plan.pixels] = 128  # the region to regenerate, greyed out
+    path = Path(args.out)
+    _write_npz(
+        path,
+        tokens=out.tokens.numpy(),
+        videos=out.images,
+        region=out.region.numpy(),
+        given_tokens=plan.tokens.numpy(),
+        original=original,
+        frames=np.asarray(frames, dtype=np.int64),
+        labels=np.array(labels if labels is not None else [-1]),
+        nfe=out.nfe,
+    )
+    every = np.concatenate([original, shown, out.images])  # original | masked | completions
+    png = save_video_grid(every, path.with_suffix(".png"))
+    gif = save_gif(every, path.with_suffix(".gif"), nrow=2 + args.samples)
+    summary = {
+        "npz": str(path),
+        "gif": str(gif),
+        "png": str(png),
+        "samples": args.samples,
+        "frames": list(frames),
+        "sampler": args.sampler,
+        "regenerated_tokens": int(plan.region.sum()),
+        "tokens": int(plan.region.numel()),
+        "label": labels[0] if labels is not None else None,
+        "nfe": out.nfe,
+        "settings": str(recorded) if recorded is not None else "config",
+        "checkpoint": str(ckpt.path),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+def _inpaint_joint(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
+    """``unmask inpaint`` of a joint model: a region of --stream (default the image stream) regenerated, the
+    other streams given from the same dataset item or generated (--generate); .npz + a PNG grid."""
+    import numpy as np
+    import torch
+
+    from .data import StreamDataset, get_dataset
+    from .editing import edit_streams, encode_images, parse_item, plan_joint_edit, read_image, region_mask
+    from .joint import check_dataset_fits
+    from .samplers import FlatStreams, parse_mode
+    from .visualize import render_streams, save_grid
+
+    names = tuple(model.stream_names)
+    if args.label is not None:
+        raise UsageError(
+            "--label does not apply to joint models: a label is a stream, given from the dataset item "
+            "or generated with --generate label"
+        )
+    generate = tuple(s.strip() for s in (args.generate or "").split(",") if s.strip())
+    for s in (*generate, *([args.stream] if args.stream is not None else [])):
+        if s not in names:
+            raise UsageError(f"unknown stream {s!r}; this model's streams are {', '.join(names)}")
+    if args.mask is None:
+        raise UsageError(
+            f"--mask is needed: the region of the stream to regenerate ({', '.join(REGION_HELP)}, or a file)"
+        )
+    config = ckpt.config
+    item = parse_item(args.image)
+    data = get_dataset(config.data.name, item[0] if item else "test", **config.data.options())
+    if not isinstance(data, StreamDataset):
+        raise UsageError(f"the run's dataset {config.data.name!r} holds no paired streams for this joint model")
+    check_dataset_fits(model, data)
+    stream = args.stream if args.stream is not None else data.image_stream
+    grid = tuple(model.grids[stream])
+    if len(grid) != 2:
+        flat = ", ".join(s for s in names if len(model.grids[s]) == 2)
+        raise UsageError(
+            f"--stream {stream}: --mask regions apply to 2-D streams ({flat}); the {data.kinds[stream]} stream "
+            f"{stream!r} is regenerated whole with --generate {stream}"
+        )
+    known: dict[str, torch.Tensor] = {}
+    if item is not None:
+        split, i = item
+        if not 0 <= i < len(data):
+            raise UsageError(f"--image {args.image!r}: the {split} split has items 0 … {len(data) - 1}")
+        known = {s: data.streams[s][i : i + 1] for s in names}
+    else:
+        image_stream = data.image_stream
+        if stream != image_stream:
+            raise UsageError(
+                f"--stream {stream}: {args.image!r} gives only the image stream {image_stream!r}; take every "
+                "stream from a dataset item (--image test:K)"
+            )
+        missing = [s for s in names if s != image_stream and s not in generate]
+        if missing:
+            raise UsageError(
+                f"{args.image!r} gives only the image stream {image_stream!r}; this joint model's other streams "
+                f"({', '.join(missing)}) are unknown: take them from a dataset item (--image test:K) or generate "
+                f"them (--generate {','.join(missing)})"
+            )
+        image = read_image(args.image)
+        known = {image_stream: encode_images(data.tokenizer, image[None], tuple(model.grids[image_stream]))}
+    pixels = region_mask(args.mask, (int(grid[0]), int(grid[1])))
+    plan = plan_joint_edit(model, known, stream, pixels, generate=generate)
+    print(plan.note, file=sys.stderr)
+    recorded = None if args.defaults else _apply_recorded_settings(args)
+    if args.sampler is None:
+        chosen = config.sample.sampler
+        args.sampler = chosen if chosen in ("euler", "maskgit") else "euler"
+    if args.sampler not in ("euler", "maskgit"):
+        raise UsageError(
+            f"the {args.sampler} sampler cannot draw from a joint multi-stream model; use --sampler euler or maskgit"
+        )
+    if not plan.given and args.cfg not in (None, 1.0):
+        raise UsageError(f"--cfg {args.cfg} needs streams given whole (CFG drops them); this edit gives none")
+    adapter = FlatStreams(model, *parse_mode(plan.mode, names))  # class-conditional when some stream is given
+    sampler = _sampler_from_flags(args, adapter, config)
+    out = edit_streams(model, sampler, plan, samples=args.samples, seed=args.seed, device=args.device)
+    k = args.samples
+    original = {s: known[s].numpy() if s in known else np.zeros((1, *model.grids[s]), np.int64) for s in names}
+    unknown = {s: np.ones((1, *model.grids[s]), bool) for s in names if s not in known}
+    masked = {**{s: np.ones((1, *model.grids[s]), bool) for s in generate}, stream: plan.region.numpy()}
+    rows = [
+        render_streams(original, data, gap=2, grey=unknown),  # the item (unknown streams grey)
+        render_streams(original, data, gap=2, grey=masked),  # what is given: the region and generated streams grey
+        render_streams({s: out.tokens[s].numpy() for s in names}, data, gap=2),  # the completions
+    ]
+    path = Path(args.out)
+    arrays: dict[str, Any] = {
+        "stream": np.array(stream),
+        "mode": np.array(plan.mode),
+        "region": out.region.numpy(),
+        "nfe": out.nfe,
+    }
+    for s in names:
+        arrays[f"tokens_{s}"] = out.tokens[s].numpy()
+        if s in known:
+            arrays[f"given_{s}"] = known[s].numpy()
+        if data.kinds[s] == "image":
+            arrays[f"images_{s}"] = np.asarray(data.tokenizer.decode(out.tokens[s]))
+    _write_npz(path, **arrays)
+    png = save_grid(np.concatenate(rows), path.with_suffix(".png"), nrow=2 + k)
+    summary = {
+        "npz": str(path),
+        "png": str(png),
+        "samples": k,
+        "stream": stream,
+        "mode": plan.mode,
+        "given": list(plan.given),
+        "generated": list(generate),
+        "sampler": args.sampler,
+        "regenerated_tokens": int(plan.region.sum()),
+        "tokens": int(plan.region.numel()),
         "nfe": out.nfe,
         "settings": str(recorded) if recorded is not None else "config",
         "checkpoint": str(ckpt.path),
@@ -1252,15 +1500,42 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=cmd_info)
 
     ip = sub.add_parser(
-        "inpaint", help="regenerate a region of an image with any sampler (inpainting, outpainting, class edits)"
+        "inpaint",
+        help="regenerate a region of an image, chosen frames of a clip, or one stream of a joint model, with any "
+        "sampler (inpainting, outpainting, class edits, continuation)",
     )
     ip.add_argument("--ckpt", required=True, help="checkpoint, run directory or zoo release")
-    ip.add_argument("--image", required=True, help="a PNG / .npy of uint8 grey, or an item of the run's data: test:17")
+    ip.add_argument(
+        "--image",
+        "--from",
+        dest="image",
+        required=True,
+        help="a PNG / .npy of uint8 grey (video models: a .npy clip (T, H, W)), or an item of the run's data: "
+        "test:17 (joint models: every stream of that item)",
+    )
     ip.add_argument(
         "--mask",
-        required=True,
+        default=None,
         help="the region to regenerate: a PNG / .npy (nonzero = regenerate), or centre, border:K (outpainting), "
-        "half:left|right|top|bottom, random-half:SEED",
+        "half:left|right|top|bottom, random-half:SEED; joint models: on --stream's grid; video models: within "
+        "each of --frames (default: whole frames)",
+    )
+    ip.add_argument(
+        "--frames",
+        default=None,
+        help="video models: the frames to regenerate, e.g. 4: (frames 4 onwards: continuation), 2,5, 1:3, all "
+        "(default all, with --mask)",
+    )
+    ip.add_argument(
+        "--stream",
+        default=None,
+        help="joint models: the stream --mask applies to (default the image stream); the others are given",
+    )
+    ip.add_argument(
+        "--generate",
+        default=None,
+        metavar="STREAMS",
+        help="joint models: other streams to generate whole instead of giving them, e.g. label or mask,label",
     )
     ip.add_argument("--out", required=True, help="output .npz (a PNG beside it: original, masked, completions)")
     ip.add_argument("--samples", type=int, default=4, help="completions of the region (variations)")

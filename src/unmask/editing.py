@@ -1,13 +1,13 @@
-"""Editing: regenerate a marked region of an image (inpainting, outpainting, class-guided edits) with
-any sampler.
+"""Editing: regenerate a marked region of an image (inpainting, outpainting, class-guided edits), of
+some frames of a clip, or of one stream of a joint model, with any sampler.
 
 Every sampler treats the tokens of its starting state that are not [MASK] as given: they are never
 masked, never redrawn, and the network sees them at every call (``unmask.samplers``). An edit is
-therefore only a starting state: the image's tokens, with [MASK] where the region to regenerate
-lies. This module builds that state:
+therefore only a starting state: the given tokens, with [MASK] where the region to regenerate
+lies (``unmask.samplers.edit_init``). This module builds that state:
 
 * ``read_image`` reads the image to edit (a PNG, a ``.npy`` of uint8, or ``test:17`` — an item of
-  the run's dataset split) as uint8 (H, W);
+  the run's dataset split) as uint8 (H, W); ``read_clip`` a clip (a ``.npy`` (T, H, W) or an item);
 * ``region_mask`` reads or builds the pixel region to regenerate (a PNG / ``.npy``, nonzero =
   regenerate; or ``centre``, ``border:K``, ``half:left|right|top|bottom``, ``random-half:SEED``);
 * ``token_region`` maps that pixel region onto the token grid of the checkpoint's tokenizer: a
@@ -15,12 +15,19 @@ lies. This module builds that state:
   regenerates every code whose cell (f × f pixels for a down-sampling factor f) the region touches
   — its receptive field is wider than its cell, so pixels just outside the region may change in
   the decoded image, and ``EditPlan.note`` says so;
-* ``edit`` draws K completions of each image and returns tokens, images, and the given / drawn
-  positions, so callers can check that no given token changed.
+* ``plan_edit`` (image models), ``plan_video_edit`` (video models: the frames ``parse_frames``
+  selects, whole or within a 2-D region; frames K … T − 1 whole is continuation, the same
+  starting state as ``unmask.samplers.continuation_init``) and ``plan_joint_edit`` (joint
+  multi-stream models: a region of one stream regenerated with the other streams given whole, or
+  some of them generated too);
+* ``edit`` (image and video plans) draws K completions of each image or clip, and ``edit_streams``
+  (joint plans) runs ``MultiStreamSampler`` with the edited stream given in part; both return the
+  tokens and the region, so callers can check that no given token changed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +36,29 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["REGION_SHAPES", "EditPlan", "read_image", "region_mask", "token_region", "plan_edit", "edit"]
+from ._checks import check_tokens
+from .samplers.continuation import edit_init, frame_region
+from .samplers.multistream import MultiStreamSampler
+
+__all__ = [
+    "REGION_SHAPES",
+    "EditPlan",
+    "EditResult",
+    "JointEditPlan",
+    "JointEditResult",
+    "parse_item",
+    "read_image",
+    "read_clip",
+    "region_mask",
+    "token_region",
+    "parse_frames",
+    "encode_images",
+    "plan_edit",
+    "plan_video_edit",
+    "plan_joint_edit",
+    "edit",
+    "edit_streams",
+]
 
 #: Built-in regions (``region_mask``): besides a file, "centre", "border:K", "half:SIDE" and "random-half:SEED".
 REGION_SHAPES = ("centre", "border:K", "half:left|right|top|bottom", "random-half:SEED")
@@ -45,25 +74,42 @@ def _resize(image: np.ndarray, shape: tuple[int, int], nearest: bool) -> np.ndar
     return np.asarray(out)
 
 
-def read_image(spec: str, *, dataset: Any = None) -> np.ndarray:
+def parse_item(spec: str) -> tuple[str, int] | None:
+    """``(split, index)`` when ``spec`` names a dataset item (``test:17``, ``train:3``) and is no existing
+    file, else None. ``ValueError`` when the item is not an integer."""
+    if ":" not in spec or spec.split(":", 1)[0] not in ("train", "test") or Path(spec).exists():
+        return None
+    split, index = spec.split(":", 1)
+    try:
+        return split, int(index)
+    except ValueError:
+        raise ValueError(f"--image {spec!r}: the item must be an integer, as in test:17") from None
+
+
+def _dataset_item(spec: str, dataset: Callable[[str], Any] | None) -> np.ndarray | None:
+    """Item I of split S for ``spec`` = ``S:I`` (``dataset``: split → uint8 array (N, …)), or None for a file."""
+    item = parse_item(spec)
+    if item is None:
+        return None
+    split, i = item
+    if dataset is None:
+        raise ValueError(f"--image {spec!r} names a dataset item, but no dataset is known here")
+    items = dataset(split)
+    if not 0 <= i < len(items):
+        raise ValueError(f"--image {spec!r}: the {split} split has items 0 … {len(items) - 1}")
+    return np.asarray(items[i], dtype=np.uint8)
+
+
+def read_image(spec: str, *, dataset: Callable[[str], Any] | None = None) -> np.ndarray:
     """The image to edit as uint8 (H, W) grey.
 
     ``spec`` is a PNG / JPEG file (converted to grey), a ``.npy`` of uint8 (H, W), or ``SPLIT:I``
     (``test:17``): item I of ``dataset`` (a callable split → uint8 images (N, H, W)). ``ValueError``
     names a missing file, a bad array or an index out of range.
     """
-    if ":" in spec and spec.split(":", 1)[0] in ("train", "test") and not Path(spec).exists():
-        split, index = spec.split(":", 1)
-        if dataset is None:
-            raise ValueError(f"--image {spec!r} names a dataset item, but no dataset is known here")
-        try:
-            i = int(index)
-        except ValueError:
-            raise ValueError(f"--image {spec!r}: the item must be an integer, as in test:17") from None
-        images = dataset(split)
-        if not 0 <= i < len(images):
-            raise ValueError(f"--image {spec!r}: the {split} split has items 0 … {len(images) - 1}")
-        return np.asarray(images[i], dtype=np.uint8)
+    item = _dataset_item(spec, dataset)
+    if item is not None:
+        return item
     path = Path(spec)
     if not path.is_file():
         raise ValueError(f"image {spec!r} does not exist")
@@ -79,6 +125,27 @@ def read_image(spec: str, *, dataset: Any = None) -> np.ndarray:
             return np.asarray(img.convert("L"), dtype=np.uint8)
     except (UnidentifiedImageError, OSError) as err:
         raise ValueError(f"image {spec!r} is not an image file PIL can read: {err}") from None
+
+
+def read_clip(spec: str, *, dataset: Callable[[str], Any] | None = None) -> np.ndarray:
+    """The clip to edit as uint8 (T, H, W) grey.
+
+    ``spec`` is a ``.npy`` of uint8 (T, H, W) in [0, 255], or ``SPLIT:I`` (``test:3``): item I of
+    ``dataset`` (a callable split → uint8 clips (N, T, H, W)). ``ValueError`` names a missing
+    file, an array of another dtype or shape, or an index out of range.
+    """
+    item = _dataset_item(spec, dataset)
+    if item is not None:
+        return item
+    path = Path(spec)
+    if not path.is_file():
+        raise ValueError(f"clip {spec!r} does not exist")
+    if path.suffix != ".npy":
+        raise ValueError(f"clip {spec!r}: give a .npy of uint8 (T, H, W) or a dataset item such as test:3")
+    arr = np.load(path)
+    if arr.dtype != np.uint8 or arr.ndim != 3:
+        raise ValueError(f"clip {spec!r} must be uint8 (T, H, W) grey, got {arr.dtype} {arr.shape}")
+    return arr
 
 
 def region_mask(spec: str, shape: tuple[int, int]) -> np.ndarray:
@@ -143,14 +210,55 @@ def region_mask(spec: str, shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
+def parse_frames(spec: str, frames: int) -> tuple[int, ...]:
+    """The frame indices (sorted, unique) that ``spec`` selects in clips of ``frames`` frames.
+
+    ``spec`` is a comma-separated list of frames ``5`` and ranges ``A:B`` (frames A … B − 1; an
+    end left out is the clip's: ``4:`` = frame 4 to the last, which is continuation; ``:2`` = the
+    first two), or ``all``. ``ValueError`` names a part that is not an integer or range, a frame
+    out of [0, frames − 1], an empty range, or a spec that selects no frame.
+    """
+    if frames < 1:
+        raise ValueError(f"clips must have at least one frame, got {frames}")
+    if spec.strip() == "all":
+        return tuple(range(frames))
+    chosen: set[int] = set()
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        try:
+            if ":" in part:
+                lo_text, hi_text = part.split(":", 1)
+                lo = int(lo_text) if lo_text.strip() else 0
+                hi = int(hi_text) if hi_text.strip() else frames
+            else:
+                lo = int(part)
+                hi = lo + 1
+        except ValueError:
+            raise ValueError(
+                f"--frames {spec!r}: {part!r} is neither a frame nor a range; write e.g. 4: (frames 4 onwards), "
+                "2,5 or 1:3"
+            ) from None
+        if not 0 <= lo < frames or not lo < hi <= frames:
+            what = f"frame {lo}" if ":" not in part else f"range {part!r}"
+            raise ValueError(
+                f"--frames {spec!r}: {what} is out of range; the model's clips have frames 0 … {frames - 1}"
+            )
+        chosen.update(range(lo, hi))
+    if not chosen:
+        raise ValueError(f"--frames {spec!r} selects no frame")
+    return tuple(sorted(chosen))
+
+
 @dataclass
 class EditPlan:
-    """The tokens of the images to edit and where to regenerate them.
+    """The tokens of the images (or clips) to edit and where to regenerate them.
 
     Attributes:
-        tokens: (N, *grid) int64 token ids of the images (no [MASK]).
+        tokens: (N, *grid) int64 token ids of the images (no [MASK]); clips: (N, T, H, W).
         region: (N, *grid) bool, True where tokens are regenerated.
-        pixels: (N, H, W) bool, the pixel region as given (resized to the model's image size).
+        pixels: (N, H, W) bool, the pixel region as given (resized to the model's image size);
+            clips: (N, T, H, W), the region in every frame (empty in frames kept whole).
         note: how the pixel region was mapped onto tokens (said to the user).
     """
 
@@ -158,6 +266,53 @@ class EditPlan:
     region: Tensor
     pixels: np.ndarray
     note: str
+
+
+def _model_kind(model: Any) -> str:
+    """ "joint" (a multi-stream model), "video" (a (T, H, W) grid), "image" (2-D) or "other"."""
+    if hasattr(model, "stream_names"):
+        return "joint"
+    grid = tuple(getattr(getattr(model, "config", None), "grid", ()))
+    return {2: "image", 3: "video"}.get(len(grid), "other")
+
+
+def _refuse_kind(model: Any, want: str) -> None:
+    """``ValueError`` naming the planning function that fits ``model`` when it is not a ``want`` model."""
+    kind = _model_kind(model)
+    if kind == want:
+        return
+    use = {"image": "plan_edit", "video": "plan_video_edit", "joint": "plan_joint_edit"}
+    what = {"image": "an image model (a 2-D token grid)", "video": "a video model (a (T, H, W) grid)"}
+    what["joint"] = "a joint multi-stream model"
+    if kind == "other":
+        grid = getattr(getattr(model, "config", None), "grid", None)
+        raise ValueError(
+            f"editing takes image models (a 2-D token grid), video models (T, H, W) or joint multi-stream "
+            f"models; this model is none of them (grid {grid})"
+        )
+    raise ValueError(f"{use[want]} edits {what[want]}; this is {what[kind]}: use {use[kind]}")
+
+
+def encode_images(tokenizer: Any, images: np.ndarray, grid: tuple[int, ...]) -> Tensor:
+    """Tokens (N, *grid) int64 of uint8 grey images (N, H, W) in [0, 255], resized to the image size the
+    model's ``grid`` stands for (the grid itself for pixel tokens; a VQ tokenizer's training size).
+    ``ValueError`` when the tokenizer's grid is not ``grid``."""
+    size = _image_size(tokenizer, grid)
+    images = np.asarray(images, dtype=np.uint8)
+    tokens = _encode_pixels(tokenizer, np.stack([_resize(im, size, nearest=False) for im in images]))
+    if tuple(tokens.shape[1:]) != tuple(grid):
+        raise ValueError(f"the tokenizer gives grids of {tuple(tokens.shape[1:])}, the model takes {tuple(grid)}")
+    return tokens
+
+
+def _encode_pixels(tokenizer: Any, images: np.ndarray) -> Tensor:
+    """int64 tokens of uint8 images or clips in [0, 255] (whatever range the run's data had, for pixel tokens)."""
+    spec = tokenizer.config()
+    if spec.get("name") == "pixel":
+        from .tokenizers import PixelQuantizer
+
+        return PixelQuantizer(int(spec["levels"]), 255.0).encode(images).long()
+    return tokenizer.encode(images).long()
 
 
 def _image_size(tokenizer: Any, grid: tuple[int, ...]) -> tuple[int, int]:
@@ -191,10 +346,10 @@ def token_region(tokenizer: Any, pixels: np.ndarray, grid: tuple[int, ...]) -> t
 
 def plan_edit(model: Any, tokenizer: Any, images: np.ndarray, pixels: np.ndarray) -> EditPlan:
     """Tokens and token region for uint8 images (N, H, W) and their pixel regions (N, H, W) (or one (H, W)
-    region for all), both resized to the model's image size."""
+    region for all), both resized to the model's image size. ``ValueError`` for a video or joint model
+    (naming the function that edits it)."""
+    _refuse_kind(model, "image")
     grid = tuple(model.config.grid)
-    if len(grid) != 2:
-        raise ValueError(f"editing takes image models (a 2-D token grid), this model's grid is {grid}")
     images = np.asarray(images, dtype=np.uint8)
     if images.ndim == 2:
         images = images[None]
@@ -204,17 +359,175 @@ def plan_edit(model: Any, tokenizer: Any, images: np.ndarray, pixels: np.ndarray
     if masks.ndim == 2:
         masks = np.broadcast_to(masks, (len(images), *masks.shape))
     masks = np.stack([_resize(m.astype(np.uint8) * 255, size, nearest=True) > 0 for m in masks])
-    spec = tokenizer.config()
-    if spec.get("name") == "pixel":  # uint8 images in [0, 255], whatever range the run's data had
-        from .tokenizers import PixelQuantizer
-
-        tokens = PixelQuantizer(int(spec["levels"]), 255.0).encode(images).long()
-    else:
-        tokens = tokenizer.encode(images).long()
-    if tuple(tokens.shape[1:]) != grid:
-        raise ValueError(f"the tokenizer gives grids of {tuple(tokens.shape[1:])}, the model takes {grid}")
+    tokens = encode_images(tokenizer, images, grid)
     region, note = token_region(tokenizer, masks, grid)
     return EditPlan(tokens=tokens, region=region, pixels=masks, note=note)
+
+
+def plan_video_edit(
+    model: Any, tokenizer: Any, clips: np.ndarray, frames: Sequence[int], pixels: np.ndarray | None = None
+) -> EditPlan:
+    """Tokens and token region for uint8 clips (N, T, H, W) (or one (T, H, W)) in [0, 255]: ``frames``
+    (indices, see ``parse_frames``) are regenerated, whole or only within ``pixels`` (one (H, W)
+    bool region for every chosen frame). Frames are resized to the model's frame size (pixel tokens).
+
+    Frames K … T − 1 whole is continuation: the plan's starting state (``edit``) equals
+    ``unmask.samplers.continuation_init`` of the first K frames — both are ``frame_region`` +
+    ``edit_init``.
+
+    Raises:
+        ValueError: an image or joint model (naming the function that edits it), a tokenizer
+            that is not pixel tokens, clips of another frame count, a frame out of range, or a
+            region that marks no token — naming the value.
+    """
+    _refuse_kind(model, "video")
+    grid = tuple(int(g) for g in model.config.grid)
+    t, h, w = grid
+    if tokenizer.config().get("name") != "pixel":
+        raise ValueError(f"video edits take pixel tokens; this model's tokenizer is {tokenizer.config().get('name')!r}")
+    clips = np.asarray(clips, dtype=np.uint8)
+    if clips.ndim == 3:
+        clips = clips[None]
+    if clips.ndim != 4:
+        raise ValueError(f"clips must be uint8 (N, T, H, W) or one (T, H, W), got shape {clips.shape}")
+    if clips.shape[1] != t:
+        raise ValueError(f"the clip has {clips.shape[1]} frames; the model's clips have {t}")
+    clips = np.stack([[_resize(f, (h, w), nearest=False) for f in clip] for clip in clips])
+    within = None
+    if pixels is not None:
+        within = torch.as_tensor(_resize(np.asarray(pixels, dtype=np.uint8) * 255, (h, w), nearest=True) > 0)
+    region = frame_region(grid, frames, within)
+    if not bool(region.any()):
+        raise ValueError(f"the region marks no token to regenerate in frames {list(frames)} of the {h}×{w} frames")
+    n = clips.shape[0]
+    chosen = sorted({int(f) for f in frames})
+    if chosen == list(range(t)):
+        frames_text = "every frame"
+    elif chosen == list(range(chosen[0], t)):
+        frames_text = f"frames {chosen[0]} … {t - 1}" + (
+            f" (continuation of the first {chosen[0]})" if within is None else ""
+        )
+    else:
+        frames_text = f"frames {', '.join(map(str, chosen))}"
+    note = (
+        f"pixel tokens: {frames_text} regenerated "
+        + ("whole" if within is None else f"within the region ({int(within.sum())} of {h * w} pixels of each)")
+        + f"; {int(region.sum())} of {region.numel()} tokens"
+    )
+    tokens = _encode_pixels(tokenizer, clips)
+    regions = region.expand(n, *grid).clone()
+    return EditPlan(tokens=tokens, region=regions, pixels=regions.numpy(), note=note)
+
+
+@dataclass
+class JointEditPlan:
+    """A region of one stream of a joint model to regenerate, with the other streams given or generated.
+
+    Attributes:
+        tokens: {name: (N, *grid_s)} int64 ids (no [MASK]) of every stream given whole, and of the
+            edited stream (its region is regenerated, the rest given); streams to generate are absent.
+        stream: the edited stream.
+        region: (N, *grid_stream) bool, True where the edited stream is regenerated.
+        generate: streams generated whole (from [MASK]).
+        mode: the ``MultiStreamSampler`` mode: given streams -> the edited stream and the generated
+            ones (``"joint"`` when no stream is given whole).
+        note: what is given and what is drawn (said to the user).
+    """
+
+    tokens: dict[str, Tensor]
+    stream: str
+    region: Tensor
+    generate: tuple[str, ...]
+    mode: str
+    note: str
+
+    @property
+    def given(self) -> tuple[str, ...]:
+        """The streams given whole (the mode's conditions)."""
+        return tuple(s for s in self.tokens if s != self.stream)
+
+
+def plan_joint_edit(
+    model: Any,
+    streams: Mapping[str, Tensor | np.ndarray],
+    stream: str,
+    region: Tensor | np.ndarray,
+    *,
+    generate: Sequence[str] = (),
+) -> JointEditPlan:
+    """Plan to regenerate ``region`` of ``stream`` of a joint model, every other stream given whole
+    unless listed in ``generate`` (then drawn along).
+
+    Args:
+        model: a multi-stream model (``stream_names``, ``vocab_sizes``, ``grids``).
+        streams: {name: (N, *grid_s) ids in [0, V_s − 2]} for the edited stream and every stream not
+            generated (extra streams, e.g. the true values of generated ones, are ignored).
+        stream: the stream to edit.
+        region: bool (N, *grid_stream) or one (*grid_stream) for every item: True = regenerate.
+        generate: other streams to generate whole.
+
+    Raises:
+        ValueError: a model that is not multi-stream, an unknown stream (listing the model's), a
+            generated stream that is the edited one or named twice, a stream missing from
+            ``streams``, shapes or ids that do not fit the model, or a region that marks no token
+            of some item — naming the value.
+    """
+    _refuse_kind(model, "joint")
+    names = tuple(model.stream_names)
+    vocab, grids = model.vocab_sizes, model.grids
+    for s in (stream, *generate):
+        if s not in names:
+            raise ValueError(f"unknown stream {s!r}; this model's streams are {', '.join(names)}")
+    generate = tuple(generate)
+    if stream in generate:
+        raise ValueError(f"stream {stream!r} is the one edited; it cannot also be generated whole")
+    if len(set(generate)) != len(generate):
+        raise ValueError(f"a stream is named twice among the generated ones {list(generate)}")
+    needed = [s for s in names if s not in generate]
+    missing = [s for s in needed if s not in streams]
+    if missing:
+        raise ValueError(
+            f"stream(s) {', '.join(missing)} not given; give their tokens or generate them (generate={missing})"
+        )
+    tokens: dict[str, Tensor] = {}
+    n = None
+    for s in needed:
+        v = torch.as_tensor(streams[s])
+        if tuple(v.shape[1:]) != tuple(grids[s]):
+            raise ValueError(
+                f"stream {s!r} has shape {tuple(v.shape)}; the model expects (N, {', '.join(map(str, grids[s]))})"
+            )
+        if n is not None and v.shape[0] != n:
+            raise ValueError(f"stream {s!r} has {v.shape[0]} items, the others {n}")
+        n = int(v.shape[0])
+        check_tokens(v, vocab[s], allow_mask=False, name=f"stream {s!r}")
+        tokens[s] = v.long().cpu()
+    assert n is not None
+    r = torch.as_tensor(region)
+    if r.dtype != torch.bool:
+        raise ValueError(f"the region must be bool, got dtype {r.dtype}")
+    grid = tuple(grids[stream])
+    if tuple(r.shape) == grid:
+        r = r.expand(n, *grid)
+    if tuple(r.shape) != (n, *grid):
+        raise ValueError(
+            f"the region has shape {tuple(r.shape)}; stream {stream!r} is (N={n}, {', '.join(map(str, grid))})"
+        )
+    r = r.clone().cpu()
+    empty = (~r.reshape(n, -1).any(1)).nonzero()
+    if len(empty):
+        raise ValueError(f"the region marks no token of stream {stream!r} in item {int(empty[0])}")
+    conds = [s for s in needed if s != stream]
+    targets = [s for s in names if s == stream or s in generate]
+    mode = f"{','.join(conds)}->{','.join(targets)}" if conds else "joint"
+    tokens = {s: tokens[s] for s in (*conds, stream)}
+    note = (
+        f"stream {stream!r}: {int(r.sum())} of {r.numel()} tokens regenerated"
+        + (f"; given whole: {', '.join(conds)}" if conds else "")
+        + (f"; generated whole: {', '.join(generate)}" if generate else "")
+        + f" (mode {mode})"
+    )
+    return JointEditPlan(tokens=tokens, stream=stream, region=r, generate=generate, mode=mode, note=note)
 
 
 @dataclass
@@ -241,13 +554,19 @@ def edit(
     seed: int = 0,
     device: str | torch.device = "cpu",
 ) -> EditResult:
-    """Regenerate ``plan.region`` of every image ``samples`` times with ``sampler`` (labels: one per image,
-    for a class-conditional model; CFG as the sampler says). Given tokens come back unchanged."""
+    """Regenerate ``plan.region`` of every image (or clip) ``samples`` times with ``sampler`` (labels: one per
+    image, for a class-conditional model; CFG as the sampler says). Given tokens come back unchanged.
+
+    The result depends only on (model, sampler, starting state, labels, seed): a continuation plan
+    (``plan_video_edit`` of frames K … T − 1) draws what ``unmask.inference.generate`` draws from
+    the same clips' first K frames with the same seed. A ``JointEditPlan`` is refused: use ``edit_streams``.
+    """
+    if isinstance(plan, JointEditPlan):
+        raise ValueError("a joint edit plan is drawn with edit_streams, not edit")
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
     n = plan.tokens.shape[0]
-    mask_id = model.vocab_size - 1
-    x = plan.tokens.masked_fill(plan.region, mask_id).repeat_interleave(samples, dim=0).to(device)
+    x = edit_init(plan.tokens, plan.region, model.vocab_size).repeat_interleave(samples, dim=0).to(device)
     lab = None
     if labels is not None:
         if len(labels) != n:
@@ -268,5 +587,64 @@ def edit(
         images=images,
         source=torch.arange(n).repeat_interleave(samples),
         region=region,
+        nfe=out.nfe,
+    )
+
+
+@dataclass
+class JointEditResult:
+    """K completions of each joint edit.
+
+    Attributes:
+        tokens: {name: (N·K, *grid_s)} every stream in play: given streams as given, the edited
+            stream with its region drawn (the rest as given), generated streams drawn.
+        source: (N·K,) the item each completion comes from.
+        region: (N·K, *grid_stream) where the edited stream was drawn.
+        mode: the ``MultiStreamSampler`` mode that ran.
+        nfe: network calls made.
+    """
+
+    tokens: dict[str, Tensor]
+    source: Tensor
+    region: Tensor
+    mode: str
+    nfe: int
+
+
+@torch.no_grad()
+def edit_streams(
+    model: Any,
+    sampler: Any,
+    plan: JointEditPlan,
+    *,
+    samples: int = 1,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+) -> JointEditResult:
+    """Regenerate ``plan.region`` of ``plan.stream`` ``samples`` times per item, the given streams held
+    fixed and ``plan.generate`` drawn along, with ``MultiStreamSampler(plan.mode, …)``.
+
+    ``sampler``: an ``EulerSampler`` or ``MaskGITSampler`` (its settings: steps, CFG over the given
+    streams, temperature, …), or a ``MultiStreamSampler`` whose inner sampler is used (its mode is
+    the plan's). Given tokens, in every stream, come back unchanged.
+    """
+    if not isinstance(plan, JointEditPlan):
+        raise ValueError("edit_streams draws joint edit plans (plan_joint_edit); image and clip plans go to edit")
+    if samples < 1:
+        raise ValueError(f"samples must be >= 1, got {samples}")
+    inner = sampler.euler if isinstance(sampler, MultiStreamSampler) else sampler
+    runner = MultiStreamSampler(plan.mode, inner)
+    n = plan.tokens[plan.stream].shape[0]
+    vocab = model.vocab_sizes[plan.stream]
+    start = edit_init(plan.tokens[plan.stream], plan.region, vocab)
+    conditions = {s: plan.tokens[s].repeat_interleave(samples, dim=0).to(device) for s in plan.given}
+    partial = {plan.stream: start.repeat_interleave(samples, dim=0).to(device)}
+    gen = torch.Generator(device=device).manual_seed(seed)
+    out = runner.sample(model, conditions or None, partial=partial, generator=gen, device=device)
+    return JointEditResult(
+        tokens={s: v.cpu() for s, v in out.tokens.items()},
+        source=torch.arange(n).repeat_interleave(samples),
+        region=plan.region.repeat_interleave(samples, dim=0),
+        mode=plan.mode,
         nfe=out.nfe,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -258,23 +259,37 @@ def _upscale(img: np.ndarray, height: int) -> np.ndarray:
     return img.repeat(f, axis=1).repeat(f, axis=2)
 
 
-def render_streams(tokens: dict[str, Any], dataset: Any, *, gap: int = 1) -> np.ndarray:
+def render_streams(
+    tokens: dict[str, Any], dataset: Any, *, gap: int = 1, grey: Mapping[str, Any] | None = None
+) -> np.ndarray:
     """Pictures of paired streams side by side: uint8 RGB (N, H, W_total, 3).
 
     ``dataset`` gives ``kinds`` ({stream: "image" | "segmentation" | "label"}) and
     ``tokenizer`` (decodes "image" streams). Images are grey, segmentation maps coloured
     with ``PALETTE`` and nearest-upscaled to the tallest stream, a label is a strip in its
     class colour. Streams are drawn in the order of ``tokens``, ``gap`` grey columns apart.
+    ``grey``: {stream: bool (N, *grid_s)} positions drawn mid-grey (128) instead — a region to
+    regenerate, or a stream not known; a label stream is grey when its token is marked.
     """
+    marks = {k: np.asarray(v, dtype=bool) for k, v in (grey or {}).items()}
     parts: list[tuple[str, np.ndarray]] = []
     for name, value in tokens.items():
         arr = np.asarray(value)
         kind = dataset.kinds[name]
         if kind == "image":
-            grey = np.asarray(dataset.tokenizer.decode(arr))
-            parts.append((kind, np.repeat(grey[..., None], 3, axis=-1) if grey.ndim == 3 else grey))
+            picture = np.asarray(dataset.tokenizer.decode(arr))
+            picture = np.repeat(picture[..., None], 3, axis=-1) if picture.ndim == 3 else picture.copy()
         elif kind == "segmentation":
-            parts.append((kind, colorize(arr)))
+            picture = colorize(arr)
+        else:
+            continue
+        if name in marks:
+            if marks[name].shape != picture.shape[:-1]:
+                raise ValueError(
+                    f"grey region of {name!r} has shape {marks[name].shape}, its picture {picture.shape[:-1]}"
+                )
+            picture[marks[name]] = 128
+        parts.append((kind, picture))
     if not parts:
         raise ValueError(f"no image or segmentation stream among {list(tokens)} to draw")
     height = max(p.shape[1] for _, p in parts)
@@ -283,6 +298,8 @@ def render_streams(tokens: dict[str, Any], dataset: Any, *, gap: int = 1) -> np.
     for name, value in tokens.items():
         if dataset.kinds[name] == "label":
             colour = colorize(np.asarray(value).reshape(n).astype(np.int64) + 1)  # +1: class 0 is not black
+            if name in marks:
+                colour[marks[name].reshape(n, -1).any(1)] = 128
             shown.append(np.broadcast_to(colour[:, None, None, :], (n, height, max(2, height // 4), 3)).copy())
     sep = np.full((n, height, gap, 3), 128, dtype=np.uint8)
     out: list[np.ndarray] = []

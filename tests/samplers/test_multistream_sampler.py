@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from unmask.models import MultiStreamConfig, MultiStreamTransformer, StreamConfig
-from unmask.samplers import EulerSampler, FlatStreams, MultiStreamSampler, parse_mode
+from unmask.samplers import EulerSampler, FlatStreams, MaskGITSampler, MultiStreamSampler, parse_mode
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -193,3 +193,69 @@ def test_joint_needs_n_and_no_cfg() -> None:
         sampler("joint", cfg=2.0).sample(Dummy(), n=2)
     with pytest.raises(ValueError, match="n=3 does not match the 2 rows of the condition streams"):
         sampler("image->mask").sample(Dummy(), conditions(2), n=3)
+
+
+def partly_given(name: str, b: int = 4, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random ids of stream ``name`` with [MASK] over a random half of its positions, and that half."""
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, VOCAB[name] - 1, (b, *GRIDS[name]), generator=g)
+    hole = torch.rand(ids.shape, generator=g) < 0.5
+    hole.view(b, -1)[:, 0] = True  # at least one position to draw in every row
+    return ids.masked_fill(hole, VOCAB[name] - 1), hole
+
+
+@pytest.mark.parametrize("kind", ["euler", "maskgit"])
+@pytest.mark.parametrize(
+    ("mode", "edited"),
+    [("mask->image", "image"), ("image->mask", "mask"), ("joint", "image"), ("label->image,mask", "image")],
+)
+def test_a_target_given_in_part_keeps_its_given_tokens(kind: str, mode: str, edited: str) -> None:
+    model = Dummy()
+    conds, targets = parse_mode(mode, model.stream_names)
+    given = conditions(4, conds, seed=2)
+    start, hole = partly_given(edited)
+    inner = EulerSampler(steps=6) if kind == "euler" else MaskGITSampler(steps=6)
+    out = MultiStreamSampler(mode, inner).sample(
+        model, given or None, partial={edited: start}, generator=torch.Generator().manual_seed(0)
+    )
+    got = out.tokens[edited]
+    assert torch.equal(got[~hole], start[~hole])  # given tokens, exactly
+    assert (got[hole] == model.favourite[edited]).all()  # the rest drawn (all mass on the favourite)
+    for s in conds:
+        assert torch.equal(out.tokens[s], given[s])
+    for s in targets:
+        assert not (out.tokens[s] == VOCAB[s] - 1).any()
+    assert model.calls
+    for x, _ in model.calls:  # the network saw some row's given tokens, unchanged, in every row of every call
+        for seen in x[edited]:
+            assert any(torch.equal(seen[~h], row[~h]) for row, h in zip(start, hole, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("mode", "partial", "match"),
+    [
+        ("image->mask", {"image": torch.zeros(4, 4, 4, dtype=torch.long)}, "partial stream 'image' is not a target"),
+        (
+            "image->mask",
+            {"mask": torch.zeros(4, 2, 3, dtype=torch.long)},
+            r"partial stream 'mask' has shape \(4, 2, 3\)",
+        ),
+        (
+            "image->mask",
+            {"mask": torch.zeros(3, 2, 2, dtype=torch.long)},
+            "partial stream 'mask' has 3 rows, the others 4",
+        ),
+        ("image->mask", {"mask": torch.full((4, 2, 2), 7)}, r"contain id 7 outside the vocabulary .* for 'mask'"),
+    ],
+)
+def test_bad_partial_streams_are_named(mode: str, partial: dict[str, torch.Tensor], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        sampler(mode).sample(Dummy(), conditions(4), partial=partial)
+
+
+def test_maskgit_is_refused_for_an_etm_with_conditions_and_n_must_match_a_partial_stream() -> None:
+    with pytest.raises(ValueError, match="MaskGIT sampler tells an explicit-timestep model one time"):
+        MultiStreamSampler("image->mask", MaskGITSampler(steps=2)).sample(Dummy(uses_time=True), conditions(4))
+    start, _ = partly_given("image")
+    with pytest.raises(ValueError, match="n=3 does not match the 4 rows of the partial streams"):
+        sampler("joint").sample(Dummy(), n=3, partial={"image": start})

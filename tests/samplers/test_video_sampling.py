@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from unmask.models import VideoTransformer, VideoTransformerConfig
-from unmask.samplers import EulerSampler, MaskGITSampler, continuation_init
+from unmask.samplers import EulerSampler, MaskGITSampler, continuation_init, edit_init, frame_region
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -110,3 +110,45 @@ def test_zero_frames_is_a_whole_clip():
 def test_bad_prefixes_are_named(prefix, needle):
     with pytest.raises(ValueError, match=needle):
         continuation_init(prefix, GRID, VOCAB)
+
+
+def test_continuation_is_the_edit_of_the_last_frames():
+    prefix = torch.randint(0, VOCAB - 1, (2, 2, 4, 4), generator=gen(4))
+    clips = torch.cat([prefix, torch.randint(0, VOCAB - 1, (2, 2, 4, 4), generator=gen(5))], dim=1)
+    region = frame_region(GRID, [2, 3])
+    assert region[2:].all() and not region[:2].any()
+    assert torch.equal(continuation_init(prefix, GRID, VOCAB), edit_init(clips, region, VOCAB))
+
+
+def test_frame_regions_of_chosen_frames_and_pixels():
+    pixels = torch.zeros(4, 4, dtype=torch.bool)
+    pixels[1:3, 1:3] = True
+    region = frame_region(GRID, [3, 1], pixels)
+    assert region.sum() == 8 and torch.equal(region[1], pixels) and torch.equal(region[3], pixels)
+    assert not region[0].any() and not region[2].any()
+    clips = torch.randint(0, VOCAB - 1, (3, *GRID), generator=gen(6))
+    x = edit_init(clips, region, VOCAB)
+    assert torch.equal(x == MASK, region.expand_as(x)) and torch.equal(x[~(x == MASK)], clips[~(x == MASK)])
+
+
+@pytest.mark.parametrize(
+    "call,needle",
+    [
+        (lambda: frame_region(GRID, [4]), "frame 4 is out of range: the model's clips have frames 0 … 3"),
+        (lambda: frame_region(GRID, [-1]), "frame -1 is out of range"),
+        (lambda: frame_region((4, 4), [0]), "clip grid"),
+        (lambda: frame_region(GRID, [0], torch.ones(3, 4, dtype=torch.bool)), "shape \\(3, 4\\)"),
+        (
+            lambda: edit_init(torch.zeros(2, *GRID, dtype=torch.long), torch.ones(2, 4, 4, dtype=torch.bool), VOCAB),
+            "region has shape \\(2, 4, 4\\)",
+        ),
+        (lambda: edit_init(torch.zeros(1, *GRID, dtype=torch.long), torch.ones(*GRID), VOCAB), "bool"),
+        (
+            lambda: edit_init(torch.full((1, *GRID), MASK), torch.ones(*GRID, dtype=torch.bool), VOCAB),
+            "given tokens contain id",
+        ),
+    ],
+)
+def test_bad_edit_regions_are_named(call, needle):
+    with pytest.raises(ValueError, match=needle):
+        call()

@@ -1,10 +1,11 @@
 """Samplers: from all-[MASK] to data. Euler (Algorithm 1), MaskGIT-style confidence sampling,
 the MDM-Prime sub-token sampler and multi-stream modes (joint, A->B), with CFG, temperature,
-top-k/p and float64 draws shared in one place; continuation of token clips from given frames."""
+top-k/p and float64 draws shared in one place; starting states of edits
+(``edit_init``), of which continuation of token clips from given frames is one."""
 
 from .autoregressive import AutoregressiveSampler
 from .categorical import check_sampling_options, draw_categorical, filter_logits
-from .continuation import continuation_init
+from .continuation import continuation_init, edit_init, frame_region
 from .euler import UPDATES, EulerSampler, SampleOutput, remask_probabilities, step_hazards, time_grid
 from .guidance import TokenModel, check_cfg, guided_logits
 from .maskgit import CFG_SCHEDULES, GUMBEL_MODES, MaskGITSampler, unmask_counts
@@ -44,6 +45,8 @@ __all__ = [
     "draw_categorical",
     "check_sampling_options",
     "continuation_init",
+    "edit_init",
+    "frame_region",
     "SETTINGS",
     "SAMPLING_FILE",
     "check_settings",

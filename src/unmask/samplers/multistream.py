@@ -8,17 +8,21 @@ Modes:
   ``"image->label"`` classification). A and B may be comma-separated lists; streams
   named on neither side are left out (all [MASK], t = 0: marginalised).
 
-A condition stream must be given in full (no [MASK]) and is never re-drawn.
+A condition stream must be given in full (no [MASK]) and is never re-drawn. A target stream
+may also be given in part (``partial``: its ids where given, its [MASK] where to draw): the
+given tokens are kept exactly, as any sampler keeps the given positions of ``x_init``. This is
+how ``unmask.editing`` regenerates a region of one stream with the others given.
 
 No second copy of Algorithm 1: the streams in play are flattened into one token
 sequence over a *union vocabulary* (stream s's data ids shifted by the sizes of the
 streams before it, one shared [MASK] id) and handed to ``EulerSampler`` through a thin
-adapter model. The condition tokens are given positions of ``x_init``, which the Euler
-sampler never re-draws; the adapter maps the union ids back to each stream's ids, calls
-the model, and places each stream's logits in its block of the union vocabulary (−1e30
-elsewhere, so no mass ever crosses streams). Step hazards, up-front float64 reveal and
-token draws, temperature / top-k / top-p, the last-step arg-max, idle-step skipping and
-honest NFE counts are therefore exactly the single-stream sampler's.
+adapter model (or to ``MaskGITSampler``, for an ITM or without conditions). The condition
+tokens are given positions of ``x_init``, which the sampler never re-draws; the adapter
+maps the union ids back to each stream's ids, calls the model, and places each stream's
+logits in its block of the union vocabulary (−1e30 elsewhere, so no mass ever crosses
+streams). Step hazards, up-front float64 reveal and token draws, temperature / top-k /
+top-p, the last-step arg-max, idle-step skipping and honest NFE counts are therefore
+exactly the single-stream sampler's.
 
 CFG (§3.5, Eq. 5) in one batched forward: the adapter is "class-conditional" with one
 class (0 = conditioned) and the null label 1, for which it replaces every condition
@@ -38,6 +42,7 @@ from torch import Tensor
 from .._checks import check_tokens
 from .base import SampleOutput, model_device
 from .euler import EulerSampler
+from .maskgit import MaskGITSampler
 
 __all__ = ["MultiStreamSampler", "MultiStreamOutput", "parse_mode", "FlatStreams"]
 
@@ -178,7 +183,7 @@ class MultiStreamOutput:
 
     Attributes:
         tokens: {name: (B, *grid_s)} every stream in play: the conditions as given, the
-            targets generated (no [MASK]).
+            targets generated (no [MASK]; a target given in part keeps its given tokens).
         mode: the mode sampled.
         conditions, targets: the streams held fixed / generated.
         nfe: network calls made (a CFG call over the doubled batch counts once).
@@ -210,11 +215,14 @@ class MultiStreamSampler:
 
     Args:
         mode: ``"joint"`` or ``"A->B"``.
-        euler: the ``EulerSampler`` (steps, schedule, CFG scale, temperature, …) it runs.
+        euler: the sampler (steps, schedule, CFG scale, temperature, …) it runs over the flat
+            sequence: an ``EulerSampler``, or a ``MaskGITSampler`` (which tells an
+            explicit-timestep model one time from the revealed fraction of the whole sequence,
+            so it is refused for an ETM in a mode with condition streams).
     """
 
     mode: str = "joint"
-    euler: EulerSampler = field(default_factory=EulerSampler)
+    euler: EulerSampler | MaskGITSampler = field(default_factory=EulerSampler)
 
     @torch.no_grad()
     def sample(
@@ -223,6 +231,7 @@ class MultiStreamSampler:
         conditions: Mapping[str, Tensor] | None = None,
         n: int | None = None,
         *,
+        partial: Mapping[str, Tensor] | None = None,
         generator: torch.Generator | None = None,
         device: torch.device | str | None = None,
     ) -> MultiStreamOutput:
@@ -231,55 +240,75 @@ class MultiStreamSampler:
         Args:
             model: a ``MultiStreamTransformer`` (or anything with its attributes).
             conditions: {name: (B, *grid_s)} exactly the mode's condition streams, in full.
-            n: number of samples for ``"joint"`` (with conditions, their batch is B).
+            n: number of samples for ``"joint"`` (with conditions or ``partial``, their batch is B).
+            partial: {name: (B, *grid_s)} target streams given in part: ids in [0, V_s − 2]
+                where given (kept exactly), the stream's [MASK] (V_s − 1) where to draw;
+                the other targets start all-[MASK].
             generator: the source of all randomness.
             device: where to sample; defaults to the model's device.
 
         Raises ``ValueError`` for an unknown mode, missing / extra condition streams, a
-        shape or vocabulary that does not match the model, a condition holding [MASK],
-        or a CFG scale other than 1 without a condition.
+        ``partial`` stream that is not a target, a shape, batch or vocabulary that does not
+        match the model, a condition holding [MASK], a CFG scale other than 1 without a
+        condition, or MaskGIT on an explicit-timestep model with conditions.
         """
         conds, targets = parse_mode(self.mode, model.stream_names)
         given = dict(conditions or {})
         if set(given) != set(conds):
             raise ValueError(f"mode {self.mode!r} takes condition streams {sorted(conds)}, got {sorted(given)}")
+        part = dict(partial or {})
+        for s in part:
+            if s not in targets:
+                raise ValueError(
+                    f"partial stream {s!r} is not a target of mode {self.mode!r}; its targets are {', '.join(targets)}"
+                )
+        if conds and model.uses_time and isinstance(self.euler, MaskGITSampler):
+            raise ValueError(
+                f"the MaskGIT sampler tells an explicit-timestep model one time for the whole sequence, counting "
+                f"the condition streams of mode {self.mode!r} as revealed; use the Euler sampler"
+            )
         if device is None:
             device = model_device(model)
         vocab, grids = model.vocab_sizes, model.grids
         b = None
-        for s in conds:
-            v = torch.as_tensor(given[s])
+        for s in (*conds, *part):
+            what = "condition" if s in conds else "partial"
+            v = torch.as_tensor(given[s] if s in conds else part[s])
             if tuple(v.shape[1:]) != tuple(grids[s]):
                 raise ValueError(
-                    f"condition stream {s!r} has shape {tuple(v.shape)}, the model expects "
+                    f"{what} stream {s!r} has shape {tuple(v.shape)}, the model expects "
                     f"(B, {', '.join(map(str, grids[s]))})"
                 )
             if b is not None and v.shape[0] != b:
-                raise ValueError(f"condition stream {s!r} has {v.shape[0]} rows, the others {b}")
+                raise ValueError(f"{what} stream {s!r} has {v.shape[0]} rows, the others {b}")
             b = int(v.shape[0])
             try:
-                check_tokens(v, vocab[s], allow_mask=True, name=f"condition stream {s!r}")
+                check_tokens(v, vocab[s], allow_mask=True, name=f"{what} stream {s!r}")
             except ValueError as err:
                 raise ValueError(f"{err} (the model's vocabulary for {s!r})") from None
-            if bool((v == vocab[s] - 1).any()):
-                raise ValueError(
-                    f"condition stream {s!r} contains [MASK] (id {vocab[s] - 1}); a condition must be given in full"
-                )
-            given[s] = v.to(device=device, dtype=torch.long)
-        if conds:
+            if s in conds:
+                if bool((v == vocab[s] - 1).any()):
+                    raise ValueError(
+                        f"condition stream {s!r} contains [MASK] (id {vocab[s] - 1}); a condition must be given in full"
+                    )
+                given[s] = v.to(device=device, dtype=torch.long)
+            else:
+                part[s] = v.to(device=device, dtype=torch.long)
+        if b is not None:
             if n is not None and n != b:
-                raise ValueError(f"n={n} does not match the {b} rows of the condition streams")
+                what = "condition" if conds else "partial"
+                raise ValueError(f"n={n} does not match the {b} rows of the {what} streams")
         else:
             if n is None or isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise ValueError(f"joint sampling needs the number of samples n >= 1, got {n!r}")
             b = n
-            if self.euler.cfg != 1.0:
-                raise ValueError(f"cfg scale {self.euler.cfg} needs a condition stream; mode 'joint' has none")
+        if not conds and self.euler.cfg != 1.0:
+            raise ValueError(f"cfg scale {self.euler.cfg} needs a condition stream; mode 'joint' has none")
         assert b is not None
         adapter = FlatStreams(model, conds, targets)
         start = dict(given)
         for s in targets:
-            start[s] = torch.full((b, *grids[s]), vocab[s] - 1, dtype=torch.long, device=device)
+            start[s] = part.get(s, torch.full((b, *grids[s]), vocab[s] - 1, dtype=torch.long, device=device))
         x_init = adapter.flatten(start)
         labels = torch.zeros(b, dtype=torch.long, device=device) if conds else None
         out = self.euler.sample(adapter, x_init=x_init, labels=labels, generator=generator, device=device)
