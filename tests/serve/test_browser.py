@@ -129,6 +129,8 @@ def test_sample_chain_paint_and_inpaint(browser, page_url: str) -> None:
     wait(d).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, "#edit-results img.edit-completion")) == 4)
     note = d.find_element(By.ID, "edit-note").text
     assert "given region unchanged: true" in note
+    # the completions sit below the painted image: bring them into the picture
+    d.execute_script("document.getElementById('edit-results').scrollIntoView({block: 'end'})")
     shot(d, "serve_inpaint")
 
 
