@@ -627,6 +627,21 @@ def cmd_info(args: argparse.Namespace) -> int:
             info["last_train"] = trains[-1]
         if evals:
             info["last_eval"] = {k: v for k, v in evals[-1].items() if k != "event"}
+        from .training.curves import read_learning_curve
+
+        curve = read_learning_curve(path)
+        if curve.held_out:
+            info["plateau"] = curve.status().to_dict()
+        if curve.end_reason is not None:
+            info["ended"] = curve.end_reason
+        if args.curve:
+            if not curve.held_out:
+                raise UsageError(f"--curve: run {str(path)!r} has no held-out evaluation to draw")
+            from .training.curves import plot_learning_curves
+
+            info["curve"] = str(plot_learning_curves({path.name: curve}, args.curve, x=args.x))
+    elif args.curve:
+        raise UsageError(f"--curve: {str(path)!r} is not a training run (no metrics.jsonl)")
     if args.json:
         print(json.dumps(info, indent=2))
     else:
@@ -741,6 +756,14 @@ def _print_info(info: dict[str, object]) -> None:
             assert isinstance(rec, dict)
             items = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items())
             print(f"  {key}: {items}")
+    plateau = info.get("plateau")
+    if isinstance(plateau, dict):
+        state = "reached" if plateau["reached"] else "not reached"
+        print(f"  plateau: {state} — {plateau['reason']}")
+    if "ended" in info:
+        print(f"  ended: {info['ended']}")
+    if "curve" in info:
+        print(f"  learning curve: {info['curve']}")
 
 
 def cmd_inpaint(args: argparse.Namespace) -> int:
@@ -1497,6 +1520,13 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="describe a run or checkpoint")
     i.add_argument("path")
     i.add_argument("--json", action="store_true", help="machine-readable output")
+    i.add_argument(
+        "--curve",
+        default=None,
+        metavar="PNG",
+        help="draw the run's learning curve (held-out and training loss, the plateau window) into PNG",
+    )
+    i.add_argument("--x", choices=("step", "seconds"), default="step", help="x axis of --curve")
     i.set_defaults(func=cmd_info)
 
     ip = sub.add_parser(
