@@ -60,7 +60,7 @@ def text_encoder_of(config: Config) -> TextEncoder:
 
 def caption_table(encoder: TextEncoder, captions: Sequence[str]) -> tuple[Tensor, Tensor]:
     """(ids (N, C) or embeddings (N, C, E), mask (N, C)) of ``captions``; frozen embeddings cached on disk."""
-    from .eval.classifier import cache_dir
+    from .paths import cache_dir
 
     return caption_condition(encoder, captions, cache=None if encoder.trainable else cache_dir() / "text")
 
