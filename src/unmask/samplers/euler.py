@@ -39,11 +39,19 @@ from torch import Tensor
 
 from .._checks import check_int_at_least
 from ..schedules import Schedule, get_schedule
-from .base import SampleOutput, Sampler, reveal_rounds, reveal_steps
+from .base import OutputT, SampleOutput, Sampler, reveal_rounds, reveal_steps
 from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .guidance import TokenModel, check_cfg, guided_logits
 
-__all__ = ["EulerSampler", "SampleOutput", "step_hazards", "time_grid", "remask_probabilities", "UPDATES"]
+__all__ = [
+    "EulerSampler",
+    "StepSampler",
+    "SampleOutput",
+    "step_hazards",
+    "time_grid",
+    "remask_probabilities",
+    "UPDATES",
+]
 
 UPDATES = ("exact", "euler")
 
@@ -119,8 +127,10 @@ def remask_probabilities(schedule: Schedule, grid: Tensor, eta: float) -> tuple[
 
 
 @dataclass
-class EulerSampler(Sampler[SampleOutput]):
-    """Algorithm 1 with fixed step size. See the module docstring; ``sample()`` is ``Sampler.sample``.
+class StepSampler(Sampler[OutputT]):
+    """The options and checks of the samplers that draw every entry's reveal step up front on
+    the grid of ``time_grid`` with the hazards of ``step_hazards`` (Euler, Prime); each adds
+    its loop and any options of its own (after these, so positional order is kept).
 
     Args:
         steps: S ≥ 1.
@@ -130,13 +140,8 @@ class EulerSampler(Sampler[SampleOutput]):
         top_p: nucleus mass in (0, 1]; 1 disables.
         top_k: keep the k most likely tokens; 0 disables.
         cfg: guidance scale w ≥ 0 (1 = conditional, 0 = unconditional).
-        final_argmax: fill positions still masked at the last step by arg-max.
+        final_argmax: fill entries still masked at the last step by arg-max.
         skip_idle: evaluate the network only where it changes the outcome.
-        adaptive: shorten steps to h = min(1/S, (1 − κ_t) / κ̇_t) (see ``time_grid``);
-            the number of steps n then exceeds S wherever κ̇ / (1 − κ) > S.
-        corrector: η ≥ 0, re-mask revealed tokens with probability min(η, (1 − κ_s)/κ_t)
-            per step so they can be re-drawn (see ``remask_probabilities``); 0 = off.
-            Needs ``update="exact"``; sampling then walks the steps one by one.
     """
 
     steps: int = 100
@@ -148,8 +153,6 @@ class EulerSampler(Sampler[SampleOutput]):
     cfg: float = 1.0
     final_argmax: bool = True
     skip_idle: bool = True
-    adaptive: bool = False
-    corrector: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
@@ -159,11 +162,6 @@ class EulerSampler(Sampler[SampleOutput]):
             raise ValueError(f"unknown Euler update {self.update!r}; choose one of {', '.join(UPDATES)}")
         check_sampling_options(self.temperature, self.top_p, self.top_k)
         self.cfg = check_cfg(self.cfg)
-        eta = float(self.corrector)
-        if not (eta >= 0 and math.isfinite(eta)):
-            raise ValueError(f"corrector strength must be a finite number >= 0, got {self.corrector}")
-        if eta > 0 and self.update != "exact":
-            raise ValueError(f"the corrector needs update='exact', got update={self.update!r}")
 
     @property
     def _schedule(self) -> Schedule:
@@ -171,7 +169,32 @@ class EulerSampler(Sampler[SampleOutput]):
         return self.schedule
 
     def _process(self, logits: Tensor) -> Tensor:
+        """Temperature, top-k, top-p on guided logits."""
         return filter_logits(logits, temperature=self.temperature, top_k=self.top_k, top_p=self.top_p)
+
+
+@dataclass
+class EulerSampler(StepSampler[SampleOutput]):
+    """Algorithm 1 with fixed step size. See the module docstring; ``sample()`` is ``Sampler.sample``.
+
+    Args (after the ``StepSampler`` options steps … skip_idle):
+        adaptive: shorten steps to h = min(1/S, (1 − κ_t) / κ̇_t) (see ``time_grid``);
+            the number of steps n then exceeds S wherever κ̇ / (1 − κ) > S.
+        corrector: η ≥ 0, re-mask revealed tokens with probability min(η, (1 − κ_s)/κ_t)
+            per step so they can be re-drawn (see ``remask_probabilities``); 0 = off.
+            Needs ``update="exact"``; sampling then walks the steps one by one.
+    """
+
+    adaptive: bool = False
+    corrector: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        eta = float(self.corrector)
+        if not (eta >= 0 and math.isfinite(eta)):
+            raise ValueError(f"corrector strength must be a finite number >= 0, got {self.corrector}")
+        if eta > 0 and self.update != "exact":
+            raise ValueError(f"the corrector needs update='exact', got update={self.update!r}")
 
     def _sample(
         self,

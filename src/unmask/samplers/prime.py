@@ -25,17 +25,16 @@ same tokens for the same generator.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from torch import Tensor
 
 from ..prime import SubTokenCodec, carry_over
 from ..schedules import Schedule, get_schedule
-from .base import Sampler, count_idle_steps, reveal_rounds, reveal_steps
-from .categorical import check_sampling_options, draw_categorical, filter_logits
-from .euler import UPDATES, step_hazards, time_grid
-from .guidance import TokenModel, check_cfg
+from .base import count_idle_steps, reveal_rounds, reveal_steps
+from .categorical import draw_categorical
+from .euler import StepSampler, step_hazards, time_grid
+from .guidance import TokenModel
 
 __all__ = ["PrimeSampler", "PrimeSampleOutput", "model_codec", "expected_idle_steps"]
 
@@ -95,48 +94,16 @@ class PrimeSampleOutput:
 
 
 @dataclass
-class PrimeSampler(Sampler[PrimeSampleOutput]):
+class PrimeSampler(StepSampler[PrimeSampleOutput]):
     """Sub-token Euler sampling for MDM-Prime models. See the module docstring.
 
     ``sample(model, n, labels=, x_init=, …)`` is ``Sampler.sample``: ``x_init`` holds *tokens*
     (the token [MASK] id V where to generate); the model takes sub-tokens and must have
     ``subtokens`` = ℓ ≥ 1.
 
-    Args:
-        steps: S ≥ 1.
-        schedule: sampling schedule κ (name or object), usually the training one.
-        update: ``"exact"`` or ``"euler"`` (as in ``EulerSampler``).
-        temperature: T > 0; logits are divided by T.
-        top_p: nucleus mass in (0, 1]; 1 disables.
-        top_k: keep the k most likely tokens; 0 disables.
-        cfg: guidance scale w ≥ 0 (1 = conditional).
-        final_argmax: fill sub-tokens still masked at the last step by the arg-max token.
-        skip_idle: evaluate the network only at a sample's non-idle steps.
+    Its options are the ``StepSampler``'s: steps, schedule, update, temperature, top_p, top_k, cfg,
+    final_argmax (fill sub-tokens still masked at the last step by the arg-max token), skip_idle.
     """
-
-    steps: int = 100
-    schedule: Schedule | str = "linear"
-    update: Literal["exact", "euler"] = "exact"
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 0
-    cfg: float = 1.0
-    final_argmax: bool = True
-    skip_idle: bool = True
-
-    def __post_init__(self) -> None:
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
-            raise ValueError(f"steps must be an integer >= 1, got {self.steps!r}")
-        self.schedule = get_schedule(self.schedule)
-        if self.update not in UPDATES:
-            raise ValueError(f"unknown Euler update {self.update!r}; choose one of {', '.join(UPDATES)}")
-        check_sampling_options(self.temperature, self.top_p, self.top_k)
-        self.cfg = check_cfg(self.cfg)
-
-    @property
-    def _schedule(self) -> Schedule:
-        assert isinstance(self.schedule, Schedule)
-        return self.schedule
 
     def check_model(self, model: TokenModel) -> None:
         """Only MDM-Prime models (``subtokens`` = ℓ ≥ 1)."""
@@ -180,9 +147,7 @@ class PrimeSampler(Sampler[PrimeSampleOutput]):
             ev_j = ev[pos]  # (J, ℓ)
             first = ev_j.to(torch.int8).argmax(-1, keepdim=True)  # the lowest digit revealed now
             u = flat_u[rows][pos].gather(-1, first).squeeze(-1)
-            new = draw_categorical(
-                filter_logits(chosen, temperature=self.temperature, top_k=self.top_k, top_p=self.top_p), uniforms=u
-            )
+            new = draw_categorical(self._process(chosen), uniforms=u)
             if self.final_argmax:
                 last = (step_of_row[:, None].expand_as(pos) == s - 1)[pos]
                 new = torch.where(last, chosen.argmax(-1), new)
