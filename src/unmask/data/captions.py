@@ -238,7 +238,7 @@ def render_scenes(
 
 
 def _scenes_split(split: str, mini: bool = False) -> tuple[np.ndarray, np.ndarray, list[list[SceneObject]]]:
-    from ..eval.classifier import cache_dir
+    from ..paths import cache_dir
 
     n, seed = (MINI_SPLITS if mini else SCENE_SPLITS)[split]
     path = cache_dir() / "datasets" / f"scenes-v{_VERSION}-{split}-n{n}-seed{seed}.npz"

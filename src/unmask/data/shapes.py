@@ -194,7 +194,7 @@ def render_shapes(n: int, seed: int, size: int = CANVAS, *, objects: bool = Fals
 
 def _cached_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     """The raw (images, full-resolution labels) of ``split``, from the cache or rendered and cached."""
-    from ..eval.classifier import cache_dir
+    from ..paths import cache_dir
 
     path = cache_dir() / "datasets" / f"shapes-v{_VERSION}-{split}-n{SPLIT_SIZES[split]}-seed{SPLIT_SEEDS[split]}.npz"
     if path.is_file():

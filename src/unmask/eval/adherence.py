@@ -35,7 +35,7 @@ from torch import Tensor, nn
 
 from .._io import atomic_write_text, save_tensors
 from ..data.captions import SCENE_CLASSES, SCENE_SIZES, CaptionSpec, parse_caption, render_scenes
-from .classifier import cache_dir
+from ..paths import cache_dir
 
 __all__ = [
     "ObjectClassifier",

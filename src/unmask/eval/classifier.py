@@ -25,6 +25,7 @@ from safetensors.torch import load_file
 from torch import Tensor, nn
 
 from .._io import atomic_write_text, save_tensors
+from ..paths import cache_dir  # re-exported: unmask.eval.classifier.cache_dir predates unmask.paths
 
 __all__ = [
     "ImageClassifier",
@@ -34,12 +35,6 @@ __all__ = [
     "class_labels",
     "cache_dir",
 ]
-
-
-def cache_dir() -> Path:
-    """Where derived artefacts (classifiers, statistics) are cached: ``$UNMASK_CACHE`` or ~/.cache/unmask."""
-    root = os.environ.get("UNMASK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "unmask")
-    return Path(root)
 
 
 class ImageClassifier(nn.Module):

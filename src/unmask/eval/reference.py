@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_bytes
-from .classifier import cache_dir
+from ..paths import cache_dir
 from .features import DEFAULT_EXTRACTOR, FeatureExtractor, get_extractor
 from .frechet import FeatureStats
 

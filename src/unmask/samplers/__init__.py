@@ -4,6 +4,7 @@ top-k/p and float64 draws shared in one place; starting states of edits
 (``edit_init``), of which continuation of token clips from given frames is one."""
 
 from .autoregressive import AutoregressiveSampler
+from .base import Sampler
 from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .continuation import continuation_init, edit_init, frame_region
 from .euler import UPDATES, EulerSampler, SampleOutput, remask_probabilities, step_hazards, time_grid
@@ -11,7 +12,7 @@ from .guidance import TokenModel, check_cfg, guided_logits
 from .maskgit import CFG_SCHEDULES, GUMBEL_MODES, MaskGITSampler, unmask_counts
 from .multistream import FlatStreams, MultiStreamOutput, MultiStreamSampler, parse_mode
 from .prime import PrimeSampleOutput, PrimeSampler, expected_idle_steps, model_codec
-from .registry import SAMPLERS, Sampler, build_sampler, sampler_options
+from .registry import SAMPLERS, build_sampler, sampler_options
 from .settings import SAMPLING_FILE, SETTINGS, check_settings, read_sampling, sampling_file, write_sampling
 
 __all__ = [

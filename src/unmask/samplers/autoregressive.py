@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .base import SampleOutput, model_device, prepare_inputs
+from .base import SampleOutput, Sampler
 from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .guidance import TokenModel, check_cfg, guided_logits
 
@@ -22,8 +22,8 @@ __all__ = ["AutoregressiveSampler"]
 
 
 @dataclass
-class AutoregressiveSampler:
-    """Ancestral sampling of a causal model over a 1-D grid.
+class AutoregressiveSampler(Sampler[SampleOutput]):
+    """Ancestral sampling of a causal model over a 1-D grid; ``sample()`` is ``Sampler.sample``.
 
     Args:
         temperature: T > 0; logits are divided by T.
@@ -41,28 +41,22 @@ class AutoregressiveSampler:
         check_sampling_options(self.temperature, self.top_p, self.top_k)
         self.cfg = check_cfg(self.cfg)
 
-    @torch.no_grad()
-    def sample(
-        self,
-        model: TokenModel,
-        n: int | None = None,
-        *,
-        grid: tuple[int, ...] | None = None,
-        labels: Tensor | None = None,
-        x_init: Tensor | None = None,
-        generator: torch.Generator | None = None,
-        device: torch.device | str | None = None,
-    ) -> SampleOutput:
-        """Draw sequences (B, L); returns a ``SampleOutput`` whose ``steps`` is L (one per position)."""
+    def check_model(self, model: TokenModel) -> None:
+        """Only causal models (``model.config.causal``)."""
         if not getattr(getattr(model, "config", None), "causal", False):
             raise ValueError("the autoregressive sampler needs a causal model (model.causal=true)")
-        if device is None:
-            device = model_device(model)
-        x, labels = prepare_inputs(model, n, grid, labels, x_init, device)
+
+    def _sample(
+        self,
+        model: TokenModel,
+        x: Tensor,
+        labels: Tensor | None,
+        generator: torch.Generator | None,
+        device: torch.device | str,
+    ) -> SampleOutput:
+        """Draw sequences (B, L) from ``x``; the ``SampleOutput``'s ``steps`` is L (one per position)."""
         if x.ndim != 2:
             raise ValueError(f"autoregressive sampling needs a 1-D grid, got tokens of shape {tuple(x.shape)}")
-        if labels is None and self.cfg != 1.0:
-            raise ValueError(f"cfg scale {self.cfg} needs class labels; got labels=None")
         mask_id = model.vocab_size - 1
         b, length = x.shape
         x_init = x.clone()

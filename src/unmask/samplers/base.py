@@ -1,17 +1,32 @@
-"""What every sampler shares: the output dataclass and input validation."""
+"""What every sampler shares: the ``Sampler`` base (the front of ``sample()``), the output
+dataclass, input validation, and the up-front reveal steps of the Euler and Prime samplers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import torch
 from torch import Tensor
 
 from .._checks import check_tokens
-from .guidance import TokenModel
+from .guidance import TokenModel, guided_logits
 
-__all__ = ["SampleOutput", "prepare_inputs", "model_device", "count_idle_steps", "event_rounds", "reveal_steps"]
+__all__ = [
+    "Sampler",
+    "SampleOutput",
+    "prepare_inputs",
+    "check_cfg_labels",
+    "model_device",
+    "count_idle_steps",
+    "event_rounds",
+    "reveal_steps",
+    "reveal_rounds",
+]
+
+OutputT = TypeVar("OutputT")
 
 
 def model_device(model: object) -> torch.device:
@@ -64,6 +79,77 @@ class SampleOutput:
     def chain(self) -> Tensor:
         """All states, (S + 1, B, *grid): reconstructed, not stored during sampling."""
         return torch.stack([self.state(i) for i in range(self.steps + 1)])
+
+
+class Sampler(ABC, Generic[OutputT]):
+    """A sampler of token models: ``sample()`` checks and prepares the inputs once, here, and
+    hands the starting tokens to the subclass's ``_sample`` loop.
+
+    The front, in order: ``check_model`` (a subclass refuses a model it cannot draw from),
+    the device (the model's, unless given), ``prepare_inputs`` (n / grid / ``x_init`` / labels
+    validated, the all-[MASK] start built), and ``check_cfg_labels`` (a CFG scale other than 1
+    needs labels). Subclasses are dataclasses whose fields are their options; every one has
+    ``cfg``. ``OutputT`` is what ``sample`` returns (``SampleOutput``, ``PrimeSampleOutput``).
+    """
+
+    cfg: float
+
+    def check_model(self, model: TokenModel) -> None:  # noqa: B027 - optional hook, default: any model
+        """Raise ``ValueError`` when this sampler cannot draw from ``model`` (called first)."""
+
+    @torch.no_grad()
+    def sample(
+        self,
+        model: TokenModel,
+        n: int | None = None,
+        *,
+        grid: tuple[int, ...] | None = None,
+        labels: Tensor | None = None,
+        x_init: Tensor | None = None,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> OutputT:
+        """Draw samples.
+
+        Args:
+            model: ``model(x, t, labels) -> logits (B, *grid, K − 1)`` with attributes
+                ``vocab_size``, ``uses_time``, ``num_classes``, ``null_label``.
+            n: number of samples B (or give ``labels`` / ``x_init``).
+            grid: token grid; defaults to ``model.config.grid``.
+            labels: (B,) class ids in [0, num_classes] (num_classes is the null label),
+                or None for unconditional samples.
+            x_init: (B, *grid) starting tokens, [MASK] where to generate (inpainting,
+                conditional coupling, prompts); defaults to all [MASK]. Given tokens are kept.
+            generator: the source of all randomness.
+            device: where to sample; defaults to the model's device.
+
+        Returns:
+            the sampler's output dataclass, with tokens (B, *grid) free of [MASK].
+        """
+        self.check_model(model)
+        if device is None:
+            device = model_device(model)
+        x, labels = prepare_inputs(model, n, grid, labels, x_init, device)
+        check_cfg_labels(self.cfg, labels)
+        return self._sample(model, x, labels, generator, device)
+
+    @abstractmethod
+    def _sample(
+        self,
+        model: TokenModel,
+        x: Tensor,
+        labels: Tensor | None,
+        generator: torch.Generator | None,
+        device: torch.device | str,
+    ) -> OutputT:
+        """The sampler's loop from checked starting tokens ``x`` (B, *grid) ([MASK] where to draw)
+        and labels (B,) or None; ``x`` may be changed in place."""
+
+
+def check_cfg_labels(cfg: float, labels: Tensor | None) -> None:
+    """CFG mixes conditional and unconditional logits: a scale other than 1 needs labels."""
+    if labels is None and cfg != 1.0:
+        raise ValueError(f"cfg scale {cfg} needs class labels; got labels=None")
 
 
 def prepare_inputs(
@@ -165,3 +251,52 @@ def event_rounds(flat_reveal: Tensor, steps: int) -> Iterator[tuple[Tensor, Tens
         events = (round_of == k) & (flat_reveal >= 0)
         events[count <= k] = False
         yield rows, distinct[rows, k], events
+
+
+def reveal_rounds(
+    model: TokenModel,
+    state: Tensor,
+    labels: Tensor | None,
+    cfg: float,
+    times: Tensor,
+    flat_reveal: Tensor,
+    skip_idle: bool,
+    reveal: Callable[[Tensor, Tensor, Tensor, Tensor], None],
+) -> tuple[int, Tensor]:
+    """Walk reveal steps drawn up front (``reveal_steps``): the Euler and Prime samplers' loop.
+
+    Each round is one guided network call over some samples, each at its own step:
+    with ``skip_idle`` the rounds of ``event_rounds`` (a sample's k-th step with an event),
+    else every step for the whole batch. An explicit-timestep model is told
+    ``times[step]``, the time at the start of the step. ``reveal(rows, step_of_row, events,
+    logits)`` then writes the entries ``events`` (B, N) revealed in the round into ``state``.
+
+    Args:
+        state: (B, …) the tokens (or sub-tokens) the model reads, updated by ``reveal``.
+        times: (S + 1,) the time grid; flat_reveal: (B, N) reveal step per entry, −1 if given.
+
+    Returns:
+        (network calls, (B,) evaluations per sample); a CFG call over the doubled batch counts once.
+    """
+    b = flat_reveal.shape[0]
+    steps = len(times) - 1
+    nfe = 0
+    nfe_per_sample = torch.zeros(b, dtype=torch.long, device=flat_reveal.device)
+
+    def call(rows: Tensor, step_of_row: Tensor, events: Tensor) -> None:
+        nonlocal nfe
+        t = times[step_of_row].to(torch.float32) if model.uses_time else None
+        lab = None if labels is None else labels[rows]
+        logits = guided_logits(model, state[rows], t, lab, cfg)  # (R, *grid, C)
+        nfe += 1
+        nfe_per_sample[rows] += 1
+        reveal(rows, step_of_row, events, logits)
+
+    if skip_idle:
+        for rows, step_of_row, events in event_rounds(flat_reveal, steps):
+            call(rows, step_of_row, events)
+    else:
+        every = torch.arange(b, device=flat_reveal.device)
+        for i in range(steps):
+            call(every, torch.full((b,), i, device=flat_reveal.device), flat_reveal == i)
+    return nfe, nfe_per_sample

@@ -39,11 +39,19 @@ from torch import Tensor
 
 from .._checks import check_int_at_least
 from ..schedules import Schedule, get_schedule
-from .base import SampleOutput, event_rounds, model_device, prepare_inputs, reveal_steps
+from .base import OutputT, SampleOutput, Sampler, reveal_rounds, reveal_steps
 from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .guidance import TokenModel, check_cfg, guided_logits
 
-__all__ = ["EulerSampler", "SampleOutput", "step_hazards", "time_grid", "remask_probabilities", "UPDATES"]
+__all__ = [
+    "EulerSampler",
+    "StepSampler",
+    "SampleOutput",
+    "step_hazards",
+    "time_grid",
+    "remask_probabilities",
+    "UPDATES",
+]
 
 UPDATES = ("exact", "euler")
 
@@ -119,8 +127,10 @@ def remask_probabilities(schedule: Schedule, grid: Tensor, eta: float) -> tuple[
 
 
 @dataclass
-class EulerSampler:
-    """Algorithm 1 with fixed step size. See the module docstring.
+class StepSampler(Sampler[OutputT]):
+    """The options and checks of the samplers that draw every entry's reveal step up front on
+    the grid of ``time_grid`` with the hazards of ``step_hazards`` (Euler, Prime); each adds
+    its loop and any options of its own (after these, so positional order is kept).
 
     Args:
         steps: S ≥ 1.
@@ -130,13 +140,8 @@ class EulerSampler:
         top_p: nucleus mass in (0, 1]; 1 disables.
         top_k: keep the k most likely tokens; 0 disables.
         cfg: guidance scale w ≥ 0 (1 = conditional, 0 = unconditional).
-        final_argmax: fill positions still masked at the last step by arg-max.
+        final_argmax: fill entries still masked at the last step by arg-max.
         skip_idle: evaluate the network only where it changes the outcome.
-        adaptive: shorten steps to h = min(1/S, (1 − κ_t) / κ̇_t) (see ``time_grid``);
-            the number of steps n then exceeds S wherever κ̇ / (1 − κ) > S.
-        corrector: η ≥ 0, re-mask revealed tokens with probability min(η, (1 − κ_s)/κ_t)
-            per step so they can be re-drawn (see ``remask_probabilities``); 0 = off.
-            Needs ``update="exact"``; sampling then walks the steps one by one.
     """
 
     steps: int = 100
@@ -148,8 +153,6 @@ class EulerSampler:
     cfg: float = 1.0
     final_argmax: bool = True
     skip_idle: bool = True
-    adaptive: bool = False
-    corrector: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
@@ -159,11 +162,6 @@ class EulerSampler:
             raise ValueError(f"unknown Euler update {self.update!r}; choose one of {', '.join(UPDATES)}")
         check_sampling_options(self.temperature, self.top_p, self.top_k)
         self.cfg = check_cfg(self.cfg)
-        eta = float(self.corrector)
-        if not (eta >= 0 and math.isfinite(eta)):
-            raise ValueError(f"corrector strength must be a finite number >= 0, got {self.corrector}")
-        if eta > 0 and self.update != "exact":
-            raise ValueError(f"the corrector needs update='exact', got update={self.update!r}")
 
     @property
     def _schedule(self) -> Schedule:
@@ -171,46 +169,45 @@ class EulerSampler:
         return self.schedule
 
     def _process(self, logits: Tensor) -> Tensor:
+        """Temperature, top-k, top-p on guided logits."""
         return filter_logits(logits, temperature=self.temperature, top_k=self.top_k, top_p=self.top_p)
 
-    @torch.no_grad()
-    def sample(
+
+@dataclass
+class EulerSampler(StepSampler[SampleOutput]):
+    """Algorithm 1 with fixed step size. See the module docstring; ``sample()`` is ``Sampler.sample``.
+
+    Args (after the ``StepSampler`` options steps … skip_idle):
+        adaptive: shorten steps to h = min(1/S, (1 − κ_t) / κ̇_t) (see ``time_grid``);
+            the number of steps n then exceeds S wherever κ̇ / (1 − κ) > S.
+        corrector: η ≥ 0, re-mask revealed tokens with probability min(η, (1 − κ_s)/κ_t)
+            per step so they can be re-drawn (see ``remask_probabilities``); 0 = off.
+            Needs ``update="exact"``; sampling then walks the steps one by one.
+    """
+
+    adaptive: bool = False
+    corrector: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        eta = float(self.corrector)
+        if not (eta >= 0 and math.isfinite(eta)):
+            raise ValueError(f"corrector strength must be a finite number >= 0, got {self.corrector}")
+        if eta > 0 and self.update != "exact":
+            raise ValueError(f"the corrector needs update='exact', got update={self.update!r}")
+
+    def _sample(
         self,
         model: TokenModel,
-        n: int | None = None,
-        *,
-        grid: tuple[int, ...] | None = None,
-        labels: Tensor | None = None,
-        x_init: Tensor | None = None,
-        generator: torch.Generator | None = None,
-        device: torch.device | str | None = None,
+        x: Tensor,
+        labels: Tensor | None,
+        generator: torch.Generator | None,
+        device: torch.device | str,
     ) -> SampleOutput:
-        """Draw samples.
-
-        Args:
-            model: ``model(x, t, labels) -> logits (B, *grid, K − 1)`` with attributes
-                ``vocab_size``, ``uses_time``, ``num_classes``, ``null_label``.
-            n: number of samples B (or give ``labels`` / ``x_init``).
-            grid: token grid; defaults to ``model.config.grid``.
-            labels: (B,) class ids in [0, num_classes] (num_classes is the null label),
-                or None for unconditional samples.
-            x_init: (B, *grid) starting tokens, [MASK] where to generate (inpainting,
-                conditional coupling); defaults to all [MASK].
-            generator: the source of all randomness.
-            device: where to sample; defaults to the model's device.
-
-        Returns:
-            ``SampleOutput`` with tokens (B, *grid) free of [MASK].
-        """
-        k = model.vocab_size
-        mask_id = k - 1
-        if device is None:
-            device = model_device(model)
-        x, labels = prepare_inputs(model, n, grid, labels, x_init, device)
-        if labels is None and self.cfg != 1.0:
-            raise ValueError(f"cfg scale {self.cfg} needs class labels; got labels=None")
+        """Algorithm 1 from ``x`` (B, *grid); the front (``Sampler.sample``) checked the inputs."""
         if self.corrector > 0:
             return self._sample_with_corrector(model, x, labels, generator, device)
+        mask_id = model.vocab_size - 1
         b = x.shape[0]
         x_init = x.clone()
 
@@ -224,19 +221,10 @@ class EulerSampler:
         times = time_grid(self._schedule, self.steps, self.adaptive).to(device)
         reveal = reveal_steps(q, x != mask_id, generator)
         u_token = torch.rand(x.shape, dtype=torch.float64, generator=generator, device=device).reshape(b, -1)
-        flat_reveal = reveal.reshape(b, -1)  # (B, L)
         flat_x = x.view(b, -1)
-        nfe = 0
-        nfe_per_sample = torch.zeros(b, dtype=torch.long, device=device)
 
-        def update(rows: Tensor, step_of_row: Tensor, events: Tensor) -> None:
-            """One batched network call for ``rows``, each at its own step; reveal ``events`` (B, L)."""
-            nonlocal nfe
-            t = times[step_of_row].to(torch.float32) if model.uses_time else None
-            lab = None if labels is None else labels[rows]
-            logits = guided_logits(model, x[rows], t, lab, self.cfg)  # (R, *grid, C)
-            nfe += 1
-            nfe_per_sample[rows] += 1
+        def reveal_tokens(rows: Tensor, step_of_row: Tensor, events: Tensor, logits: Tensor) -> None:
+            """Draw the tokens of the positions ``events`` (B, L) from the round's logits (R, *grid, C)."""
             sel = events[rows]  # (R, L)
             if not bool(sel.any()):
                 return
@@ -247,13 +235,9 @@ class EulerSampler:
                 new = torch.where(last, chosen.argmax(-1), new)
             flat_x[events] = new.to(x.dtype)
 
-        if self.skip_idle:
-            for rows, step_of_row, events in event_rounds(flat_reveal, s):
-                update(rows, step_of_row, events)
-        else:
-            every = torch.arange(b, device=device)
-            for i in range(s):
-                update(every, torch.full((b,), i, device=device), flat_reveal == i)
+        nfe, nfe_per_sample = reveal_rounds(
+            model, x, labels, self.cfg, times, reveal.reshape(b, -1), self.skip_idle, reveal_tokens
+        )
         return SampleOutput(
             tokens=x,
             nfe=nfe,

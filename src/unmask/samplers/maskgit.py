@@ -39,7 +39,7 @@ from torch import Tensor
 
 from .._checks import check_int_at_least
 from ..schedules import Schedule, get_schedule
-from .base import SampleOutput, model_device, prepare_inputs
+from .base import SampleOutput, Sampler
 from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .guidance import TokenModel, check_cfg, guided_logits
 
@@ -73,8 +73,8 @@ def unmask_counts(masked: int, steps: int, schedule: Schedule) -> Tensor:
 
 
 @dataclass
-class MaskGITSampler:
-    """Confidence-based sampling. See the module docstring.
+class MaskGITSampler(Sampler[SampleOutput]):
+    """Confidence-based sampling. See the module docstring; ``sample()`` is ``Sampler.sample``.
 
     Args:
         steps: S ≥ 1.
@@ -130,25 +130,16 @@ class MaskGITSampler:
             return 0.0
         return self.gumbel_temperature * (1 - i / (self.steps - 1))
 
-    @torch.no_grad()
-    def sample(
+    def _sample(
         self,
         model: TokenModel,
-        n: int | None = None,
-        *,
-        grid: tuple[int, ...] | None = None,
-        labels: Tensor | None = None,
-        x_init: Tensor | None = None,
-        generator: torch.Generator | None = None,
-        device: torch.device | str | None = None,
+        x: Tensor,
+        labels: Tensor | None,
+        generator: torch.Generator | None,
+        device: torch.device | str,
     ) -> SampleOutput:
-        """Draw samples; arguments as ``EulerSampler.sample``. Returns tokens with no [MASK]."""
+        """Confidence-ranked reveals from ``x`` (B, *grid); the front (``Sampler.sample``) checked the inputs."""
         assert isinstance(self.schedule, Schedule) and isinstance(self.time_schedule, Schedule)
-        if device is None:
-            device = model_device(model)
-        x, labels = prepare_inputs(model, n, grid, labels, x_init, device)
-        if labels is None and self.cfg != 1.0:
-            raise ValueError(f"cfg scale {self.cfg} needs class labels; got labels=None")
         mask_id = model.vocab_size - 1
         b = x.shape[0]
         flat = x.view(b, -1)

@@ -25,18 +25,16 @@ same tokens for the same generator.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from torch import Tensor
 
-from .._checks import check_tokens
 from ..prime import SubTokenCodec, carry_over
 from ..schedules import Schedule, get_schedule
-from .base import count_idle_steps, event_rounds, model_device, prepare_inputs, reveal_steps
-from .categorical import check_sampling_options, draw_categorical, filter_logits
-from .euler import UPDATES, step_hazards, time_grid
-from .guidance import TokenModel, check_cfg, guided_logits
+from .base import count_idle_steps, reveal_rounds, reveal_steps
+from .categorical import draw_categorical
+from .euler import StepSampler, step_hazards, time_grid
+from .guidance import TokenModel
 
 __all__ = ["PrimeSampler", "PrimeSampleOutput", "model_codec", "expected_idle_steps"]
 
@@ -96,77 +94,33 @@ class PrimeSampleOutput:
 
 
 @dataclass
-class PrimeSampler:
+class PrimeSampler(StepSampler[PrimeSampleOutput]):
     """Sub-token Euler sampling for MDM-Prime models. See the module docstring.
 
-    Args:
-        steps: S ≥ 1.
-        schedule: sampling schedule κ (name or object), usually the training one.
-        update: ``"exact"`` or ``"euler"`` (as in ``EulerSampler``).
-        temperature: T > 0; logits are divided by T.
-        top_p: nucleus mass in (0, 1]; 1 disables.
-        top_k: keep the k most likely tokens; 0 disables.
-        cfg: guidance scale w ≥ 0 (1 = conditional).
-        final_argmax: fill sub-tokens still masked at the last step by the arg-max token.
-        skip_idle: evaluate the network only at a sample's non-idle steps.
+    ``sample(model, n, labels=, x_init=, …)`` is ``Sampler.sample``: ``x_init`` holds *tokens*
+    (the token [MASK] id V where to generate); the model takes sub-tokens and must have
+    ``subtokens`` = ℓ ≥ 1.
+
+    Its options are the ``StepSampler``'s: steps, schedule, update, temperature, top_p, top_k, cfg,
+    final_argmax (fill sub-tokens still masked at the last step by the arg-max token), skip_idle.
     """
 
-    steps: int = 100
-    schedule: Schedule | str = "linear"
-    update: Literal["exact", "euler"] = "exact"
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 0
-    cfg: float = 1.0
-    final_argmax: bool = True
-    skip_idle: bool = True
+    def check_model(self, model: TokenModel) -> None:
+        """Only MDM-Prime models (``subtokens`` = ℓ ≥ 1)."""
+        model_codec(model)
 
-    def __post_init__(self) -> None:
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
-            raise ValueError(f"steps must be an integer >= 1, got {self.steps!r}")
-        self.schedule = get_schedule(self.schedule)
-        if self.update not in UPDATES:
-            raise ValueError(f"unknown Euler update {self.update!r}; choose one of {', '.join(UPDATES)}")
-        check_sampling_options(self.temperature, self.top_p, self.top_k)
-        self.cfg = check_cfg(self.cfg)
-
-    @property
-    def _schedule(self) -> Schedule:
-        assert isinstance(self.schedule, Schedule)
-        return self.schedule
-
-    @torch.no_grad()
-    def sample(
+    def _sample(
         self,
         model: TokenModel,
-        n: int | None = None,
-        *,
-        grid: tuple[int, ...] | None = None,
-        labels: Tensor | None = None,
-        x_init: Tensor | None = None,
-        generator: torch.Generator | None = None,
-        device: torch.device | str | None = None,
+        x: Tensor,
+        labels: Tensor | None,
+        generator: torch.Generator | None,
+        device: torch.device | str,
     ) -> PrimeSampleOutput:
-        """Draw samples from an MDM-Prime model.
-
-        Args:
-            model: ``model(y, t, labels) -> logits (B, *grid, V)`` taking sub-tokens
-                y (B, *grid, ℓ), with ``vocab_size`` = V + 1 and ``subtokens`` = ℓ.
-            n: number of samples (or give ``labels`` / ``x_init``).
-            grid: token grid; defaults to ``model.config.grid``.
-            labels: (B,) class ids, or None.
-            x_init: (B, *grid) starting *tokens*, the token [MASK] id V where to
-                generate; given tokens are held fixed (all their digits revealed).
-            generator: the source of all randomness.
-            device: where to sample; defaults to the model's device.
-        """
+        """Sub-token Euler steps from the *tokens* ``x`` (B, *grid), the token [MASK] id V where to
+        generate; given tokens are held fixed (all their digits revealed). The model takes
+        sub-tokens y (B, *grid, ℓ) and returns logits (B, *grid, V)."""
         codec = model_codec(model)
-        if device is None:
-            device = model_device(model)
-        x, labels = prepare_inputs(model, n, grid, labels, x_init, device)
-        if labels is None and self.cfg != 1.0:
-            raise ValueError(f"cfg scale {self.cfg} needs class labels; got labels=None")
-        check_tokens(x, model.vocab_size, allow_mask=True, name="x_init")
         masked_tok = x == codec.vocab
         y = codec.encode(torch.where(masked_tok, torch.zeros_like(x), x))
         y = y.masked_fill(masked_tok[..., None], codec.mask_id)  # (B, *grid, ℓ)
@@ -178,21 +132,12 @@ class PrimeSampler:
         times = time_grid(self._schedule, self.steps).to(device)  # an ETM is told t_i, the start of its step
         reveal = reveal_steps(q, y != codec.mask_id, generator)  # (B, *grid, ℓ)
         u_token = torch.rand(reveal.shape, dtype=torch.float64, generator=generator, device=device)
-        flat_reveal = reveal.reshape(b, -1)  # (B, L·ℓ)
         flat_y = y.view(b, -1, ell)  # (B, L, ℓ)
         flat_u = u_token.reshape(b, -1, ell)
         digits = codec.digits.to(device)
-        nfe = 0
-        nfe_per_sample = torch.zeros(b, dtype=torch.long, device=device)
 
-        def update(rows: Tensor, step_of_row: Tensor, events: Tensor) -> None:
-            """One call for ``rows`` at their own steps; reveal the sub-tokens ``events`` (B, L·ℓ)."""
-            nonlocal nfe
-            t = times[step_of_row].to(torch.float32) if model.uses_time else None
-            lab = None if labels is None else labels[rows]
-            logits = guided_logits(model, y[rows], t, lab, self.cfg)  # (R, *grid, V)
-            nfe += 1
-            nfe_per_sample[rows] += 1
+        def reveal_digits(rows: Tensor, step_of_row: Tensor, events: Tensor, logits: Tensor) -> None:
+            """Reveal the sub-tokens ``events`` (B, L·ℓ) from the round's logits (R, *grid, V)."""
             ev = events[rows].view(len(rows), -1, ell)  # (R, L, ℓ)
             pos = ev.any(-1)  # (R, L) positions with a sub-token to reveal
             if not bool(pos.any()):
@@ -202,9 +147,7 @@ class PrimeSampler:
             ev_j = ev[pos]  # (J, ℓ)
             first = ev_j.to(torch.int8).argmax(-1, keepdim=True)  # the lowest digit revealed now
             u = flat_u[rows][pos].gather(-1, first).squeeze(-1)
-            new = draw_categorical(
-                filter_logits(chosen, temperature=self.temperature, top_k=self.top_k, top_p=self.top_p), uniforms=u
-            )
+            new = draw_categorical(self._process(chosen), uniforms=u)
             if self.final_argmax:
                 last = (step_of_row[:, None].expand_as(pos) == s - 1)[pos]
                 new = torch.where(last, chosen.argmax(-1), new)
@@ -214,13 +157,9 @@ class PrimeSampler:
             sub[pos] = updated
             flat_y[rows] = sub
 
-        if self.skip_idle:
-            for rows, step_of_row, events in event_rounds(flat_reveal, s):
-                update(rows, step_of_row, events)
-        else:
-            every = torch.arange(b, device=device)
-            for i in range(s):
-                update(every, torch.full((b,), i, device=device), flat_reveal == i)
+        nfe, nfe_per_sample = reveal_rounds(
+            model, y, labels, self.cfg, times, reveal.reshape(b, -1), self.skip_idle, reveal_digits
+        )
         tokens = codec.decode(y)
         return PrimeSampleOutput(
             tokens=tokens,

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..samplers.settings import SETTINGS, write_sampling
 from ..training.checkpoint import is_release
-from .runner import METRICS, as_float, read_rows
+from .table import METRICS, as_float, read_rows
 
 __all__ = ["HIGHER_IS_BETTER", "best_row", "row_settings", "record_best", "record_folder"]
 

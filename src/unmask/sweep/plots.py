@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .grid import SETTINGS
-from .runner import as_float, read_rows
+from .table import as_float, read_rows
 
 __all__ = ["plot_sweep", "series"]
 

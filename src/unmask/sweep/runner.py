@@ -8,12 +8,9 @@ sweep directory cannot be resumed with another checkpoint.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import json
-import math
 import sys
 import time
 from collections.abc import Callable
@@ -30,32 +27,13 @@ from ..samplers import Sampler, build_sampler
 from ..schedules import get_schedule
 from ..tokenizers import build_tokenizer
 from .grid import SETTINGS, Cell, SweepSpec, check_int, load_grid
+from .plots import plot_sweep
+from .table import COLUMNS, METRICS, read_rows, write_rows
 
 __all__ = ["run_sweep", "read_rows", "COLUMNS", "Evaluator"]
 
-METRICS = ("fd", "precision", "recall", "inception_score", "accuracy")
-COLUMNS = ("cell", *SETTINGS.keys(), "seed", "n", "nfe", "nfe_per_sample", *METRICS, "seconds")
-
 #: (images uint8 (N, H, W), labels (N,) or None) → metrics dict with some of METRICS.
 Evaluator = Callable[[np.ndarray, "np.ndarray | None"], dict[str, float]]
-
-
-def read_rows(csv_path: str | Path) -> list[dict[str, str]]:
-    """The rows of a sweep CSV (empty list if it does not exist)."""
-    p = Path(csv_path)
-    if not p.is_file():
-        return []
-    with open(p, newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _write_rows(csv_path: Path, rows: list[dict[str, Any]]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in COLUMNS})
-    atomic_write_text(csv_path, buf.getvalue())
 
 
 def _sampler_for(cell: Cell, train_schedule: dict[str, Any], default_cfg: float) -> Sampler:
@@ -212,7 +190,7 @@ def run_sweep(
             if spec.save_samples:
                 save_samples(out / "samples" / f"{key}.npz", gen)
             rows.append(row)
-            _write_rows(csv_path, rows)
+            write_rows(csv_path, rows)
             if bar is not None:
                 fd = metrics.get("fd")
                 bar.set_postfix(sampler=cell.sampler, steps=row.get("steps"), fd=f"{fd:.2f}" if fd is not None else "-")
@@ -221,16 +199,7 @@ def run_sweep(
         if bar is not None:
             bar.close()
     if not csv_path.is_file():
-        _write_rows(csv_path, rows)
+        write_rows(csv_path, rows)
     if plots:
-        from .plots import plot_sweep
-
         plot_sweep(csv_path, out)
     return csv_path
-
-
-def as_float(value: str | None) -> float:
-    """A CSV cell as float (NaN when empty)."""
-    if value is None or value == "":
-        return math.nan
-    return float(value)

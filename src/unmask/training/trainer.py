@@ -67,6 +67,7 @@ from .checkpoint import CONFIG_FILE, list_checkpoints, load_checkpoint, load_wei
 from .distributed import DistContext, init_distributed
 from .ema import EMA
 from .plateau import PlateauCheck, check_plateau, eval_history
+from .text_model import bind_captions, build_text_model, text_encoder_of
 
 __all__ = [
     "train",
@@ -184,8 +185,6 @@ def build_model(
     over the clips (N, T, H, W) of a video dataset, a ``TextTransformer`` bound to the captions
     of a ``CaptionDataset`` when ``model.text_encoder`` is set."""
     if config.model.text_encoder is not None:
-        from ..t2i import build_text_model
-
         if not isinstance(dataset, CaptionDataset):
             raise ConfigError(f"model.text_encoder needs a captioned dataset, got {config.data.name!r}")
         return build_text_model(config, dataset)
@@ -611,8 +610,6 @@ def _train(
             if test_set is not None:
                 scored = ema.shadow
                 if isinstance(scored, CaptionConditioned) and isinstance(test_set, CaptionDataset):
-                    from ..t2i import bind_captions, text_encoder_of
-
                     scored = bind_captions(scored, text_encoder_of(config), test_set.captions)
                 record.update(evaluate(cast(Transformer, scored), test_set, config, objective, device, amp))
                 if tc.until_plateau and "eval_loss" in record:
