@@ -21,6 +21,16 @@ test captions are classes a class-conditional model knows too. Every scene keeps
 (class, size, centre) in ``objects`` for checking. Splits: 10,000 train (seed 0), 1,000 test
 (seed 1) — ``scenes-mini``: 512 / 128 (seeds 2, 3) — NumPy legacy ``RandomState`` (identical
 on every NumPy version); grey values are quantised to 8 levels (tokens 0 … 7, [MASK] 8).
+
+**Held-out compositions** (``scenes-compose``): the point of a text encoder over a class label is
+to follow captions it never saw. For each of the 8 (size, class) pairs of group A one relation is
+held out (``HELDOUT_RELATIONS``: the pairs in grammar order take "left of", "right of", "above",
+"below" in turn, so each relation is held out for two pairs), and every relation caption with that
+group A and relation never appears in training: 128 of the 512 relation captions (25%), while every
+word, every (size, class) and every relation still occurs in the training captions. Splits:
+``train`` (10,000, seed 0) and ``test`` (1,000, seed 1) draw only the seen captions;
+``test-heldout`` (1,000, seed 4) only the held-out ones. The caption table is the full grammar, as
+for ``scenes``, so a class-label model on the same labels is comparable on the seen captions.
 """
 
 from __future__ import annotations
@@ -52,6 +62,9 @@ __all__ = [
     "parse_caption",
     "CaptionSpec",
     "load_scenes",
+    "HELDOUT_RELATIONS",
+    "heldout_captions",
+    "is_heldout_caption",
     "load_fashion_mnist_captions",
     "fashion_caption_class",
     "load_caption_pairs",
@@ -68,6 +81,8 @@ SCENE_CANVAS = 32
 SCENE_LEVELS = 8
 SCENE_SPLITS = {"train": (10_000, 0), "test": (1_000, 1)}
 MINI_SPLITS = {"train": (512, 2), "test": (128, 3)}
+#: scenes-compose: split → (count, seed, caption pool)
+COMPOSE_SPLITS = {"train": (10_000, 0, "seen"), "test": (1_000, 1, "seen"), "test-heldout": (1_000, 4, "heldout")}
 _VERSION = 1
 
 
@@ -101,6 +116,25 @@ def scene_captions() -> tuple[str, ...]:
     ):
         out.append(f"{COUNT_WORDS[n]} {sa} {_plural(ca, n)} {rel} a {sb} {cb}")
     return tuple(out)
+
+
+#: (size, class) of group A → the relation held out of training with it (scenes-compose)
+HELDOUT_RELATIONS: dict[tuple[str, str], str] = {
+    pair: RELATIONS[i % len(RELATIONS)] for i, pair in enumerate(itertools.product(SCENE_SIZES, SCENE_CLASSES))
+}
+
+
+def is_heldout_caption(caption: str) -> bool:
+    """Whether a caption of the scene grammar is held out of ``scenes-compose``'s training split: a
+    relation caption whose group A (size, class) comes with its held-out relation. ``ValueError``
+    for a caption outside the grammar."""
+    spec = parse_caption(caption)
+    return spec.relation is not None and HELDOUT_RELATIONS[(spec.size, spec.cls)] == spec.relation
+
+
+def heldout_captions() -> tuple[str, ...]:
+    """The 128 held-out captions of ``scenes-compose``, in grammar order."""
+    return tuple(c for c in scene_captions() if is_heldout_caption(c))
 
 
 @dataclass
@@ -217,31 +251,51 @@ def render_scene(
 
 
 def render_scenes(
-    n: int, seed: int, size: int = SCENE_CANVAS
+    n: int, seed: int, size: int = SCENE_CANVAS, pool: str = "all"
 ) -> tuple[np.ndarray, np.ndarray, list[list[SceneObject]]]:
     """``n`` scenes, deterministic in ``seed``: images (n, size, size) uint8, caption ids (n,) into
-    ``scene_captions()`` (half the scenes single-group, half with a relation), and their objects."""
+    ``scene_captions()`` (half the scenes single-group, half with a relation), and their objects.
+
+    ``pool``: "all" captions; "seen": the single-group and the relation captions that are not held
+    out (``is_heldout_caption``), half and half as for "all"; "heldout": only the held-out ones.
+    """
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
+    if pool not in ("all", "seen", "heldout"):
+        raise ValueError(f"pool must be 'all', 'seen' or 'heldout', got {pool!r}")
     caps = scene_captions()
     n_single = 24
+    held = [k for k in range(n_single, len(caps)) if is_heldout_caption(caps[k])]
+    held_set = set(held)
+    seen = [k for k in range(n_single, len(caps)) if k not in held_set]
     rng = np.random.RandomState(seed)
     images = np.empty((n, size, size), dtype=np.uint8)
     ids = np.empty(n, dtype=np.int64)
     objects = []
     for i in range(n):
-        k = rng.randint(0, n_single) if rng.rand() < 0.5 else rng.randint(n_single, len(caps))
+        if pool == "all":  # the original draw: identical scenes for the same seed
+            k = rng.randint(0, n_single) if rng.rand() < 0.5 else rng.randint(n_single, len(caps))
+        elif pool == "seen":
+            k = rng.randint(0, n_single) if rng.rand() < 0.5 else seen[rng.randint(0, len(seen))]
+        else:
+            k = held[rng.randint(0, len(held))]
         images[i], objs = render_scene(parse_caption(caps[k]), rng, size)
         ids[i] = k
         objects.append(objs)
     return images, ids, objects
 
 
-def _scenes_split(split: str, mini: bool = False) -> tuple[np.ndarray, np.ndarray, list[list[SceneObject]]]:
+def _scenes_split(
+    split: str, mini: bool = False, compose: bool = False
+) -> tuple[np.ndarray, np.ndarray, list[list[SceneObject]]]:
     from ..paths import cache_dir
 
-    n, seed = (MINI_SPLITS if mini else SCENE_SPLITS)[split]
-    path = cache_dir() / "datasets" / f"scenes-v{_VERSION}-{split}-n{n}-seed{seed}.npz"
+    if compose:
+        n, seed, pool = COMPOSE_SPLITS[split]
+        stem = f"scenes-compose-v{_VERSION}"
+    else:
+        (n, seed), pool, stem = (MINI_SPLITS if mini else SCENE_SPLITS)[split], "all", f"scenes-v{_VERSION}"
+    path = cache_dir() / "datasets" / f"{stem}-{split}-n{n}-seed{seed}.npz"
     if path.is_file():
         try:
             with np.load(path) as data:
@@ -251,7 +305,7 @@ def _scenes_split(split: str, mini: bool = False) -> tuple[np.ndarray, np.ndarra
                 return images, ids, [[tuple(o) for o in objs] for objs in objects]  # type: ignore[misc]
         except (OSError, ValueError, KeyError):
             pass  # unreadable: render again
-    images, ids, objects = render_scenes(n, seed)
+    images, ids, objects = render_scenes(n, seed, pool=pool)
     buf = io.BytesIO()
     np.savez_compressed(buf, images=images, ids=ids, objects=np.frombuffer(json.dumps(objects).encode(), np.uint8))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -259,16 +313,23 @@ def _scenes_split(split: str, mini: bool = False) -> tuple[np.ndarray, np.ndarra
     return images, ids, objects
 
 
-def load_scenes(split: str = "train", levels: int | None = None, mini: bool = False) -> CaptionDataset:
+def load_scenes(
+    split: str = "train", levels: int | None = None, mini: bool = False, compose: bool = False
+) -> CaptionDataset:
     """The captioned scenes ``split`` (see the module docstring); ``mini``: the 512 / 128-scene variant
-    ``scenes-mini`` (seeds 2 and 3) for tests and smoke runs."""
-    if split not in SCENE_SPLITS:
-        raise ValueError(f"scenes split must be 'train' or 'test', got {split!r}")
+    ``scenes-mini`` (seeds 2 and 3) for tests and smoke runs; ``compose``: ``scenes-compose``, whose
+    training split leaves the held-out compositions out (splits train, test, test-heldout)."""
+    if mini and compose:
+        raise ValueError("scenes: mini and compose are different datasets; choose one")
+    splits = COMPOSE_SPLITS if compose else SCENE_SPLITS
+    if split not in splits:
+        name = "scenes-compose" if compose else "scenes"
+        raise ValueError(f"{name} split must be one of {', '.join(map(repr, splits))}, got {split!r}")
     tok = _check_levels(levels, "scenes")  # default 8 grey levels, as the video scenes
-    images, ids, objects = _scenes_split(split, mini)
+    images, ids, objects = _scenes_split(split, mini, compose)
     caps = scene_captions()
     return CaptionDataset(
-        name="scenes-mini" if mini else "scenes",
+        name="scenes-compose" if compose else ("scenes-mini" if mini else "scenes"),
         split=split,
         tokens=tok.encode(images),
         labels=torch.as_tensor(ids, dtype=torch.long),

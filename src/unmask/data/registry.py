@@ -50,6 +50,8 @@ DATASETS: dict[str, Callable[..., TokenDataset | StreamDataset]] = {
     # images with captions (``CaptionDataset``: labels index the caption table)
     "scenes": lambda split, levels=None: load_scenes(split, levels),
     "scenes-mini": lambda split, levels=None: load_scenes(split, levels, mini=True),
+    # scenes whose training split leaves 25% of the relation captions out (splits train, test, test-heldout)
+    "scenes-compose": lambda split, levels=None: load_scenes(split, levels, compose=True),
     "fashion-mnist-captions": lambda split, levels=None: load_fashion_mnist_captions(split, levels),
     "caption-pairs": lambda split, levels=None, root=None: load_caption_pairs(
         _need_root(root, "caption-pairs"), split, levels
@@ -64,7 +66,7 @@ def _need_root(root: str | None, name: str) -> str:
 
 
 #: The datasets of images with captions (``CaptionDataset``): text-to-image models train on them.
-CAPTION_DATASETS = ("scenes", "scenes-mini", "fashion-mnist-captions", "caption-pairs")
+CAPTION_DATASETS = ("scenes", "scenes-mini", "scenes-compose", "fashion-mnist-captions", "caption-pairs")
 
 #: The datasets whose examples are several named streams (``StreamDataset``).
 STREAM_DATASETS = ("shapes", "shapes-labelled", "cityscapes", "digits-pairs", "fashion-mnist-pairs")
@@ -88,6 +90,7 @@ DATASET_OPTIONS: dict[str, tuple[str, ...]] = {
     "video-files": ("levels", "root"),
     "scenes": ("levels",),
     "scenes-mini": ("levels",),
+    "scenes-compose": ("levels",),
     "fashion-mnist-captions": ("levels",),
     "caption-pairs": ("levels", "root"),
 }
