@@ -23,15 +23,21 @@ from unmask.models.text import TextTransformer
 from unmask.t2i import bind_captions, load_text_encoder_for
 
 
-def condition_gain(run: str, n: int, times: list[float], seed: int) -> dict[str, dict[str, float]]:
-    model, _ = load_any_model(run)
-    test = get_dataset("scenes", "test", levels=8)
-    x1 = test.tokens[:n].long()
+def condition_gain(
+    run: str, n: int, times: list[float], seed: int, dataset: str = "scenes", rows: torch.Tensor | None = None
+) -> dict[str, dict[str, float]]:
+    """CE with the true and the null condition at each t, on the first ``n`` test scenes of ``dataset``
+    (or on the test scenes ``rows``)."""
+    model, ckpt = load_any_model(run)
+    test = get_dataset(dataset, "test", levels=ckpt.config.data.levels or 8)  # the run's grey levels
+    pick = torch.arange(min(n, len(test))) if rows is None else rows[:n]
+    x1 = test.tokens[pick].long()
     if isinstance(model, TextTransformer):
-        m = bind_captions(model, load_text_encoder_for(model), test.item_captions()[:n])
+        caps = test.item_captions()
+        m = bind_captions(model, load_text_encoder_for(model), [caps[i] for i in pick.tolist()])
         labels = torch.arange(len(x1))
     else:
-        m, labels = model, test.labels[:n].long()
+        m, labels = model, test.labels[pick].long()
     g = torch.Generator().manual_seed(seed)
     out: dict[str, dict[str, float]] = {}
     for t in times:

@@ -1,0 +1,134 @@
+"""The text-to-image debugging ladder (issue 20, item 2): before a long run, the caption must lower the
+held-out CE at t = 0 (every pixel [MASK]) by >= 0.06 nats/pixel, and the report says where that sits
+between two references computed from the training split alone:
+
+- **per-pixel histogram** (the floor of an unconditional model at t = 0 that treats pixels as
+  independent): CE of the test scenes under the training split's per-pixel grey-level frequencies;
+- **caption-conditioned histogram** (what the caption is worth under the same independence): the
+  per-pixel frequencies of the training scenes with the same caption, shrunk towards the per-pixel
+  histogram (Dirichlet prior of strength k, chosen on a tenth of the training split).
+
+The gap between the two is a lower bound on what the caption can buy at t = 0 (a model that also
+models dependence between pixels can gain more). Each run's CE at t = 0 with its captions and with the
+null caption comes from ``condition_gain.py``'s measurement on the same test scenes.
+
+    .venv/bin/python experiments/t2i/ladder.py --dataset scenes-mini --subset single runs/t2i-mini
+    .venv/bin/python experiments/t2i/ladder.py --dataset scenes --subset all runs/scenes-t2i runs/scenes-cls \\
+        --out runs/t2i/ladder.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from condition_gain import condition_gain  # noqa: E402
+
+from unmask.data import get_dataset  # noqa: E402
+
+SUBSETS = ("single", "relation", "all")
+GOAL = 0.06  # nats per pixel the caption must be worth at t = 0 before a long run
+
+
+def subset_rows(labels: np.ndarray, subset: str) -> np.ndarray:
+    """Indices of the scenes of a subset: the 24 single-group captions (ids < 24), the relation ones, or all."""
+    if subset not in SUBSETS:
+        raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
+    keep = {"single": labels < 24, "relation": labels >= 24, "all": np.ones(len(labels), bool)}[subset]
+    return np.flatnonzero(keep)
+
+
+def histogram_ce(train: np.ndarray, test: np.ndarray, vocab: int) -> float:
+    """Mean CE (nats/pixel) of ``test`` (M, H, W) under the per-pixel frequencies of ``train`` (N, H, W),
+    add-half smoothed."""
+    counts = np.stack([(train == v).sum(0) for v in range(vocab)], -1).astype(np.float64) + 0.5
+    logp = np.log(counts / counts.sum(-1, keepdims=True))
+    return float(-np.take_along_axis(logp[None], test[..., None], -1).mean())
+
+
+def caption_histogram_ce(
+    train: np.ndarray, train_y: np.ndarray, test: np.ndarray, test_y: np.ndarray, vocab: int, k: float
+) -> float:
+    """Mean CE of ``test`` under per-(caption, pixel) frequencies shrunk to the per-pixel histogram:
+    p = (count + k · p_pixel) / (n_caption + k)."""
+    base = np.stack([(train == v).sum(0) for v in range(vocab)], -1).astype(np.float64) + 0.5
+    base /= base.sum(-1, keepdims=True)
+    total, count = 0.0, 0
+    for c in np.unique(test_y):
+        rows = train[train_y == c]
+        cnt = np.stack([(rows == v).sum(0) for v in range(vocab)], -1).astype(np.float64)
+        p = (cnt + k * base) / (len(rows) + k)
+        t = test[test_y == c]
+        total += float(-np.log(np.take_along_axis(p[None], t[..., None], -1)).sum())
+        count += t.size
+    return total / count
+
+
+def references(dataset: str, subset: str, n: int, levels: int = 8) -> dict[str, float]:
+    train, test = get_dataset(dataset, "train", levels=levels), get_dataset(dataset, "test", levels=levels)
+    vocab = int(train.vocab_size) - 1  # grey levels, without [MASK]
+    xtr, ytr = train.tokens.numpy(), train.labels.numpy()
+    xte, yte = test.tokens.numpy(), test.labels.numpy()
+    rows = subset_rows(yte, subset)[:n]
+    xte, yte = xte[rows], yte[rows]
+    # the prior strength k: chosen on the last tenth of the training split, fitted on the rest
+    cut = len(xtr) * 9 // 10
+    ks = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
+    val_rows = subset_rows(ytr[cut:], subset) + cut
+    scores = [caption_histogram_ce(xtr[:cut], ytr[:cut], xtr[val_rows], ytr[val_rows], vocab, k) for k in ks]
+    k = ks[int(np.argmin(scores))]
+    floor = histogram_ce(xtr, xte, vocab)
+    bound = caption_histogram_ce(xtr, ytr, xte, yte, vocab, k)
+    return {
+        "scenes": len(rows),
+        "uniform": math.log(vocab),
+        "pixel_histogram": floor,
+        "caption_histogram": bound,
+        "caption_histogram_gain": floor - bound,
+        "k": k,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs", nargs="*", help="text-to-image or class-conditional runs on the dataset")
+    ap.add_argument("--dataset", default="scenes", choices=("scenes", "scenes-mini", "scenes-compose"))
+    ap.add_argument("--subset", default="single", choices=SUBSETS)
+    ap.add_argument("--n", type=int, default=512, help="test scenes of the subset")
+    ap.add_argument("--levels", type=int, default=8, help="grey levels (the runs' data.levels)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    ref = references(args.dataset, args.subset, args.n, args.levels)
+    test = get_dataset(args.dataset, "test", levels=args.levels)
+    rows = torch.as_tensor(subset_rows(test.labels.numpy(), args.subset))
+    print(f"{args.dataset}, {args.subset} captions, {ref['scenes']} test scenes (nats per pixel at t = 0):")
+    print(f"  uniform over the levels           {ref['uniform']:.4f}")
+    print(f"  per-pixel histogram (floor)        {ref['pixel_histogram']:.4f}")
+    print(
+        f"  caption-conditioned histogram      {ref['caption_histogram']:.4f}  "
+        f"(worth {ref['caption_histogram_gain']:.4f}; prior k = {ref['k']:g})"
+    )
+    report: dict[str, object] = {"dataset": args.dataset, "subset": args.subset, "references": ref, "runs": {}}
+    for run in args.runs:
+        ce = condition_gain(run, args.n, [0.0], args.seed, args.dataset, rows)["0"]
+        verdict = "passes" if ce["gain"] >= GOAL else "FAILS"
+        print(
+            f"  {run}: with caption {ce['true']:.4f}, null {ce['null']:.4f}, "
+            f"caption worth {ce['gain']:+.4f} ({verdict} the {GOAL} goal)"
+        )
+        report["runs"][run] = {**ce, "passes": ce["gain"] >= GOAL}  # type: ignore[index]
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
