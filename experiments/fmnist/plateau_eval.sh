@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Evaluate the plateaued Fashion-MNIST pixel model (runs/fmnist-plateau, from plateau.sh), one job at
+# a time on both threads; every step is skipped when its output exists, so re-running continues.
+#
+# 1. its learning curve (docs/fmnist_plateau_curve.png) and plateau status;
+# 2. the sampling sweep at 1,000 samples (plateau_grid.yaml, seed 0; --best fd writes sampling.json);
+# 3. the best cell again under sampling seed 1 (grid written from step 2's CSV);
+# 4. the references at n = 1,000: held-out real images (floor) and per-class independent pixels;
+# 5. inpainting (issue 21) of 500 held-out test images: centre and random half, Euler and MaskGIT,
+#    label / no label, vs naive fills.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+u=.venv/bin/unmask
+py=.venv/bin/python
+export OMP_NUM_THREADS=2
+run=${RUN:-runs/fmnist-plateau}
+$u info $run --curve docs/fmnist_plateau_curve.png --x step | grep -E "plateau|ended|curve"
+[ -f runs/sweep-fmnist-plateau-s0/sweep.csv ] ||
+  $u sweep --ckpt $run --grid experiments/fmnist/plateau_grid.yaml --out runs/sweep-fmnist-plateau-s0 --best fd
+if [ ! -f runs/sweep-fmnist-plateau-s1/sweep.csv ]; then
+  # the lowest-FD cell of seed 0, as a grid for seed 1
+  $py - <<'PY'
+import csv, yaml
+from unmask.sweep.grid import SETTINGS
+rows = sorted(csv.DictReader(open("runs/sweep-fmnist-plateau-s0/sweep.csv")), key=lambda r: float(r["fd"]))[:1]
+def value(v):
+    try:
+        f = float(v)
+        return int(f) if f.is_integer() and "." not in v else f
+    except ValueError:
+        return {"True": True, "False": False}.get(v, v)
+grids = [{k: value(r[k]) for k in SETTINGS if r.get(k, "") != ""} for r in rows]
+spec = {"n": 1000, "seed": 1, "batch_size": 500, "ref_n": 5000, "grids": grids}
+open("runs/fmnist-plateau-repeat-grid.yaml", "w").write(
+    "# written by experiments/fmnist/plateau_eval.sh: the lowest-FD cell of seed 0\n" + yaml.safe_dump(spec)
+)
+print(yaml.safe_dump(spec))
+PY
+  $u sweep --ckpt $run --grid runs/fmnist-plateau-repeat-grid.yaml --out runs/sweep-fmnist-plateau-s1 --seed 1
+fi
+[ -f runs/fmnist-baselines-n1000.json ] ||
+  $py experiments/fmnist/baselines.py --n 1000 --ref-n 5000 --out runs/fmnist-baselines-n1000.json
+[ -f runs/fmnist-inpaint/results.json ] ||
+  $py experiments/fmnist/inpainting.py --ckpt $run --n 500 --out runs/fmnist-inpaint --figure docs/fmnist_inpainting.png
+$py experiments/fmnist/inpainting.py --out runs/fmnist-inpaint --report
