@@ -7,6 +7,11 @@
 # 2. The chosen recipe (RECIPE, overrides) trained until its held-out loss improved < 1% over the
 #    last quarter of its steps (train.until_plateau), capped at CAP steps with cosine decay over
 #    the cap; interrupted runs continue with --resume.
+#
+# The run behind docs/results.md ("Fashion-MNIST at its plateau"), started 2026-12-05 at commit
+# 7b1aaa5 with the preset's seed (0):
+#    RECIPE="train.batch_size=64" CAP=9000 experiments/fmnist/plateau.sh
+# then experiments/fmnist/plateau_eval.sh for its curve, sweep, references and inpainting.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 u=.venv/bin/unmask
