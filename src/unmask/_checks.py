@@ -1,4 +1,6 @@
-"""Validation helpers shared by every public boundary (torch only, no package imports)."""
+"""Validation helpers shared by every public boundary (torch and ``unmask.errors`` only).
+
+They raise ``UserError`` (a ``ValueError``): a value given at a public boundary is the caller's input."""
 
 from __future__ import annotations
 
@@ -7,17 +9,19 @@ import math
 import torch
 from torch import Tensor
 
+from .errors import UserError
+
 __all__ = ["check_tokens", "check_probability", "check_positive", "check_nonnegative", "check_int_at_least"]
 
 
 def check_tokens(x: Tensor, vocab_size: int, *, allow_mask: bool, name: str = "tokens") -> None:
-    """Raise ``ValueError`` unless ``x`` is an integer tensor of ids in the vocabulary.
+    """Raise ``UserError`` (a ``ValueError``) unless ``x`` is an integer tensor of ids in the vocabulary.
 
     The vocabulary has ``vocab_size`` entries, the last being [MASK]; with
     ``allow_mask=False`` the mask id ``vocab_size - 1`` is rejected as well.
     """
     if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
-        raise ValueError(f"{name} must be an integer tensor, got dtype {x.dtype}")
+        raise UserError(f"{name} must be an integer tensor, got dtype {x.dtype}")
     if x.numel() == 0:
         return
     high = vocab_size - 1 if allow_mask else vocab_size - 2
@@ -25,7 +29,7 @@ def check_tokens(x: Tensor, vocab_size: int, *, allow_mask: bool, name: str = "t
     if lo < 0 or hi > high:
         bad = lo if lo < 0 else hi
         what = "the vocabulary" if allow_mask else "the data vocabulary (the [MASK] id is excluded)"
-        raise ValueError(f"{name} contain id {bad} outside {what} [0, {high}] (vocab_size={vocab_size})")
+        raise UserError(f"{name} contain id {bad} outside {what} [0, {high}] (vocab_size={vocab_size})")
 
 
 def check_probability(value: float, name: str, *, low_open: bool = False, high_open: bool = False) -> float:
@@ -36,7 +40,7 @@ def check_probability(value: float, name: str, *, low_open: bool = False, high_o
     if not (lo_ok and hi_ok) or math.isnan(v):
         lb = "(" if low_open else "["
         rb = ")" if high_open else "]"
-        raise ValueError(f"{name} must be in {lb}0, 1{rb}, got {value}")
+        raise UserError(f"{name} must be in {lb}0, 1{rb}, got {value}")
     return v
 
 
@@ -44,7 +48,7 @@ def check_positive(value: float, name: str) -> float:
     """Check ``value`` is a finite number > 0."""
     v = float(value)
     if not (v > 0 and math.isfinite(v)):
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
+        raise UserError(f"{name} must be a finite number > 0, got {value}")
     return v
 
 
@@ -52,12 +56,12 @@ def check_nonnegative(value: float, name: str) -> float:
     """Check ``value`` is a finite number >= 0."""
     v = float(value)
     if not (v >= 0 and math.isfinite(v)):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+        raise UserError(f"{name} must be a finite number >= 0, got {value}")
     return v
 
 
 def check_int_at_least(value: int, low: int, name: str) -> int:
     """Check ``value`` is an integer >= ``low``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        raise UserError(f"{name} must be an integer >= {low}, got {value!r}")
     return value

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from .errors import UserError
 from .models import (
     MODEL_PRESETS,
     VIDEO_PRESETS,
@@ -59,7 +60,7 @@ __all__ = [
 DEFAULT_PRESET = "digits"
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A bad preset, key or value."""
 
 

@@ -37,6 +37,7 @@ import torch
 from torch import Tensor
 
 from ._checks import check_tokens
+from .errors import UserError
 from .samplers.continuation import edit_init, frame_region
 from .samplers.multistream import MultiStreamSampler
 
@@ -83,7 +84,7 @@ def parse_item(spec: str) -> tuple[str, int] | None:
     try:
         return split, int(index)
     except ValueError:
-        raise ValueError(f"--image {spec!r}: the item must be an integer, as in test:17") from None
+        raise UserError(f"--image {spec!r}: the item must be an integer, as in test:17") from None
 
 
 def _dataset_item(spec: str, dataset: Callable[[str], Any] | None) -> np.ndarray | None:
@@ -93,10 +94,10 @@ def _dataset_item(spec: str, dataset: Callable[[str], Any] | None) -> np.ndarray
         return None
     split, i = item
     if dataset is None:
-        raise ValueError(f"--image {spec!r} names a dataset item, but no dataset is known here")
+        raise UserError(f"--image {spec!r} names a dataset item, but no dataset is known here")
     items = dataset(split)
     if not 0 <= i < len(items):
-        raise ValueError(f"--image {spec!r}: the {split} split has items 0 … {len(items) - 1}")
+        raise UserError(f"--image {spec!r}: the {split} split has items 0 … {len(items) - 1}")
     return np.asarray(items[i], dtype=np.uint8)
 
 
@@ -112,11 +113,11 @@ def read_image(spec: str, *, dataset: Callable[[str], Any] | None = None) -> np.
         return item
     path = Path(spec)
     if not path.is_file():
-        raise ValueError(f"image {spec!r} does not exist")
+        raise UserError(f"image {spec!r} does not exist")
     if path.suffix == ".npy":
         arr = np.load(path)
         if arr.dtype != np.uint8 or arr.ndim != 2:
-            raise ValueError(f"image {spec!r} must be uint8 (H, W) grey, got {arr.dtype} {arr.shape}")
+            raise UserError(f"image {spec!r} must be uint8 (H, W) grey, got {arr.dtype} {arr.shape}")
         return arr
     from PIL import Image, UnidentifiedImageError
 
@@ -124,7 +125,7 @@ def read_image(spec: str, *, dataset: Callable[[str], Any] | None = None) -> np.
         with Image.open(path) as img:
             return np.asarray(img.convert("L"), dtype=np.uint8)
     except (UnidentifiedImageError, OSError) as err:
-        raise ValueError(f"image {spec!r} is not an image file PIL can read: {err}") from None
+        raise UserError(f"image {spec!r} is not an image file PIL can read: {err}") from None
 
 
 def read_clip(spec: str, *, dataset: Callable[[str], Any] | None = None) -> np.ndarray:
@@ -139,12 +140,12 @@ def read_clip(spec: str, *, dataset: Callable[[str], Any] | None = None) -> np.n
         return item
     path = Path(spec)
     if not path.is_file():
-        raise ValueError(f"clip {spec!r} does not exist")
+        raise UserError(f"clip {spec!r} does not exist")
     if path.suffix != ".npy":
-        raise ValueError(f"clip {spec!r}: give a .npy of uint8 (T, H, W) or a dataset item such as test:3")
+        raise UserError(f"clip {spec!r}: give a .npy of uint8 (T, H, W) or a dataset item such as test:3")
     arr = np.load(path)
     if arr.dtype != np.uint8 or arr.ndim != 3:
-        raise ValueError(f"clip {spec!r} must be uint8 (T, H, W) grey, got {arr.dtype} {arr.shape}")
+        raise UserError(f"clip {spec!r} must be uint8 (T, H, W) grey, got {arr.dtype} {arr.shape}")
     return arr
 
 
@@ -164,9 +165,9 @@ def region_mask(spec: str, shape: tuple[int, int]) -> np.ndarray:
         try:
             k = int(spec.split(":", 1)[1])
         except ValueError:
-            raise ValueError(f"mask {spec!r}: write border:K with an integer K, e.g. border:4") from None
+            raise UserError(f"mask {spec!r}: write border:K with an integer K, e.g. border:4") from None
         if not 1 <= k < min(h, w) / 2:
-            raise ValueError(f"mask {spec!r}: K must be in [1, {(min(h, w) - 1) // 2}] for a {h}×{w} image")
+            raise UserError(f"mask {spec!r}: K must be in [1, {(min(h, w) - 1) // 2}] for a {h}×{w} image")
         out[:] = True
         out[k : h - k, k : w - k] = False
     elif spec.startswith("half:"):
@@ -178,23 +179,23 @@ def region_mask(spec: str, shape: tuple[int, int]) -> np.ndarray:
             "bottom": (slice(h - h // 2, None), slice(None)),
         }
         if side not in cuts:
-            raise ValueError(f"mask {spec!r}: the side must be one of {', '.join(cuts)}")
+            raise UserError(f"mask {spec!r}: the side must be one of {', '.join(cuts)}")
         out[cuts[side]] = True
     elif spec.startswith("random-half:"):
         try:
             seed = int(spec.split(":", 1)[1])
         except ValueError:
-            raise ValueError(f"mask {spec!r}: write random-half:SEED with an integer seed") from None
+            raise UserError(f"mask {spec!r}: write random-half:SEED with an integer seed") from None
         order = np.random.default_rng(seed).permutation(h * w)
         out.reshape(-1)[order[: h * w // 2]] = True
     else:
         path = Path(spec)
         if not path.is_file():
-            raise ValueError(f"mask {spec!r} is neither a file nor a region ({', '.join(REGION_SHAPES)})")
+            raise UserError(f"mask {spec!r} is neither a file nor a region ({', '.join(REGION_SHAPES)})")
         if path.suffix == ".npy":
             arr = np.load(path)
             if arr.ndim != 2:
-                raise ValueError(f"mask {spec!r} must be 2-D (H, W), got shape {arr.shape}")
+                raise UserError(f"mask {spec!r} must be 2-D (H, W), got shape {arr.shape}")
             arr = (arr != 0).astype(np.uint8) * 255
         else:
             from PIL import Image, UnidentifiedImageError
@@ -203,10 +204,10 @@ def region_mask(spec: str, shape: tuple[int, int]) -> np.ndarray:
                 with Image.open(path) as img:
                     arr = np.asarray(img.convert("L"))
             except (UnidentifiedImageError, OSError) as err:
-                raise ValueError(f"mask {spec!r} is not an image file PIL can read: {err}") from None
+                raise UserError(f"mask {spec!r} is not an image file PIL can read: {err}") from None
         out = _resize(np.where(arr != 0, 255, 0).astype(np.uint8), (h, w), nearest=True) > 0
     if not out.any():
-        raise ValueError(f"mask {spec!r} marks no pixel to regenerate")
+        raise UserError(f"mask {spec!r} marks no pixel to regenerate")
     return out
 
 
@@ -219,7 +220,7 @@ def parse_frames(spec: str, frames: int) -> tuple[int, ...]:
     out of [0, frames − 1], an empty range, or a spec that selects no frame.
     """
     if frames < 1:
-        raise ValueError(f"clips must have at least one frame, got {frames}")
+        raise UserError(f"clips must have at least one frame, got {frames}")
     if spec.strip() == "all":
         return tuple(range(frames))
     chosen: set[int] = set()
@@ -235,18 +236,18 @@ def parse_frames(spec: str, frames: int) -> tuple[int, ...]:
                 lo = int(part)
                 hi = lo + 1
         except ValueError:
-            raise ValueError(
+            raise UserError(
                 f"--frames {spec!r}: {part!r} is neither a frame nor a range; write e.g. 4: (frames 4 onwards), "
                 "2,5 or 1:3"
             ) from None
         if not 0 <= lo < frames or not lo < hi <= frames:
             what = f"frame {lo}" if ":" not in part else f"range {part!r}"
-            raise ValueError(
+            raise UserError(
                 f"--frames {spec!r}: {what} is out of range; the model's clips have frames 0 … {frames - 1}"
             )
         chosen.update(range(lo, hi))
     if not chosen:
-        raise ValueError(f"--frames {spec!r} selects no frame")
+        raise UserError(f"--frames {spec!r} selects no frame")
     return tuple(sorted(chosen))
 
 
@@ -286,11 +287,11 @@ def _refuse_kind(model: Any, want: str) -> None:
     what["joint"] = "a joint multi-stream model"
     if kind == "other":
         grid = getattr(getattr(model, "config", None), "grid", None)
-        raise ValueError(
+        raise UserError(
             f"editing takes image models (a 2-D token grid), video models (T, H, W) or joint multi-stream "
             f"models; this model is none of them (grid {grid})"
         )
-    raise ValueError(f"{use[want]} edits {what[want]}; this is {what[kind]}: use {use[kind]}")
+    raise UserError(f"{use[want]} edits {what[want]}; this is {what[kind]}: use {use[kind]}")
 
 
 def encode_images(tokenizer: Any, images: np.ndarray, grid: tuple[int, ...]) -> Tensor:
@@ -301,7 +302,7 @@ def encode_images(tokenizer: Any, images: np.ndarray, grid: tuple[int, ...]) -> 
     images = np.asarray(images, dtype=np.uint8)
     tokens = _encode_pixels(tokenizer, np.stack([_resize(im, size, nearest=False) for im in images]))
     if tuple(tokens.shape[1:]) != tuple(grid):
-        raise ValueError(f"the tokenizer gives grids of {tuple(tokens.shape[1:])}, the model takes {tuple(grid)}")
+        raise UserError(f"the tokenizer gives grids of {tuple(tokens.shape[1:])}, the model takes {tuple(grid)}")
     return tokens
 
 
@@ -333,7 +334,7 @@ def token_region(tokenizer: Any, pixels: np.ndarray, grid: tuple[int, ...]) -> t
     gh, gw = int(grid[0]), int(grid[1])
     h, w = p.shape[-2:]
     if h % gh or w % gw:
-        raise ValueError(f"images of {h}×{w} do not tile the {gh}×{gw} code grid")
+        raise UserError(f"images of {h}×{w} do not tile the {gh}×{gw} code grid")
     fh, fw = h // gh, w // gw
     cells = p.reshape(p.shape[0], gh, fh, gw, fw).any(dim=4).any(dim=2)
     note = (
@@ -384,21 +385,21 @@ def plan_video_edit(
     grid = tuple(int(g) for g in model.config.grid)
     t, h, w = grid
     if tokenizer.config().get("name") != "pixel":
-        raise ValueError(f"video edits take pixel tokens; this model's tokenizer is {tokenizer.config().get('name')!r}")
+        raise UserError(f"video edits take pixel tokens; this model's tokenizer is {tokenizer.config().get('name')!r}")
     clips = np.asarray(clips, dtype=np.uint8)
     if clips.ndim == 3:
         clips = clips[None]
     if clips.ndim != 4:
-        raise ValueError(f"clips must be uint8 (N, T, H, W) or one (T, H, W), got shape {clips.shape}")
+        raise UserError(f"clips must be uint8 (N, T, H, W) or one (T, H, W), got shape {clips.shape}")
     if clips.shape[1] != t:
-        raise ValueError(f"the clip has {clips.shape[1]} frames; the model's clips have {t}")
+        raise UserError(f"the clip has {clips.shape[1]} frames; the model's clips have {t}")
     clips = np.stack([[_resize(f, (h, w), nearest=False) for f in clip] for clip in clips])
     within = None
     if pixels is not None:
         within = torch.as_tensor(_resize(np.asarray(pixels, dtype=np.uint8) * 255, (h, w), nearest=True) > 0)
     region = frame_region(grid, frames, within)
     if not bool(region.any()):
-        raise ValueError(f"the region marks no token to regenerate in frames {list(frames)} of the {h}×{w} frames")
+        raise UserError(f"the region marks no token to regenerate in frames {list(frames)} of the {h}×{w} frames")
     n = clips.shape[0]
     chosen = sorted({int(f) for f in frames})
     if chosen == list(range(t)):
@@ -477,16 +478,16 @@ def plan_joint_edit(
     vocab, grids = model.vocab_sizes, model.grids
     for s in (stream, *generate):
         if s not in names:
-            raise ValueError(f"unknown stream {s!r}; this model's streams are {', '.join(names)}")
+            raise UserError(f"unknown stream {s!r}; this model's streams are {', '.join(names)}")
     generate = tuple(generate)
     if stream in generate:
-        raise ValueError(f"stream {stream!r} is the one edited; it cannot also be generated whole")
+        raise UserError(f"stream {stream!r} is the one edited; it cannot also be generated whole")
     if len(set(generate)) != len(generate):
-        raise ValueError(f"a stream is named twice among the generated ones {list(generate)}")
+        raise UserError(f"a stream is named twice among the generated ones {list(generate)}")
     needed = [s for s in names if s not in generate]
     missing = [s for s in needed if s not in streams]
     if missing:
-        raise ValueError(
+        raise UserError(
             f"stream(s) {', '.join(missing)} not given; give their tokens or generate them (generate={missing})"
         )
     tokens: dict[str, Tensor] = {}
@@ -494,29 +495,29 @@ def plan_joint_edit(
     for s in needed:
         v = torch.as_tensor(streams[s])
         if tuple(v.shape[1:]) != tuple(grids[s]):
-            raise ValueError(
+            raise UserError(
                 f"stream {s!r} has shape {tuple(v.shape)}; the model expects (N, {', '.join(map(str, grids[s]))})"
             )
         if n is not None and v.shape[0] != n:
-            raise ValueError(f"stream {s!r} has {v.shape[0]} items, the others {n}")
+            raise UserError(f"stream {s!r} has {v.shape[0]} items, the others {n}")
         n = int(v.shape[0])
         check_tokens(v, vocab[s], allow_mask=False, name=f"stream {s!r}")
         tokens[s] = v.long().cpu()
     assert n is not None
     r = torch.as_tensor(region)
     if r.dtype != torch.bool:
-        raise ValueError(f"the region must be bool, got dtype {r.dtype}")
+        raise UserError(f"the region must be bool, got dtype {r.dtype}")
     grid = tuple(grids[stream])
     if tuple(r.shape) == grid:
         r = r.expand(n, *grid)
     if tuple(r.shape) != (n, *grid):
-        raise ValueError(
+        raise UserError(
             f"the region has shape {tuple(r.shape)}; stream {stream!r} is (N={n}, {', '.join(map(str, grid))})"
         )
     r = r.clone().cpu()
     empty = (~r.reshape(n, -1).any(1)).nonzero()
     if len(empty):
-        raise ValueError(f"the region marks no token of stream {stream!r} in item {int(empty[0])}")
+        raise UserError(f"the region marks no token of stream {stream!r} in item {int(empty[0])}")
     conds = [s for s in needed if s != stream]
     targets = [s for s in names if s == stream or s in generate]
     mode = f"{','.join(conds)}->{','.join(targets)}" if conds else "joint"
@@ -562,20 +563,20 @@ def edit(
     the same clips' first K frames with the same seed. A ``JointEditPlan`` is refused: use ``edit_streams``.
     """
     if isinstance(plan, JointEditPlan):
-        raise ValueError("a joint edit plan is drawn with edit_streams, not edit")
+        raise UserError("a joint edit plan is drawn with edit_streams, not edit")
     if samples < 1:
-        raise ValueError(f"samples must be >= 1, got {samples}")
+        raise UserError(f"samples must be >= 1, got {samples}")
     n = plan.tokens.shape[0]
     x = edit_init(plan.tokens, plan.region, model.vocab_size).repeat_interleave(samples, dim=0).to(device)
     lab = None
     if labels is not None:
         if len(labels) != n:
-            raise ValueError(f"{len(labels)} labels for {n} images")
+            raise UserError(f"{len(labels)} labels for {n} images")
         if model.num_classes == 0:
-            raise ValueError("labels given but the model is unconditional")
+            raise UserError("labels given but the model is unconditional")
         for y in labels:
             if not 0 <= y < model.num_classes:
-                raise ValueError(f"label {y} outside the classes [0, {model.num_classes - 1}]")
+                raise UserError(f"label {y} outside the classes [0, {model.num_classes - 1}]")
         lab = torch.tensor(labels, dtype=torch.long).repeat_interleave(samples).to(device)
     gen = torch.Generator(device=device).manual_seed(seed)
     out = sampler.sample(model, x.shape[0], labels=lab, x_init=x, generator=gen, device=device)
@@ -629,9 +630,9 @@ def edit_streams(
     the plan's). Given tokens, in every stream, come back unchanged.
     """
     if not isinstance(plan, JointEditPlan):
-        raise ValueError("edit_streams draws joint edit plans (plan_joint_edit); image and clip plans go to edit")
+        raise UserError("edit_streams draws joint edit plans (plan_joint_edit); image and clip plans go to edit")
     if samples < 1:
-        raise ValueError(f"samples must be >= 1, got {samples}")
+        raise UserError(f"samples must be >= 1, got {samples}")
     inner = sampler.euler if isinstance(sampler, MultiStreamSampler) else sampler
     runner = MultiStreamSampler(plan.mode, inner)
     n = plan.tokens[plan.stream].shape[0]

@@ -36,6 +36,7 @@ import torch
 
 from ._io import atomic_write_bytes, atomic_write_text
 from .data import StreamDataset, get_dataset
+from .errors import UserError
 from .eval.segmentation import (
     accuracy,
     confusion_matrix,
@@ -74,18 +75,19 @@ def image_classifier(dataset: str) -> str:
 
 
 def check_dataset_fits(model: Any, dataset: StreamDataset) -> None:
-    """``ValueError`` naming the first stream whose name, grid or vocabulary differs between model and data."""
+    """``UserError`` (a ``ValueError``) naming the first stream whose name, grid or vocabulary differs
+    between model and data."""
     if set(model.stream_names) != set(dataset.names):
-        raise ValueError(
+        raise UserError(
             f"the model's streams {sorted(model.stream_names)} are not the dataset's {sorted(dataset.names)}"
         )
     for name in model.stream_names:
         if tuple(model.grids[name]) != dataset.grids[name]:
-            raise ValueError(
+            raise UserError(
                 f"stream {name!r}: the model's grid {model.grids[name]} is not the data's {dataset.grids[name]}"
             )
         if model.vocab_sizes[name] != dataset.vocab_sizes[name]:
-            raise ValueError(
+            raise UserError(
                 f"stream {name!r}: the model has {model.vocab_sizes[name]} ids, the data {dataset.vocab_sizes[name]}"
             )
 
@@ -124,20 +126,25 @@ def run_joint(
 
     ``steps`` defaults to the run's ``sample.steps``, or 1 when every target is a label
     stream (one call, arg-max); ``cfg``, ``temperature``, ``top_k``, ``top_p`` to the
-    run's ``sample`` settings (CFG only with a condition). Raises ``ValueError`` for an
+    run's ``sample`` settings (CFG only with a condition). Raises ``UserError`` (a ``ValueError``) for an
     unknown mode, a bad count, or data that does not fit the model.
     """
     for key, value, low in (("n", n, 1), ("samples", samples, 1), ("batch_size", batch_size, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{key} must be an integer >= {low}, got {value!r}")
-    model, ck = load_multistream_model(ckpt, weights=weights, device=device)
-    conds, targets = parse_mode(mode, model.stream_names)
+            raise UserError(f"{key} must be an integer >= {low}, got {value!r}")
+    try:  # the refusals of these two are about the caller's input: a checkpoint of another kind, a bad mode
+        model, ck = load_multistream_model(ckpt, weights=weights, device=device)
+        conds, targets = parse_mode(mode, model.stream_names)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    if not conds and cfg is not None and cfg != 1.0:
+        raise UserError(f"cfg scale {cfg} needs a condition stream; mode {mode!r} has none")
     config = ck.config
     data = get_dataset(config.data.name, split, **config.data.options())
     assert isinstance(data, StreamDataset)
     check_dataset_fits(model, data)
     if conds and n > len(data):
-        raise ValueError(f"n={n} exceeds the {len(data)} examples of {config.data.name!r}/{split}")
+        raise UserError(f"n={n} exceeds the {len(data)} examples of {config.data.name!r}/{split}")
     sc = config.sample
     only_labels = all(data.kinds[s] == "label" for s in targets)
     euler = EulerSampler(

@@ -133,6 +133,31 @@ def test_class_conditional_scenes_take_captions_as_classes(tmp_path: Path, capsy
         assert list(d["captions"]) == ["a big circle"] * 2
     code, _, err = run(["sample", "--ckpt", str(run_dir), "--out", str(out), "--captions", "a dog"], capsys)
     assert code == 2 and "'a dog' is not one of the 536 captions" in err
+    # captions as classes take the sampler flags through the same routing: a flag Euler lacks is refused
+    gumbel = ["--captions", "a big circle", "--gumbel", "linear"]
+    code, _, err = run(["sample", "--ckpt", str(run_dir), "--out", str(tmp_path / "g.npz"), *gumbel], capsys)
+    assert code == 2 and err == "unmask: error: --gumbel does not apply to the euler sampler\n"
+    assert not (tmp_path / "g.npz").exists()
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--gumbel", "linear"], "--gumbel does not apply to the euler sampler"),
+        (["--sampler", "euler", "--cfg-schedule", "linear"], "--cfg-schedule does not apply to the euler sampler"),
+        (["--sampler", "maskgit", "--adaptive"], "--adaptive does not apply to the maskgit sampler"),
+        (["--sampler", "maskgit", "--argmax", "on"], "--argmax does not apply to the maskgit sampler"),
+        (["--temperature", "0"], "temperature must be a finite number > 0, got 0.0"),
+    ],
+)
+def test_text_to_image_sampler_flags_that_do_not_apply_are_refused(
+    t2i_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    """Not silently ignored: the caption path routes sampler flags as every other model's does."""
+    out = tmp_path / "x.npz"
+    code, stdout, err = run(["sample", "--ckpt", str(t2i_run), "--out", str(out), "--captions", "a", *extra], capsys)
+    assert code == 2 and err == f"unmask: error: {message}\n" and stdout == ""
+    assert not out.exists()
 
 
 def test_adherence_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UserError
+
 __all__ = ["read_idx", "IdxError"]
 
 _DTYPES: dict[int, np.dtype] = {
@@ -19,7 +21,7 @@ _DTYPES: dict[int, np.dtype] = {
 }
 
 
-class IdxError(ValueError):
+class IdxError(UserError):
     """An idx file is truncated or malformed."""
 
 

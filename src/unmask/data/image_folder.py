@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UserError
+
 __all__ = [
     "ImageFolder",
     "ImageDecodeError",
@@ -32,7 +34,7 @@ __all__ = [
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm")
 
 
-class ImageDecodeError(ValueError):
+class ImageDecodeError(UserError):
     """An image file cannot be read or decoded."""
 
 

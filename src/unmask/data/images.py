@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UserError
 from .image_folder import folder_splits
 
 __all__ = ["ImageSource", "RegisteredImages", "FolderImages", "open_image_source", "IMAGE_LEVELS"]
@@ -48,7 +49,7 @@ class ImageSource:
 
     def _check_split(self, split: str) -> None:
         if split not in self.splits():
-            raise ValueError(f"{self.name} has no split {split!r}; it has {', '.join(self.splits())}")
+            raise UserError(f"{self.name} has no split {split!r}; it has {', '.join(self.splits())}")
 
 
 class RegisteredImages(ImageSource):
@@ -58,9 +59,7 @@ class RegisteredImages(ImageSource):
         from .registry import DATASETS
 
         if name not in DATASETS:
-            raise ValueError(
-                f"unknown dataset {name!r}; choose one of {', '.join(sorted(DATASETS))} or an image folder"
-            )
+            raise UserError(f"unknown dataset {name!r}; choose one of {', '.join(sorted(DATASETS))} or an image folder")
         self.name = name
         self._cache: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
         self.num_classes, self.class_names = 0, ()
@@ -139,7 +138,7 @@ def open_image_source(dataset: str, *, image_size: int | None = None, channels: 
     if dataset in DATASETS:
         src = RegisteredImages(dataset)
         if image_size is not None and src.image_shape()[:2] != (image_size, image_size):
-            raise ValueError(
+            raise UserError(
                 f"dataset {dataset!r} has {src.image_shape()[0]}×{src.image_shape()[1]} images; "
                 f"image_size={image_size} applies only to image folders"
             )
@@ -147,10 +146,10 @@ def open_image_source(dataset: str, *, image_size: int | None = None, channels: 
     path = Path(dataset)
     if path.is_dir():
         if image_size is None:
-            raise ValueError(
+            raise UserError(
                 f"image folder {dataset!r} needs an image size (the side images are cropped and resized to)"
             )
         return FolderImages(path, image_size, channels)
-    raise ValueError(
+    raise UserError(
         f"dataset {dataset!r} is neither a registered dataset ({', '.join(sorted(DATASETS))}) nor an existing folder"
     )

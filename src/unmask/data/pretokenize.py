@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_write_text
+from ..errors import UserError
 from ..tokenizers import Tokenizer, build_tokenizer, file_sha256, load_tokenizer, tokenizer_fingerprint
 from .images import ImageSource, open_image_source
 from .shards import MANIFEST_FILE, PLAN_FILE, SHARD_FORMAT, ShardError, shard_name, write_shard
@@ -120,9 +121,9 @@ def tokenize_dataset(
         ValueError: bad arguments, unknown dataset, an image that cannot be decoded (named).
     """
     if isinstance(shard_size, bool) or not isinstance(shard_size, int) or shard_size < 1:
-        raise ValueError(f"shard_size must be an integer >= 1, got {shard_size!r}")
+        raise UserError(f"shard_size must be an integer >= 1, got {shard_size!r}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+        raise UserError(f"workers must be an integer >= 1, got {workers!r}")
     tok = load_tokenizer(tokenizer) if isinstance(tokenizer, str) else tokenizer
     spec = tok.config()
     fingerprint = tokenizer_fingerprint(spec)
@@ -132,12 +133,12 @@ def tokenize_dataset(
         image_size = getattr(tok, "image_size", None)  # a folder: default to the tokenizer's training size
     channels = getattr(tok, "channels", None)
     if tok.kind != "image" or not isinstance(channels, int):
-        raise ValueError(f"tokenize_dataset encodes images; {type(tok).__name__} is a {tok.kind!r} tokenizer")
+        raise UserError(f"tokenize_dataset encodes images; {type(tok).__name__} is a {tok.kind!r} tokenizer")
     source = open_image_source(dataset, image_size=image_size, channels=channels)
     names = source.splits() if splits is None else list(splits)
     for s in names:
         if s not in source.splits():
-            raise ValueError(f"{source.name} has no split {s!r}; it has {', '.join(source.splits())}")
+            raise UserError(f"{source.name} has no split {s!r}; it has {', '.join(source.splits())}")
     counts = {s: source.count(s) for s in names}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

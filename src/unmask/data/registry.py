@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import UserError
 from .base import TokenDataset
 from .captions import load_caption_pairs, load_fashion_mnist_captions, load_scenes
 from .cityscapes import load_cityscapes
@@ -61,7 +62,7 @@ DATASETS: dict[str, Callable[..., TokenDataset | StreamDataset]] = {
 
 def _need_root(root: str | None, name: str) -> str:
     if not root:
-        raise ValueError(f"dataset {name!r} reads your files: set data.root to the folder")
+        raise UserError(f"dataset {name!r} reads your files: set data.root to the folder")
     return root
 
 
@@ -138,10 +139,10 @@ def get_dataset(
     ``moving-fashion-mnist`` and ``video-files`` token videos (N, T, H, W) (see ``is_video_dataset``).
     """
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}")
+        raise UserError(f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}")
     given = {k: v for k, v in {"levels": levels, **options}.items() if v is not None}
     for key in given:
         if key not in DATASET_OPTIONS[name]:
             takes = ", ".join(f"data.{o}" for o in DATASET_OPTIONS[name])
-            raise ValueError(f"data.{key} does not apply to dataset {name!r} (it takes {takes})")
+            raise UserError(f"data.{key} does not apply to dataset {name!r} (it takes {takes})")
     return DATASETS[name](split, **given)

@@ -34,6 +34,7 @@ import torch
 from torch import Tensor
 
 from .._io import atomic_write_bytes, atomic_write_text
+from ..errors import UserError
 from ..tokenizers import Tokenizer, build_tokenizer, file_sha256
 
 __all__ = [
@@ -55,7 +56,7 @@ SHARD_FORMAT = 1
 _KIND = "unmask-token-shards"
 
 
-class ShardError(ValueError):
+class ShardError(UserError):
     """A shard set is incomplete, truncated, corrupted, inconsistent with its manifest, or made by
     another tokenizer than the one asked for. The message names the file."""
 

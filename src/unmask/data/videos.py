@@ -53,6 +53,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..errors import UserError
 from ..tokenizers import PixelQuantizer
 from .base import TokenDataset, stratified_split
 from .mnist_like import FASHION_CLASSES, fashion_mnist_dir, read_fashion_mnist
@@ -298,7 +299,7 @@ def load_moving_fashion_mnist(split: str = "train", levels: int | None = None) -
 # -- users' clips on disk --------------------------------------------------------------------
 
 
-class VideoFileError(ValueError):
+class VideoFileError(UserError):
     """A user's video file or folder that cannot be read as clips; the message names the item."""
 
 

@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..errors import UserError
+
 __all__ = ["held_out_nll", "LikelihoodReport"]
 
 
@@ -80,9 +82,9 @@ def held_out_nll(
         count = int(tokens.shape[0])
         per_example = int(tokens[0].numel()) if count else 0
     if count < 1:
-        raise ValueError("no sequences to evaluate")
+        raise UserError("no sequences to evaluate")
     if repeats < 1 or batch_size < 1:
-        raise ValueError(f"repeats and batch_size must be >= 1, got {repeats} and {batch_size}")
+        raise UserError(f"repeats and batch_size must be >= 1, got {repeats} and {batch_size}")
     exact = type(objective).__name__ == "AutoregressiveObjective"
     if exact:
         repeats = 1

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import torch
 
+from ..errors import UserError
 from ..tokenizers.base import Tokenizer
 from .reference import select_indices
 
@@ -32,7 +33,7 @@ def held_out_indices(total: int, ref_n: int | None, n: int, seed: int = 0) -> np
         else np.setdiff1d(np.arange(total), select_indices(total, ref_n))
     )
     if n > len(pool):
-        raise ValueError(f"n = {n} but only {len(pool)} images lie outside the reference")
+        raise UserError(f"n = {n} but only {len(pool)} images lie outside the reference")
     rng = np.random.RandomState(seed)
     return np.sort(rng.permutation(pool)[:n]).astype(np.int64)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import UserError
 from .accuracy import conditional_accuracy
 from .classifier import ClassifierReport, load_or_train_classifier
 from .features import DEFAULT_EXTRACTOR, FeatureExtractor, get_extractor, torch_threads
@@ -25,24 +26,24 @@ __all__ = ["evaluate_samples", "check_samples"]
 def check_samples(images: np.ndarray, labels: np.ndarray | None, expected_shape: tuple[int, ...], ref: str) -> None:
     """Raise ValueError unless ``images`` is uint8 (N, *expected_shape), N ≥ 2, and ``labels`` None or (N,) ints."""
     if not isinstance(images, np.ndarray):
-        raise ValueError(f"images must be a numpy array, got {type(images).__name__}")
+        raise UserError(f"images must be a numpy array, got {type(images).__name__}")
     if images.dtype != np.uint8:
-        raise ValueError(f"images must be uint8 in [0, 255], got dtype {images.dtype}")
+        raise UserError(f"images must be uint8 in [0, 255], got dtype {images.dtype}")
     if not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)):
-        raise ValueError(f"images must have shape (N, H, W) or (N, H, W, 3), got {images.shape}")
+        raise UserError(f"images must have shape (N, H, W) or (N, H, W, 3), got {images.shape}")
     if tuple(images.shape[1:]) != tuple(expected_shape):
         want = ", ".join(str(s) for s in expected_shape)
-        raise ValueError(
+        raise UserError(
             f"images of shape {images.shape} do not match the reference dataset {ref!r}: expected (N, {want})"
         )
     if len(images) < 2:
-        raise ValueError(f"need at least 2 images to compare distributions, got {len(images)}")
+        raise UserError(f"need at least 2 images to compare distributions, got {len(images)}")
     if labels is not None:
         lab = np.asarray(labels)
         if lab.ndim != 1 or len(lab) != len(images):
-            raise ValueError(f"labels must have shape ({len(images)},) to match the images, got {lab.shape}")
+            raise UserError(f"labels must have shape ({len(images)},) to match the images, got {lab.shape}")
         if not np.issubdtype(lab.dtype, np.integer):
-            raise ValueError(f"labels must be integers (-1 for none), got dtype {lab.dtype}")
+            raise UserError(f"labels must be integers (-1 for none), got dtype {lab.dtype}")
 
 
 def evaluate_samples(
@@ -95,11 +96,11 @@ def evaluate_samples(
     from ..data import get_dataset
 
     if pr_k < 1:
-        raise ValueError(f"pr_k must be >= 1, got {pr_k}")
+        raise UserError(f"pr_k must be >= 1, got {pr_k}")
     expected_shape = get_dataset(ref, ref_split, levels).grid
     check_samples(images, labels, expected_shape, ref)
     if len(images) <= pr_k:
-        raise ValueError(f"precision/recall with k = {pr_k} needs more than {pr_k} images, got {len(images)}")
+        raise UserError(f"precision/recall with k = {pr_k} needs more than {pr_k} images, got {len(images)}")
     ext = get_extractor(extractor)
 
     reference = reference_features(

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..errors import UserError
 from .features import DEFAULT_EXTRACTOR, FeatureExtractor, get_extractor
 from .frechet import FeatureStats, frechet_distance
 from .reference import cached_features, select_indices
@@ -51,13 +52,13 @@ __all__ = [
 def check_videos(videos: np.ndarray, name: str = "videos", min_frames: int = 2) -> np.ndarray:
     """Raise ValueError unless ``videos`` is a uint8 array (N, T, H, W) with T ≥ ``min_frames``; returns it."""
     if not isinstance(videos, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array, got {type(videos).__name__}")
+        raise UserError(f"{name} must be a numpy array, got {type(videos).__name__}")
     if videos.dtype != np.uint8:
-        raise ValueError(f"{name} must be uint8 grey levels in [0, 255], got dtype {videos.dtype}")
+        raise UserError(f"{name} must be uint8 grey levels in [0, 255], got dtype {videos.dtype}")
     if videos.ndim != 4:
-        raise ValueError(f"{name} must have shape (N, T, H, W), got {videos.shape}")
+        raise UserError(f"{name} must have shape (N, T, H, W), got {videos.shape}")
     if videos.shape[1] < min_frames or min(videos.shape) < 1:
-        raise ValueError(
+        raise UserError(
             f"{name} need at least {min_frames} frames per clip and non-empty frames, got shape {videos.shape}"
         )
     return videos
@@ -135,7 +136,7 @@ def frame_fd(
     check_videos(videos, min_frames=1)
     check_videos(ref_videos, "reference videos", min_frames=1)
     if videos.shape[2:] != ref_videos.shape[2:]:
-        raise ValueError(
+        raise UserError(
             f"frames of {videos.shape[2]}×{videos.shape[3]} cannot be compared with reference frames of "
             f"{ref_videos.shape[2]}×{ref_videos.shape[3]}"
         )
@@ -180,12 +181,12 @@ def evaluate_videos(
     """
     check_videos(videos)
     if len(videos) < 2:
-        raise ValueError(f"need at least 2 clips to compare distributions, got {len(videos)}")
+        raise UserError(f"need at least 2 clips to compare distributions, got {len(videos)}")
     if isinstance(ref, str):
         from ..data import TokenDataset, get_dataset, is_video_dataset
 
         if not is_video_dataset(ref):
-            raise ValueError(f"reference {ref!r} is not a video dataset")
+            raise UserError(f"reference {ref!r} is not a video dataset")
         ds = get_dataset(ref, ref_split, levels)
         assert isinstance(ds, TokenDataset)
         idx = select_indices(len(ds), ref_n)
@@ -196,12 +197,12 @@ def evaluate_videos(
         ref_videos = ref_videos[select_indices(len(ref_videos), ref_n)]
         ref_name = "array"
     if ref_videos.shape[1:] != videos.shape[1:]:
-        raise ValueError(
+        raise UserError(
             f"clips of shape {videos.shape[1:]} (T, H, W) do not match the reference's {ref_videos.shape[1:]}"
         )
     t = videos.shape[1]
     if not 0 <= prefix_frames < t:
-        raise ValueError(f"prefix_frames must be in [0, {t - 1}] for clips of {t} frames, got {prefix_frames}")
+        raise UserError(f"prefix_frames must be in [0, {t - 1}] for clips of {t} frames, got {prefix_frames}")
     ext = get_extractor(extractor)
     ref_tail = ref_videos[:, prefix_frames:]  # (M, T − K, H, W): the frames the FD scores
     if isinstance(ref, str):

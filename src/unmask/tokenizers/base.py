@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 
 from .._io import sha256_files
+from ..errors import UserError
 
 __all__ = [
     "Tokenizer",
@@ -24,7 +25,7 @@ __all__ = [
 ]
 
 
-class TokenizerError(ValueError):
+class TokenizerError(UserError):
     """A tokenizer cannot be built: missing or altered weights, a bad spec, a bad reference."""
 
 

@@ -1,0 +1,133 @@
+"""unmask tokenizer train / eval (VQ-VAE image tokenizers) and unmask tokenize (token shards)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from ._common import UsageError, add_progress_flag, progress_on, split_items
+
+
+def register(sub: Any) -> None:
+    tk = sub.add_parser("tokenizer", help="train or evaluate a VQ-VAE image tokenizer")
+    tsub = tk.add_subparsers(dest="tokenizer_command", required=True)
+    tt = tsub.add_parser("train", help="train a VQ-VAE (default preset: fmnist-vq, 28×28 → 7×7 codes of 512)")
+    tt.add_argument(
+        "items",
+        nargs="*",
+        metavar="[PRESET] [section.key=value]",
+        help="a tokenizer preset or YAML file, then overrides",
+    )
+    tt.add_argument("--out", required=True, help="run directory (holds tokenizer.safetensors)")
+    tt.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    add_progress_flag(tt)
+    tt.set_defaults(func=cmd_tokenizer_train)
+    te = tsub.add_parser("eval", help="reconstruction PSNR, codebook use and FD of reconstructions")
+    te.add_argument("--tokenizer", required=True, help="pixel:L, a VQ-VAE file or run directory, or a VQModel folder")
+    te.add_argument("--dataset", default="fashion-mnist", help="registered dataset")
+    te.add_argument("--split", default="test", choices=("train", "test"))
+    te.add_argument("--n", type=int, default=500, help="images reconstructed (outside the FD reference)")
+    te.add_argument("--ref-n", dest="ref_n", type=int, default=None, help="FD reference images (default all)")
+    te.add_argument("--fd", action=argparse.BooleanOptionalAction, default=True, help="also the FD of reconstructions")
+    te.add_argument("--extractor", default="efficientnet-lite0")
+    te.add_argument("--out", default=None, help="also write the JSON report here")
+    add_progress_flag(te)
+    te.set_defaults(func=cmd_tokenizer_eval)
+
+    tz = sub.add_parser("tokenize", help="pre-tokenise a dataset into token shards (resumable, parallel)")
+    tz.add_argument("--tokenizer", required=True, help="pixel:L, a VQ-VAE file or run directory, or a VQModel folder")
+    tz.add_argument("--dataset", required=True, help="a registered dataset or an image folder (class = sub-folder)")
+    tz.add_argument("--out", required=True, help="shard directory (rerun the same command to resume)")
+    tz.add_argument("--workers", type=int, default=1, help="encoding processes (one torch thread each)")
+    tz.add_argument("--shard-size", dest="shard_size", type=int, default=10_000, help="images per shard")
+    tz.add_argument("--splits", default=None, help="comma-separated splits (default: all the dataset has)")
+    tz.add_argument("--image-size", dest="image_size", type=int, default=None, help="image folders: crop + resize side")
+    add_progress_flag(tz)
+    tz.set_defaults(func=cmd_tokenize)
+
+
+def cmd_tokenizer_train(args: argparse.Namespace) -> int:
+    from ..config import TokenizerRunConfig, apply_overrides, load_tokenizer_config
+    from ..training import train_tokenizer
+
+    preset, overrides = split_items(args.items)
+    saved = Path(args.out) / "config.json"
+    if args.resume and preset is None and saved.is_file():
+        config = apply_overrides(TokenizerRunConfig.from_dict(json.loads(saved.read_text())), overrides).validate()
+    else:
+        config = load_tokenizer_config(preset, overrides)
+    result = train_tokenizer(config, args.out, resume=args.resume, progress=args.progress)
+    print(
+        json.dumps(
+            {
+                "run": str(result.run_dir),
+                "step": result.step,
+                "loss": result.loss if math.isfinite(result.loss) else None,
+                "seconds": round(result.seconds, 1),
+                "tokenizer": str(result.tokenizer) if result.tokenizer else None,
+                **{f"eval_{k}": v for k, v in result.eval.items()},
+            }
+        )
+    )
+    return 0
+
+
+def cmd_tokenizer_eval(args: argparse.Namespace) -> int:
+    from ..eval.reconstruction import evaluate_tokenizer
+    from ..tokenizers import load_tokenizer
+
+    tok = load_tokenizer(args.tokenizer)
+    if args.n < 2:
+        raise UsageError(f"--n must be >= 2, got {args.n}")
+    report = evaluate_tokenizer(
+        tok,
+        args.dataset,
+        split=args.split,
+        n=args.n,
+        ref_n=args.ref_n,
+        fd=args.fd,
+        extractor=args.extractor,
+        progress=args.progress,
+    )
+    text = json.dumps({"tokenizer": tok.config(), **report}, indent=2)
+    if args.out:
+        from .._io import atomic_write_text
+
+        atomic_write_text(args.out, text + "\n")
+    print(text)
+    return 0
+
+
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    from ..data.pretokenize import tokenize_dataset
+
+    splits = None
+    if args.splits is not None:
+        splits = [x.strip() for x in args.splits.split(",") if x.strip()]
+        if not splits:
+            raise UsageError("--splits is empty")
+    result = tokenize_dataset(
+        args.tokenizer,
+        args.dataset,
+        args.out,
+        splits=splits,
+        shard_size=args.shard_size,
+        workers=args.workers,
+        image_size=args.image_size,
+        progress=progress_on(args),
+    )
+    print(
+        json.dumps(
+            {
+                "out": str(result.directory),
+                "examples": result.examples,
+                "shards_encoded": result.encoded,
+                "shards_already_done": result.skipped,
+                "seconds": round(result.seconds, 1),
+            }
+        )
+    )
+    return 0

@@ -1,0 +1,55 @@
+"""unmask train: a model from a preset and overrides (``--resume`` continues a run)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from ._common import add_progress_flag, split_items
+
+
+def register(sub: Any) -> None:
+    t = sub.add_parser("train", help="train a model (default preset: class-conditional ITM on digits)")
+    t.add_argument(
+        "items", nargs="*", metavar="[PRESET] [section.key=value]", help="a preset name or YAML file, then overrides"
+    )
+    t.add_argument("--out", required=True, help="run directory")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    add_progress_flag(t, help="progress bar (default: on a terminal)")
+    t.set_defaults(func=cmd_train)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ..config import load_config
+    from ..training import train
+
+    preset, overrides = split_items(args.items)
+    saved = Path(args.out) / "config.json"
+    if args.resume and preset is None and saved.is_file():
+        from ..config import Config, apply_overrides
+
+        config = apply_overrides(Config.from_dict(json.loads(saved.read_text())), overrides).validate()
+    else:
+        config = load_config(preset, overrides)
+    result = train(config, args.out, resume=args.resume, progress=args.progress)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 reports for the job
+        return 0
+    print(
+        json.dumps(
+            {
+                "run": str(result.run_dir),
+                "step": result.step,
+                # NaN (no step run: --resume of a finished run) is not JSON: null
+                "loss": result.loss if math.isfinite(result.loss) else None,
+                "seconds": round(result.seconds, 1),
+                "checkpoint": str(result.checkpoint) if result.checkpoint else None,
+                "reason": result.reason,
+                **({"plateau": result.plateau["reason"]} if result.plateau else {}),
+            }
+        )
+    )
+    return 0
