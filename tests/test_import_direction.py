@@ -8,7 +8,7 @@ A module may import its own package and any layer *strictly below* its own. Laye
 are siblings that know nothing of each other (``schedules`` and ``models``: a model knows no
 schedule). The order follows ARCHITECTURE.md and docs/design.md ("Layers and arrows"):
 
-    base (_checks, _io, _lock, paths)
+    base (errors; then _checks, _io, _lock, paths)
     schedules, models                        models import nothing else of unmask
     interpolants
     prime
@@ -37,6 +37,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 #: Top-level name under ``unmask`` → rank; a module may import only lower ranks (or its own package).
 LAYERS: dict[str, int] = {
+    # the error base every module may raise (it imports nothing)
+    "errors": -1,
     # the root package and helpers that import nothing of unmask above them
     "": 0,
     "_checks": 0,

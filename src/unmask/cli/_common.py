@@ -220,3 +220,21 @@ def apply_recorded_settings(args: argparse.Namespace) -> Path | None:
         file=sys.stderr,
     )
     return path
+
+
+#: the named regions of ``--mask`` (unmask inpaint, image and joint models)
+REGION_HELP = ("centre", "border:K", "half:left|right|top|bottom", "random-half:SEED")
+
+
+def write_npz(path: Path, **arrays: Any) -> None:
+    """``arrays`` as an .npz at ``path``, atomically (its folder made)."""
+    import io
+
+    import numpy as np
+
+    from .._io import atomic_write_bytes
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ._common import (
+    REGION_HELP,
     UsageError,
     add_device_flags,
     add_sampler_flags,
@@ -17,6 +18,7 @@ from ._common import (
     check_sampler,
     configured_sampler,
     sampler_from_flags,
+    write_npz,
 )
 
 
@@ -193,23 +195,6 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
 
 
 #: The built-in regions of --mask, as the help and errors name them.
-REGION_HELP = ("centre", "border:K", "half:left|right|top|bottom", "random-half:SEED")
-
-
-def write_npz(path: Path, **arrays: Any) -> None:
-    """``arrays`` as an .npz at ``path``, atomically (its folder made)."""
-    import io
-
-    import numpy as np
-
-    from .._io import atomic_write_bytes
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    atomic_write_bytes(path, buf.getvalue())
-
-
 def _inpaint_labels(args: argparse.Namespace, model: Any, item_label: int | None) -> list[int] | None:
     """The class an image or clip is edited under: --label, else a dataset item's own (None: unconditional)."""
     if model.num_classes > 0:

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import UsageError, apply_recorded_settings, sampler_from_flags
-from .inpaint import REGION_HELP, write_npz
+from ._common import REGION_HELP, UsageError, apply_recorded_settings, sampler_from_flags, write_npz
 
 
 def inpaint_joint(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
