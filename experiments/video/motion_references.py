@@ -1,0 +1,125 @@
+"""Reference values of the motion measure (unmask.eval.motion) on bouncing-shapes: where real clips land
+and where clips that are not a bouncing body land. Prints two Markdown tables.
+
+    nice -n 19 env OMP_NUM_THREADS=1 .venv/bin/python experiments/video/motion_references.py [--n 1000]
+
+Rows of the first table (motion_report of N clips of the test split, 8 grey levels):
+
+* real: the test clips;
+* frame-shuffled: each clip's frames in a random order (neither the identity nor the reversal);
+* still: the first frame repeated T times;
+* noise: uniform grey noise;
+* blurred blobs: noise blurred (Gaussian, sigma 1.5 px) and stretched to [0, 255], each frame drawn
+  independently (blobs that come and go);
+* blurred real: the real clips blurred the same way (one moving blob: the measure is about motion,
+  not shape, so this row scores like the real clips).
+
+The second table is continuation_error from 4 given frames of the real clips with frames 4 … 7 from:
+the real clip itself, the last given frame held still, another clip, and the real frames shuffled.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+from scipy import ndimage
+
+from unmask.data import TokenDataset, get_dataset
+from unmask.eval.motion import continuation_error, motion_report
+
+
+def shuffled(videos: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Each clip of (N, T, H, W) with its frames in a random order other than the identity and the reversal."""
+    rng = np.random.RandomState(seed)
+    t = videos.shape[1]
+    out = videos.copy()
+    for i in range(len(videos)):
+        p = rng.permutation(t)
+        while np.array_equal(p, np.arange(t)) or np.array_equal(p, np.arange(t)[::-1]):
+            p = rng.permutation(t)
+        out[i] = videos[i, p]
+    return out
+
+
+def still(videos: np.ndarray) -> np.ndarray:
+    """The first frame of each clip repeated T times."""
+    return np.repeat(videos[:, :1], videos.shape[1], axis=1)
+
+
+def noise(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    """Uniform uint8 grey noise of ``shape``."""
+    return np.random.RandomState(seed).randint(0, 256, size=shape).astype(np.uint8)
+
+
+def blurred(videos: np.ndarray, sigma: float = 1.5) -> np.ndarray:
+    """Every frame blurred (Gaussian, ``sigma`` px) and stretched to [0, 255]; uint8 (N, T, H, W)."""
+    x = ndimage.gaussian_filter(videos.astype(np.float64), sigma=(0, 0, sigma, sigma))
+    lo = x.min(axis=(2, 3), keepdims=True)
+    hi = x.max(axis=(2, 3), keepdims=True)
+    return np.round(255 * (x - lo) / np.maximum(hi - lo, 1e-9)).astype(np.uint8)
+
+
+def held(real: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` frames of ``real`` and then frame k − 1 held to the end."""
+    return np.concatenate([real[:, :k], np.repeat(real[:, k - 1 : k], real.shape[1] - k, axis=1)], axis=1)
+
+
+def tails(real: np.ndarray, tail: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` frames of ``real`` followed by frames k … T − 1 of ``tail``."""
+    return np.concatenate([real[:, :k], tail[:, k:]], axis=1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1000, help="test clips (default all 1,000)")
+    args = ap.parse_args()
+    ds = get_dataset("bouncing-shapes", "test", levels=8)
+    assert isinstance(ds, TokenDataset)
+    real = np.asarray(ds.tokenizer.decode(ds.tokens[: args.n]))
+    rows = {
+        "real (test split)": real,
+        "frame-shuffled real": shuffled(real),
+        "still (first frame × T)": still(real),
+        "uniform noise": noise(real.shape),
+        "blurred blobs (per frame)": blurred(noise(real.shape)),
+        "blurred real (shape lost, motion kept)": blurred(real),
+    }
+    print(
+        "| clips | n | score | pass rate | one object | constant size | constant velocity | moving | "
+        "mean speed (px/frame) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, clips in rows.items():
+        r = motion_report(clips)
+        print(
+            f"| {name} | {r['n']} | {r['score']:.3f} | {r['pass_rate']:.3f} | {r['one_object_rate']:.3f} | "
+            f"{r['constant_size_rate']:.3f} | {r['constant_velocity_rate']:.3f} | {r['moving_rate']:.3f} | "
+            f"{r['mean_speed']:.2f} |"
+        )
+    k = 4
+    other = np.roll(real, 1, axis=0)
+    conts = {
+        "real continued by itself": real,
+        "last given frame held": held(real, k),
+        "frames 4 … 7 of another clip": tails(real, other, k),
+        "real frames 4 … 7 shuffled": np.concatenate([real[:, :k], shuffled(real[:, k:])], axis=1),
+    }
+    print()
+    print(
+        "| continuation (4 given frames) | position error (px) | per frame 4 … 7 | found | hold error | score | pass |"
+    )
+    print("|---|---:|---|---:|---:|---:|---:|")
+    for name, clips in conts.items():
+        c = continuation_error(clips, real, given_frames=k)
+        per = " / ".join(f"{e:.2f}" for e in c["position_error_per_frame"])  # type: ignore[attr-defined]
+        m = c["motion"]
+        assert isinstance(m, dict)
+        print(
+            f"| {name} | {c['position_error']:.2f} | {per} | {c['found_rate']:.3f} | {c['hold_error']:.2f} | "
+            f"{m['score']:.3f} | {m['pass_rate']:.3f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
