@@ -1,7 +1,7 @@
 """sklearn's digits: 1,797 images of 8×8 with grey levels 0 … 16 (the 17 tokens), 10 classes.
 
 The embedded default dataset: it ships with scikit-learn, so nothing is downloaded.
-Split: a fixed stratified 80 / 20 train / test split (seed 0): 1,437 / 360 images.
+Split: a fixed stratified 80 / 20 train / test split (seed 0): 1,438 / 359 images.
 """
 
 from __future__ import annotations

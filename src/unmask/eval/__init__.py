@@ -9,15 +9,27 @@
   absolute frame-to-frame change against the data's).
 * Segmentation and classification scores (:mod:`.segmentation`): confusion matrix, mIoU,
   pixel accuracy, accuracy, per-pixel uncertainty of several sampled maps.
+* Whether clips show one object moving like a bouncing body (:mod:`.motion`), and the track error
+  of continued clips.
+* Text samples (:mod:`.text_quality`): NLL under an autoregressive judge, n-gram entropies, distinct-n.
+* The baselines a practitioner would pick instead of a joint model (:mod:`.discriminative_baselines`):
+  scikit-learn classifiers on pixels, a convolutional U-Net segmenter trained to its plateau.
 """
 
 from .accuracy import ConditionalAccuracy, conditional_accuracy
 from .baselines import IndependentPixelSampler
 from .classifier import ClassifierReport, ImageClassifier, cache_dir, load_or_train_classifier, train_classifier
+from .discriminative_baselines import (
+    SegmenterRun,
+    sklearn_classifier_baselines,
+    train_unet_segmenter,
+    unet_segmenter_baseline,
+)
 from .features import FeatureExtractor, get_extractor
 from .frechet import FeatureStats, frechet_distance
 from .inception_score import InceptionScore, inception_score
 from .likelihood import LikelihoodReport, held_out_nll
+from .motion import MotionParams, clip_motion, continuation_error, motion_report
 from .precision_recall import PrecisionRecall, precision_recall
 from .reconstruction import evaluate_tokenizer, held_out_indices, psnr
 from .reference import ReferenceFeatures, reference_features
@@ -31,6 +43,7 @@ from .segmentation import (
     segmentation_scores,
     uncertainty_map,
 )
+from .text_quality import TextSampleReport, text_sample_report
 from .video import TemporalConsistency, evaluate_videos, frame_fd, mean_abs_change, temporal_consistency
 
 __all__ = [
@@ -70,4 +83,14 @@ __all__ = [
     "mean_abs_change",
     "temporal_consistency",
     "TemporalConsistency",
+    "MotionParams",
+    "clip_motion",
+    "continuation_error",
+    "motion_report",
+    "TextSampleReport",
+    "text_sample_report",
+    "SegmenterRun",
+    "sklearn_classifier_baselines",
+    "train_unet_segmenter",
+    "unet_segmenter_baseline",
 ]

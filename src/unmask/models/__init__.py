@@ -9,9 +9,12 @@ from .multistream import MultiStreamConfig, MultiStreamTransformer, StreamConfig
 from .presets import MODEL_PRESETS, build_model, model_preset
 from .text import CaptionConditioned, ScratchTextEncoder, TextTransformer, TextTransformerConfig
 from .transformer import Transformer, TransformerConfig
+from .unet import UNet, UNetConfig
 from .video import VIDEO_PRESETS, VideoTransformer, VideoTransformerConfig, video_preset
 
 __all__ = [
+    "UNet",
+    "UNetConfig",
     "Transformer",
     "TransformerConfig",
     "MultiStreamTransformer",
