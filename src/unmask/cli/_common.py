@@ -13,6 +13,7 @@ from ..errors import UserError
 
 __all__ = [
     "UsageError",
+    "run_config",
     "SAMPLER_FLAGS",
     "add_device_flags",
     "add_progress_flag",
@@ -238,3 +239,16 @@ def write_npz(path: Path, **arrays: Any) -> None:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def run_config(args: argparse.Namespace, config_cls: Any, load_preset: Any) -> Any:
+    """The config of ``unmask train`` / ``unmask tokenizer train``: on ``--resume`` without a preset, the
+    run's saved config.json with the command's overrides (``config_cls.from_dict``), else
+    ``load_preset(preset, overrides)``."""
+    from ..config import apply_overrides
+
+    preset, overrides = split_items(args.items)
+    saved = Path(args.out) / "config.json"
+    if args.resume and preset is None and saved.is_file():
+        return apply_overrides(config_cls.from_dict(json.loads(saved.read_text())), overrides).validate()
+    return load_preset(preset, overrides)

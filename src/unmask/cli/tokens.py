@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from pathlib import Path
 from typing import Any
 
-from ._common import UsageError, add_progress_flag, progress_on, split_items
+from ._common import UsageError, add_progress_flag, progress_on, run_config
 
 
 def register(sub: Any) -> None:
@@ -50,15 +49,10 @@ def register(sub: Any) -> None:
 
 
 def cmd_tokenizer_train(args: argparse.Namespace) -> int:
-    from ..config import TokenizerRunConfig, apply_overrides, load_tokenizer_config
+    from ..config import TokenizerRunConfig, load_tokenizer_config
     from ..training import train_tokenizer
 
-    preset, overrides = split_items(args.items)
-    saved = Path(args.out) / "config.json"
-    if args.resume and preset is None and saved.is_file():
-        config = apply_overrides(TokenizerRunConfig.from_dict(json.loads(saved.read_text())), overrides).validate()
-    else:
-        config = load_tokenizer_config(preset, overrides)
+    config = run_config(args, TokenizerRunConfig, load_tokenizer_config)
     result = train_tokenizer(config, args.out, resume=args.resume, progress=args.progress)
     print(
         json.dumps(

@@ -6,10 +6,9 @@ import argparse
 import json
 import math
 import os
-from pathlib import Path
 from typing import Any
 
-from ._common import add_progress_flag, split_items
+from ._common import add_progress_flag, run_config
 
 
 def register(sub: Any) -> None:
@@ -24,17 +23,10 @@ def register(sub: Any) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ..config import load_config
+    from ..config import Config, load_config
     from ..training import train
 
-    preset, overrides = split_items(args.items)
-    saved = Path(args.out) / "config.json"
-    if args.resume and preset is None and saved.is_file():
-        from ..config import Config, apply_overrides
-
-        config = apply_overrides(Config.from_dict(json.loads(saved.read_text())), overrides).validate()
-    else:
-        config = load_config(preset, overrides)
+    config = run_config(args, Config, load_config)
     result = train(config, args.out, resume=args.resume, progress=args.progress)
     if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 reports for the job
         return 0
