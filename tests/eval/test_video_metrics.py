@@ -94,6 +94,19 @@ def test_evaluate_videos_against_the_registered_split(real: np.ndarray) -> None:
     assert report["frame_fd"] >= 0 and 0.5 < report["temporal"]["ratio"] < 2
     cont = evaluate_videos(quantised, quantised, extractor=PixelExtractor(), prefix_frames=7)
     assert cont["frames_scored"] == 1 and cont["frame_fd"] == pytest.approx(0.0, abs=1e-6)
+    # against bouncing-shapes the motion measure comes along: real clips score like the reference,
+    # still clips (the first frame held) score 0; against an array it is only there when asked for
+    motion = report["motion"]
+    assert motion["reference"]["n"] == 100 and motion["samples"]["n"] == len(quantised)
+    assert 0.9 < motion["score_ratio"] < 1.1
+    still = np.repeat(quantised[:, :1], quantised.shape[1], axis=1)
+    frozen = evaluate_videos(still, "bouncing-shapes", extractor=PixelExtractor(), ref_n=100, levels=8)
+    assert frozen["motion"]["samples"]["score"] == 0 and frozen["motion"]["score_ratio"] == 0
+    assert "motion" not in cont
+    asked = evaluate_videos(quantised, quantised, extractor=PixelExtractor(), motion=True)
+    assert asked["motion"]["score_ratio"] == pytest.approx(1.0)
+    off = evaluate_videos(quantised, "bouncing-shapes", extractor=PixelExtractor(), ref_n=100, motion=False)
+    assert "motion" not in off
 
 
 def _cache_files(needle: str) -> set[str]:

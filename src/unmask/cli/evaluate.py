@@ -162,7 +162,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_videos(args: argparse.Namespace, videos: Any, prefix_frames: int) -> dict[str, object]:
-    """``unmask eval`` of clips: frame FD and temporal consistency against a video dataset."""
+    """``unmask eval`` of clips: frame FD and temporal consistency against a video dataset, and the motion
+    measure when it is bouncing-shapes."""
     from ..eval.video import evaluate_videos
 
     return evaluate_videos(

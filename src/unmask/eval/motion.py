@@ -57,7 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .video import check_videos
+from .clips import check_videos
 
 __all__ = [
     "MotionParams",

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import UserError
+from .clips import check_videos
 from .features import DEFAULT_EXTRACTOR, FeatureExtractor, get_extractor
 from .frechet import FeatureStats, frechet_distance
 from .reference import cached_features, select_indices
@@ -47,21 +48,6 @@ __all__ = [
     "frame_fd",
     "evaluate_videos",
 ]
-
-
-def check_videos(videos: np.ndarray, name: str = "videos", min_frames: int = 2) -> np.ndarray:
-    """Raise ValueError unless ``videos`` is a uint8 array (N, T, H, W) with T ≥ ``min_frames``; returns it."""
-    if not isinstance(videos, np.ndarray):
-        raise UserError(f"{name} must be a numpy array, got {type(videos).__name__}")
-    if videos.dtype != np.uint8:
-        raise UserError(f"{name} must be uint8 grey levels in [0, 255], got dtype {videos.dtype}")
-    if videos.ndim != 4:
-        raise UserError(f"{name} must have shape (N, T, H, W), got {videos.shape}")
-    if videos.shape[1] < min_frames or min(videos.shape) < 1:
-        raise UserError(
-            f"{name} need at least {min_frames} frames per clip and non-empty frames, got shape {videos.shape}"
-        )
-    return videos
 
 
 def mean_abs_change(videos: np.ndarray) -> np.ndarray:
@@ -158,8 +144,10 @@ def evaluate_videos(
     refresh: bool = False,
     batch_size: int = 64,
     progress: bool | None = None,
+    motion: bool | None = None,
 ) -> dict[str, object]:
-    """Frame FD and temporal consistency of generated clips against real ones.
+    """Frame FD and temporal consistency of generated clips against real ones, and (``motion``)
+    whether they show one object moving like a bouncing body.
 
     Args:
         videos: uint8 (N, T, H, W) generated clips, N ≥ 2.
@@ -174,10 +162,15 @@ def evaluate_videos(
         refresh: recompute the reference frames' features even if they are cached (a dataset
             ``ref`` only; see the module docstring).
         batch_size, progress: passed to the extractor.
+        motion: add ``unmask.eval.motion.motion_report`` of the samples and of the reference clips
+            (default: when ``ref`` is "bouncing-shapes", the data the measure's thresholds were
+            set on).
 
     Returns:
         JSON-serialisable: ``n``, ``ref``, ``ref_n``, ``extractor``, ``frames_scored`` (per
-        clip), ``frame_fd``, and ``temporal``: ``TemporalConsistency.to_dict()``.
+        clip), ``frame_fd``, ``temporal``: ``TemporalConsistency.to_dict()``, and with
+        ``motion`` a ``motion`` dict: ``samples``, ``reference`` (motion reports) and
+        ``score_ratio`` (samples' mean score over the reference's).
     """
     check_videos(videos)
     if len(videos) < 2:
@@ -225,7 +218,7 @@ def evaluate_videos(
     else:
         ref_stats = _frame_stats(ref_tail, ext, batch_size, progress)
     fd = frechet_distance(_frame_stats(videos[:, prefix_frames:], ext, batch_size, progress), ref_stats)
-    return {
+    report: dict[str, object] = {
         "n": int(len(videos)),
         "ref": ref_name,
         "ref_n": int(len(ref_videos)),
@@ -235,3 +228,12 @@ def evaluate_videos(
         "frame_fd": fd,
         "temporal": temporal_consistency(videos, ref_videos).to_dict(),
     }
+    if motion is None:
+        motion = isinstance(ref, str) and ref == "bouncing-shapes"
+    if motion and t >= 3:
+        from .motion import motion_report
+
+        gen, real = motion_report(videos), motion_report(ref_videos)
+        ratio = float(gen["score"]) / float(real["score"]) if float(real["score"]) > 0 else float("nan")
+        report["motion"] = {"samples": gen, "reference": real, "score_ratio": ratio}
+    return report
