@@ -15,6 +15,11 @@ py=.venv/bin/python
 export OMP_NUM_THREADS=2
 run=${RUN:-runs/fmnist-plateau}
 $u info $run --curve docs/fmnist_plateau_curve.png --x step | grep -E "plateau|ended|curve"
+# unmask's Fashion-MNIST classifier (the sweep's accuracy, inpainting's label agreement), trained once
+# and cached, here with both threads: inside the evaluation it would train on one (> 17 minutes)
+$py -c "import torch; torch.set_num_threads(2)
+from unmask.eval import load_or_train_classifier
+print('classifier test accuracy', load_or_train_classifier('fashion-mnist', levels=16).test_accuracy)"
 [ -f runs/sweep-fmnist-plateau-s0/sweep.csv ] ||
   $u sweep --ckpt $run --grid experiments/fmnist/plateau_grid.yaml --out runs/sweep-fmnist-plateau-s0 --best fd
 if [ ! -f runs/sweep-fmnist-plateau-s1/sweep.csv ]; then
