@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .errors import UserError
 from ._io import atomic_write_bytes, atomic_write_text
 from .config import Config
 from .models import (
@@ -57,7 +58,7 @@ def load_model(
     """
     model, ckpt = load_any_model(path, weights=weights, device=device)
     if isinstance(model, MultiStreamTransformer):
-        raise ValueError(
+        raise UserError(
             f"{str(ckpt.path)!r} holds a joint multi-stream model (streams {', '.join(model.stream_names)}); "
             "use unmask joint --ckpt … --mode … to sample it"
         )

@@ -165,3 +165,4 @@ def test_sweep_refuses_a_video_model(video_run: Path, tmp_path: Path, capsys) ->
         ["sweep", "--ckpt", str(video_run), "--grid", str(tmp_path / "grid.yaml"), "--out", str(tmp_path / "s")], capsys
     )
     assert code == 2 and "holds a video model; sweeps score images" in err
+    assert not (tmp_path / "s").exists()  # refused before anything is written

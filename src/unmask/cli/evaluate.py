@@ -238,7 +238,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         grid = load_grid(args.grid)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    _refuse_sweep(args)
     csv_path = run_sweep(
         args.ckpt, grid, args.out, device=args.device, weights=args.weights, progress=args.progress, seed=args.seed
     )
@@ -251,28 +250,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         summary["recorded"] = str(recorded)
     print(json.dumps(summary))
     return 0
-
-
-def _refuse_sweep(args: argparse.Namespace) -> None:
-    """A checkpoint whose samples a sweep cannot score (clips, captions, joint streams) is refused before
-    any sampling, with the command that fits it."""
-    from ..inference import load_any_model
-    from ..models import MultiStreamTransformer, TextTransformer, VideoTransformer
-
-    model, ckpt = load_any_model(args.ckpt, weights=args.weights)
-    where = repr(str(ckpt.path))
-    if isinstance(model, VideoTransformer):
-        raise UsageError(
-            f"{where} holds a video model; sweeps score images. Sample clips with unmask sample "
-            "and score them with unmask eval (frame FD, temporal consistency)"
-        )
-    if isinstance(model, TextTransformer):
-        raise UsageError(
-            f"{where} holds a text-to-image model; sweeps draw class-conditional samples. Sample "
-            "with unmask sample --captions and score with unmask adherence"
-        )
-    if isinstance(model, MultiStreamTransformer):
-        raise UsageError(f"{where} holds a joint multi-stream model; score it with unmask joint --ckpt … --mode …")
 
 
 def cmd_nll(args: argparse.Namespace) -> int:

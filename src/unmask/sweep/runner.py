@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_write_text
+from ..errors import UserError
 from ..data.images import IMAGE_LEVELS
 from ..inference import check_sampler_fits, generate, load_model, save_samples
 from ..models import TextTransformer, VideoTransformer
@@ -101,18 +102,19 @@ def run_sweep(
     if seed is not None:
         spec = dataclasses.replace(spec, seed=check_int("seed", seed, 0))
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    # a checkpoint whose samples a sweep cannot score is refused before anything is written
     model, checkpoint = load_model(ckpt, weights=weights, device=device)
     if isinstance(model, VideoTransformer):
-        raise ValueError(
+        raise UserError(
             f"{str(checkpoint.path)!r} holds a video model; sweeps score images. Sample clips with unmask sample "
             "and score them with unmask eval (frame FD, temporal consistency)"
         )
     if isinstance(model, TextTransformer):
-        raise ValueError(
+        raise UserError(
             f"{str(checkpoint.path)!r} holds a text-to-image model; sweeps draw class-conditional samples. Sample "
             "with unmask sample --captions and score with unmask adherence"
         )
+    out.mkdir(parents=True, exist_ok=True)
     config = checkpoint.config
     meta = {
         "checkpoint": str(checkpoint.path.resolve()),
