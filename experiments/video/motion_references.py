@@ -23,46 +23,14 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from scipy import ndimage
 
 from unmask.data import TokenDataset, get_dataset
-from unmask.eval.motion import continuation_error, motion_report
-
-
-def shuffled(videos: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Each clip of (N, T, H, W) with its frames in a random order other than the identity and the reversal."""
-    rng = np.random.RandomState(seed)
-    t = videos.shape[1]
-    out = videos.copy()
-    for i in range(len(videos)):
-        p = rng.permutation(t)
-        while np.array_equal(p, np.arange(t)) or np.array_equal(p, np.arange(t)[::-1]):
-            p = rng.permutation(t)
-        out[i] = videos[i, p]
-    return out
-
-
-def still(videos: np.ndarray) -> np.ndarray:
-    """The first frame of each clip repeated T times."""
-    return np.repeat(videos[:, :1], videos.shape[1], axis=1)
+from unmask.eval.motion import blur_frames, continuation_error, hold_frame, motion_report, shuffle_frames
 
 
 def noise(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
     """Uniform uint8 grey noise of ``shape``."""
     return np.random.RandomState(seed).randint(0, 256, size=shape).astype(np.uint8)
-
-
-def blurred(videos: np.ndarray, sigma: float = 1.5) -> np.ndarray:
-    """Every frame blurred (Gaussian, ``sigma`` px) and stretched to [0, 255]; uint8 (N, T, H, W)."""
-    x = ndimage.gaussian_filter(videos.astype(np.float64), sigma=(0, 0, sigma, sigma))
-    lo = x.min(axis=(2, 3), keepdims=True)
-    hi = x.max(axis=(2, 3), keepdims=True)
-    return np.round(255 * (x - lo) / np.maximum(hi - lo, 1e-9)).astype(np.uint8)
-
-
-def held(real: np.ndarray, k: int) -> np.ndarray:
-    """The first ``k`` frames of ``real`` and then frame k − 1 held to the end."""
-    return np.concatenate([real[:, :k], np.repeat(real[:, k - 1 : k], real.shape[1] - k, axis=1)], axis=1)
 
 
 def tails(real: np.ndarray, tail: np.ndarray, k: int) -> np.ndarray:
@@ -79,11 +47,11 @@ def main() -> None:
     real = np.asarray(ds.tokenizer.decode(ds.tokens[: args.n]))
     rows = {
         "real (test split)": real,
-        "frame-shuffled real": shuffled(real),
-        "still (first frame × T)": still(real),
+        "frame-shuffled real": shuffle_frames(real),
+        "still (first frame × T)": hold_frame(real, 1),
         "uniform noise": noise(real.shape),
-        "blurred blobs (per frame)": blurred(noise(real.shape)),
-        "blurred real (shape lost, motion kept)": blurred(real),
+        "blurred blobs (per frame)": blur_frames(noise(real.shape)),
+        "blurred real (shape lost, motion kept)": blur_frames(real),
     }
     print(
         "| clips | n | score | pass rate | one object | constant size | constant velocity | moving | "
@@ -101,9 +69,9 @@ def main() -> None:
     other = np.roll(real, 1, axis=0)
     conts = {
         "real continued by itself": real,
-        "last given frame held": held(real, k),
+        "last given frame held": hold_frame(real, k),
         "frames 4 … 7 of another clip": tails(real, other, k),
-        "real frames 4 … 7 shuffled": np.concatenate([real[:, :k], shuffled(real[:, k:])], axis=1),
+        "real frames 4 … 7 shuffled": np.concatenate([real[:, :k], shuffle_frames(real[:, k:])], axis=1),
     }
     print()
     print(

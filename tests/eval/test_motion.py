@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import ndimage
 
 from unmask.data import TokenDataset, get_dataset
-from unmask.eval.motion import MotionParams, clip_motion, continuation_error, motion_report
+from unmask.eval.motion import (
+    MotionParams,
+    blur_frames,
+    clip_motion,
+    continuation_error,
+    hold_frame,
+    motion_report,
+    shuffle_frames,
+)
 
 N_REAL = 80
 
@@ -28,29 +35,6 @@ def _square_clip(xs: list[float], ys: list[float], side: int = 4, size: int = 16
     for t, (x, y) in enumerate(zip(xs, ys, strict=True)):
         clip[0, t, int(y) : int(y) + side, int(x) : int(x) + side] = 200
     return clip
-
-
-def _shuffled(videos: np.ndarray, seed: int = 0) -> np.ndarray:
-    rng = np.random.RandomState(seed)
-    t = videos.shape[1]
-    out = videos.copy()
-    for i in range(len(videos)):
-        p = rng.permutation(t)
-        while np.array_equal(p, np.arange(t)) or np.array_equal(p, np.arange(t)[::-1]):
-            p = rng.permutation(t)
-        out[i] = videos[i, p]
-    return out
-
-
-def _blurred(videos: np.ndarray, sigma: float = 1.5) -> np.ndarray:
-    x = ndimage.gaussian_filter(videos.astype(np.float64), sigma=(0, 0, sigma, sigma))
-    lo, hi = x.min(axis=(2, 3), keepdims=True), x.max(axis=(2, 3), keepdims=True)
-    return np.round(255 * (x - lo) / np.maximum(hi - lo, 1e-9)).astype(np.uint8)
-
-
-def _held(videos: np.ndarray, k: int) -> np.ndarray:
-    """Frames 0 … k − 1, then frame k − 1 held to the end."""
-    return np.concatenate([videos[:, :k], np.repeat(videos[:, k - 1 : k], videos.shape[1] - k, axis=1)], axis=1)
 
 
 def test_gliding_square_by_hand() -> None:
@@ -106,16 +90,16 @@ def test_real_clips_score_high(real: np.ndarray) -> None:
 
 def test_shuffled_still_stopping_noise_and_blobs_score_low(real: np.ndarray) -> None:
     ref = motion_report(real)
-    shuffled = motion_report(_shuffled(real))
+    shuffled = motion_report(shuffle_frames(real))
     assert shuffled["pass_rate"] <= 0.1 and shuffled["score"] <= ref["score"] - 0.4
     assert shuffled["one_object_rate"] == 1.0  # the frames are real: only the motion is wrong
-    still = motion_report(np.repeat(real[:, :1], real.shape[1], axis=1))
+    still = motion_report(hold_frame(real, 1))
     assert still["score"] == 0.0 and still["pass_rate"] == 0.0 and still["moving_rate"] == 0.0
     assert still["mean_speed"] == 0.0 and still["constant_velocity_rate"] == 1.0
-    stopping = motion_report(_held(real, 4))  # moves for 4 frames, then stops
+    stopping = motion_report(hold_frame(real, 4))  # moves for 4 frames, then stops
     assert stopping["pass_rate"] <= 0.1 and stopping["moving_rate"] <= 0.1
     noise = np.random.RandomState(0).randint(0, 256, size=real.shape).astype(np.uint8)
-    for clips in (noise, _blurred(noise)):
+    for clips in (noise, blur_frames(noise)):
         r = motion_report(clips)
         assert r["pass_rate"] <= 0.05 and r["score"] <= 0.2 and r["one_object_rate"] <= 0.05
 
@@ -129,14 +113,14 @@ def test_continuation_error(real: np.ndarray) -> None:
     assert isinstance(motion, dict) and motion["pass_rate"] >= 0.9
     hold = same["hold_error"]
     assert isinstance(hold, float) and hold > 1.0  # the objects move: holding them still is wrong by > 1 px
-    held = continuation_error(_held(real, 4), real, given_frames=4)
+    held = continuation_error(hold_frame(real, 4), real, given_frames=4)
     assert held["position_error"] == pytest.approx(hold)
     motion = held["motion"]
     assert isinstance(motion, dict) and motion["pass_rate"] <= 0.1
     other = np.concatenate([real[:, :4], np.roll(real, 1, axis=0)[:, 4:]], axis=1)
     off = continuation_error(other, real, given_frames=4)
     assert isinstance(off["position_error"], float) and off["position_error"] > hold
-    gone = _held(real, 4).copy()
+    gone = hold_frame(real, 4).copy()
     gone[:, 6:] = 0  # the object vanishes in frames 6 and 7
     lost = continuation_error(gone, real, given_frames=4)
     per_frame = lost["position_error_per_frame"]
@@ -164,7 +148,7 @@ def test_invalid_inputs_are_named(real: np.ndarray) -> None:
 
 
 def test_deterministic_and_input_untouched(real: np.ndarray) -> None:
-    clips = np.concatenate([real[:10], _shuffled(real[:10])])
+    clips = np.concatenate([real[:10], shuffle_frames(real[:10])])
     before = clips.copy()
     a, b = clip_motion(clips), clip_motion(clips)
     for field in ("components", "area", "one_object", "right_size", "centroid", "smooth", "speed", "score"):

@@ -11,6 +11,7 @@ from torch import Tensor
 
 from unmask.data import get_dataset, render_bouncing_shapes
 from unmask.eval.features import FeatureExtractor
+from unmask.eval.motion import hold_frame
 from unmask.eval.reference import reference_dir, select_indices
 from unmask.eval.video import evaluate_videos, frame_fd, mean_abs_change, temporal_consistency
 
@@ -99,7 +100,7 @@ def test_evaluate_videos_against_the_registered_split(real: np.ndarray) -> None:
     motion = report["motion"]
     assert motion["reference"]["n"] == 100 and motion["samples"]["n"] == len(quantised)
     assert 0.9 < motion["score_ratio"] < 1.1
-    still = np.repeat(quantised[:, :1], quantised.shape[1], axis=1)
+    still = hold_frame(quantised, 1)
     frozen = evaluate_videos(still, "bouncing-shapes", extractor=PixelExtractor(), ref_n=100, levels=8)
     assert frozen["motion"]["samples"]["score"] == 0 and frozen["motion"]["score_ratio"] == 0
     assert "motion" not in cont

@@ -57,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ..errors import UserError
 from .clips import check_videos
 
 __all__ = [
@@ -65,6 +66,9 @@ __all__ = [
     "clip_motion",
     "motion_report",
     "continuation_error",
+    "shuffle_frames",
+    "hold_frame",
+    "blur_frames",
 ]
 
 #: 8-connectivity inside a frame, none across frames (the stack is labelled as (N·T, H, W)).
@@ -341,3 +345,37 @@ def continuation_error(
         "hold_error": _finite_mean(hold),
         "motion": motion_report(gen, params),
     }
+
+
+# Clips that are not a bouncing body, built from real ones: the measure's references
+# (experiments/video/motion_references.py) and its tests.
+
+
+def shuffle_frames(videos: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Each clip of uint8 (N, T, H, W) with its frames in a random order other than the identity and
+    the reversal (T ≥ 3); deterministic in ``seed``."""
+    check_videos(videos, min_frames=3)
+    rng = np.random.RandomState(seed)
+    t = videos.shape[1]
+    out = videos.copy()
+    for i in range(len(videos)):
+        p = rng.permutation(t)
+        while np.array_equal(p, np.arange(t)) or np.array_equal(p, np.arange(t)[::-1]):
+            p = rng.permutation(t)
+        out[i] = videos[i, p]
+    return out
+
+
+def hold_frame(videos: np.ndarray, k: int) -> np.ndarray:
+    """Frames 0 … k − 1 of each clip, then frame k − 1 held to the end (k = 1: a still clip)."""
+    check_videos(videos, min_frames=1)
+    if not 1 <= k <= videos.shape[1]:
+        raise UserError(f"k must be in [1, {videos.shape[1]}] for clips of {videos.shape[1]} frames, got {k}")
+    return np.concatenate([videos[:, :k], np.repeat(videos[:, k - 1 : k], videos.shape[1] - k, axis=1)], axis=1)
+
+
+def blur_frames(videos: np.ndarray, sigma: float = 1.5) -> np.ndarray:
+    """Every frame blurred (Gaussian, ``sigma`` px) and stretched to [0, 255]; uint8 (N, T, H, W)."""
+    x = ndimage.gaussian_filter(check_videos(videos, min_frames=1).astype(np.float64), sigma=(0, 0, sigma, sigma))
+    lo, hi = x.min(axis=(2, 3), keepdims=True), x.max(axis=(2, 3), keepdims=True)
+    return np.round(255 * (x - lo) / np.maximum(hi - lo, 1e-9)).astype(np.uint8)
