@@ -147,12 +147,15 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     figure_rows: list[np.ndarray] = []
     for region in args.regions:
         masks = region_masks(region, len(idx), shape, args.seed)
-        plan = plan_edit(model, tokenizer, images, masks)
-        region_tokens = plan.region.numpy()
+        # one plan per batch, planned once and used by every fill of this region
+        batches = [slice(start, start + args.batch_size) for start in range(0, len(idx), args.batch_size)]
+        plans = [plan_edit(model, tokenizer, images[sl], masks[sl]) for sl in batches]
+        given_tokens = np.concatenate([p.tokens.numpy() for p in plans])
+        region_tokens = np.concatenate([p.region.numpy() for p in plans])
         train_tokens, train_labels = np.asarray(train.tokens), np.asarray(train.labels)
         for name, lab in (("per-pixel marginal", None), ("per-pixel marginal of the class", labels)):
             t0 = time.time()
-            filled = naive_fill(train_tokens, train_labels, plan.tokens.numpy(), region_tokens, lab, args.seed)
+            filled = naive_fill(train_tokens, train_labels, given_tokens, region_tokens, lab, args.seed)
             score(name, region, np.asarray(tokenizer.decode(torch.as_tensor(filled))), time.time() - t0)
         for s_name, settings in samplers.items():
             for cond in ("label", "no label"):
@@ -160,16 +163,14 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 sampler = build_from_settings({**settings, **({} if cond == "label" else {"cfg": 1.0})}, schedule)
                 t0 = time.time()
                 parts = []
-                for start in range(0, len(idx), args.batch_size):
-                    sl = slice(start, start + args.batch_size)
-                    sub = plan_edit(model, tokenizer, images[sl], masks[sl])
+                for sl, sub in zip(batches, plans, strict=True):
                     out = edit(
                         model,
                         tokenizer,
                         sampler,
                         sub,
                         labels=[int(y) for y in labels[sl]] if cond == "label" else None,
-                        seed=args.seed + start,
+                        seed=args.seed + sl.start,
                     )
                     given = ~sub.region
                     assert torch.equal(out.tokens[given], sub.tokens[given]), "a given token changed"

@@ -45,28 +45,29 @@ def subset_rows(labels: np.ndarray, subset: str) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def histogram_ce(train: np.ndarray, test: np.ndarray, vocab: int) -> float:
-    """Mean CE (nats/pixel) of ``test`` (M, H, W) under the per-pixel frequencies of ``train`` (N, H, W),
-    add-half smoothed."""
-    counts = np.stack([(train == v).sum(0) for v in range(vocab)], -1).astype(np.float64) + 0.5
-    logp = np.log(counts / counts.sum(-1, keepdims=True))
-    return float(-np.take_along_axis(logp[None], test[..., None], -1).mean())
+def pixel_frequencies(tokens: np.ndarray, vocab: int) -> np.ndarray:
+    """(H, W, vocab) per-pixel frequencies of ``tokens`` (N, H, W), add-half smoothed."""
+    counts = np.stack([(tokens == v).sum(0) for v in range(vocab)], -1).astype(np.float64) + 0.5
+    return counts / counts.sum(-1, keepdims=True)
+
+
+def histogram_ce(freq: np.ndarray, test: np.ndarray) -> float:
+    """Mean CE (nats/pixel) of ``test`` (M, H, W) under per-pixel frequencies ``freq`` (H, W, vocab)."""
+    return float(-np.take_along_axis(np.log(freq)[None], test[..., None], -1).mean())
 
 
 def caption_histogram_ce(
-    train: np.ndarray, train_y: np.ndarray, test: np.ndarray, test_y: np.ndarray, vocab: int, k: float
+    train: np.ndarray, train_y: np.ndarray, base: np.ndarray, test: np.ndarray, test_y: np.ndarray, k: float
 ) -> float:
-    """Mean CE of ``test`` under per-(caption, pixel) frequencies shrunk to the per-pixel histogram:
-    p = (count + k · p_pixel) / (n_caption + k)."""
-    base = np.stack([(train == v).sum(0) for v in range(vocab)], -1).astype(np.float64) + 0.5
-    base /= base.sum(-1, keepdims=True)
+    """Mean CE of ``test`` under per-(caption, pixel) frequencies of ``train`` shrunk to the per-pixel
+    frequencies ``base`` (H, W, vocab): p = (count + k · base) / (n_caption + k)."""
+    vocab = base.shape[-1]
     total, count = 0.0, 0
     for c in np.unique(test_y):
         rows = train[train_y == c]
         cnt = np.stack([(rows == v).sum(0) for v in range(vocab)], -1).astype(np.float64)
-        p = (cnt + k * base) / (len(rows) + k)
         t = test[test_y == c]
-        total += float(-np.log(np.take_along_axis(p[None], t[..., None], -1)).sum())
+        total += histogram_ce((cnt + k * base) / (len(rows) + k), t) * t.size
         count += t.size
     return total / count
 
@@ -82,10 +83,12 @@ def references(dataset: str, subset: str, n: int, levels: int = 8) -> dict[str, 
     cut = len(xtr) * 9 // 10
     ks = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
     val_rows = subset_rows(ytr[cut:], subset) + cut
-    scores = [caption_histogram_ce(xtr[:cut], ytr[:cut], xtr[val_rows], ytr[val_rows], vocab, k) for k in ks]
+    fit_base = pixel_frequencies(xtr[:cut], vocab)
+    scores = [caption_histogram_ce(xtr[:cut], ytr[:cut], fit_base, xtr[val_rows], ytr[val_rows], k) for k in ks]
     k = ks[int(np.argmin(scores))]
-    floor = histogram_ce(xtr, xte, vocab)
-    bound = caption_histogram_ce(xtr, ytr, xte, yte, vocab, k)
+    base = pixel_frequencies(xtr, vocab)
+    floor = histogram_ce(base, xte)
+    bound = caption_histogram_ce(xtr, ytr, base, xte, yte, k)
     return {
         "scenes": len(rows),
         "uniform": math.log(vocab),
