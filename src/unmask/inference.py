@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import UserError
 from ._io import atomic_write_bytes, atomic_write_text
 from .config import Config
+from .errors import UserError
 from .models import (
     CaptionConditioned,
     MultiStreamConfig,

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_write_text
-from ..errors import UserError
 from ..data.images import IMAGE_LEVELS
+from ..errors import UserError
 from ..inference import check_sampler_fits, generate, load_model, save_samples
 from ..models import TextTransformer, VideoTransformer
 from ..samplers import Sampler, build_sampler
