@@ -12,7 +12,7 @@ or an image folder and writes::
       tokenizer.safetensors     the latest weights + config: what ``unmask tokenize`` loads
       checkpoints/step_*/       model.safetensors, config.json, state.pt, manifest.json (SHA-256s)
 
-Checkpoints use the same layout and atomic writes as the diffusion trainer. Batch order is
+Checkpoints use the same layout and atomic commit as the diffusion trainer (``commit_checkpoint``). Batch order is
 ``batch_indices(n, batch_size, step, seed)``, the restart generator and the optimiser are
 checkpointed, so ``resume=True`` ends with the weights an uninterrupted run would have.
 """
@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -35,7 +33,7 @@ import torch.nn.functional as F
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from .._io import atomic_write_text, fsync_dir, save_tensors, sha256_files
+from .._io import atomic_write_text, save_tensors
 from .._lock import lock_run_dir
 from ..config import ConfigError, TokenizerRunConfig
 from ..data import batch_indices
@@ -46,16 +44,14 @@ from ..tokenizers.base import float_to_images, images_to_float
 from ..tokenizers.vqvae import VQVAE, codebook_perplexity, codebook_usage, save_vqvae
 from ..visualize import save_grid
 from .checkpoint import (
-    CKPT_DIR,
     CONFIG_FILE,
-    LATEST_FILE,
-    MANIFEST_FILE,
     MODEL_FILE,
     STATE_FILE,
     CheckpointError,
-    _verify,
+    commit_checkpoint,
     list_checkpoints,
     resolve_checkpoint_dir,
+    verify_checkpoint,
 )
 from .trainer import TrainingDiverged, _StopRequest, resolve_device
 
@@ -123,49 +119,22 @@ def _learning_rate(config: TokenizerRunConfig, step: int) -> float:
 
 
 def _save(run_dir: Path, step: int, model: VQVAE, config: TokenizerRunConfig, state: dict[str, Any], keep: int) -> Path:
-    """A checkpoint directory assembled under a temporary name and renamed into place (as the diffusion trainer)."""
-    root = run_dir / CKPT_DIR
-    root.mkdir(parents=True, exist_ok=True)
-    name = f"step_{step:08d}"
-    final, tmp = root / name, root / f".tmp-{name}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    save_tensors({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / MODEL_FILE)
-    (tmp / CONFIG_FILE).write_text(config.to_json())
-    torch.save(state, tmp / STATE_FILE)
-    files = {}
-    for fname in (MODEL_FILE, CONFIG_FILE, STATE_FILE):
-        with open(tmp / fname, "rb+") as fh:
-            os.fsync(fh.fileno())
-        files[fname] = {"bytes": (tmp / fname).stat().st_size, "sha256": sha256_files(tmp / fname)}
-    manifest = {
-        "kind": "vqvae",
-        "step": step,
-        "parameters": model.num_parameters(),
-        "vqvae": model.config.to_dict(),
-        "files": files,
-        "format": 1,
-    }
-    atomic_write_text(tmp / MANIFEST_FILE, json.dumps(manifest, indent=2))
-    fsync_dir(tmp)
-    if final.exists():
-        old = root / f".old-{name}-{os.getpid()}"
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old)
-    else:
-        os.replace(tmp, final)
-    fsync_dir(root)
-    atomic_write_text(root / LATEST_FILE, name + "\n")
-    for stale in list_checkpoints(run_dir)[:-keep]:
-        shutil.rmtree(stale, ignore_errors=True)
-    return final
+    """Checkpoint ``step``: weights, config and training state, committed as the diffusion trainer's are."""
+
+    def write(tmp: Path) -> list[str]:
+        save_tensors({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / MODEL_FILE)
+        (tmp / CONFIG_FILE).write_text(config.to_json())
+        torch.save(state, tmp / STATE_FILE)
+        return [MODEL_FILE, CONFIG_FILE, STATE_FILE]
+
+    manifest = {"kind": "vqvae", "step": step, "parameters": model.num_parameters(), "vqvae": model.config.to_dict()}
+    return commit_checkpoint(run_dir, step, write, manifest, keep=keep)
 
 
 def _load(run_dir: Path, device: torch.device) -> tuple[int, dict[str, torch.Tensor], dict[str, Any]]:
+    """The step, weights and training state of the latest checkpoint of ``run_dir``, verified."""
     ckpt = resolve_checkpoint_dir(run_dir)
-    manifest = _verify(ckpt)
+    manifest = verify_checkpoint(ckpt)
     if manifest.get("kind") != "vqvae":
         raise CheckpointError(f"{ckpt} is not a VQ-VAE tokenizer checkpoint")
     try:
