@@ -16,15 +16,13 @@ anything in it, instead of interleaving its checkpoints and metrics with the fir
 
 from __future__ import annotations
 
-import json
 import math
-import signal
 import sys
 import time
 import warnings
-from collections.abc import Generator, Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
-from dataclasses import dataclass, replace
+from collections.abc import Generator
+from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,7 +31,7 @@ import torch
 from torch import Tensor
 
 from .._io import atomic_write_text
-from .._lock import RunDirLocked, lock_run_dir
+from .._lock import RunDirLocked
 from ..config import Config, ConfigError
 from ..data import (
     CaptionDataset,
@@ -64,6 +62,18 @@ from ..schedules import get_schedule
 from ..tokenizers import load_tokenizer, tokenizer_fingerprint
 from ..visualize import save_grid, save_video_grid
 from .checkpoint import CONFIG_FILE, list_checkpoints, load_checkpoint, load_weights, save_checkpoint
+from .common import (
+    MetricsLog,
+    StopRequest,
+    TrainingDiverged,
+    autocast_dtype,
+    check_run_dir,
+    fused_adamw_available,
+    learning_rate,
+    progress_bar,
+    resolve_device,
+    run_dir_lock,
+)
 from .distributed import DistContext, init_distributed
 from .ema import EMA
 from .plateau import PlateauCheck, check_plateau, eval_history
@@ -108,10 +118,6 @@ RESUMABLE_KEYS = {
 STOP_REASONS = ("steps", "plateau", "interrupted", "stop_after", "time_limit")
 
 
-class TrainingDiverged(RuntimeError):
-    """The loss or gradient became NaN / inf."""
-
-
 @dataclass
 class TrainResult:
     """Where a run ended: its directory, step, last loss, wall time, checkpoint and why it stopped.
@@ -130,51 +136,7 @@ class TrainResult:
     plateau: dict[str, Any] | None = None
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"train.device={name!r} is not a torch device") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"train.device={name!r} but CUDA is not available")
-    return dev
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """bf16 where the device is fast at it (CUDA with bf16 support); fp32 otherwise.
-
-    ``precision="bf16"`` forces bf16 autocast (on a CPU without bf16 units it is far
-    slower than fp32: a warning says so).
-    """
-    if precision == "fp32":
-        return None
-    if precision == "bf16":
-        if device.type == "cpu" and "AMX" not in torch.backends.cpu.get_cpu_capability():
-            warnings.warn("bf16 autocast on a CPU without AMX/bf16 units is much slower than fp32", stacklevel=2)
-        return torch.bfloat16
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return None
-
-
 AnyDataset = TokenDataset | ShardDataset | StreamDataset
-
-
-def fused_adamw_available(device: torch.device) -> bool:
-    """Whether AdamW's fused kernel runs on ``device``: CUDA always, the CPU from torch 2.4.
-
-    On this project's 2-core CPU the fused step of the ``fmnist`` model (3.5 M parameters)
-    took 14.6 ms against 56.3 ms for the per-tensor loop and 63.2 ms for ``foreach``
-    (``benchmarks/train_throughput.py`` reports the optimiser's share of a step).
-    """
-    if device.type == "cuda":
-        return True
-    if device.type != "cpu":
-        return False
-    major, minor = (int(x) for x in torch.__version__.split(".")[:2])
-    return (major, minor) >= (2, 4)
 
 
 def build_model(
@@ -278,64 +240,6 @@ def default_sampler(model: Transformer, config: Config, **overrides: Any) -> Sam
     return sampler_from_settings(config.sample, config.path.schedule_spec(), name, **overrides)
 
 
-def learning_rate(config: Config, step: int) -> float:
-    """Linear warm-up to ``optim.lr`` then constant or cosine decay to ``min_lr_ratio · lr``."""
-    o = config.optim
-    if o.warmup_steps and step < o.warmup_steps:
-        return o.lr * (step + 1) / o.warmup_steps
-    if o.lr_schedule == "constant":
-        return o.lr
-    span = max(1, config.train.steps - o.warmup_steps)
-    progress = min(1.0, (step - o.warmup_steps) / span)
-    return o.lr * (o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
-def _diff_configs(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
-    for key in sorted(set(a) | set(b)):
-        full = f"{prefix}{key}"
-        va, vb = a.get(key), b.get(key)
-        if isinstance(va, dict) and isinstance(vb, dict):
-            yield from _diff_configs(va, vb, full + ".")
-        elif va != vb:
-            yield full, va, vb
-
-
-class _StopRequest:
-    """Turns SIGTERM (and, with ``catch_interrupt``, SIGINT) into a graceful stop at the next
-    step boundary. Data-parallel runs catch both, so that every rank stops at the same step
-    (the request is all-reduced) instead of one rank raising KeyboardInterrupt mid-collective."""
-
-    def __init__(self, catch_interrupt: bool = False) -> None:
-        self.requested = False
-        self._signals = [signal.SIGTERM] + ([signal.SIGINT] if catch_interrupt else [])
-        self._old: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopRequest:
-        for sig in self._signals:
-            try:
-                self._old[sig] = signal.signal(sig, self._handle)
-            except ValueError:  # not in the main thread
-                pass
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        self.requested = True
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-
-
-class _Metrics:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def write(self, record: dict[str, Any]) -> None:
-        with open(self.path, "a") as fh:
-            fh.write(json.dumps(record) + "\n")
-            fh.flush()
-
-
 def train(
     config: Config,
     out_dir: str | Path,
@@ -368,55 +272,10 @@ def train(
     device = resolve_device(tc.device)
     dist_ctx = init_distributed(device.type)
     try:
-        with _run_dir_lock(run_dir, dist_ctx):
+        with run_dir_lock(run_dir, dist_ctx):
             return _train(config, run_dir, dist_ctx, device, resume=resume, progress=progress, stop_after=stop_after)
     finally:
         dist_ctx.close()
-
-
-@contextmanager
-def _run_dir_lock(run_dir: Path, dist_ctx: DistContext) -> Iterator[None]:
-    """Hold the run directory's lock for the block (released on return, on exceptions, and on the
-    SIGTERM / Ctrl-C stop, which returns normally).
-
-    Only rank 0 writes into the run directory, so only rank 0 takes the lock (the others would
-    find it held by rank 0). When rank 0 cannot take it, every rank raises the same
-    ``RunDirLocked`` rather than waiting for rank 0 at the next collective.
-    """
-    with ExitStack() as stack:
-        failure: RunDirLocked | None = None
-        if dist_ctx.is_main:
-            try:
-                stack.enter_context(lock_run_dir(run_dir))
-            except RunDirLocked as err:
-                failure = err
-        message = dist_ctx.broadcast_object(None if failure is None else str(failure))
-        if failure is not None:
-            raise failure
-        if message is not None:
-            raise RunDirLocked(str(message))
-        yield
-
-
-def _check_run_dir(config: Config, run_dir: Path, resume: bool) -> Config:
-    """The config to run: the saved one on resume (only ``RESUMABLE_KEYS`` may change), else ``config``."""
-    existing = list_checkpoints(run_dir)
-    if resume:
-        if not existing:
-            raise ConfigError(f"--resume: {str(run_dir)!r} holds no checkpoint to resume from")
-        saved = Config.from_dict(json.loads((run_dir / CONFIG_FILE).read_text()))
-        changed = [(k, a, b) for k, a, b in _diff_configs(saved.to_dict(), config.to_dict()) if k not in RESUMABLE_KEYS]
-        changed = [(k, a, b) for k, a, b in changed if k != "preset"]
-        if changed:
-            k, a, b = changed[0]
-            raise ConfigError(
-                f"cannot resume {str(run_dir)!r} with a different config: {k} was {a!r}, now {b!r} "
-                f"(only {', '.join(sorted(RESUMABLE_KEYS))} may change on resume)"
-            )
-        return replace(saved, train=config.train)
-    if existing or (run_dir / CONFIG_FILE).exists():
-        raise ConfigError(f"{str(run_dir)!r} already holds a run; pass --resume to continue it or choose a new --out")
-    return config
 
 
 class _Forward:
@@ -469,7 +328,7 @@ def _train(
     progress: bool | None,
     stop_after: int | None,
 ) -> TrainResult:
-    config = _check_run_dir(config, run_dir, resume)
+    config = check_run_dir(config, run_dir, resume, RESUMABLE_KEYS, name_resumable=True)
     dist_ctx.barrier()  # every rank has looked at the run directory before rank 0 writes to it
     tc = config.train
     world, rank = dist_ctx.world_size, dist_ctx.rank
@@ -547,7 +406,7 @@ def _train(
         ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     fwd: Any = _Forward(model, _compiled(ddp if ddp is not None else model, tc.compile))
 
-    metrics = _Metrics(run_dir / "metrics.jsonl")
+    metrics = MetricsLog(run_dir / "metrics.jsonl")
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
@@ -627,12 +486,7 @@ def _train(
         return path
 
     target = tc.steps if stop_after is None else min(tc.steps, stop_after)
-    show = (sys.stderr.isatty() if progress is None else progress) and main
-    bar = None
-    if show:
-        from tqdm import tqdm
-
-        bar = tqdm(total=tc.steps, initial=step, desc="train", unit="step", dynamic_ncols=True)
+    bar = progress_bar(progress, total=tc.steps, initial=step, desc="train") if main else None
     positions = (
         sum(math.prod(g) for g in dataset.grids.values())
         if isinstance(dataset, StreamDataset)
@@ -649,7 +503,7 @@ def _train(
     mine = range(rank * per_rank, (rank + 1) * per_rank)
     parts = [slice(mine.start + j * micro, mine.start + (j + 1) * micro) for j in range(tc.grad_accum)]
     model.train()
-    with _StopRequest(catch_interrupt=dist_ctx.distributed) as stop:
+    with StopRequest(catch_interrupt=dist_ctx.distributed) as stop:
         try:
             while step < target:
                 requested = torch.tensor([float(stop.requested)], device=device)

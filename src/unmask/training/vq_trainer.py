@@ -12,18 +12,19 @@ or an image folder and writes::
       tokenizer.safetensors     the latest weights + config: what ``unmask tokenize`` loads
       checkpoints/step_*/       model.safetensors, config.json, state.pt, manifest.json (SHA-256s)
 
-Checkpoints use the same layout and atomic commit as the diffusion trainer (``commit_checkpoint``). Batch order is
+Checkpoints use the same layout and atomic commit as the diffusion trainer (``commit_checkpoint``);
+the learning-rate schedule, the stop request, the run-directory check and the metrics log are
+the ones of ``unmask.training.common``. Batch order is
 ``batch_indices(n, batch_size, step, seed)``, the restart generator and the optimiser are
 checkpointed, so ``resume=True`` ends with the weights an uninterrupted run would have.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,15 @@ from .checkpoint import (
     resolve_checkpoint_dir,
     verify_checkpoint,
 )
-from .trainer import TrainingDiverged, _StopRequest, resolve_device
+from .common import (
+    MetricsLog,
+    StopRequest,
+    TrainingDiverged,
+    check_run_dir,
+    progress_bar,
+    resolve_device,
+    warmup_then_decay,
+)
 
 __all__ = ["train_tokenizer", "TokenizerTrainResult", "evaluate_reconstruction", "TOKENIZER_RESUMABLE_KEYS"]
 
@@ -109,13 +118,11 @@ def evaluate_reconstruction(model: VQVAE, images: np.ndarray, *, batch_size: int
 
 
 def _learning_rate(config: TokenizerRunConfig, step: int) -> float:
+    """Linear warm-up to ``train.lr`` then constant or cosine decay to ``min_lr_ratio · lr``."""
     t = config.train
-    if t.warmup_steps and step < t.warmup_steps:
-        return t.lr * (step + 1) / t.warmup_steps
-    if t.lr_schedule == "constant":
-        return t.lr
-    progress = min(1.0, (step - t.warmup_steps) / max(1, t.steps - t.warmup_steps))
-    return t.lr * (t.min_lr_ratio + (1 - t.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+    return warmup_then_decay(
+        step, lr=t.lr, warmup_steps=t.warmup_steps, schedule=t.lr_schedule, min_lr_ratio=t.min_lr_ratio, steps=t.steps
+    )
 
 
 def _save(run_dir: Path, step: int, model: VQVAE, config: TokenizerRunConfig, state: dict[str, Any], keep: int) -> Path:
@@ -143,17 +150,6 @@ def _load(run_dir: Path, device: torch.device) -> tuple[int, dict[str, torch.Ten
     except (SafetensorError, OSError, RuntimeError) as err:
         raise CheckpointError(f"cannot read {ckpt}: {err}") from None
     return int(manifest["step"]), weights, state
-
-
-def _diff(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:
-    out = []
-    for key in sorted(set(a) | set(b)):
-        va, vb = a.get(key), b.get(key)
-        if isinstance(va, dict) and isinstance(vb, dict):
-            out += _diff(va, vb, f"{prefix}{key}.")
-        elif va != vb:
-            out.append((f"{prefix}{key}", va, vb))
-    return out
 
 
 def _source(config: TokenizerRunConfig) -> ImageSource:
@@ -198,22 +194,7 @@ def _train_tokenizer(
     config: TokenizerRunConfig, run_dir: Path, *, resume: bool, progress: bool | None, stop_after: int | None
 ) -> TokenizerTrainResult:
     config.validate()
-    existing = list_checkpoints(run_dir)
-    if resume:
-        if not existing:
-            raise ConfigError(f"--resume: {str(run_dir)!r} holds no checkpoint to resume from")
-        saved = TokenizerRunConfig.from_dict(json.loads((run_dir / CONFIG_FILE).read_text()))
-        changed = [
-            d
-            for d in _diff(saved.to_dict(), config.to_dict())
-            if d[0] not in TOKENIZER_RESUMABLE_KEYS and d[0] != "preset"
-        ]
-        if changed:
-            k, a, b = changed[0]
-            raise ConfigError(f"cannot resume {str(run_dir)!r} with a different config: {k} was {a!r}, now {b!r}")
-        config = replace(saved, train=config.train)
-    elif existing or (run_dir / CONFIG_FILE).exists():
-        raise ConfigError(f"{str(run_dir)!r} already holds a run; pass --resume to continue it or choose a new --out")
+    config = check_run_dir(config, run_dir, resume, TOKENIZER_RESUMABLE_KEYS)
 
     tc = config.train
     if tc.threads > 0:
@@ -247,9 +228,7 @@ def _train_tokenizer(
         run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
 
-    def log(record: dict[str, Any]) -> None:
-        with open(run_dir / "metrics.jsonl", "a") as fh:
-            fh.write(json.dumps(record) + "\n")
+    log = MetricsLog(run_dir / "metrics.jsonl").write
 
     if not resume:
         log(
@@ -290,12 +269,7 @@ def _train_tokenizer(
         return path
 
     target = tc.steps if stop_after is None else min(tc.steps, stop_after)
-    show_bar = sys.stderr.isatty() if progress is None else progress
-    bar = None
-    if show_bar:
-        from tqdm import tqdm
-
-        bar = tqdm(total=tc.steps, initial=step, desc="tokenizer", unit="step", dynamic_ncols=True)
+    bar = progress_bar(progress, total=tc.steps, initial=step, desc="tokenizer")
     n = len(images)
     images_t = torch.from_numpy(np.ascontiguousarray(images))
     last_loss = float("nan")
@@ -303,7 +277,7 @@ def _train_tokenizer(
     t_window, window_steps, restarts = t_start, 0, 0
     interrupted = False
     model.train()
-    with _StopRequest() as stop:
+    with StopRequest() as stop:
         try:
             while step < target:
                 if stop.requested:
