@@ -24,8 +24,8 @@ from unmask.training import (
     load_checkpoint,
     train,
 )
-from unmask.training.distributed import DistContext
 from unmask.training.common import run_dir_lock
+from unmask.training.distributed import DistContext
 
 
 def _records(run: Path, event: str) -> list[dict]:

@@ -12,6 +12,7 @@ import json
 import math
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 
 import torch
 
+from .._io import atomic_write_text
 from .._lock import RunDirLocked, lock_run_dir
 from ..config import Config, ConfigError, TokenizerRunConfig
 from .checkpoint import CONFIG_FILE, list_checkpoints
@@ -30,15 +32,20 @@ __all__ = [
     "TrainingDiverged",
     "StopRequest",
     "MetricsLog",
+    "RateMeter",
+    "begin_run",
     "resolve_device",
     "autocast_dtype",
     "fused_adamw_available",
     "learning_rate",
     "warmup_then_decay",
+    "set_learning_rate",
     "diff_configs",
     "check_run_dir",
     "run_dir_lock",
     "progress_bar",
+    "restore_training_state",
+    "needs_final_checkpoint",
 ]
 
 #: A run's config: a diffusion run's or a tokenizer run's.
@@ -131,6 +138,12 @@ def learning_rate(config: Config, step: int) -> float:
     )
 
 
+def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Set every parameter group's learning rate to ``lr`` (the loops call it before each step)."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
 # -- stopping -------------------------------------------------------------------------------
 
 
@@ -160,6 +173,25 @@ class StopRequest:
     def __exit__(self, *exc: Any) -> None:
         for sig, old in self._old.items():
             signal.signal(sig, old)
+
+
+# -- resuming and stopping ------------------------------------------------------------------
+
+
+def restore_training_state(
+    state: dict[str, Any], optimizer: torch.optim.Optimizer, generator: torch.Generator, device: torch.device
+) -> None:
+    """Put a checkpoint's training ``state`` back: the optimiser's moments, the run's generator
+    (on ``device``) and torch's global RNG, as they were when the checkpoint was written."""
+    optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["generator"].cpu() if device.type == "cpu" else state["generator"])
+    torch.set_rng_state(state["torch_rng"].cpu())
+
+
+def needs_final_checkpoint(run_dir: Path, step: int) -> bool:
+    """Whether a run stopping at ``step`` (> 0) has no checkpoint of that step yet."""
+    done = list_checkpoints(run_dir)
+    return step > 0 and (not done or not done[-1].name.endswith(f"{step:08d}"))
 
 
 # -- the run directory ----------------------------------------------------------------------
@@ -235,6 +267,14 @@ def run_dir_lock(run_dir: Path, dist_ctx: DistContext) -> Iterator[None]:
 # -- what a run reports ---------------------------------------------------------------------
 
 
+def begin_run(run_dir: Path, config: Config | TokenizerRunConfig) -> MetricsLog:
+    """Create ``run_dir`` (if new), write the run's resolved config to ``config.json`` atomically
+    and return the run's metrics log (``metrics.jsonl``, appended to on resume)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
+    return MetricsLog(run_dir / "metrics.jsonl")
+
+
 class MetricsLog:
     """Appends records to a run's ``metrics.jsonl``, one JSON object a line, flushed at once."""
 
@@ -246,6 +286,30 @@ class MetricsLog:
         with open(self.path, "a") as fh:
             fh.write(json.dumps(record) + "\n")
             fh.flush()
+
+
+class RateMeter:
+    """Throughput between train records: ``tick()`` after each step, ``read(batch_size)`` at a record.
+
+    ``start`` is the wall-clock (``time.perf_counter``) second the meter was made: the start of
+    this call's training, which the loops also use for elapsed and time-limit checks.
+    """
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self._since, self._steps = self.start, 0
+
+    def tick(self) -> None:
+        """Count one step."""
+        self._steps += 1
+
+    def read(self, batch_size: int) -> tuple[float, float]:
+        """(samples per second over the steps since the last read, seconds since ``start``);
+        the next read measures from now."""
+        now = time.perf_counter()
+        rate = self._steps * batch_size / max(now - self._since, 1e-9)
+        self._since, self._steps = now, 0
+        return rate, now - self.start
 
 
 def progress_bar(progress: bool | None, *, total: int, initial: int, desc: str) -> Any:

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from .._io import atomic_write_text, save_tensors
+from .._io import save_tensors
 from .._lock import lock_run_dir
 from ..config import ConfigError, TokenizerRunConfig
 from ..data import batch_indices
@@ -50,17 +50,20 @@ from .checkpoint import (
     STATE_FILE,
     CheckpointError,
     commit_checkpoint,
-    list_checkpoints,
     resolve_checkpoint_dir,
     verify_checkpoint,
 )
 from .common import (
-    MetricsLog,
+    RateMeter,
     StopRequest,
     TrainingDiverged,
+    begin_run,
     check_run_dir,
+    needs_final_checkpoint,
     progress_bar,
     resolve_device,
+    restore_training_state,
+    set_learning_rate,
     warmup_then_decay,
 )
 
@@ -221,14 +224,8 @@ def _train_tokenizer(
     if resume:
         step, weights, st = _load(run_dir, device)
         model.load_state_dict(weights, strict=True)
-        optimizer.load_state_dict(st["optimizer"])
-        gen.set_state(st["generator"].cpu() if device.type == "cpu" else st["generator"])
-        torch.set_rng_state(st["torch_rng"].cpu())
-    else:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
-
-    log = MetricsLog(run_dir / "metrics.jsonl").write
+        restore_training_state(st, optimizer, gen, device)
+    log = begin_run(run_dir, config).write
 
     if not resume:
         log(
@@ -273,8 +270,8 @@ def _train_tokenizer(
     n = len(images)
     images_t = torch.from_numpy(np.ascontiguousarray(images))
     last_loss = float("nan")
-    t_start = time.perf_counter()
-    t_window, window_steps, restarts = t_start, 0, 0
+    meter = RateMeter()
+    restarts = 0
     interrupted = False
     model.train()
     with StopRequest() as stop:
@@ -284,8 +281,7 @@ def _train_tokenizer(
                     interrupted = True
                     break
                 lr = _learning_rate(config, step)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
+                set_learning_rate(optimizer, lr)
                 idx = batch_indices(n, tc.batch_size, step, tc.seed)
                 x = images_to_float(images_t[idx], config.model.in_channels).to(device)
                 out = model(x)
@@ -305,13 +301,12 @@ def _train_tokenizer(
                     out.z_e.detach().permute(0, 2, 3, 1).reshape(-1, d), out.indices.flatten(), gen
                 )
                 step += 1
-                window_steps += 1
+                meter.tick()
                 last_loss = loss_value
                 if bar is not None:
                     bar.update(1)
                 if step % tc.log_every == 0 or step == target:
-                    now = time.perf_counter()
-                    rate = window_steps * tc.batch_size / max(now - t_window, 1e-9)
+                    rate, elapsed = meter.read(tc.batch_size)
                     mse01 = mse.item() / 4.0  # [−1, 1] → [0, 1] pixels
                     record = {
                         "event": "train",
@@ -325,14 +320,14 @@ def _train_tokenizer(
                         "restarts": restarts,
                         "lr": lr,
                         "images_per_s": rate,
-                        "elapsed_s": now - t_start,
+                        "elapsed_s": elapsed,
                     }
                     log(record)
                     if bar is not None:
                         bar.set_postfix(
                             loss=f"{loss_value:.4f}", psnr=f"{record['psnr']:.1f}", ppl=f"{record['perplexity']:.0f}"
                         )
-                    t_window, window_steps, restarts = now, 0, 0
+                    restarts = 0
                 if step % tc.ckpt_every == 0 or step == target:
                     checkpoint()
         except KeyboardInterrupt:
@@ -341,12 +336,11 @@ def _train_tokenizer(
             if bar is not None:
                 bar.close()
     if interrupted:
-        done = list_checkpoints(run_dir)
-        if step > 0 and (not done or not done[-1].name.endswith(f"{step:08d}")):
+        if needs_final_checkpoint(run_dir, step):
             checkpoint()
         log({"event": "interrupted", "step": step})
         print(f"interrupted at step {step}; checkpoint saved, continue with --resume", file=sys.stderr)
-    seconds = time.perf_counter() - t_start
+    seconds = time.perf_counter() - meter.start
     log({"event": "end", "step": step, "seconds": seconds})
     tok = run_dir / TOKENIZER_RUN_FILE
     return TokenizerTrainResult(run_dir, step, last_loss, seconds, tok if tok.is_file() else None, last_eval)
