@@ -78,6 +78,8 @@ def stream_specs(config: Config, dataset: StreamDataset) -> list[StreamSpec]:
 
 
 def build_interpolant(config: Config, vocab_size: int) -> MaskingInterpolant:
+    """The masking interpolant of ``config.path`` over ``vocab_size`` ids ([MASK] the last): its
+    schedule, smoothing, conditional-coupling ratio and prefix probability."""
     return MaskingInterpolant(
         get_schedule(config.path.schedule_spec()),
         vocab_size,

@@ -148,6 +148,7 @@ def _train(
     progress: bool | None,
     stop_after: int | None,
 ) -> TrainResult:
+    """``train`` once the run directory is locked: this rank's part of the run in ``run_dir``."""
     # -- set-up: the config to run, this rank's share of a batch, the data, the model, the
     # -- optimiser, the objective and the one generator of the run's randomness
     config = check_run_dir(config, run_dir, resume, RESUMABLE_KEYS, name_resumable=True)
