@@ -245,10 +245,10 @@ def run_config(args: argparse.Namespace, config_cls: Any, load_preset: Any) -> A
     """The config of ``unmask train`` / ``unmask tokenizer train``: on ``--resume`` without a preset, the
     run's saved config.json with the command's overrides (``config_cls.from_dict``), else
     ``load_preset(preset, overrides)``."""
-    from ..config import apply_overrides
+    from ..config import load_saved
 
     preset, overrides = split_items(args.items)
     saved = Path(args.out) / "config.json"
     if args.resume and preset is None and saved.is_file():
-        return apply_overrides(config_cls.from_dict(json.loads(saved.read_text())), overrides).validate()
+        return load_saved(config_cls, json.loads(saved.read_text()), overrides)
     return load_preset(preset, overrides)
