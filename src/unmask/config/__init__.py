@@ -10,7 +10,7 @@ what runs save as JSON next to their checkpoints.
 
 The modules, each with one job:
 
-* ``schema``: the sections of a run config (fields, types, defaults);
+* ``schema``: the sections of a run config (fields, types, defaults; fixed choices as ``Literal``);
 * ``run``: ``Config``, the sections together, with ``resolve`` (fill derived values) and ``validate``;
 * ``rules``: what a config must satisfy beyond its types, one check per concern and model family;
 * ``overrides``: typed merging of mappings and override strings, for any config of dataclass sections;

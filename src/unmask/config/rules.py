@@ -4,8 +4,8 @@
 (multi-stream, text-to-image, video) and what each of them takes, the model, then the path,
 loss, optimiser, loop and sampling sections. The checks read the config and change nothing;
 filling derived values is ``Config.resolve``'s job. Every failure is a ``ConfigError`` naming the
-key and the value. The helpers ``check_choice``, ``check_range`` and ``check_at_least`` serve the
-tokenizer run config as well.
+key and the value. Fixed choices are not here: they are ``Literal`` fields of the schema, checked
+when a value is merged. ``check_range`` and ``check_at_least`` serve the tokenizer run config too.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from .._checks import check_nonnegative, check_positive, check_probability
 from ..models import MODEL_PRESETS, VIDEO_PRESETS, model_preset
-from ..models.initialization import INITS, check_init
+from ..models.initialization import check_init
 from .errors import ConfigError
 from .schema import DataConfig, LossConfig, ModelConfig, OptimConfig, PathConfig, SampleConfig, TrainConfig
 
@@ -159,11 +159,7 @@ def check_streams(data: DataConfig, model: ModelConfig, path: PathConfig, loss: 
     options are refused for any other dataset. Stream names are checked against the data when
     training."""
     from ..data import is_stream_dataset
-    from ..interpolants import TIMESTEPS
-    from ..losses import STREAM_WEIGHTINGS
 
-    check_choice("path.timesteps", path.timesteps, TIMESTEPS)
-    check_choice("loss.stream_weighting", loss.stream_weighting, STREAM_WEIGHTINGS)
     check_range("path.clean_stream_prob", path.clean_stream_prob, 0, 1)
     check_range("path.null_stream_prob", path.null_stream_prob, 0, 1)
     if path.clean_stream_prob + path.null_stream_prob > 1:
@@ -290,7 +286,6 @@ def check_model(model: ModelConfig) -> None:
         if patch != 1:
             raise ConfigError(f"model.causal=true needs model.patch=1, got {patch} (set model.patch=1)")
     check_choice("model.size", model.size, sorted(MODEL_PRESETS) + sorted(VIDEO_PRESETS))
-    check_choice("model.init", model.init, INITS)
     try:
         check_init(model.init, model.embed_std, model.pos_scale)
     except ValueError as err:
@@ -314,17 +309,12 @@ def check_path(path: PathConfig) -> None:
 
 
 def check_loss(loss: LossConfig) -> None:
-    """The weighting, reduction and the t-draw's ε."""
-    from ..losses import REDUCTIONS, WEIGHTINGS
-
-    check_choice("loss.weighting", loss.weighting, WEIGHTINGS)
-    check_choice("loss.reduction", loss.reduction, REDUCTIONS)
+    """The t-draw's ε (the weighting and reduction are ``Literal`` choices of the schema)."""
     check_range("loss.eps", loss.eps, 0, 0.5, high_open=True)
 
 
 def check_optim(optim: OptimConfig) -> None:
     """Learning rate and its schedule, clipping, EMA."""
-    check_choice("optim.lr_schedule", optim.lr_schedule, ("constant", "cosine"))
     check_range("optim.ema_decay", optim.ema_decay, 0, 1)
     check_range("optim.min_lr_ratio", optim.min_lr_ratio, 0, 1)
     check_at_least(0, optim, "optim", ("warmup_steps",))
@@ -336,7 +326,6 @@ def check_optim(optim: OptimConfig) -> None:
 
 def check_train(train: TrainConfig) -> None:
     """The loop's counts, precision, condition dropout and its stopping rules."""
-    check_choice("train.precision", train.precision, ("auto", "fp32", "bf16"))
     check_range("train.p_uncond", train.p_uncond, 0, 1)
     check_at_least(1, train, "train", (*LOOP_COUNTS, "grad_accum"))
     check_at_least(0, train, "train", ("eval_batches", "workers", "plateau_min_steps"))
@@ -351,7 +340,6 @@ def check_train(train: TrainConfig) -> None:
 
 def check_sample(sample: SampleConfig) -> None:
     """The default sampling settings: the sampler and the options it takes."""
-    from ..samplers import UPDATES
     from ..schedules import get_schedule
 
     if sample.schedule is not None:
@@ -359,16 +347,10 @@ def check_sample(sample: SampleConfig) -> None:
             get_schedule(sample.schedule)
         except ValueError as err:
             raise ConfigError(str(err)) from None
-    check_choice("sample.update", sample.update, UPDATES)
-    if sample.sampler is not None:
-        check_choice("sample.sampler", sample.sampler, ("euler", "maskgit", "prime", "autoregressive"))
-    if sample.gumbel is not None:
-        check_choice("sample.gumbel", sample.gumbel, ("linear", "warmup", "none"))
     if sample.gumbel_temperature is not None and not sample.gumbel_temperature >= 0:
         raise ConfigError(f"sample.gumbel_temperature must be >= 0, got {sample.gumbel_temperature}")
     if (sample.gumbel is not None or sample.gumbel_temperature is not None) and sample.sampler != "maskgit":
         raise ConfigError("sample.gumbel and sample.gumbel_temperature apply to sample.sampler=maskgit")
-    check_choice("sample.weights", sample.weights, ("ema", "raw"))
     check_at_least(1, sample, "sample", ("steps",))
     if not sample.temperature > 0:
         raise ConfigError(f"sample.temperature must be > 0, got {sample.temperature}")

@@ -8,7 +8,7 @@ against. The rules that relate fields to each other or to the library's registri
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..models import (
     VIDEO_PRESETS,
@@ -29,7 +29,34 @@ __all__ = [
     "OptimConfig",
     "TrainConfig",
     "SampleConfig",
+    "Init",
+    "Timesteps",
+    "Weighting",
+    "Reduction",
+    "StreamWeighting",
+    "LRSchedule",
+    "Precision",
+    "SamplerName",
+    "GumbelMode",
+    "Update",
+    "Weights",
 ]
+
+# The fixed choices of the config, checked when a value is merged (``unmask.config.overrides``).
+# Each equals the tuple of the module that defines the choice (tests/config check they agree);
+# open-ended names (datasets, model sizes, schedules, tokenizers, text encoders) are checked
+# against their registries by ``unmask.config.rules``.
+Init = Literal["balanced", "uvit"]  # unmask.models.initialization.INITS
+Timesteps = Literal["separate", "shared"]  # unmask.interpolants.TIMESTEPS
+Weighting = Literal["constant", "elbo"]  # unmask.losses.WEIGHTINGS
+Reduction = Literal["masked_mean", "sum"]  # unmask.losses.REDUCTIONS
+StreamWeighting = Literal["equal", "tokens"]  # unmask.losses.STREAM_WEIGHTINGS
+LRSchedule = Literal["constant", "cosine"]
+Precision = Literal["auto", "fp32", "bf16"]
+SamplerName = Literal["euler", "maskgit", "prime", "autoregressive"]  # unmask.samplers.SAMPLERS
+GumbelMode = Literal["linear", "warmup", "none"]  # unmask.samplers.maskgit.GUMBEL_MODES
+Update = Literal["exact", "euler"]  # unmask.samplers.UPDATES
+Weights = Literal["ema", "raw"]
 
 
 def _stream_values(text: str | None, what: str) -> dict[str, float]:
@@ -110,7 +137,7 @@ class ModelConfig:
     class_conditional: bool = True
     subtokens: int = 1
     causal: bool = False
-    init: str = "balanced"
+    init: Init = "balanced"
     embed_std: float | None = None
     pos_scale: float = 1.0
     patches: str | None = None
@@ -249,7 +276,7 @@ class PathConfig:
     smoothing: float = 0.0
     coupling_ratio: float = 0.0
     prefix_prob: float = 0.0
-    timesteps: str = "separate"
+    timesteps: Timesteps = "separate"
     clean_stream_prob: float = 0.0
     clean_stream_weights: str | None = None
     null_stream_prob: float = 0.0
@@ -284,12 +311,12 @@ class LossConfig:
     ``stream_weights`` ("mask:4") scales a stream's term (default 1 each).
     """
 
-    weighting: str = "constant"
+    weighting: Weighting = "constant"
     masked: bool = True
-    reduction: str = "masked_mean"
+    reduction: Reduction = "masked_mean"
     eps: float = 1e-3
     stratified: bool = False
-    stream_weighting: str = "equal"
+    stream_weighting: StreamWeighting = "equal"
     stream_weights: str | None = None
 
     def stream_loss_weights(self) -> dict[str, float]:
@@ -306,7 +333,7 @@ class OptimConfig:
     beta2: float = 0.99
     weight_decay: float = 0.0
     warmup_steps: int = 200
-    lr_schedule: str = "constant"
+    lr_schedule: LRSchedule = "constant"
     min_lr_ratio: float = 0.1
     grad_clip: float = 2.0
     ema_decay: float = 0.999
@@ -333,7 +360,7 @@ class TrainConfig:
     batch_size: int = 128
     seed: int = 0
     p_uncond: float = 0.1
-    precision: str = "auto"
+    precision: Precision = "auto"
     log_every: int = 50
     ckpt_every: int = 1000
     keep_checkpoints: int = 2
@@ -359,16 +386,16 @@ class SampleConfig:
     A run's ``sampling.json`` (``unmask sweep --best``) takes precedence in ``unmask sample``.
     """
 
-    sampler: str | None = None
-    gumbel: str | None = None
+    sampler: SamplerName | None = None
+    gumbel: GumbelMode | None = None
     gumbel_temperature: float | None = None
     steps: int = 64
     schedule: str | None = None
-    update: str = "exact"
+    update: Update = "exact"
     temperature: float = 1.0
     top_p: float = 1.0
     top_k: int = 0
     cfg: float = 1.0
     final_argmax: bool = True
     per_class: int = 10
-    weights: str = "ema"
+    weights: Weights = "ema"

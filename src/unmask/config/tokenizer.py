@@ -13,7 +13,8 @@ from typing import Any
 from ..tokenizers.vqvae import VQVAEConfig
 from .errors import ConfigError
 from .overrides import JsonConfig, merge
-from .rules import LOOP_COUNTS, check_at_least, check_choice, check_range
+from .rules import LOOP_COUNTS, check_at_least, check_range
+from .schema import LRSchedule
 
 __all__ = ["TokenizerDataConfig", "TokenizerTrainConfig", "TokenizerRunConfig", "DEFAULT_TOKENIZER_PRESET"]
 
@@ -39,7 +40,7 @@ class TokenizerTrainConfig:
     beta1: float = 0.9
     beta2: float = 0.99
     warmup_steps: int = 50
-    lr_schedule: str = "cosine"
+    lr_schedule: LRSchedule = "cosine"
     min_lr_ratio: float = 0.1
     grad_clip: float = 1.0
     seed: int = 0
@@ -82,7 +83,6 @@ class TokenizerRunConfig(JsonConfig):
             raise ConfigError(f"train.lr must be > 0, got {t.lr}")
         if not t.grad_clip >= 0:
             raise ConfigError(f"train.grad_clip must be >= 0 (0 = off), got {t.grad_clip}")
-        check_choice("train.lr_schedule", t.lr_schedule, ("constant", "cosine"))
         check_range("train.min_lr_ratio", t.min_lr_ratio, 0, 1)
         check_range("train.beta1", t.beta1, 0, 1, high_open=True)
         check_range("train.beta2", t.beta2, 0, 1, high_open=True)
