@@ -339,21 +339,23 @@ def check_train(train: TrainConfig) -> None:
 
 
 def check_sample(sample: SampleConfig) -> None:
-    """The default sampling settings: the sampler and the options it takes."""
+    """The default sampling settings. The ranges of the options are the samplers' own checks
+    (``unmask.samplers``: steps, temperature / top-p / top-k, CFG scale, MaskGIT's Gumbel scale),
+    run here on the config's values so a bad one fails at load time, named ``sample.<key>``; the
+    rule of the config itself is that the Gumbel options go with ``sample.sampler=maskgit``."""
+    from .._checks import check_int_at_least
+    from ..samplers import check_cfg, check_gumbel_temperature, check_sampling_options
     from ..schedules import get_schedule
 
-    if sample.schedule is not None:
-        try:
+    try:
+        if sample.schedule is not None:
             get_schedule(sample.schedule)
-        except ValueError as err:
-            raise ConfigError(str(err)) from None
-    if sample.gumbel_temperature is not None and not sample.gumbel_temperature >= 0:
-        raise ConfigError(f"sample.gumbel_temperature must be >= 0, got {sample.gumbel_temperature}")
-    if (sample.gumbel is not None or sample.gumbel_temperature is not None) and sample.sampler != "maskgit":
-        raise ConfigError("sample.gumbel and sample.gumbel_temperature apply to sample.sampler=maskgit")
-    check_at_least(1, sample, "sample", ("steps",))
-    if not sample.temperature > 0:
-        raise ConfigError(f"sample.temperature must be > 0, got {sample.temperature}")
-    check_range("sample.top_p", sample.top_p, 0, 1, low_open=True)
-    if sample.cfg < 0:
-        raise ConfigError(f"sample.cfg must be >= 0, got {sample.cfg}")
+        if sample.gumbel_temperature is not None:
+            check_gumbel_temperature(sample.gumbel_temperature, "sample.gumbel_temperature")
+        if (sample.gumbel is not None or sample.gumbel_temperature is not None) and sample.sampler != "maskgit":
+            raise ConfigError("sample.gumbel and sample.gumbel_temperature apply to sample.sampler=maskgit")
+        check_int_at_least(sample.steps, 1, "sample.steps")
+        check_sampling_options(sample.temperature, sample.top_p, sample.top_k, prefix="sample.")
+        check_cfg(sample.cfg, "sample.cfg")
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
