@@ -5,7 +5,8 @@
 loss, optimiser, loop and sampling sections. The checks read the config and change nothing;
 filling derived values is ``Config.resolve``'s job. Every failure is a ``ConfigError`` naming the
 key and the value. Fixed choices are not here: they are ``Literal`` fields of the schema, checked
-when a value is merged. ``check_range`` and ``check_at_least`` serve the tokenizer run config too.
+when a value is merged. ``check_loop``, ``check_adam`` and ``check_at_least`` serve the tokenizer run
+config too.
 """
 
 from __future__ import annotations
@@ -16,8 +17,18 @@ from typing import Any
 from .._checks import check_nonnegative, check_positive, check_probability
 from ..models import MODEL_PRESETS, VIDEO_PRESETS, model_preset
 from ..models.initialization import check_init
-from .errors import ConfigError
-from .schema import DataConfig, LossConfig, ModelConfig, OptimConfig, PathConfig, SampleConfig, TrainConfig
+from .errors import ConfigError, library_check
+from .schema import (
+    AdamConfig,
+    DataConfig,
+    LoopConfig,
+    LossConfig,
+    ModelConfig,
+    OptimConfig,
+    PathConfig,
+    SampleConfig,
+    TrainConfig,
+)
 
 __all__ = [
     "check_config",
@@ -34,11 +45,9 @@ __all__ = [
     "check_choice",
     "check_range",
     "check_at_least",
-    "LOOP_COUNTS",
+    "check_loop",
+    "check_adam",
 ]
-
-#: The loop counts of a training section that must be >= 1 (run and tokenizer configs alike).
-LOOP_COUNTS = ("steps", "batch_size", "log_every", "ckpt_every", "keep_checkpoints")
 
 
 def check_choice(key: str, value: Any, choices: Iterable[Any]) -> None:
@@ -174,10 +183,8 @@ def check_streams(data: DataConfig, model: ModelConfig, path: PathConfig, loss: 
         ("loss.stream_weights", loss.stream_loss_weights(), "loss weight", check_nonnegative),
     ):
         for name, value in values.items():
-            try:
+            with library_check(f"{key}: "):
                 check(value, f"{what} of stream {name!r}")
-            except ValueError as err:
-                raise ConfigError(f"{key}: {err}") from None
     if data.shards is not None or not is_stream_dataset(data.name):
         for key, given, unset in _stream_only(model, path, loss):
             if given != unset:
@@ -286,10 +293,8 @@ def check_model(model: ModelConfig) -> None:
         if patch != 1:
             raise ConfigError(f"model.causal=true needs model.patch=1, got {patch} (set model.patch=1)")
     check_choice("model.size", model.size, sorted(MODEL_PRESETS) + sorted(VIDEO_PRESETS))
-    try:
+    with library_check("model: "):
         check_init(model.init, model.embed_std, model.pos_scale)
-    except ValueError as err:
-        raise ConfigError(f"model: {err}") from None
 
 
 # -- the other sections --------------------------------------------------------------------
@@ -299,10 +304,8 @@ def check_path(path: PathConfig) -> None:
     """The training schedule (by the schedule registry), smoothing, coupling and the video prefix."""
     from ..schedules import get_schedule
 
-    try:
+    with library_check():
         get_schedule(path.schedule_spec())
-    except ValueError as err:
-        raise ConfigError(str(err)) from None
     check_range("path.smoothing", path.smoothing, 0, 1)
     check_range("path.coupling_ratio", path.coupling_ratio, 0, 1, high_open=True)
     check_range("path.prefix_prob", path.prefix_prob, 0, 1)
@@ -313,21 +316,38 @@ def check_loss(loss: LossConfig) -> None:
     check_range("loss.eps", loss.eps, 0, 0.5, high_open=True)
 
 
+def check_adam(adam: AdamConfig, where: str, *, clip_off: bool = False) -> None:
+    """An ``AdamConfig`` section (keys ``where.name``): warm-up >= 0, lr > 0, clipping > 0 (>= 0
+    with ``clip_off``: 0 turns it off), ``min_lr_ratio`` in [0, 1], betas in [0, 1)."""
+    check_at_least(0, adam, where, ("warmup_steps",))
+    if not adam.lr > 0:
+        raise ConfigError(f"{where}.lr must be > 0, got {adam.lr}")
+    if clip_off and not adam.grad_clip >= 0:
+        raise ConfigError(f"{where}.grad_clip must be >= 0 (0 = off), got {adam.grad_clip}")
+    if not clip_off and not adam.grad_clip > 0:
+        raise ConfigError(f"{where}.grad_clip must be > 0, got {adam.grad_clip}")
+    check_range(f"{where}.min_lr_ratio", adam.min_lr_ratio, 0, 1)
+    check_range(f"{where}.beta1", adam.beta1, 0, 1, high_open=True)
+    check_range(f"{where}.beta2", adam.beta2, 0, 1, high_open=True)
+
+
+def check_loop(loop: LoopConfig, where: str) -> None:
+    """A ``LoopConfig`` section (keys ``where.name``): its counts >= 1, threads >= 0."""
+    check_at_least(1, loop, where, ("steps", "batch_size", "log_every", "ckpt_every", "keep_checkpoints"))
+    check_at_least(0, loop, where, ("threads",))
+
+
 def check_optim(optim: OptimConfig) -> None:
-    """Learning rate and its schedule, clipping, EMA."""
+    """The Adam fields (``check_adam``; clipping is always on) and the EMA decay."""
+    check_adam(optim, "optim")
     check_range("optim.ema_decay", optim.ema_decay, 0, 1)
-    check_range("optim.min_lr_ratio", optim.min_lr_ratio, 0, 1)
-    check_at_least(0, optim, "optim", ("warmup_steps",))
-    if not optim.lr > 0:
-        raise ConfigError(f"optim.lr must be > 0, got {optim.lr}")
-    if not optim.grad_clip > 0:
-        raise ConfigError(f"optim.grad_clip must be > 0, got {optim.grad_clip}")
 
 
 def check_train(train: TrainConfig) -> None:
-    """The loop's counts, precision, condition dropout and its stopping rules."""
+    """The loop (``check_loop``), precision, condition dropout and its stopping rules."""
+    check_loop(train, "train")
     check_range("train.p_uncond", train.p_uncond, 0, 1)
-    check_at_least(1, train, "train", (*LOOP_COUNTS, "grad_accum"))
+    check_at_least(1, train, "train", ("grad_accum",))
     check_at_least(0, train, "train", ("eval_batches", "workers", "plateau_min_steps"))
     if not train.max_minutes >= 0:
         raise ConfigError(f"train.max_minutes must be >= 0 (0 = no limit), got {train.max_minutes}")
@@ -347,7 +367,7 @@ def check_sample(sample: SampleConfig) -> None:
     from ..samplers import check_cfg, check_gumbel_temperature, check_sampling_options
     from ..schedules import get_schedule
 
-    try:
+    with library_check():
         if sample.schedule is not None:
             get_schedule(sample.schedule)
         if sample.gumbel_temperature is not None:
@@ -357,5 +377,3 @@ def check_sample(sample: SampleConfig) -> None:
         check_int_at_least(sample.steps, 1, "sample.steps")
         check_sampling_options(sample.temperature, sample.top_p, sample.top_k, prefix="sample.")
         check_cfg(sample.cfg, "sample.cfg")
-    except ValueError as err:
-        raise ConfigError(str(err)) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..losses import Reduction, Weighting
 from ..models import (
     VIDEO_PRESETS,
     MultiStreamConfig,
@@ -19,37 +20,38 @@ from ..models import (
     model_preset,
     video_preset,
 )
-from .errors import ConfigError
+from .errors import ConfigError, library_check
 
 __all__ = [
+    "AdamConfig",
     "DataConfig",
-    "ModelConfig",
-    "PathConfig",
-    "LossConfig",
-    "OptimConfig",
-    "TrainConfig",
-    "SampleConfig",
-    "Init",
-    "Timesteps",
-    "Weighting",
-    "Reduction",
-    "StreamWeighting",
-    "LRSchedule",
-    "Precision",
-    "SamplerName",
     "GumbelMode",
+    "Init",
+    "LRSchedule",
+    "LoopConfig",
+    "LossConfig",
+    "ModelConfig",
+    "OptimConfig",
+    "PathConfig",
+    "Precision",
+    "Reduction",
+    "SampleConfig",
+    "SamplerName",
+    "StreamWeighting",
+    "Timesteps",
+    "TrainConfig",
     "Update",
+    "Weighting",
     "Weights",
 ]
 
 # The fixed choices of the config, checked when a value is merged (``unmask.config.overrides``).
-# Each equals the tuple of the module that defines the choice (tests/config check they agree);
-# open-ended names (datasets, model sizes, schedules, tokenizers, text encoders) are checked
-# against their registries by ``unmask.config.rules``.
+# Where the library types a choice as a Literal, the config uses that type (the losses' Weighting
+# and Reduction); the others below equal the tuple of the module that reads them (tests/config
+# check they agree) or are the config's own. Open-ended names (datasets, model sizes, schedules,
+# tokenizers, text encoders) are checked against their registries by ``unmask.config.rules``.
 Init = Literal["balanced", "uvit"]  # unmask.models.initialization.INITS
 Timesteps = Literal["separate", "shared"]  # unmask.interpolants.TIMESTEPS
-Weighting = Literal["constant", "elbo"]  # unmask.losses.WEIGHTINGS
-Reduction = Literal["masked_mean", "sum"]  # unmask.losses.REDUCTIONS
 StreamWeighting = Literal["equal", "tokens"]  # unmask.losses.STREAM_WEIGHTINGS
 LRSchedule = Literal["constant", "cosine"]
 Precision = Literal["auto", "fp32", "bf16"]
@@ -65,10 +67,8 @@ def _stream_values(text: str | None, what: str) -> dict[str, float]:
 
     if not text:
         return {}
-    try:
+    with library_check():
         return parse_stream_values(text, what)
-    except ValueError as err:
-        raise ConfigError(str(err)) from None
 
 
 @dataclass
@@ -166,26 +166,12 @@ class ModelConfig:
         self, vocab_sizes: dict[str, int], grids: dict[str, tuple[int, ...]], separate_times: bool
     ) -> MultiStreamConfig:
         """The ``MultiStreamConfig`` for streams of these vocabularies and grids (in order)."""
-        base = self.trunk_fields(("dim", "depth", "heads", "mlp_ratio"))
+        base = self.backbone_fields(("dim", "depth", "heads", "mlp_ratio"))
         base.pop("patch")
         patches = self.stream_patches(grids)
-        try:
-            return MultiStreamConfig(
-                streams=tuple(
-                    StreamConfig(name, vocab_sizes[name], grids[name], patches[name], self.token_dim) for name in grids
-                ),
-                num_classes=0,
-                timestep=self.timestep,
-                separate_times=separate_times,
-                skip=self.skip,
-                dropout=self.dropout,
-                init=self.init,
-                embed_std=self.embed_std,
-                pos_scale=self.pos_scale,
-                **base,
-            )
-        except ValueError as err:
-            raise ConfigError(f"model: {err}") from None
+        streams = tuple(StreamConfig(n, vocab_sizes[n], grids[n], patches[n], self.token_dim) for n in grids)
+        with library_check("model: "):
+            return MultiStreamConfig(streams=streams, num_classes=0, separate_times=separate_times, **base)
 
     def size_fields(self) -> dict[str, Any]:
         """The fields of ``size``, from the image sizes or the video sizes (whichever has it)."""
@@ -200,25 +186,28 @@ class ModelConfig:
                 base[key] = value
         return base
 
+    def backbone_fields(
+        self, keys: tuple[str, ...] = ("dim", "depth", "heads", "mlp_ratio", "patch")
+    ) -> dict[str, Any]:
+        """What every backbone config takes from this one: ``trunk_fields(keys)``, the time input,
+        skips, dropout and the initialisation."""
+        return {
+            **self.trunk_fields(keys),
+            "timestep": self.timestep,
+            "skip": self.skip,
+            "dropout": self.dropout,
+            "init": self.init,
+            "embed_std": self.embed_std,
+            "pos_scale": self.pos_scale,
+        }
+
     def video_backbone(self, vocab_size: int, grid: tuple[int, ...], num_classes: int) -> VideoTransformerConfig:
         """The ``VideoTransformerConfig`` for token videos of this vocabulary, grid (T, H, W) and classes."""
-        base = self.trunk_fields()
-        try:
+        classes = num_classes if self.class_conditional else 0
+        with library_check("model: "):
             return VideoTransformerConfig(
-                vocab_size=vocab_size,
-                grid=tuple(grid),
-                num_classes=num_classes if self.class_conditional else 0,
-                timestep=self.timestep,
-                skip=self.skip,
-                dropout=self.dropout,
-                token_dim=self.token_dim,
-                init=self.init,
-                embed_std=self.embed_std,
-                pos_scale=self.pos_scale,
-                **base,
+                vocab_size, tuple(grid), num_classes=classes, token_dim=self.token_dim, **self.backbone_fields()
             )
-        except ValueError as err:
-            raise ConfigError(f"model: {err}") from None
 
     def backbone(self, vocab_size: int, grid: tuple[int, ...], num_classes: int) -> TransformerConfig:
         """The ``TransformerConfig`` for data of this vocabulary / grid / classes.
@@ -228,28 +217,14 @@ class ModelConfig:
         """
         from ..prime import SubTokenCodec
 
-        base = self.trunk_fields()
-        prime: dict[str, int] = {}
+        kwargs = self.backbone_fields()
         if self.subtokens > 1:
-            try:
+            with library_check(f"model.subtokens={self.subtokens}: "):
                 codec = SubTokenCodec(vocab_size - 1, self.subtokens)
-            except ValueError as err:
-                raise ConfigError(f"model.subtokens={self.subtokens}: {err}") from None
-            prime = {"subtokens": codec.length, "subtoken_vocab": codec.subtoken_vocab}
+            kwargs.update(subtokens=codec.length, subtoken_vocab=codec.subtoken_vocab)
+        classes = num_classes if self.class_conditional else 0
         return TransformerConfig(
-            vocab_size=vocab_size,
-            grid=tuple(grid),
-            num_classes=num_classes if self.class_conditional else 0,
-            timestep=self.timestep,
-            skip=self.skip,
-            dropout=self.dropout,
-            token_dim=self.token_dim,
-            causal=self.causal,
-            init=self.init,
-            embed_std=self.embed_std,
-            pos_scale=self.pos_scale,
-            **prime,
-            **base,
+            vocab_size, tuple(grid), num_classes=classes, token_dim=self.token_dim, causal=self.causal, **kwargs
         )
 
 
@@ -325,22 +300,44 @@ class LossConfig:
 
 
 @dataclass
-class OptimConfig:
-    """AdamW with linear warm-up, optional cosine decay, gradient clipping and EMA."""
+class AdamConfig:
+    """Adam with linear warm-up, optional cosine decay to ``min_lr_ratio`` and gradient clipping:
+    the optimiser of a run (``OptimConfig``) and of a tokenizer run (``TokenizerTrainConfig``)."""
 
     lr: float = 1e-3
     beta1: float = 0.9
     beta2: float = 0.99
-    weight_decay: float = 0.0
     warmup_steps: int = 200
     lr_schedule: LRSchedule = "constant"
     min_lr_ratio: float = 0.1
     grad_clip: float = 2.0
+
+
+@dataclass
+class OptimConfig(AdamConfig):
+    """AdamW (``AdamConfig`` with weight decay) and the EMA of the weights."""
+
+    weight_decay: float = 0.0
     ema_decay: float = 0.999
 
 
 @dataclass
-class TrainConfig:
+class LoopConfig:
+    """What every training loop has (runs and tokenizer runs): length, batch, seed, logging,
+    checkpoints, CPU threads (0 = torch's default) and device."""
+
+    steps: int = 2000
+    batch_size: int = 128
+    seed: int = 0
+    log_every: int = 50
+    ckpt_every: int = 1000
+    keep_checkpoints: int = 2
+    threads: int = 0
+    device: str = "auto"
+
+
+@dataclass
+class TrainConfig(LoopConfig):
     """The loop: length, batch, seed, condition dropout, precision, logging and checkpoints.
 
     ``batch_size`` is the global batch of one optimiser step: under torchrun each of the
@@ -356,17 +353,9 @@ class TrainConfig:
     stopped.
     """
 
-    steps: int = 2000
-    batch_size: int = 128
-    seed: int = 0
     p_uncond: float = 0.1
     precision: Precision = "auto"
-    log_every: int = 50
-    ckpt_every: int = 1000
-    keep_checkpoints: int = 2
     eval_batches: int = 4
-    threads: int = 0
-    device: str = "auto"
     workers: int = 0
     grad_accum: int = 1
     compile: bool = False

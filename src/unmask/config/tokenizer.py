@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..tokenizers.vqvae import VQVAEConfig
-from .errors import ConfigError
+from .errors import ConfigError, library_check
 from .overrides import JsonConfig, merge
-from .rules import LOOP_COUNTS, check_at_least, check_range
-from .schema import LRSchedule
+from .rules import check_adam, check_at_least, check_loop
+from .schema import AdamConfig, LoopConfig, LRSchedule
 
 __all__ = ["TokenizerDataConfig", "TokenizerTrainConfig", "TokenizerRunConfig", "DEFAULT_TOKENIZER_PRESET"]
 
@@ -31,25 +31,16 @@ class TokenizerDataConfig:
 
 
 @dataclass
-class TokenizerTrainConfig:
-    """The VQ-VAE loop: Adam with warm-up (+ cosine), clipping, checkpoints, evaluation images."""
+class TokenizerTrainConfig(LoopConfig, AdamConfig):
+    """The VQ-VAE loop: a training loop (``LoopConfig``) with Adam (``AdamConfig``; warm-up, cosine
+    decay, clipping: 0 turns it off) and the images of its evaluations."""
 
     steps: int = 1500
-    batch_size: int = 128
-    lr: float = 1e-3
-    beta1: float = 0.9
-    beta2: float = 0.99
+    ckpt_every: int = 500
     warmup_steps: int = 50
     lr_schedule: LRSchedule = "cosine"
-    min_lr_ratio: float = 0.1
     grad_clip: float = 1.0
-    seed: int = 0
-    log_every: int = 50
-    ckpt_every: int = 500
-    keep_checkpoints: int = 2
     eval_images: int = 2000
-    threads: int = 0
-    device: str = "auto"
 
 
 @dataclass
@@ -72,20 +63,11 @@ class TokenizerRunConfig(JsonConfig):
 
     def validate(self) -> TokenizerRunConfig:
         """Check ranges and the VQ-VAE shape (by ``VQVAEConfig``'s own checks); returns self unchanged."""
-        try:
+        with library_check("model: ", also=(TypeError,)):
             VQVAEConfig(**dataclasses.asdict(self.model))
-        except (ValueError, TypeError) as err:
-            raise ConfigError(f"model: {err}") from None
-        t = self.train
-        check_at_least(1, t, "train", LOOP_COUNTS)
-        check_at_least(0, t, "train", ("warmup_steps", "eval_images", "threads"))
-        if not t.lr > 0:
-            raise ConfigError(f"train.lr must be > 0, got {t.lr}")
-        if not t.grad_clip >= 0:
-            raise ConfigError(f"train.grad_clip must be >= 0 (0 = off), got {t.grad_clip}")
-        check_range("train.min_lr_ratio", t.min_lr_ratio, 0, 1)
-        check_range("train.beta1", t.beta1, 0, 1, high_open=True)
-        check_range("train.beta2", t.beta2, 0, 1, high_open=True)
+        check_loop(self.train, "train")
+        check_at_least(0, self.train, "train", ("eval_images",))
+        check_adam(self.train, "train", clip_off=True)
         if not self.data.name:
             raise ConfigError("data.name must be a dataset name or an image folder, got ''")
         if self.data.image_size is not None and self.data.image_size < 1:
