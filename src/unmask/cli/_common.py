@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -239,6 +240,14 @@ def write_npz(path: Path, **arrays: Any) -> None:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def train_report(result: Any, **extra: Any) -> str:
+    """The JSON line ``unmask train`` and ``unmask tokenizer train`` print: the run, its step, the last
+    loss (null when no step ran: NaN is not JSON), the seconds, then ``extra``."""
+    loss = result.loss if math.isfinite(result.loss) else None
+    report = {"run": str(result.run_dir), "step": result.step, "loss": loss, "seconds": round(result.seconds, 1)}
+    return json.dumps({**report, **extra})
 
 
 def run_config(args: argparse.Namespace, config_cls: Any, load_preset: Any) -> Any:
