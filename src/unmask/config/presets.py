@@ -42,6 +42,7 @@ def _preset_dir(kind: str = "") -> Path:
 
 
 def _names(kind: str) -> list[str]:
+    """The names of the shipped presets of ``kind``, sorted."""
     return sorted(p.stem for p in _preset_dir(kind).glob("*.yaml"))
 
 
