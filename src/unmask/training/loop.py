@@ -58,7 +58,9 @@ from .step import backward, corrupt_batch, training_forward
 
 __all__ = ["train", "TrainResult", "RESUMABLE_KEYS", "STOP_REASONS"]
 
-#: Config keys a resumed run may change (they do not alter the optimisation path).
+#: Config keys a resumed run may change. None alters the model, the data or the optimiser, but
+#: ``train.steps`` moves the end of a cosine learning-rate decay (``optim.lr_schedule``): raising
+#: it on resume restarts the decay from a higher rate (a warm restart) from the resumed step on.
 RESUMABLE_KEYS = {
     "train.steps",
     "train.log_every",
@@ -127,7 +129,7 @@ def train(
             raised before anything in the directory is read or written.
     """
     run_dir = Path(out_dir)
-    config.validate()
+    config.resolve().validate()  # a hand-built Config gets its size-derived model fields here
     tc = config.train
     device = resolve_device(tc.device)
     dist_ctx = init_distributed(device.type)
