@@ -23,7 +23,7 @@ def norms(preset: str, init: str) -> dict[str, dict[str, float]]:
     """``input_norms()`` of ``preset``'s model built with ``model.init=init`` (seed 0)."""
     from unmask.config import load_config
     from unmask.data import get_dataset
-    from unmask.training.trainer import build_model
+    from unmask.training.factories import build_model
 
     config = load_config(preset, [f"model.init={init}"])
     torch.manual_seed(0)

@@ -28,7 +28,7 @@ from unmask.joint import run_joint
 from unmask.losses import MultiStreamObjective
 from unmask.training import build_objective
 from unmask.training.checkpoint import list_checkpoints
-from unmask.training.trainer import stream_specs
+from unmask.training.factories import stream_specs
 
 
 @functools.cache

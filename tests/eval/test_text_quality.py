@@ -13,7 +13,8 @@ from unmask.config import load_config
 from unmask.eval.likelihood import held_out_nll
 from unmask.eval.text_quality import distinct_ngrams, ngram_entropy, text_sample_report, text_stats
 from unmask.training import build_objective
-from unmask.training.trainer import build_model, load_training_data
+from unmask.training.batches import load_training_data
+from unmask.training.factories import build_model
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

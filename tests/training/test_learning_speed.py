@@ -28,7 +28,7 @@ from unmask.config import load_config
 from unmask.data import StreamDataset
 from unmask.interpolants import sample_times
 from unmask.training import build_model, build_objective, stream_specs
-from unmask.training.trainer import load_training_data
+from unmask.training.batches import load_training_data
 
 pytestmark = [pytest.mark.usefixtures("one_thread"), pytest.mark.slow]
 

@@ -24,8 +24,8 @@ from unmask.training import (
     load_checkpoint,
     train,
 )
+from unmask.training.common import run_dir_lock
 from unmask.training.distributed import DistContext
-from unmask.training.trainer import _run_dir_lock
 
 
 def _records(run: Path, event: str) -> list[dict]:
@@ -194,7 +194,7 @@ def test_only_rank_0_takes_the_lock_and_every_rank_fails_when_it_cannot(
     with lock_run_dir(run):  # held by rank 0 of a running job, or by another job
         other = DistContext(rank=1, world_size=2)
         monkeypatch.setattr(other, "broadcast_object", lambda obj: None)  # rank 0 holds it
-        with _run_dir_lock(run, other):
+        with run_dir_lock(run, other):
             pass  # rank 1 does not take it (it would find it held)
         sent: list[object] = []
 
@@ -204,11 +204,11 @@ def test_only_rank_0_takes_the_lock_and_every_rank_fails_when_it_cannot(
 
         main = DistContext(rank=0, world_size=2)
         monkeypatch.setattr(main, "broadcast_object", send)
-        with pytest.raises(RunDirLocked, match="is in use"), _run_dir_lock(run, main):
+        with pytest.raises(RunDirLocked, match="is in use"), run_dir_lock(run, main):
             pass
         assert isinstance(sent[0], str) and "is in use" in sent[0]  # rank 0 tells the other ranks
         monkeypatch.setattr(other, "broadcast_object", lambda obj: sent[0])
-        with pytest.raises(RunDirLocked, match="is in use"), _run_dir_lock(run, other):
+        with pytest.raises(RunDirLocked, match="is in use"), run_dir_lock(run, other):
             pass
 
 

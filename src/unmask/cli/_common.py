@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -241,14 +242,22 @@ def write_npz(path: Path, **arrays: Any) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+def train_report(result: Any, **extra: Any) -> str:
+    """The JSON line ``unmask train`` and ``unmask tokenizer train`` print: the run, its step, the last
+    loss (null when no step ran: NaN is not JSON), the seconds, then ``extra``."""
+    loss = result.loss if math.isfinite(result.loss) else None
+    report = {"run": str(result.run_dir), "step": result.step, "loss": loss, "seconds": round(result.seconds, 1)}
+    return json.dumps({**report, **extra})
+
+
 def run_config(args: argparse.Namespace, config_cls: Any, load_preset: Any) -> Any:
     """The config of ``unmask train`` / ``unmask tokenizer train``: on ``--resume`` without a preset, the
     run's saved config.json with the command's overrides (``config_cls.from_dict``), else
     ``load_preset(preset, overrides)``."""
-    from ..config import apply_overrides
+    from ..config import load_saved
 
     preset, overrides = split_items(args.items)
     saved = Path(args.out) / "config.json"
     if args.resume and preset is None and saved.is_file():
-        return apply_overrides(config_cls.from_dict(json.loads(saved.read_text())), overrides).validate()
+        return load_saved(config_cls, json.loads(saved.read_text()), overrides)
     return load_preset(preset, overrides)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from typing import Any
 
-from ._common import UsageError, add_progress_flag, progress_on, run_config
+from ._common import UsageError, add_progress_flag, progress_on, run_config, train_report
 
 
 def register(sub: Any) -> None:
@@ -54,18 +53,8 @@ def cmd_tokenizer_train(args: argparse.Namespace) -> int:
 
     config = run_config(args, TokenizerRunConfig, load_tokenizer_config)
     result = train_tokenizer(config, args.out, resume=args.resume, progress=args.progress)
-    print(
-        json.dumps(
-            {
-                "run": str(result.run_dir),
-                "step": result.step,
-                "loss": result.loss if math.isfinite(result.loss) else None,
-                "seconds": round(result.seconds, 1),
-                "tokenizer": str(result.tokenizer) if result.tokenizer else None,
-                **{f"eval_{k}": v for k, v in result.eval.items()},
-            }
-        )
-    )
+    tokenizer = str(result.tokenizer) if result.tokenizer else None
+    print(train_report(result, tokenizer=tokenizer, **{f"eval_{k}": v for k, v in result.eval.items()}))
     return 0
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 from typing import Any
 
-from ._common import add_progress_flag, run_config
+from ._common import add_progress_flag, run_config, train_report
 
 
 def register(sub: Any) -> None:
@@ -30,18 +28,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = train(config, args.out, resume=args.resume, progress=args.progress)
     if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 reports for the job
         return 0
-    print(
-        json.dumps(
-            {
-                "run": str(result.run_dir),
-                "step": result.step,
-                # NaN (no step run: --resume of a finished run) is not JSON: null
-                "loss": result.loss if math.isfinite(result.loss) else None,
-                "seconds": round(result.seconds, 1),
-                "checkpoint": str(result.checkpoint) if result.checkpoint else None,
-                "reason": result.reason,
-                **({"plateau": result.plateau["reason"]} if result.plateau else {}),
-            }
-        )
-    )
+    checkpoint = str(result.checkpoint) if result.checkpoint else None
+    plateau = {"plateau": result.plateau["reason"]} if result.plateau else {}
+    # the loss is null when no step ran (--resume of a finished run)
+    print(train_report(result, checkpoint=checkpoint, reason=result.reason, **plateau))
     return 0

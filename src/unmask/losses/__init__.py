@@ -2,7 +2,7 @@
 MDM-Prime form on sub-tokens under the carry-over joint parameterisation, and the
 objective objects the trainer drives (masked, sub-token, autoregressive, multi-stream)."""
 
-from .cross_entropy import REDUCTIONS, WEIGHTINGS, LossOutput, MaskedCrossEntropy, loss_weight
+from .cross_entropy import REDUCTIONS, WEIGHTINGS, LossOutput, MaskedCrossEntropy, Reduction, Weighting, loss_weight
 from .objectives import (
     STREAM_WEIGHTINGS,
     AutoregressiveObjective,
@@ -21,6 +21,8 @@ __all__ = [
     "loss_weight",
     "WEIGHTINGS",
     "REDUCTIONS",
+    "Weighting",
+    "Reduction",
     "Objective",
     "MaskedObjective",
     "SubTokenObjective",

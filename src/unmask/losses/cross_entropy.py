@@ -22,7 +22,7 @@ Logits cover the data tokens only (K − 1 classes): a model never gives [MASK] 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -31,10 +31,30 @@ from torch import Tensor
 from ..interpolants import PathSample
 from ..schedules import Schedule
 
-__all__ = ["MaskedCrossEntropy", "LossOutput", "WEIGHTINGS", "REDUCTIONS", "loss_weight"]
+__all__ = [
+    "MaskedCrossEntropy",
+    "LossOutput",
+    "Weighting",
+    "Reduction",
+    "WEIGHTINGS",
+    "REDUCTIONS",
+    "check_loss_choices",
+    "loss_weight",
+]
 
-WEIGHTINGS = ("constant", "elbo")
-REDUCTIONS = ("masked_mean", "sum")
+#: The loss weightings and reductions (the one home of these choices: the losses and the config use them).
+Weighting = Literal["constant", "elbo"]
+Reduction = Literal["masked_mean", "sum"]
+WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
+REDUCTIONS: tuple[str, ...] = get_args(Reduction)
+
+
+def check_loss_choices(weighting: str, reduction: str) -> None:
+    """``ValueError`` naming the value unless ``weighting`` is in ``WEIGHTINGS`` and ``reduction`` in ``REDUCTIONS``."""
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"unknown loss weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"unknown loss reduction {reduction!r}; choose one of {', '.join(REDUCTIONS)}")
 
 
 @dataclass
@@ -90,15 +110,12 @@ class MaskedCrossEntropy:
         reduction: ``"masked_mean"`` or ``"sum"`` (see the module docstring).
     """
 
-    weighting: Literal["constant", "elbo"] = "constant"
+    weighting: Weighting = "constant"
     masked: bool = True
-    reduction: Literal["masked_mean", "sum"] = "masked_mean"
+    reduction: Reduction = "masked_mean"
 
     def __post_init__(self) -> None:
-        if self.weighting not in WEIGHTINGS:
-            raise ValueError(f"unknown loss weighting {self.weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
-        if self.reduction not in REDUCTIONS:
-            raise ValueError(f"unknown loss reduction {self.reduction!r}; choose one of {', '.join(REDUCTIONS)}")
+        check_loss_choices(self.weighting, self.reduction)
 
     def count(self, path: PathSample) -> Tensor:
         """The reduction's normaliser for ``path`` (0-d float32): the number of selected

@@ -16,14 +16,13 @@ bound on the negative log-likelihood.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from torch import Tensor
 
 from ..prime import SubTokenCodec, SubTokenPathSample, carry_over_log_marginals
 from ..schedules import Schedule
-from .cross_entropy import REDUCTIONS, WEIGHTINGS, LossOutput, loss_weight
+from .cross_entropy import LossOutput, Reduction, Weighting, check_loss_choices, loss_weight
 
 __all__ = ["SubTokenCrossEntropy"]
 
@@ -40,14 +39,11 @@ class SubTokenCrossEntropy:
     """
 
     codec: SubTokenCodec
-    weighting: Literal["constant", "elbo"] = "constant"
-    reduction: Literal["masked_mean", "sum"] = "masked_mean"
+    weighting: Weighting = "constant"
+    reduction: Reduction = "masked_mean"
 
     def __post_init__(self) -> None:
-        if self.weighting not in WEIGHTINGS:
-            raise ValueError(f"unknown loss weighting {self.weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
-        if self.reduction not in REDUCTIONS:
-            raise ValueError(f"unknown loss reduction {self.reduction!r}; choose one of {', '.join(REDUCTIONS)}")
+        check_loss_choices(self.weighting, self.reduction)
 
     def count(self, path: SubTokenPathSample) -> Tensor:
         """The reduction's normaliser (0-d float32): masked sub-tokens (at least 1) for

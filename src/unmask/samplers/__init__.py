@@ -9,7 +9,7 @@ from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .continuation import continuation_init, edit_init, frame_region
 from .euler import UPDATES, EulerSampler, SampleOutput, remask_probabilities, step_hazards, time_grid
 from .guidance import TokenModel, check_cfg, guided_logits
-from .maskgit import CFG_SCHEDULES, GUMBEL_MODES, MaskGITSampler, unmask_counts
+from .maskgit import CFG_SCHEDULES, GUMBEL_MODES, MaskGITSampler, check_gumbel_temperature, unmask_counts
 from .multistream import FlatStreams, MultiStreamOutput, MultiStreamSampler, parse_mode
 from .prime import PrimeSampleOutput, PrimeSampler, expected_idle_steps, model_codec
 from .registry import SAMPLERS, build_sampler, sampler_options
@@ -34,6 +34,7 @@ __all__ = [
     "unmask_counts",
     "GUMBEL_MODES",
     "CFG_SCHEDULES",
+    "check_gumbel_temperature",
     "time_grid",
     "remask_probabilities",
     "SampleOutput",

@@ -19,12 +19,14 @@ from .._checks import check_positive, check_probability
 __all__ = ["filter_logits", "draw_categorical", "check_sampling_options"]
 
 
-def check_sampling_options(temperature: float, top_p: float, top_k: int) -> None:
-    """Validate the shared options: temperature > 0, top_p ∈ (0, 1], top_k ≥ 0 (0 = off)."""
-    check_positive(temperature, "temperature")
-    check_probability(top_p, "top_p", low_open=True)
+def check_sampling_options(temperature: float, top_p: float, top_k: int, prefix: str = "") -> None:
+    """Validate the shared options: temperature > 0, top_p ∈ (0, 1], top_k ≥ 0 (0 = off).
+
+    Errors name the option as ``prefix`` + its name (a config passes "sample.")."""
+    check_positive(temperature, f"{prefix}temperature")
+    check_probability(top_p, f"{prefix}top_p", low_open=True)
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
-        raise ValueError(f"top_k must be an integer >= 0 (0 disables it), got {top_k!r}")
+        raise ValueError(f"{prefix}top_k must be an integer >= 0 (0 disables it), got {top_k!r}")
 
 
 def filter_logits(logits: Tensor, *, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> Tensor:

@@ -155,8 +155,7 @@ class StepSampler(Sampler[OutputT]):
     skip_idle: bool = True
 
     def __post_init__(self) -> None:
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
-            raise ValueError(f"steps must be an integer >= 1, got {self.steps!r}")
+        check_int_at_least(self.steps, 1, "steps")
         self.schedule = get_schedule(self.schedule)
         if self.update not in UPDATES:
             raise ValueError(f"unknown Euler update {self.update!r}; choose one of {', '.join(UPDATES)}")

@@ -29,11 +29,11 @@ class TokenModel(Protocol):
     def __call__(self, x: Tensor, t: Tensor | None, labels: Tensor | None) -> Tensor: ...
 
 
-def check_cfg(cfg: float) -> float:
-    """CFG scale must be a finite number >= 0 (1 = plain conditional, 0 = unconditional)."""
+def check_cfg(cfg: float, name: str = "cfg scale") -> float:
+    """CFG scale must be a finite number >= 0 (1 = plain conditional, 0 = unconditional); errors call it ``name``."""
     v = float(cfg)
     if not (v >= 0 and math.isfinite(v)):
-        raise ValueError(f"cfg scale must be a finite number >= 0, got {cfg}")
+        raise ValueError(f"{name} must be a finite number >= 0, got {cfg}")
     return v
 
 

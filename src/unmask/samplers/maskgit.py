@@ -43,10 +43,20 @@ from .base import SampleOutput, Sampler
 from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .guidance import TokenModel, check_cfg, guided_logits
 
-__all__ = ["MaskGITSampler", "unmask_counts", "GUMBEL_MODES", "CFG_SCHEDULES"]
+__all__ = ["MaskGITSampler", "unmask_counts", "check_gumbel_temperature", "GUMBEL_MODES", "CFG_SCHEDULES"]
 
 GUMBEL_MODES = ("linear", "warmup", "none")
 CFG_SCHEDULES = ("constant", "linear")
+
+
+def check_gumbel_temperature(value: float, name: str = "gumbel_temperature") -> float:
+    """The initial Gumbel scale r must be a finite number >= 0; returns it as float, errors call it ``name``."""
+    r = float(value)
+    if not r >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    if not math.isfinite(r):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return r
 
 
 def unmask_counts(masked: int, steps: int, schedule: Schedule) -> Tensor:
@@ -113,9 +123,7 @@ class MaskGITSampler(Sampler[SampleOutput]):
             raise ValueError(f"unknown cfg_schedule {self.cfg_schedule!r}; choose one of {', '.join(CFG_SCHEDULES)}")
         if self.gumbel not in GUMBEL_MODES:
             raise ValueError(f"unknown gumbel mode {self.gumbel!r}; choose one of {', '.join(GUMBEL_MODES)}")
-        g = float(self.gumbel_temperature)
-        if not (g >= 0 and math.isfinite(g)):
-            raise ValueError(f"gumbel_temperature must be a finite number >= 0, got {self.gumbel_temperature}")
+        check_gumbel_temperature(self.gumbel_temperature)
         check_int_at_least(self.warmup_steps, 0, "warmup_steps")
 
     def cfg_at(self, i: int) -> float:

@@ -1,5 +1,6 @@
 """Training: the loop, EMA, checkpoints (safetensors + JSON + state), logging and resume."""
 
+from .._lock import RunDirLocked
 from .checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -9,22 +10,10 @@ from .checkpoint import (
     resolve_checkpoint_dir,
     save_checkpoint,
 )
+from .common import TrainingDiverged, fused_adamw_available, learning_rate, resolve_device
 from .ema import EMA
-from .trainer import (
-    RESUMABLE_KEYS,
-    RunDirLocked,
-    TrainingDiverged,
-    TrainResult,
-    build_interpolant,
-    build_model,
-    build_objective,
-    default_sampler,
-    fused_adamw_available,
-    learning_rate,
-    resolve_device,
-    stream_specs,
-    train,
-)
+from .factories import build_interpolant, build_model, build_objective, default_sampler, stream_specs
+from .loop import RESUMABLE_KEYS, TrainResult, train
 from .vq_trainer import TokenizerTrainResult, evaluate_reconstruction, train_tokenizer
 
 __all__ = [

@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,9 @@ __all__ = [
     "is_release",
     "Checkpoint",
     "save_checkpoint",
+    "commit_checkpoint",
     "load_checkpoint",
+    "verify_checkpoint",
     "resolve_checkpoint_dir",
     "atomic_write_bytes",
     "atomic_write_text",
@@ -124,6 +127,40 @@ def save_checkpoint(
     without the dataset. Returns the final checkpoint directory; the ``keep`` newest
     checkpoints are kept.
     """
+
+    def write(tmp: Path) -> list[str]:
+        save_tensors(_state_dict_cpu(model), tmp / MODEL_FILE)
+        save_tensors(_state_dict_cpu(ema), tmp / EMA_FILE)
+        (tmp / CONFIG_FILE).write_text(config.to_json())
+        torch.save(state, tmp / STATE_FILE)
+        return [MODEL_FILE, EMA_FILE, CONFIG_FILE, STATE_FILE]
+
+    manifest = {
+        "step": step,
+        "parameters": sum(v.numel() for v in model.state_dict().values()),
+        "backbone": backbone,
+        "tokenizer": tokenizer,
+    }
+    return commit_checkpoint(run_dir, step, write, manifest, keep=keep)
+
+
+def commit_checkpoint(
+    run_dir: str | Path,
+    step: int,
+    write: Callable[[Path], list[str]],
+    manifest: dict[str, Any],
+    *,
+    keep: int,
+) -> Path:
+    """Assemble checkpoint ``step`` of ``run_dir`` and commit it: the one atomic write of both trainers.
+
+    ``write(tmp)`` writes the checkpoint's files into the empty folder ``tmp`` and returns their
+    names; each is fsync'ed and digested into ``manifest.json`` (``manifest`` followed by
+    ``files`` and ``format``). The folder is then renamed to ``checkpoints/step_<step>`` (replacing
+    a checkpoint of the same step), ``latest`` names it, and all but the ``keep`` newest
+    checkpoints are removed (none when ``keep`` ≤ 0). A crash at any point leaves the previous
+    checkpoint readable. Returns the checkpoint directory.
+    """
     root = Path(run_dir) / CKPT_DIR
     root.mkdir(parents=True, exist_ok=True)
     name = f"step_{step:08d}"
@@ -132,38 +169,38 @@ def save_checkpoint(
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    save_tensors(_state_dict_cpu(model), tmp / MODEL_FILE)
-    save_tensors(_state_dict_cpu(ema), tmp / EMA_FILE)
-    (tmp / CONFIG_FILE).write_text(config.to_json())
-    torch.save(state, tmp / STATE_FILE)
-    files = {}
-    for fname in (MODEL_FILE, EMA_FILE, CONFIG_FILE, STATE_FILE):
-        p = tmp / fname
-        with open(p, "rb+") as fh:
-            os.fsync(fh.fileno())
-        files[fname] = {"bytes": p.stat().st_size, "sha256": sha256_files(p)}
-    manifest = {
-        "step": step,
-        "parameters": sum(v.numel() for v in model.state_dict().values()),
-        "backbone": backbone,
-        "tokenizer": tokenizer,
-        "files": files,
-        "format": 1,
-    }
-    atomic_write_text(tmp / MANIFEST_FILE, json.dumps(manifest, indent=2))
+    files = _digest_files(tmp, write(tmp))
+    atomic_write_text(tmp / MANIFEST_FILE, json.dumps({**manifest, "files": files, "format": 1}, indent=2))
     fsync_dir(tmp)
-    if final.exists():  # re-saving the same step (e.g. after an interrupt): replace it
-        old = root / f".old-{name}-{os.getpid()}"
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old)
-    else:
-        os.replace(tmp, final)
+    _replace_dir(tmp, final)  # re-saving the same step (e.g. after an interrupt) replaces it
     fsync_dir(root)
     atomic_write_text(root / LATEST_FILE, name + "\n")
     for old in list_checkpoints(run_dir)[:-keep] if keep > 0 else []:
         shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def _digest_files(folder: Path, names: list[str]) -> dict[str, dict[str, Any]]:
+    """fsync each of the files ``names`` in ``folder`` and give its size and SHA-256 (a manifest's ``files``)."""
+    files = {}
+    for fname in names:
+        p = folder / fname
+        with open(p, "rb+") as fh:
+            os.fsync(fh.fileno())
+        files[fname] = {"bytes": p.stat().st_size, "sha256": sha256_files(p)}
+    return files
+
+
+def _replace_dir(tmp: Path, final: Path) -> None:
+    """Rename the complete folder ``tmp`` to ``final``; an existing ``final`` is moved aside first
+    and removed once the new one is in place."""
+    if final.exists():
+        old = final.parent / f".old-{final.name}-{os.getpid()}"
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, final)
 
 
 def list_checkpoints(run_dir: str | Path) -> list[Path]:
@@ -193,7 +230,8 @@ def resolve_checkpoint_dir(path: str | Path) -> Path:
     raise CheckpointError(f"{str(p)!r} holds no checkpoint (no {MANIFEST_FILE}, and no {CKPT_DIR}/step_*)")
 
 
-def _verify(ckpt: Path) -> dict[str, Any]:
+def verify_checkpoint(ckpt: Path) -> dict[str, Any]:
+    """The manifest of checkpoint directory ``ckpt`` once every file it lists has its recorded size and SHA-256."""
     try:
         manifest = json.loads((ckpt / MANIFEST_FILE).read_text())
     except (OSError, json.JSONDecodeError) as err:
@@ -228,7 +266,7 @@ def load_checkpoint(
 ) -> Checkpoint:
     """Load and verify a checkpoint (directory, or a run directory for its latest one, or a release)."""
     ckpt = resolve_checkpoint_dir(path)
-    manifest = _verify(ckpt)
+    manifest = verify_checkpoint(ckpt)
     release = manifest.get("release")
     try:
         config = Config.from_dict(json.loads((ckpt / CONFIG_FILE).read_text()))
@@ -327,12 +365,7 @@ def save_release(
         names.append(TOKENIZER_FILE)
     elif tokenizer.get("name") == "diffusers-vq":
         raise CheckpointError("a release of a model on a diffusers VQModel's tokens would not decode on its own")
-    files = {}
-    for fname in names:
-        p = tmp / fname
-        with open(p, "rb+") as fh:
-            os.fsync(fh.fileno())
-        files[fname] = {"bytes": p.stat().st_size, "sha256": sha256_files(p)}
+    files = _digest_files(tmp, names)
     manifest = {
         "step": ckpt.step,
         "parameters": sum(v.numel() for v in ckpt.ema.values()),
@@ -344,12 +377,6 @@ def save_release(
     }
     atomic_write_text(tmp / MANIFEST_FILE, json.dumps(manifest, indent=2))
     fsync_dir(tmp)
-    if out.exists():
-        old = out.parent / f".old-{out.name}-{os.getpid()}"
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old)
-    else:
-        os.replace(tmp, out)
+    _replace_dir(tmp, out)
     fsync_dir(out.parent)
     return out

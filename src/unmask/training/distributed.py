@@ -10,7 +10,7 @@ standard environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``,
     torchrun --nnodes=4 --nproc_per_node=8 --rdzv_backend=c10d \\
              --rdzv_endpoint=HOST:29500 -m unmask train fmnist --out runs/x         # four nodes
 
-How a step is split (see ``unmask.training.trainer``): every rank draws the *global*
+How a step is split (``DistContext.batch_slices``, used by ``unmask.training.loop``): every rank draws the *global*
 batch — its indices, times, masks and label drops — from the same generator and takes
 its own contiguous slice of ``batch_size / world_size`` rows, split further into
 ``train.grad_accum`` micro-batches. Losses are normalised by the global batch's count
@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
+from ..config import ConfigError
 
 __all__ = ["DistContext", "init_distributed", "in_torchrun"]
 
@@ -71,6 +73,21 @@ class DistContext:
         box = [obj]
         dist.broadcast_object_list(box, src=0)
         return box[0]
+
+    def batch_slices(self, batch_size: int, grad_accum: int) -> list[slice]:
+        """This rank's micro-batches of a global batch of ``batch_size`` rows: ``grad_accum``
+        contiguous slices of its own ``batch_size / world_size`` rows (rank r's start at
+        r · batch_size / world_size). Raises ``ConfigError`` when the batch does not divide."""
+        world = self.world_size
+        if batch_size % (world * grad_accum):
+            raise ConfigError(
+                f"train.batch_size={batch_size} is not divisible by world size {world} × train.grad_accum "
+                f"{grad_accum} = {world * grad_accum}"
+            )
+        per_rank = batch_size // world
+        micro = per_rank // grad_accum
+        start = self.rank * per_rank
+        return [slice(start + j * micro, start + (j + 1) * micro) for j in range(grad_accum)]
 
     def close(self) -> None:
         if self.initialised_here and dist.is_initialized():

@@ -12,20 +12,19 @@ or an image folder and writes::
       tokenizer.safetensors     the latest weights + config: what ``unmask tokenize`` loads
       checkpoints/step_*/       model.safetensors, config.json, state.pt, manifest.json (SHA-256s)
 
-Checkpoints use the same layout and atomic writes as the diffusion trainer. Batch order is
+Checkpoints use the same layout and atomic commit as the diffusion trainer (``commit_checkpoint``);
+the learning-rate schedule, the stop request, the run-directory check and the metrics log are
+the ones of ``unmask.training.common``. Batch order is
 ``batch_indices(n, batch_size, step, seed)``, the restart generator and the optimiser are
 checkpointed, so ``resume=True`` ends with the weights an uninterrupted run would have.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import shutil
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ import torch.nn.functional as F
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from .._io import atomic_write_text, fsync_dir, save_tensors, sha256_files
+from .._io import save_tensors
 from .._lock import lock_run_dir
 from ..config import ConfigError, TokenizerRunConfig
 from ..data import batch_indices
@@ -46,18 +45,27 @@ from ..tokenizers.base import float_to_images, images_to_float
 from ..tokenizers.vqvae import VQVAE, codebook_perplexity, codebook_usage, save_vqvae
 from ..visualize import save_grid
 from .checkpoint import (
-    CKPT_DIR,
     CONFIG_FILE,
-    LATEST_FILE,
-    MANIFEST_FILE,
     MODEL_FILE,
     STATE_FILE,
     CheckpointError,
-    _verify,
-    list_checkpoints,
+    commit_checkpoint,
     resolve_checkpoint_dir,
+    verify_checkpoint,
 )
-from .trainer import TrainingDiverged, _StopRequest, resolve_device
+from .common import (
+    RateMeter,
+    StopRequest,
+    TrainingDiverged,
+    begin_run,
+    check_run_dir,
+    needs_final_checkpoint,
+    progress_bar,
+    resolve_device,
+    restore_training_state,
+    set_learning_rate,
+    warmup_then_decay,
+)
 
 __all__ = ["train_tokenizer", "TokenizerTrainResult", "evaluate_reconstruction", "TOKENIZER_RESUMABLE_KEYS"]
 
@@ -113,59 +121,30 @@ def evaluate_reconstruction(model: VQVAE, images: np.ndarray, *, batch_size: int
 
 
 def _learning_rate(config: TokenizerRunConfig, step: int) -> float:
+    """Linear warm-up to ``train.lr`` then constant or cosine decay to ``min_lr_ratio · lr``."""
     t = config.train
-    if t.warmup_steps and step < t.warmup_steps:
-        return t.lr * (step + 1) / t.warmup_steps
-    if t.lr_schedule == "constant":
-        return t.lr
-    progress = min(1.0, (step - t.warmup_steps) / max(1, t.steps - t.warmup_steps))
-    return t.lr * (t.min_lr_ratio + (1 - t.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+    return warmup_then_decay(
+        step, lr=t.lr, warmup_steps=t.warmup_steps, schedule=t.lr_schedule, min_lr_ratio=t.min_lr_ratio, steps=t.steps
+    )
 
 
 def _save(run_dir: Path, step: int, model: VQVAE, config: TokenizerRunConfig, state: dict[str, Any], keep: int) -> Path:
-    """A checkpoint directory assembled under a temporary name and renamed into place (as the diffusion trainer)."""
-    root = run_dir / CKPT_DIR
-    root.mkdir(parents=True, exist_ok=True)
-    name = f"step_{step:08d}"
-    final, tmp = root / name, root / f".tmp-{name}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    save_tensors({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / MODEL_FILE)
-    (tmp / CONFIG_FILE).write_text(config.to_json())
-    torch.save(state, tmp / STATE_FILE)
-    files = {}
-    for fname in (MODEL_FILE, CONFIG_FILE, STATE_FILE):
-        with open(tmp / fname, "rb+") as fh:
-            os.fsync(fh.fileno())
-        files[fname] = {"bytes": (tmp / fname).stat().st_size, "sha256": sha256_files(tmp / fname)}
-    manifest = {
-        "kind": "vqvae",
-        "step": step,
-        "parameters": model.num_parameters(),
-        "vqvae": model.config.to_dict(),
-        "files": files,
-        "format": 1,
-    }
-    atomic_write_text(tmp / MANIFEST_FILE, json.dumps(manifest, indent=2))
-    fsync_dir(tmp)
-    if final.exists():
-        old = root / f".old-{name}-{os.getpid()}"
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old)
-    else:
-        os.replace(tmp, final)
-    fsync_dir(root)
-    atomic_write_text(root / LATEST_FILE, name + "\n")
-    for stale in list_checkpoints(run_dir)[:-keep]:
-        shutil.rmtree(stale, ignore_errors=True)
-    return final
+    """Checkpoint ``step``: weights, config and training state, committed as the diffusion trainer's are."""
+
+    def write(tmp: Path) -> list[str]:
+        save_tensors({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / MODEL_FILE)
+        (tmp / CONFIG_FILE).write_text(config.to_json())
+        torch.save(state, tmp / STATE_FILE)
+        return [MODEL_FILE, CONFIG_FILE, STATE_FILE]
+
+    manifest = {"kind": "vqvae", "step": step, "parameters": model.num_parameters(), "vqvae": model.config.to_dict()}
+    return commit_checkpoint(run_dir, step, write, manifest, keep=keep)
 
 
 def _load(run_dir: Path, device: torch.device) -> tuple[int, dict[str, torch.Tensor], dict[str, Any]]:
+    """The step, weights and training state of the latest checkpoint of ``run_dir``, verified."""
     ckpt = resolve_checkpoint_dir(run_dir)
-    manifest = _verify(ckpt)
+    manifest = verify_checkpoint(ckpt)
     if manifest.get("kind") != "vqvae":
         raise CheckpointError(f"{ckpt} is not a VQ-VAE tokenizer checkpoint")
     try:
@@ -174,17 +153,6 @@ def _load(run_dir: Path, device: torch.device) -> tuple[int, dict[str, torch.Ten
     except (SafetensorError, OSError, RuntimeError) as err:
         raise CheckpointError(f"cannot read {ckpt}: {err}") from None
     return int(manifest["step"]), weights, state
-
-
-def _diff(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:
-    out = []
-    for key in sorted(set(a) | set(b)):
-        va, vb = a.get(key), b.get(key)
-        if isinstance(va, dict) and isinstance(vb, dict):
-            out += _diff(va, vb, f"{prefix}{key}.")
-        elif va != vb:
-            out.append((f"{prefix}{key}", va, vb))
-    return out
 
 
 def _source(config: TokenizerRunConfig) -> ImageSource:
@@ -229,22 +197,7 @@ def _train_tokenizer(
     config: TokenizerRunConfig, run_dir: Path, *, resume: bool, progress: bool | None, stop_after: int | None
 ) -> TokenizerTrainResult:
     config.validate()
-    existing = list_checkpoints(run_dir)
-    if resume:
-        if not existing:
-            raise ConfigError(f"--resume: {str(run_dir)!r} holds no checkpoint to resume from")
-        saved = TokenizerRunConfig.from_dict(json.loads((run_dir / CONFIG_FILE).read_text()))
-        changed = [
-            d
-            for d in _diff(saved.to_dict(), config.to_dict())
-            if d[0] not in TOKENIZER_RESUMABLE_KEYS and d[0] != "preset"
-        ]
-        if changed:
-            k, a, b = changed[0]
-            raise ConfigError(f"cannot resume {str(run_dir)!r} with a different config: {k} was {a!r}, now {b!r}")
-        config = replace(saved, train=config.train)
-    elif existing or (run_dir / CONFIG_FILE).exists():
-        raise ConfigError(f"{str(run_dir)!r} already holds a run; pass --resume to continue it or choose a new --out")
+    config = check_run_dir(config, run_dir, resume, TOKENIZER_RESUMABLE_KEYS)
 
     tc = config.train
     if tc.threads > 0:
@@ -271,16 +224,8 @@ def _train_tokenizer(
     if resume:
         step, weights, st = _load(run_dir, device)
         model.load_state_dict(weights, strict=True)
-        optimizer.load_state_dict(st["optimizer"])
-        gen.set_state(st["generator"].cpu() if device.type == "cpu" else st["generator"])
-        torch.set_rng_state(st["torch_rng"].cpu())
-    else:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / CONFIG_FILE, config.to_json())
-
-    def log(record: dict[str, Any]) -> None:
-        with open(run_dir / "metrics.jsonl", "a") as fh:
-            fh.write(json.dumps(record) + "\n")
+        restore_training_state(st, optimizer, gen, device)
+    log = begin_run(run_dir, config).write
 
     if not resume:
         log(
@@ -321,28 +266,22 @@ def _train_tokenizer(
         return path
 
     target = tc.steps if stop_after is None else min(tc.steps, stop_after)
-    show_bar = sys.stderr.isatty() if progress is None else progress
-    bar = None
-    if show_bar:
-        from tqdm import tqdm
-
-        bar = tqdm(total=tc.steps, initial=step, desc="tokenizer", unit="step", dynamic_ncols=True)
+    bar = progress_bar(progress, total=tc.steps, initial=step, desc="tokenizer")
     n = len(images)
     images_t = torch.from_numpy(np.ascontiguousarray(images))
     last_loss = float("nan")
-    t_start = time.perf_counter()
-    t_window, window_steps, restarts = t_start, 0, 0
+    meter = RateMeter()
+    restarts = 0
     interrupted = False
     model.train()
-    with _StopRequest() as stop:
+    with StopRequest() as stop:
         try:
             while step < target:
                 if stop.requested:
                     interrupted = True
                     break
                 lr = _learning_rate(config, step)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
+                set_learning_rate(optimizer, lr)
                 idx = batch_indices(n, tc.batch_size, step, tc.seed)
                 x = images_to_float(images_t[idx], config.model.in_channels).to(device)
                 out = model(x)
@@ -362,13 +301,12 @@ def _train_tokenizer(
                     out.z_e.detach().permute(0, 2, 3, 1).reshape(-1, d), out.indices.flatten(), gen
                 )
                 step += 1
-                window_steps += 1
+                meter.tick()
                 last_loss = loss_value
                 if bar is not None:
                     bar.update(1)
                 if step % tc.log_every == 0 or step == target:
-                    now = time.perf_counter()
-                    rate = window_steps * tc.batch_size / max(now - t_window, 1e-9)
+                    rate, elapsed = meter.read(tc.batch_size)
                     mse01 = mse.item() / 4.0  # [−1, 1] → [0, 1] pixels
                     record = {
                         "event": "train",
@@ -382,14 +320,14 @@ def _train_tokenizer(
                         "restarts": restarts,
                         "lr": lr,
                         "images_per_s": rate,
-                        "elapsed_s": now - t_start,
+                        "elapsed_s": elapsed,
                     }
                     log(record)
                     if bar is not None:
                         bar.set_postfix(
                             loss=f"{loss_value:.4f}", psnr=f"{record['psnr']:.1f}", ppl=f"{record['perplexity']:.0f}"
                         )
-                    t_window, window_steps, restarts = now, 0, 0
+                    restarts = 0
                 if step % tc.ckpt_every == 0 or step == target:
                     checkpoint()
         except KeyboardInterrupt:
@@ -398,12 +336,11 @@ def _train_tokenizer(
             if bar is not None:
                 bar.close()
     if interrupted:
-        done = list_checkpoints(run_dir)
-        if step > 0 and (not done or not done[-1].name.endswith(f"{step:08d}")):
+        if needs_final_checkpoint(run_dir, step):
             checkpoint()
         log({"event": "interrupted", "step": step})
         print(f"interrupted at step {step}; checkpoint saved, continue with --resume", file=sys.stderr)
-    seconds = time.perf_counter() - t_start
+    seconds = time.perf_counter() - meter.start
     log({"event": "end", "step": step, "seconds": seconds})
     tok = run_dir / TOKENIZER_RUN_FILE
     return TokenizerTrainResult(run_dir, step, last_loss, seconds, tok if tok.is_file() else None, last_eval)

@@ -1,0 +1,99 @@
+"""The training data of a run and its batches.
+
+``load_training_data`` opens the (train, test) data a config names: in-memory tokens, or token
+shards checked against the run's tokenizer. ``training_batches`` yields the batches of steps
+``start … stop − 1`` in ``batch_indices`` order, so batch order is a pure function of the step
+(what makes a resumed run equal an uninterrupted one).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..config import Config, ConfigError
+from ..data import StreamDataset, TokenDataset, batch_indices, get_dataset, index_streams
+from ..data.shards import ShardDataset, ShardError, open_shards, read_manifest, shard_loader
+from ..tokenizers import load_tokenizer, tokenizer_fingerprint
+
+__all__ = ["AnyDataset", "load_training_data", "training_batches", "positions_per_sample"]
+
+#: What a run trains on: in-memory tokens, token shards on disk, or aligned streams.
+AnyDataset = TokenDataset | ShardDataset | StreamDataset
+
+
+def load_training_data(config: Config) -> tuple[AnyDataset, AnyDataset | None]:
+    """The (train, test) data of ``config``: in-memory pixel tokens, or verified shards (``data.shards``).
+
+    Shards are refused unless they were made by the tokenizer ``data.tokenizer`` names and hold the
+    dataset ``data.name``; test is None when the shard set has no test split.
+    """
+    if config.data.shards is None:
+        return (
+            get_dataset(config.data.name, "train", **config.data.options()),
+            get_dataset(config.data.name, "test", **config.data.options()),
+        )
+    assert config.data.tokenizer is not None
+    tokenizer = load_tokenizer(config.data.tokenizer)
+    expect = tokenizer_fingerprint(tokenizer.config())
+    try:
+        train = open_shards(
+            config.data.shards, "train", expect_fingerprint=expect, expect_dataset=config.data.name, tokenizer=tokenizer
+        )
+        test = None
+        if "test" in read_manifest(config.data.shards)["splits"]:
+            test = open_shards(config.data.shards, "test", expect_fingerprint=expect, tokenizer=tokenizer)
+    except ShardError as err:
+        raise ConfigError(str(err)) from None
+    return train, test
+
+
+def training_batches(
+    dataset: AnyDataset, config: Config, start: int, stop: int, device: torch.device
+) -> Generator[tuple[Any, Tensor | None], None, None]:
+    """Training batches ``start … stop − 1`` as (tokens, labels) on ``device``, in ``batch_indices`` order.
+
+    In-memory data is indexed on the device; shards are read by a ``DataLoader`` with
+    ``train.workers`` worker processes. Both give the same batches for the same tokens.
+    Multi-stream data gives {stream: tokens} and no labels.
+    """
+    tc = config.train
+    if isinstance(dataset, StreamDataset):
+        streams = {k: v.to(device) for k, v in dataset.streams.items()}
+        for step in range(start, stop):
+            idx = batch_indices(len(dataset), tc.batch_size, step, tc.seed).to(device)
+            yield index_streams(streams, idx), None
+        return
+    if isinstance(dataset, ShardDataset):
+        loader = shard_loader(
+            dataset,
+            batch_size=tc.batch_size,
+            seed=tc.seed,
+            start=start,
+            stop=stop,
+            workers=tc.workers,
+            pin_memory=device.type == "cuda",
+        )
+        it = iter(loader)
+        try:
+            for tokens, labels in it:
+                yield tokens.to(device, non_blocking=True), (labels.to(device) if labels.numel() else None)
+        finally:
+            del it
+        return
+    tokens = dataset.tokens.to(device)
+    labels = dataset.labels.to(device) if dataset.labels is not None else None
+    for step in range(start, stop):
+        idx = batch_indices(len(dataset), tc.batch_size, step, tc.seed).to(device)
+        yield tokens[idx], (labels[idx] if labels is not None else None)
+
+
+def positions_per_sample(dataset: AnyDataset) -> int:
+    """Token positions of one sample: the product of its grid (summed over streams)."""
+    if isinstance(dataset, StreamDataset):
+        return sum(math.prod(g) for g in dataset.grids.values())
+    return math.prod(dataset.grid)
