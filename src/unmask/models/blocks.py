@@ -1,0 +1,149 @@
+"""The trunk every token backbone of ``unmask.models`` shares: pre-norm attention ``Block``s with
+U-ViT long skips (``build_blocks``, ``run_blocks``), patchifying a token grid into positions and back
+(``patchify``, ``unpatchify``), the trunk's argument checks (``check_trunk``), and
+``ConditionedModel``, the base of the backbones that take a time and a class label as tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "Attention",
+    "Block",
+    "ConditionedModel",
+    "build_blocks",
+    "check_trunk",
+    "patchify",
+    "run_blocks",
+    "unpatchify",
+]
+
+
+def check_trunk(vocab_size: int, dim: int, heads: int, num_classes: int, dropout: float) -> None:
+    """``ValueError`` naming the value unless vocab_size ≥ 2, heads divides dim, num_classes ≥ 0 and
+    dropout ∈ [0, 1): the checks every backbone config shares."""
+    if vocab_size < 2:
+        raise ValueError(f"vocab_size must be >= 2 (data tokens + [MASK]), got {vocab_size}")
+    if dim < 1 or heads < 1 or dim % heads:
+        raise ValueError(f"heads ({heads}) must divide dim ({dim})")
+    if num_classes < 0:
+        raise ValueError(f"num_classes must be >= 0, got {num_classes}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+
+
+class Attention(nn.Module):
+    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.dropout = dropout
+
+    def forward(self, x: Tensor, attn_mask: Tensor | None = None) -> Tensor:
+        b, n, d = x.shape
+        qkv = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)  # (3, B, H, N, Dh)
+        y = F.scaled_dot_product_attention(
+            qkv[0], qkv[1], qkv[2], attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
+        )
+        return self.proj(y.transpose(1, 2).reshape(b, n, d))  # (B, N, D)
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block; with ``skip`` it first merges a long-skip input."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, dropout: float, skip: bool) -> None:
+        super().__init__()
+        self.skip_proj = nn.Linear(2 * dim, dim) if skip else None
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads, dropout)
+        self.norm2 = nn.LayerNorm(dim)
+        hidden = int(dim * mlp_ratio)
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Dropout(dropout), nn.Linear(hidden, dim)
+        )
+
+    def forward(self, x: Tensor, skip: Tensor | None = None, attn_mask: Tensor | None = None) -> Tensor:
+        if self.skip_proj is not None:
+            assert skip is not None, "a block with a long skip needs its skip input"
+            x = self.skip_proj(torch.cat([x, skip], dim=-1))
+        x = x + self.attn(self.norm1(x), attn_mask)
+        return x + self.mlp(self.norm2(x))
+
+
+def patchify(h: Tensor, grid: tuple[int, ...], patch: int) -> Tensor:
+    """(B, *grid, E) → (B, N, p^n E): the p^n embeddings of each patch concatenated, patches in row-major order."""
+    b, n = h.shape[0], len(grid)
+    shape = [b]
+    for g in grid:
+        shape += [g // patch, patch]
+    h = h.reshape(*shape, h.shape[-1])
+    perm = [0] + [1 + 2 * i for i in range(n)] + [2 + 2 * i for i in range(n)] + [1 + 2 * n]
+    return h.permute(*perm).reshape(b, -1, patch**n * h.shape[-1])
+
+
+def unpatchify(y: Tensor, grid: tuple[int, ...], patch: int, channels: int) -> Tensor:
+    """(B, N, p^n C) → (B, *grid, C), the inverse of ``patchify``."""
+    b, n = y.shape[0], len(grid)
+    y = y.reshape(b, *[g // patch for g in grid], *[patch] * n, channels)
+    perm = [0]
+    for i in range(n):
+        perm += [1 + i, 1 + n + i]
+    perm.append(1 + 2 * n)
+    return y.permute(*perm).reshape(b, *grid, channels)
+
+
+def build_blocks(
+    dim: int, depth: int, heads: int, mlp_ratio: float, dropout: float, skip: bool
+) -> tuple[nn.ModuleList, nn.ModuleList, nn.ModuleList]:
+    """The U-ViT trunk as (in, mid, out) blocks: with ``skip`` the ⌊depth/2⌋ in-blocks feed long
+    skips into the ⌊depth/2⌋ out-blocks (an odd depth leaves one middle block); without, all are mid."""
+    n_skip = depth // 2 if skip else 0
+    in_blocks = nn.ModuleList(Block(dim, heads, mlp_ratio, dropout, False) for _ in range(n_skip))
+    mid_blocks = nn.ModuleList(Block(dim, heads, mlp_ratio, dropout, False) for _ in range(depth - 2 * n_skip))
+    out_blocks = nn.ModuleList(Block(dim, heads, mlp_ratio, dropout, True) for _ in range(n_skip))
+    return in_blocks, mid_blocks, out_blocks
+
+
+def run_blocks(
+    h: Tensor,
+    in_blocks: nn.ModuleList,
+    mid_blocks: nn.ModuleList,
+    out_blocks: nn.ModuleList,
+    attn_mask: Tensor | None = None,
+) -> Tensor:
+    """Run the trunk of ``build_blocks`` over (B, N, D), long skips joining in- and out-blocks."""
+    skips = []
+    for blk in in_blocks:
+        h = blk(h, attn_mask=attn_mask)
+        skips.append(h)
+    for blk in mid_blocks:
+        h = blk(h, attn_mask=attn_mask)
+    for blk in out_blocks:
+        h = blk(h, skips.pop(), attn_mask=attn_mask)
+    return h
+
+
+class ConditionedModel(nn.Module):
+    """What samplers and the trainer read off every backbone whose ``config`` has ``timestep``
+    (ETM or ITM) and ``num_classes`` (0 = unconditional; the null label is ``num_classes``)."""
+
+    config: Any
+
+    @property
+    def uses_time(self) -> bool:
+        """True for an explicit-timestep model (ETM)."""
+        return self.config.timestep
+
+    @property
+    def num_classes(self) -> int:
+        return self.config.num_classes
+
+    @property
+    def null_label(self) -> int:
+        return self.config.num_classes
