@@ -93,7 +93,8 @@ class ModelFamily:
     # -- a checkpoint --------------------------------------------------------------------------
 
     def owns_backbone(self, backbone: dict[str, Any]) -> bool:
-        """Whether a checkpoint's backbone record (``model.config.to_dict()``) is this family's."""
+        """Whether a checkpoint's backbone record (``model.config.to_dict()``) is this family's: by
+        default, when its ``"kind"`` is the family's ``kind`` (None: the record has none)."""
         return backbone.get("kind") == self.kind
 
     def model_from_backbone(self, backbone: dict[str, Any]) -> nn.Module:

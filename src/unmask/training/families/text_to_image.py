@@ -33,10 +33,6 @@ class TextToImageFamily(TokenGridFamily):
         """A config with ``model.text_encoder`` set."""
         return config.model.text_encoder is not None
 
-    def owns_backbone(self, backbone: dict[str, Any]) -> bool:
-        """Records of ``kind`` "text"."""
-        return backbone.get("kind") == self.kind
-
     def build_model(self, config: Config, dataset: AnyDataset) -> nn.Module:
         """``build_text_model``: the backbone bound to the captions of a ``CaptionDataset``."""
         if not isinstance(dataset, CaptionDataset):

@@ -100,10 +100,6 @@ class TokenGridFamily(ModelFamily):
         """Every config no other family claims (the fallback)."""
         return True
 
-    def owns_backbone(self, backbone: dict[str, Any]) -> bool:
-        """Token-grid records carry no ``kind``."""
-        return "kind" not in backbone
-
     def build_model(self, config: Config, dataset: AnyDataset) -> nn.Module:
         """``Transformer`` on the data's vocabulary, grid and classes."""
         return Transformer(config.model.backbone(dataset.vocab_size, dataset.grid, dataset.num_classes))

@@ -35,10 +35,6 @@ class VideoFamily(TokenGridFamily):
         """An in-memory video dataset (``data.name`` in ``unmask.data.VIDEO_DATASETS``)."""
         return config.data.shards is None and is_video_dataset(config.data.name)
 
-    def owns_backbone(self, backbone: dict[str, Any]) -> bool:
-        """Records of ``kind`` "video"."""
-        return backbone.get("kind") == self.kind
-
     def build_model(self, config: Config, dataset: AnyDataset) -> nn.Module:
         """``VideoTransformer`` on the clips' vocabulary, grid (T, H, W) and classes."""
         return VideoTransformer(config.model.video_backbone(dataset.vocab_size, dataset.grid, dataset.num_classes))
