@@ -10,9 +10,10 @@ import torch
 from ..config import Config
 from ..interpolants import StreamSpec
 from ..losses import Objective
+from ..samplers import Sampler
 from .batches import AnyDataset
 from .common import fused_adamw_available
-from .families import AnySampler, build_interpolant, family_for, multistream_objective, stream_specs, token_objective
+from .families import build_interpolant, family_for, multistream_objective, stream_specs, token_objective
 
 __all__ = [
     "build_model",
@@ -64,10 +65,16 @@ def objective_for(config: Config, dataset: AnyDataset) -> Objective:
     return family_for(config).build_objective(config, dataset)
 
 
-def default_sampler(model: Any, config: Config, **overrides: Any) -> AnySampler:
-    """The run's ``sample`` settings as a sampler that fits the model, as the run's model family
-    chooses it: for a single grid ``sample.sampler`` for a masked model when set (Euler or
-    MaskGIT), else Euler for masked models, the Prime sampler for sub-token models, ancestral
-    sampling for causal ones; CFG is 1 for an unconditional model. A joint model draws all its
-    streams with Euler."""
-    return family_for(config).default_sampler(model, config, **overrides)
+def default_sampler(model: Any, config: Config, **overrides: Any) -> Sampler:
+    """The run's ``sample`` settings as a sampler that fits a single-grid model, as the run's model
+    family chooses it: ``sample.sampler`` for a masked model when set (Euler or MaskGIT), else Euler
+    for masked models, the Prime sampler for sub-token models, ancestral sampling for causal ones;
+    CFG is 1 for an unconditional model. ``ValueError`` for a joint model, whose sampler is not a
+    ``Sampler``: ask ``family_for(config).default_sampler`` for it."""
+    sampler = family_for(config).default_sampler(model, config, **overrides)
+    if not isinstance(sampler, Sampler):
+        raise ValueError(
+            f"the {family_for(config).name} family draws with a {type(sampler).__name__}; "
+            "get it from unmask.training.families.family_for(config).default_sampler"
+        )
+    return sampler

@@ -12,7 +12,7 @@ how ``unmask info`` describes it. ``ModelFamily`` holds those answers; each fami
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import torch
@@ -142,11 +142,13 @@ class ModelFamily:
         return save_grid(decoded, path, nrow=config.sample.per_class)
 
 
+_F = TypeVar("_F", bound=ModelFamily)
+
 #: name → family, in the order they were registered; ``family_for`` asks them in this order.
 FAMILIES: dict[str, ModelFamily] = {}
 
 
-def register_family(family: ModelFamily) -> ModelFamily:
+def register_family(family: _F) -> _F:
     """Add ``family`` to ``FAMILIES`` (its ``name`` must be new); returns it.
 
     A family registered later is asked after the earlier ones, except that the fallback (the token
