@@ -14,22 +14,12 @@ import torch
 from ._io import atomic_write_bytes, atomic_write_text
 from .config import Config
 from .errors import UserError
-from .models import (
-    CaptionConditioned,
-    MultiStreamConfig,
-    MultiStreamTransformer,
-    TextTransformer,
-    TextTransformerConfig,
-    Transformer,
-    TransformerConfig,
-    VideoTransformer,
-    VideoTransformerConfig,
-)
-from .models.initialization import with_legacy_init
+from .models import CaptionConditioned, MultiStreamTransformer, TextTransformer, Transformer, VideoTransformer
 from .samplers import Sampler, continuation_init
 from .samplers.settings import sampler_from_settings
 from .tokenizers import Tokenizer
 from .training.checkpoint import Checkpoint, load_checkpoint, load_weights
+from .training.families import family_of_backbone, token_sampler_name
 from .visualize import require_mp4_writer, save_gif, save_grid, save_mp4, save_video_grid
 
 __all__ = [
@@ -80,38 +70,23 @@ def load_multistream_model(
 def load_any_model(
     path: str | Path, *, weights: str = "ema", device: str | torch.device = "cpu"
 ) -> tuple[Transformer | MultiStreamTransformer | VideoTransformer, Checkpoint]:
-    """The model stored at ``path``, single-stream, multi-stream or video, in eval mode."""
+    """The model stored at ``path``, in eval mode: single-stream, multi-stream, video or (unbound)
+    text-to-image, as the model family its backbone record names rebuilds it
+    (``unmask.training.families.family_of_backbone``)."""
     if weights not in ("ema", "raw"):
         raise ValueError(f"weights must be 'ema' or 'raw', got {weights!r}")
     ckpt = load_checkpoint(path, map_location=device)
-    bb = dict(ckpt.backbone)
-    if bb.get("kind") != "text":  # a text model's trunk config is nested; TextTransformerConfig fills it in
-        bb = with_legacy_init(bb)
-    model: Transformer | MultiStreamTransformer | VideoTransformer
-    if bb.get("kind") == "multistream":
-        model = MultiStreamTransformer(MultiStreamConfig(**bb)).to(device)
-    elif bb.get("kind") == "text":
-        text_model = TextTransformer(TextTransformerConfig.from_dict(bb)).to(device)
-        weights_of = ckpt.ema if weights == "ema" else ckpt.model
-        inner = {k.removeprefix("model."): v for k, v in weights_of.items()}  # saved through CaptionConditioned
-        load_weights(text_model, inner, str(ckpt.path))
-        return text_model.eval(), ckpt  # type: ignore[return-value]
-    elif bb.get("kind") == "video":
-        bb["grid"] = tuple(bb["grid"])
-        model = VideoTransformer(VideoTransformerConfig(**bb)).to(device)
-    else:
-        bb["grid"] = tuple(bb["grid"])
-        model = Transformer(TransformerConfig(**bb)).to(device)
-    load_weights(model, ckpt.ema if weights == "ema" else ckpt.model, str(ckpt.path))
-    return model.eval(), ckpt
+    family = family_of_backbone(dict(ckpt.backbone))
+    model = family.model_from_backbone(dict(ckpt.backbone)).to(device)
+    weights_of = family.checkpoint_weights(ckpt.ema if weights == "ema" else ckpt.model)
+    load_weights(model, weights_of, str(ckpt.path))
+    return model.eval(), ckpt  # type: ignore[return-value]
 
 
 def model_sampler(model: Transformer | VideoTransformer | TextTransformer) -> str:
     """The sampler a model is drawn with by default: "autoregressive" for causal models,
-    "prime" for MDM-Prime (sub-token) models, "euler" otherwise."""
-    if model.config.causal:
-        return "autoregressive"
-    return "prime" if model.subtokens else "euler"
+    "prime" for MDM-Prime (sub-token) models, "euler" otherwise (``token_sampler_name``)."""
+    return token_sampler_name(model)
 
 
 def check_sampler_fits(model: Transformer | VideoTransformer | TextTransformer, sampler: str) -> None:

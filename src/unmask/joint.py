@@ -47,7 +47,7 @@ from .eval.segmentation import (
 )
 from .inference import load_multistream_model
 from .samplers import EulerSampler, MultiStreamSampler, parse_mode
-from .schedules import get_schedule
+from .samplers.settings import sampler_from_settings
 from .visualize import heatmap, render_streams, save_grid
 
 __all__ = ["run_joint", "image_reference", "image_classifier", "check_dataset_fits"]
@@ -147,16 +147,17 @@ def run_joint(
         raise UserError(f"n={n} exceeds the {len(data)} examples of {config.data.name!r}/{split}")
     sc = config.sample
     only_labels = all(data.kinds[s] == "label" for s in targets)
-    euler = EulerSampler(
+    euler = sampler_from_settings(  # the run's sample settings; the arguments given win
+        sc,
+        config.path.schedule_spec(),
+        "euler",
         steps=(1 if only_labels else sc.steps) if steps is None else steps,
-        schedule=get_schedule(sc.schedule) if sc.schedule else get_schedule(config.path.schedule_spec()),
-        update=sc.update,  # type: ignore[arg-type]
-        temperature=sc.temperature if temperature is None else temperature,
-        top_p=sc.top_p if top_p is None else top_p,
-        top_k=sc.top_k if top_k is None else top_k,
+        temperature=temperature,
+        top_p=top_p,
+        top_k=top_k,
         cfg=(sc.cfg if conds else 1.0) if cfg is None else cfg,
-        final_argmax=sc.final_argmax,
     )
+    assert isinstance(euler, EulerSampler)
     sampler = MultiStreamSampler(mode, euler)
     count = n
     # with conditions, the first n examples: their true targets are what the samples are scored against

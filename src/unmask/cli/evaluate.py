@@ -256,12 +256,12 @@ def cmd_nll(args: argparse.Namespace) -> int:
     from ..data import StreamDataset, get_dataset
     from ..eval import held_out_nll
     from ..inference import load_any_model
-    from ..models import TextTransformer
-    from ..training import build_objective, stream_specs
+    from ..training.families import family_for
 
     model: Any
     model, ckpt = load_any_model(args.ckpt, weights=args.weights, device=args.device)
     config = ckpt.config
+    family = family_for(config)
     dataset = get_dataset(config.data.name, args.split, **config.data.options())
     tokens: Any
     if isinstance(dataset, StreamDataset):  # a joint model: the negative ELBO over all its streams
@@ -269,18 +269,14 @@ def cmd_nll(args: argparse.Namespace) -> int:
 
         check_dataset_fits(model, dataset)
         tokens, labels = dataset.streams, None
-        objective = build_objective(config, dataset.vocab_size, stream_specs(config, dataset))
     else:
         if dataset.vocab_size != model.vocab_size:
             raise UsageError(
                 f"dataset {config.data.name!r} has {dataset.vocab_size} token ids but the model {model.vocab_size}"
             )
-        if isinstance(model, TextTransformer):  # the split's own captions condition its images
-            from ..t2i import bind_captions, load_text_encoder_for
-
-            model = bind_captions(model, load_text_encoder_for(model), getattr(dataset, "captions", ()))
+        model = family.scored_model(model, dataset, config)  # a text model: the split's own captions condition it
         tokens, labels = dataset.tokens, dataset.labels if model.num_classes > 0 else None
-        objective = build_objective(config, dataset.vocab_size)
+    objective = family.build_objective(config, dataset)
     if args.n is not None:
         if args.n < 1:
             raise UsageError(f"--n must be >= 1, got {args.n}")

@@ -152,41 +152,15 @@ def _print_info(info: dict[str, object]) -> None:
     if "checkpoint_error" in info:
         print(f"  checkpoint error: {info['checkpoint_error']}")
     bb = info.get("backbone")
-    if isinstance(bb, dict) and bb.get("kind") == "multistream":
-        kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
-        streams = "; ".join(
-            f"{s['name']} grid {s['grid']} patch {s['patch']} vocab {s['vocab_size']}" for s in bb["streams"]
-        )
-        times = (", " + ("separate" if bb.get("separate_times") else "shared") + " times") if bb.get("timestep") else ""
-        print(
-            f"  model: joint {kind}{times}, streams: {streams} (vocab incl. [MASK]), "
-            f"dim {bb['dim']}, depth {bb['depth']}"
-        )
-    elif isinstance(bb, dict) and bb.get("kind") == "text":
-        trunk = bb["backbone"]
-        kind = "ETM (explicit timestep)" if trunk.get("timestep") else "ITM (implicit timestep)"
-        enc = bb["encoder"]
-        weights = f"weights sha256 {enc['sha256'][:12]}…" if "sha256" in enc else "trained with the model"
-        print(
-            f"  model: text-to-image {kind}, grid {trunk['grid']}, patch {trunk['patch']}, vocab {trunk['vocab_size']} "
-            f"(incl. [MASK]), dim {trunk['dim']}, depth {trunk['depth']}, heads {trunk['heads']}; captions of up to "
-            f"{bb['text_len']} tokens in context"
-        )
-        print(f"  text encoder: {enc['name']} ({weights}), token width {bb['text_dim']}")
-    elif isinstance(bb, dict) and bb.get("kind") == "video":
-        kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
-        frames, height, width = bb["grid"]
-        print(
-            f"  model: video {kind}, factorised space / time attention, {frames} frames of {height}×{width} tokens, "
-            f"patch {bb['patch']}, vocab {bb['vocab_size']} (incl. [MASK]), dim {bb['dim']}, depth {bb['depth']} "
-            f"(spatial + temporal), heads {bb['heads']}, classes {bb['num_classes']}"
-        )
-    elif isinstance(bb, dict):
-        kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
-        print(
-            f"  model: {kind}, grid {bb['grid']}, patch {bb['patch']}, vocab {bb['vocab_size']} (incl. [MASK]), "
-            f"dim {bb['dim']}, depth {bb['depth']}, heads {bb['heads']}, classes {bb['num_classes']}"
-        )
+    if isinstance(bb, dict):
+        from ..training.families import family_of_backbone
+
+        try:
+            lines = family_of_backbone(bb).describe(bb)
+        except ValueError as err:  # a kind no registered family knows: say so, print the rest
+            lines = [f"model: not described ({type(err).__name__}: {err})"]
+        for line in lines:
+            print(f"  {line}")
     for key, when in (("input_norms_at_init", "at init"), ("input_norms", "now, EMA weights")):
         norms = info.get(key)
         if isinstance(norms, dict):

@@ -12,13 +12,13 @@ import torch
 from torch import Tensor
 
 from ..config import Config
-from ..data import CaptionDataset, StreamDataset, batch_indices, index_streams
+from ..data import StreamDataset, batch_indices, index_streams
 from ..interpolants import sample_times
 from ..losses import LossOutput, Objective
-from ..models import CaptionConditioned, Transformer
+from ..models import Transformer
 from .batches import AnyDataset
+from .families import family_for
 from .plateau import PlateauCheck, check_plateau, eval_history
-from .text_model import bind_captions, text_encoder_of
 
 __all__ = ["evaluate", "checkpoint_evaluation", "plateau_check", "stream_stats", "stream_record"]
 
@@ -47,7 +47,7 @@ def evaluate(
     bound_gen = torch.Generator(device=device).manual_seed(54321)
     bs = min(config.train.batch_size, len(dataset))
     losses, accs, nll = [], [], []
-    names = list(dataset.names) if isinstance(dataset, StreamDataset) else []
+    names = family_for(config).stream_names(dataset)
     per_stream = torch.zeros(len(names), 3, device=device)
     tokens: Any = (
         {k: v.to(device) for k, v in dataset.streams.items()}
@@ -93,13 +93,12 @@ def checkpoint_evaluation(
 ) -> tuple[dict[str, Any], PlateauCheck | None]:
     """The held-out part of checkpoint ``step``'s record, and the plateau criterion's check.
 
-    ``model`` (the EMA weights) is scored by ``evaluate`` on ``test_set``, bound to its captions
-    when it is caption-conditioned. With ``train.until_plateau`` the record gains ``plateau``
+    ``model`` (the EMA weights) is scored by ``evaluate`` on ``test_set`` as its model family
+    scores held-out data (``ModelFamily.scored_model``: a text model bound to the split's
+    captions). With ``train.until_plateau`` the record gains ``plateau``
     (the check on the logged losses and this one); the check is None otherwise.
     """
-    scored = model
-    if isinstance(scored, CaptionConditioned) and isinstance(test_set, CaptionDataset):
-        scored = bind_captions(scored, text_encoder_of(config), test_set.captions)
+    scored = family_for(config).scored_model(model, test_set, config)
     record: dict[str, Any] = evaluate(cast(Transformer, scored), test_set, config, objective, device, amp)
     check = None
     if config.train.until_plateau and "eval_loss" in record:

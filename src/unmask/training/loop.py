@@ -26,7 +26,6 @@ from typing import Any, cast
 import torch
 
 from ..config import Config, ConfigError
-from ..data import StreamDataset
 from ..data.shards import ShardDataset
 from ..models import Transformer
 from ..tokenizers import tokenizer_fingerprint
@@ -51,7 +50,8 @@ from .common import (
 from .distributed import DistContext, init_distributed
 from .ema import EMA
 from .evaluate import checkpoint_evaluation, plateau_check, stream_record
-from .factories import build_model, build_objective, build_optimizer, stream_specs
+from .factories import build_model, build_optimizer, objective_for
+from .families import family_for
 from .plateau import PlateauCheck
 from .preview import sample_grid
 from .step import backward, corrupt_batch, training_forward
@@ -179,9 +179,7 @@ def _train(
         raise ConfigError(f"model.class_conditional=true but dataset {config.data.name!r} has no labels")
     ema = EMA(model, config.optim.ema_decay)
     optimizer = build_optimizer(model, config, device)
-    objective = build_objective(
-        config, dataset.vocab_size, stream_specs(config, dataset) if isinstance(dataset, StreamDataset) else None
-    )
+    objective = objective_for(config, dataset)
     # One generator, the same on every rank: each rank draws the whole global batch's times,
     # masks and label drops and keeps its slice (see unmask.training.distributed).
     gen = torch.Generator(device=device).manual_seed(tc.seed)
@@ -287,7 +285,7 @@ def _train(
     target = tc.steps if stop_after is None else min(tc.steps, stop_after)
     bar = progress_bar(progress, total=tc.steps, initial=step, desc="train") if main else None
     positions = positions_per_sample(dataset)
-    stream_names = list(dataset.names) if isinstance(dataset, StreamDataset) else []
+    stream_names = family_for(config).stream_names(dataset)
     batches = training_batches(dataset, config, step, target, device)
     last_loss = float("nan")
     last_ckpt: Path | None = None
