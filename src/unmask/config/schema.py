@@ -169,8 +169,8 @@ class ModelConfig:
         base = self.backbone_fields(("dim", "depth", "heads", "mlp_ratio"))
         base.pop("patch")
         patches = self.stream_patches(grids)
-        streams = tuple(StreamConfig(n, vocab_sizes[n], grids[n], patches[n], self.token_dim) for n in grids)
-        with library_check("model: "):
+        with library_check("model: "):  # a stream's own checks (e.g. a patch that does not divide its grid) too
+            streams = tuple(StreamConfig(n, vocab_sizes[n], grids[n], patches[n], self.token_dim) for n in grids)
             return MultiStreamConfig(streams=streams, num_classes=0, separate_times=separate_times, **base)
 
     def size_fields(self) -> dict[str, Any]:
