@@ -11,6 +11,7 @@ how ``unmask info`` describes it. ``ModelFamily`` holds those answers; each fami
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -49,7 +50,7 @@ def preview_classes(num_classes: int, rows: int = 10) -> list[int]:
     return [i * num_classes // rows for i in range(rows)]
 
 
-class ModelFamily:
+class ModelFamily(ABC):
     """One kind of model: how a run of it is built, sampled, reloaded and described.
 
     Subclasses set ``name`` (unique), ``kind`` (the ``"kind"`` its backbone records carry in a
@@ -66,18 +67,22 @@ class ModelFamily:
 
     # -- a run ---------------------------------------------------------------------------------
 
+    @abstractmethod
     def matches(self, config: Config) -> bool:
         """Whether ``config`` describes a run of this family."""
         raise NotImplementedError
 
+    @abstractmethod
     def build_model(self, config: Config, dataset: AnyDataset) -> nn.Module:
         """The backbone for ``config`` on ``dataset`` (vocabulary, grid and classes from the data)."""
         raise NotImplementedError
 
+    @abstractmethod
     def build_objective(self, config: Config, dataset: AnyDataset) -> Objective:
         """The training objective of ``config`` on ``dataset``."""
         raise NotImplementedError
 
+    @abstractmethod
     def default_sampler(self, model: Any, config: Config, **overrides: Any) -> AnySampler:
         """The run's ``sample`` settings as a sampler that draws from ``model`` (``overrides`` win)."""
         raise NotImplementedError
@@ -97,6 +102,7 @@ class ModelFamily:
         default, when its ``"kind"`` is the family's ``kind`` (None: the record has none)."""
         return backbone.get("kind") == self.kind
 
+    @abstractmethod
     def model_from_backbone(self, backbone: dict[str, Any]) -> nn.Module:
         """The (untrained) model a checkpoint's backbone record describes."""
         raise NotImplementedError
@@ -105,6 +111,7 @@ class ModelFamily:
         """A checkpoint's saved weights as ``model_from_backbone``'s model names them."""
         return weights
 
+    @abstractmethod
     def describe(self, backbone: dict[str, Any]) -> list[str]:
         """The lines ``unmask info`` prints about a backbone record of this family."""
         raise NotImplementedError
