@@ -105,10 +105,16 @@ def check_data(data: DataConfig) -> None:
     from ..data import DATASET_OPTIONS, dataset_names, is_text_dataset
     from ..tokenizers import TEXT_TOKENIZERS
 
+    if data.shift < 0:
+        raise ConfigError(f"data.shift must be >= 0, got {data.shift}")
     if data.shards is not None:
+        if data.shift:
+            raise ConfigError(f"data.shift={data.shift} applies to in-memory datasets only, not to data.shards")
         _check_shards(data)
         return
     check_choice("data.name", data.name, dataset_names())
+    if data.shift and is_text_dataset(data.name):
+        raise ConfigError(f"data.shift={data.shift} moves image grids; the text dataset {data.name!r} has none")
     if data.tokenizer is not None and not is_text_dataset(data.name):
         raise ConfigError(
             f"data.tokenizer={data.tokenizer!r} needs data.shards (pre-tokenise with unmask tokenize); "

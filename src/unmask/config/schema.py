@@ -83,6 +83,11 @@ class DataConfig:
     VQ-VAE file or run directory, a VQModel folder) and ``name`` the dataset they hold.
     ``root`` is the folder of a dataset the user provides (``cityscapes``).
 
+    ``shift`` (≥ 0, default 0 = off) augments training batches of in-memory image, paired and
+    video data by random translations of up to ±``shift`` cells, edge-replicated at the border
+    (``unmask.data.augment``); paired streams move together, in cells of their coarsest grid
+    (a 16×16 mask by 1 = its 32×32 image by 2 pixels). Held-out evaluation is never shifted.
+
     Datasets of paired streams (``shapes``, ``shapes-labelled``, ``cityscapes``,
     ``digits-pairs``, ``fashion-mnist-pairs``) train a joint multi-stream model; datasets of token videos
     (``bouncing-shapes``, ``moving-fashion-mnist``, ``video-files`` with ``root``) the
@@ -98,6 +103,7 @@ class DataConfig:
     seq_len: int | None = None
     shards: str | None = None
     root: str | None = None
+    shift: int = 0
 
     def options(self) -> dict[str, Any]:
         """The options given to ``unmask.data.get_dataset`` (in-memory datasets)."""

@@ -17,10 +17,11 @@ from torch import Tensor
 
 from ..config import Config, ConfigError
 from ..data import StreamDataset, TokenDataset, batch_indices, get_dataset, index_streams
+from ..data.augment import shift_generator, shift_streams, shift_tokens, stream_shift_factors
 from ..data.shards import ShardDataset, ShardError, open_shards, read_manifest, shard_loader
 from ..tokenizers import load_tokenizer, tokenizer_fingerprint
 
-__all__ = ["AnyDataset", "load_training_data", "training_batches", "positions_per_sample"]
+__all__ = ["AnyDataset", "check_shift", "load_training_data", "training_batches", "positions_per_sample"]
 
 #: What a run trains on: in-memory tokens, token shards on disk, or aligned streams.
 AnyDataset = TokenDataset | ShardDataset | StreamDataset
@@ -59,14 +60,20 @@ def training_batches(
 
     In-memory data is indexed on the device; shards are read by a ``DataLoader`` with
     ``train.workers`` worker processes. Both give the same batches for the same tokens.
-    Multi-stream data gives {stream: tokens} and no labels.
+    Multi-stream data gives {stream: tokens} and no labels. With ``data.shift`` > 0 every
+    in-memory batch is randomly translated (``unmask.data.augment``), by draws that depend only on
+    (seed, step).
     """
     tc = config.train
+    shift = check_shift(dataset, config.data.shift)
     if isinstance(dataset, StreamDataset):
         streams = {k: v.to(device) for k, v in dataset.streams.items()}
         for step in range(start, stop):
             idx = batch_indices(len(dataset), tc.batch_size, step, tc.seed).to(device)
-            yield index_streams(streams, idx), None
+            batch = index_streams(streams, idx)
+            if shift:
+                batch = shift_streams(batch, dataset.grids, shift, shift_generator(tc.seed, step))
+            yield batch, None
         return
     if isinstance(dataset, ShardDataset):
         loader = shard_loader(
@@ -89,7 +96,33 @@ def training_batches(
     labels = dataset.labels.to(device) if dataset.labels is not None else None
     for step in range(start, stop):
         idx = batch_indices(len(dataset), tc.batch_size, step, tc.seed).to(device)
-        yield tokens[idx], (labels[idx] if labels is not None else None)
+        batch_tokens = tokens[idx]
+        if shift:
+            batch_tokens = shift_tokens(batch_tokens, shift, shift_generator(tc.seed, step))
+        yield batch_tokens, (labels[idx] if labels is not None else None)
+
+
+def check_shift(dataset: AnyDataset, shift: int) -> int:
+    """``shift`` when ``dataset``'s grids can be moved by it, else ``ConfigError`` naming why.
+
+    Token shards are not shifted (the config refuses ``data.shift`` with shards); a grid must have
+    two spatial axes, and the shift must be smaller than the coarsest one's side.
+    """
+    if shift == 0:
+        return 0
+    if isinstance(dataset, ShardDataset):
+        raise ConfigError(f"data.shift={shift} applies to in-memory datasets only, not to data.shards")
+    grids = dataset.grids if isinstance(dataset, StreamDataset) else {"tokens": dataset.grid}
+    try:
+        factors = stream_shift_factors(grids)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    if not factors:
+        raise ConfigError(f"data.shift={shift} moves 2-D grids; {dataset.name!r} has grids {grids}")
+    side = min(min(grids[k][-2:]) // f for k, f in factors.items())
+    if shift >= side:
+        raise ConfigError(f"data.shift={shift} must be smaller than the coarsest grid's side ({side})")
+    return shift
 
 
 def positions_per_sample(dataset: AnyDataset) -> int:
