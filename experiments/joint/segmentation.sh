@@ -11,7 +11,7 @@
 # * the tilt: the mask-loss-x4 recipe with the clean stream chosen with odds image:3 and image:8
 #   (path.clean_stream_weights; the image whole in 67.5 % and 80 % of draws, 45 % untilted), 1,200 then 2,400 steps;
 # * ABLATE=1 also trains the steps between shapes-joint and shapes-joint-seg (1,200 steps each);
-# * every checkpoint scored by one call + arg-max (seg_curve.py: table and docs/joint_seg_curve.png), and the final
+# * every checkpoint scored by one call + arg-max (curve.py: table and docs/joint_seg_curve.png), and the final
 #   joint checkpoints by Euler sampling with CFG.
 #   experiments/joint/segmentation.sh
 set -euo pipefail
@@ -57,7 +57,7 @@ if [[ "${ABLATE:-0}" == 1 ]]; then
   curve+=("$RUNS/shapes-joint-m3" "$RUNS/shapes-joint-c9m3")
 fi
 curve+=("$RUNS/shapes-joint-seg-w4" "$RUNS/shapes-joint-seg" "$RUNS/shapes-joint-seg-w4-i3" "$RUNS/shapes-joint-seg-w4-i8")
-$PY experiments/joint/seg_curve.py "${curve[@]}" --out "$E/curve" --png docs/joint_seg_curve.png
+$PY experiments/joint/curve.py "${curve[@]}" --out "$E/curve" --png docs/joint_seg_curve.png
 for c in 1 2 3; do
   $U joint --ckpt "$RUNS/shapes-joint-seg" --mode 'image->mask' --n 500 --steps 32 --cfg $c --out "$E/seg-jointseg-2400-cfg$c"
 done
