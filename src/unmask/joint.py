@@ -44,6 +44,7 @@ from .eval.segmentation import (
     scores_from_confusion,
     segmentation_scores,
     uncertainty_map,
+    uncertainty_vs_error,
 )
 from .inference import load_multistream_model
 from .samplers import EulerSampler, MultiStreamSampler, parse_mode
@@ -225,20 +226,29 @@ def run_joint(
                     entry["miou_mean_over_samples"] = float(
                         np.mean([segmentation_scores(k, true, classes).miou for k in k_maps])
                     )
-                    vote = segmentation_scores(majority_vote(k_maps, classes), true, classes)
+                    voted = majority_vote(k_maps, classes)
+                    vote = segmentation_scores(voted, true, classes)
                     entry["majority_vote"] = {"miou": vote.miou, "pixel_accuracy": vote.pixel_accuracy}
                     entropy, disagreement = uncertainty_map(k_maps, classes)
                     entry["mean_pixel_entropy"] = float(entropy.mean())
                     entry["mean_pixel_disagreement"] = float(disagreement.mean())
+                    entry["uncertainty_vs_error"] = {
+                        "disagreement": uncertainty_vs_error(disagreement, voted, true, seed=seed),
+                        "entropy": uncertainty_vs_error(entropy, voted, true, seed=seed),
+                    }
                     _uncertainty_picture(out_dir / "uncertainty.png", data, conds, truth, s, k_maps, entropy)
             else:
                 entry["accuracy"] = accuracy(k_maps[0].reshape(-1), true.reshape(-1))
                 scores = scores_from_confusion(confusion_matrix(k_maps[0].reshape(-1), true.reshape(-1), classes))
                 entry["confusion"] = scores.confusion.tolist()
                 if samples > 1:
-                    entry["accuracy_majority_vote"] = accuracy(
-                        majority_vote(k_maps.reshape(samples, -1), classes), true.reshape(-1)
-                    )
+                    flat = k_maps.reshape(samples, -1)
+                    voted = majority_vote(flat, classes)
+                    entry["accuracy_majority_vote"] = accuracy(voted, true.reshape(-1))
+                    _, disagreement = uncertainty_map(flat, classes)
+                    entry["uncertainty_vs_error"] = {
+                        "disagreement": uncertainty_vs_error(disagreement, voted, true.reshape(-1), seed=seed)
+                    }
         elif kind == "image" and fd:
             from .eval.report import evaluate_samples
 

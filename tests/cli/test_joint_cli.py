@@ -115,6 +115,9 @@ def test_segmentation_with_several_samples_writes_uncertainty_maps(seg_run: Path
     assert np.asarray(mask["confusion"]).shape == (8, 8) and np.asarray(mask["confusion"]).sum() == 4 * 32 * 64
     assert set(mask["per_class_iou"]) == {"void", "flat", "construction", "object", "nature", "sky", "human", "vehicle"}
     assert 0 <= mask["majority_vote"]["miou"] <= 1 and mask["mean_pixel_entropy"] >= 0
+    calib = mask["uncertainty_vs_error"]["disagreement"]
+    assert 0 <= calib["error"] <= 1 and calib["top"] == 0.1 and 0 <= calib["uncertain_share"] <= 1
+    assert calib["error"] == pytest.approx(1 - mask["majority_vote"]["pixel_accuracy"])
     assert (tmp_path / "uncertainty.png").read_bytes()[:4] == b"\x89PNG"
     code, _, err = run(
         [

@@ -14,6 +14,7 @@ from unmask.eval import (
     scores_from_confusion,
     segmentation_scores,
     uncertainty_map,
+    uncertainty_vs_error,
 )
 
 
@@ -67,6 +68,28 @@ def test_uncertainty_is_zero_where_samples_agree_and_log2_on_a_split() -> None:
     assert majority_vote(samples, 3).tolist() == [[0, 1]]  # tie 1 vs 2 → the lower id
 
 
+def test_uncertainty_vs_error_on_a_hand_worked_case() -> None:
+    u = np.array([0.9, 0.8, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    truth = np.zeros(10, int)
+    vote = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 1])  # wrong at the two most uncertain pixels and one certain one
+    r = uncertainty_vs_error(u, vote, truth, top=0.2)
+    assert r["error"] == pytest.approx(0.3)
+    assert r["error_top"] == 1.0 and r["error_rest"] == pytest.approx(1 / 8)
+    assert r["error_uncertain"] == pytest.approx(2 / 3) and r["error_certain"] == pytest.approx(1 / 7)
+    assert r["uncertain_share"] == pytest.approx(0.3)
+    # wrong pixels (0.9, 0.8, 0) against right ones (0.5 and six 0s): 7 + 7 + (6 ties × 0.5) of 21 pairs
+    assert r["auroc"] == pytest.approx((7 + 7 + 3) / 21)
+
+
+def test_uncertainty_vs_error_is_half_for_an_uninformative_map_and_nan_without_errors() -> None:
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 3, 20_000)
+    vote = np.where(rng.random(20_000) < 0.3, (truth + 1) % 3, truth)
+    r = uncertainty_vs_error(rng.random(20_000), vote, truth)
+    assert r["auroc"] == pytest.approx(0.5, abs=0.02) and r["error_top"] == pytest.approx(0.3, abs=0.03)
+    assert math.isnan(uncertainty_vs_error(np.ones(4), truth[:4], truth[:4])["auroc"])
+
+
 def test_accuracy() -> None:
     assert accuracy(np.array([1, 2, 3, 4]), np.array([1, 2, 0, 4])) == 0.75
 
@@ -83,6 +106,11 @@ def test_accuracy() -> None:
         (lambda: confusion_matrix(np.zeros(2, int), np.zeros(2, int), 0), "num_classes must be an integer >= 1, got 0"),
         (lambda: uncertainty_map(np.zeros(3, int), 2), r"samples must have shape \(K, ...\)"),
         (lambda: accuracy(np.zeros(0, int), np.zeros(0, int)), "accuracy of no predictions is undefined"),
+        (
+            lambda: uncertainty_vs_error(np.zeros(3), np.zeros(3, int), np.zeros(3, int), top=1.0),
+            r"top must be in \(0, 1\), got 1.0",
+        ),
+        (lambda: uncertainty_vs_error(np.zeros(3), np.zeros(2, int), np.zeros(3, int)), "must have one shape"),
     ],
 )
 def test_bad_input_names_the_problem(call, match: str) -> None:  # noqa: ANN001

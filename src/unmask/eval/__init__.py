@@ -42,6 +42,7 @@ from .segmentation import (
     scores_from_confusion,
     segmentation_scores,
     uncertainty_map,
+    uncertainty_vs_error,
 )
 from .text_quality import TextSampleReport, text_sample_report
 from .video import TemporalConsistency, evaluate_videos, frame_fd, mean_abs_change, temporal_consistency
@@ -76,6 +77,7 @@ __all__ = [
     "segmentation_scores",
     "scores_from_confusion",
     "uncertainty_map",
+    "uncertainty_vs_error",
     "majority_vote",
     "accuracy",
     "evaluate_videos",

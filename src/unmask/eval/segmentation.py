@@ -25,6 +25,7 @@ __all__ = [
     "segmentation_scores",
     "scores_from_confusion",
     "uncertainty_map",
+    "uncertainty_vs_error",
     "majority_vote",
     "accuracy",
 ]
@@ -130,6 +131,61 @@ def uncertainty_map(samples: object, num_classes: int) -> tuple[np.ndarray, np.n
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = -np.where(f > 0, f * np.log(np.where(f > 0, f, 1.0)), 0.0).sum(-1)
     return np.maximum(ent, 0.0), 1.0 - f.max(-1)
+
+
+def uncertainty_vs_error(
+    uncertainty: object, vote: object, truth: object, top: float = 0.1, seed: int = 0
+) -> dict[str, float]:
+    """Does high uncertainty mark the pixels the majority vote gets wrong?
+
+    Args:
+        uncertainty: per-pixel uncertainty (any shape, e.g. the disagreement of ``uncertainty_map``).
+        vote: the majority vote, same shape, int.
+        truth: the true classes, same shape, int.
+        top: the share of most uncertain pixels to compare with the rest, in (0, 1).
+        seed: breaks ties among equally uncertain pixels at the ``top`` cut (many are 0 when the samples agree).
+
+    Returns:
+        ``error_top`` / ``error_rest``: the vote's error rate among the ``top`` most uncertain pixels and
+        among the others; ``error_uncertain`` / ``error_certain``: among the pixels with uncertainty > 0
+        and = 0 (NaN when a group is empty), with ``uncertain_share``; ``auroc``: the probability that a
+        wrong pixel is more uncertain than a right one (ties count half; 0.5 = uninformative, NaN when
+        every pixel is right or every pixel is wrong); ``error``: the vote's overall error rate.
+    """
+    u = np.asarray(uncertainty, dtype=np.float64).reshape(-1)
+    v, t = _as_ids(vote, "vote").reshape(-1), _as_ids(truth, "truth").reshape(-1)
+    if not (u.shape == v.shape == t.shape):
+        raise ValueError(f"uncertainty, vote and truth must have one shape, got {u.size}, {v.size}, {t.size} entries")
+    if u.size == 0:
+        raise ValueError("uncertainty_vs_error of no pixels is undefined")
+    if not 0.0 < top < 1.0:
+        raise ValueError(f"top must be in (0, 1), got {top}")
+    wrong = v != t
+    order = np.lexsort((np.random.default_rng(seed).random(u.size), -u))  # most uncertain first, ties shuffled
+    k = max(1, int(round(top * u.size)))
+    in_top = np.zeros(u.size, dtype=bool)
+    in_top[order[:k]] = True
+
+    def rate(sel: np.ndarray) -> float:
+        return float(wrong[sel].mean()) if sel.any() else float("nan")
+
+    n_wrong, n_right = int(wrong.sum()), int((~wrong).sum())
+    auroc = float("nan")
+    if n_wrong and n_right:
+        _, inverse, counts = np.unique(u, return_inverse=True, return_counts=True)
+        ends = np.cumsum(counts)
+        ranks = (ends - (counts - 1) / 2.0)[inverse]  # average ranks, 1-based
+        auroc = float((ranks[wrong].sum() - n_wrong * (n_wrong + 1) / 2.0) / (n_wrong * n_right))
+    return {
+        "error": float(wrong.mean()),
+        "error_top": rate(in_top),
+        "error_rest": rate(~in_top),
+        "top": top,
+        "error_uncertain": rate(u > 0),
+        "error_certain": rate(u == 0),
+        "uncertain_share": float((u > 0).mean()),
+        "auroc": auroc,
+    }
 
 
 def majority_vote(samples: object, num_classes: int) -> np.ndarray:
