@@ -34,7 +34,8 @@ def fmt(row: dict[str, str], key: str) -> str:
     return f"{x:.1f}" if key == "nfe_per_sample" else (f"{x:.2f}" if key == "fd" else f"{x:.3f}")
 
 
-# The setting the NFE axis is read at, and the fixed other axis of the temperature and CFG axes.
+# The setting the NFE axis is read at, and the fixed other axis of the temperature and CFG axes:
+# the grid's defaults, replaced by --base-temperature / --base-cfg for a grid centred elsewhere.
 BASE = {"temperature": "1.0", "cfg": "2.0"}
 
 
@@ -198,7 +199,10 @@ def main() -> None:
         "--baselines", default=None, help="references JSON (baselines.py); default RUNS/fmnist-baselines.json"
     )
     ap.add_argument("--samples", type=int, default=250, help="samples per cell, for the figure's axis label")
+    ap.add_argument("--base-temperature", type=float, default=1.0, help="temperature of the NFE and CFG axes")
+    ap.add_argument("--base-cfg", type=float, default=2.0, help="CFG scale of the NFE and temperature axes")
     args = ap.parse_args()
+    BASE.update(temperature=str(args.base_temperature), cfg=str(args.base_cfg))  # as the sweep CSVs spell them
     runs = Path(args.runs)
     if args.sweep:
         named = dict(s.split("=", 1) for s in args.sweep)
