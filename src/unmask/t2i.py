@@ -29,6 +29,8 @@ __all__ = [
     "load_text_encoder_for",
     "generate_captions",
     "read_captions_file",
+    "training_words",
+    "unknown_words",
 ]
 
 
@@ -42,6 +44,30 @@ def read_captions_file(path: str) -> list[str]:
     if not lines:
         raise ValueError(f"captions file {path!r} is empty")
     return lines
+
+
+def training_words(config: Any) -> set[str] | None:
+    """The words of the captions a run trained on (``words()`` of each caption its train split uses),
+    or None when the training data cannot be opened here (a ``caption-pairs`` folder not on this machine)."""
+    from .data import CaptionDataset, get_dataset
+    from .text_encoders.scratch import words
+
+    try:
+        data = get_dataset(config.data.name, "train", **config.data.options())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, CaptionDataset):
+        return None
+    used = data.labels.unique().tolist() if data.labels is not None else range(len(data.captions))
+    return {w for i in used for w in words(data.captions[i])}
+
+
+def unknown_words(captions: Sequence[str], known: set[str], encoder: TextEncoder) -> dict[str, str]:
+    """{word: how ``encoder`` handles it} for every word of ``captions`` that no training caption holds."""
+    from .text_encoders.scratch import words
+
+    new = sorted({w for c in captions for w in words(c)} - known)
+    return {w: encoder.describe_word(w, known) for w in new}
 
 
 def generate_captions(

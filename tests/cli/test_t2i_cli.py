@@ -55,6 +55,19 @@ def test_sample_with_captions(t2i_run: Path, tmp_path: Path, capsys: pytest.Capt
         assert (d["tokens"] == first).all()  # same captions, same seed: same images
 
 
+def test_a_word_no_training_caption_holds_is_named_with_how_the_encoder_takes_it(
+    t2i_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["sample", "--ckpt", str(t2i_run), "--out", str(tmp_path / "s.npz"), "--n", "2"]
+    code, stdout, stderr = run([*args, "--captions", "two small zebras", "a big circle"], capsys)
+    assert code == 0
+    assert "'zebras' occurs in no training caption; scratch encodes it as hash bucket" in stderr
+    unknown = json.loads(stdout)["unknown_words"]
+    assert list(unknown) == ["zebras"] and "never updated" in unknown["zebras"]
+    code, stdout, stderr = run([*args, "--captions", "two small squares", "a big circle"], capsys)
+    assert code == 0 and json.loads(stdout)["unknown_words"] == {} and "training caption" not in stderr
+
+
 def test_info_names_the_text_encoder(t2i_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, stdout, _ = run(["info", str(t2i_run)], capsys)
     assert code == 0

@@ -42,6 +42,17 @@ def test_scene_words_do_not_collide() -> None:
     assert ScratchText().collisions(vocab) == {}
 
 
+def test_scratch_describes_an_unseen_word_by_its_bucket_and_any_training_word_sharing_it() -> None:
+    enc = ScratchText()
+    assert enc.describe_word("zebra", {"two", "circle"}) == (
+        f"hash bucket {enc.word_id('zebra')}, an embedding row training never updated (its effect is noise)"
+    )
+    two = ScratchText(buckets=2)  # one bucket: every word shares it
+    assert "shared with the training word(s) 'circle', 'two': read as them" in two.describe_word(
+        "zebra", {"two", "circle"}
+    )
+
+
 def test_truncation_warns_naming_the_caption() -> None:
     enc = ScratchText(max_length=3)
     with pytest.warns(CaptionTruncated, match="caption 1 'one two three four' has 4 word tokens"):
@@ -96,6 +107,7 @@ def test_clip_from_a_local_folder(tmp_path: Path) -> None:
     assert emb.shape == (3, 8, 16) and mask.shape == (3, 8)
     assert mask[0, :4].all() and not mask[1].any()  # bos a b eos; the empty caption is null
     assert torch.equal(emb[1], torch.zeros(8, 16))
+    assert enc.describe_word("cab").startswith("clip subwords [")
     with pytest.warns(CaptionTruncated):
         enc.tokenize(["abcdefghijkl"])
     spec = enc.spec()
@@ -126,5 +138,8 @@ def test_minilm_token_embeddings() -> None:
     assert int(mask[0].sum()) == 10 and not mask[2].any()  # [CLS] + 8 words + [SEP]
     first = enc.condition(["a big circle"])[0]
     assert torch.allclose(first[0], emb[1], atol=1e-5)  # independent of the batch it is in
+    assert enc.describe_word("zebras") == (
+        "minilm subwords ['zebra', '##s'] from its pretrained vocabulary, never seen with an image in training"
+    )
     moved = text_encoder_from_spec({**enc.spec(), "path": "/nonexistent/minilm"})  # e.g. another virtualenv
     assert moved.spec()["sha256"] == enc.spec()["sha256"]

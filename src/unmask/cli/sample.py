@@ -362,7 +362,7 @@ def _sample_t2i(args: argparse.Namespace, model: Any, ckpt: Any, captions: list[
     """``unmask sample`` for a text-to-image checkpoint: CFG over captions, the sampler from the same
     flag routing as every other model (a flag its sampler does not take is refused, naming it)."""
     from ..inference import save_samples
-    from ..t2i import generate_captions, load_text_encoder_for
+    from ..t2i import generate_captions, load_text_encoder_for, training_words, unknown_words
     from ..tokenizers import build_tokenizer
 
     n = _caption_n(args, captions)
@@ -375,6 +375,10 @@ def _sample_t2i(args: argparse.Namespace, model: Any, ckpt: Any, captions: list[
         encoder = load_text_encoder_for(model)
     except (ValueError, RuntimeError) as err:
         raise UsageError(str(err)) from None
+    known = training_words(ckpt.config)
+    unknown = unknown_words(captions, known, encoder) if known is not None else {}
+    for word, how in unknown.items():
+        print(f"warning: {word!r} occurs in no training caption; {encoder.name} encodes it as {how}", file=sys.stderr)
     gen, _ = generate_captions(
         model,
         build_tokenizer(ckpt.tokenizer),
@@ -393,6 +397,7 @@ def _sample_t2i(args: argparse.Namespace, model: Any, ckpt: Any, captions: list[
         "png": str(png),
         "n": n,
         "captions": len(captions),
+        "unknown_words": unknown if known is not None else None,
         "sampler": sampler_name,
         "nfe": gen.nfe,
         "nfe_per_sample": gen.nfe_per_sample,

@@ -17,7 +17,7 @@ import hashlib
 import json
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +92,12 @@ class TextEncoder(ABC):
     @abstractmethod
     def spec(self) -> dict[str, Any]:
         """JSON spec that names this encoder and its weights."""
+
+    def describe_word(self, word: str, known: Iterable[str] = ()) -> str:
+        """How this encoder turns ``word`` into model input, for a note on a word the model never saw
+        in training (``known``: the words it did see)."""
+        ids = self.tokenize([word]).ids[0]
+        return f"token ids {ids[ids > 0].tolist()}"
 
     def encode(self, tokens: TextTokens) -> Tensor:
         """Token embeddings (N, C, E) float32 (frozen encoders)."""

@@ -16,7 +16,7 @@ checkpoint trained on one set of weights refuses another.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,11 @@ class _HFText(TextEncoder):
         limit = int(getattr(self.model.config, "max_position_embeddings", max_length))
         self.max_length = min(max_length, limit)
         self.dim = int(self.model.config.hidden_size)
+
+    def describe_word(self, word: str, known: Iterable[str] = ()) -> str:
+        """The pretrained tokenizer's subwords for ``word`` (the encoder knows them; the image model never saw the word)."""
+        pieces = self.tokenizer.tokenize(word)
+        return f"{self.name} subwords {pieces} from its pretrained vocabulary, never seen with an image in training"
 
     def tokenize(self, captions: Sequence[str]) -> TextTokens:
         caps = check_captions(captions)

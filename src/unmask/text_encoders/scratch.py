@@ -53,6 +53,14 @@ class ScratchText(TextEncoder):
             by.setdefault(self.word_id(w), []).append(w)
         return {k: v for k, v in by.items() if len(v) > 1}
 
+    def describe_word(self, word: str, known: Iterable[str] = ()) -> str:
+        """The word's hash bucket, and whether a training word shares it (the model then reads it as that word)."""
+        bucket = self.word_id(word)
+        twins = sorted(w for w in set(known) if w != word and self.word_id(w) == bucket)
+        if twins:
+            return f"hash bucket {bucket}, shared with the training word(s) {', '.join(map(repr, twins))}: read as them"
+        return f"hash bucket {bucket}, an embedding row training never updated (its effect is noise)"
+
     def tokenize(self, captions: Sequence[str]) -> TextTokens:
         caps = check_captions(captions)
         split = [words(c) for c in caps]
