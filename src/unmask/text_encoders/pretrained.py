@@ -85,7 +85,7 @@ class _HFText(TextEncoder):
         self.dim = int(self.model.config.hidden_size)
 
     def describe_word(self, word: str, known: Iterable[str] = ()) -> str:
-        """The pretrained tokenizer's subwords for ``word`` (the encoder knows them; the image model never saw the word)."""
+        """The pretrained tokenizer's subwords for ``word``: the encoder knows them, the image model not the word."""
         pieces = self.tokenizer.tokenize(word)
         return f"{self.name} subwords {pieces} from its pretrained vocabulary, never seen with an image in training"
 
