@@ -97,6 +97,21 @@ def score(run: Path, out: Path, n: int, target: str) -> list[dict[str, float]]:
     return sorted(rows, key=lambda r: r["step"])
 
 
+def logged_accuracy(run: Path, target: str, scored: set[int]) -> list[dict[str, float]]:
+    """The held-out accuracy a discriminative run logged at checkpoints no longer on disk (pruned by
+    ``train.keep_checkpoints``): image at t = 1 and ``target`` at t = 0, so the training log's
+    ``eval_accuracy_<target>`` is the same arg-max accuracy, on ``train.eval_batches`` batches of the
+    test split (drawn with replacement across epochs, so it may count a few examples twice). Drawn as
+    hollow markers."""
+    key = f"eval_accuracy_{target}"
+    rows = []
+    for line in (run / "metrics.jsonl").read_text().splitlines():
+        rec = json.loads(line) if line.strip() else {}
+        if rec.get("event") == "checkpoint" and key in rec and rec["step"] not in scored:
+            rows.append({"step": rec["step"], "score": rec[key]})
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("runs", nargs="+", type=Path, help="run directories of joint or discriminative image/TARGET models")
@@ -105,14 +120,23 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=500, help="test examples (the first N)")
     ap.add_argument("--draws", type=int, default=200, help="batches of 64 corrupted to measure the image-whole share")
     ap.add_argument("--png", type=Path, default=None, help="write the figure here")
+    ap.add_argument(
+        "--ref", action="append", default=[], metavar="NAME=VALUE", help="a reference score drawn as a level line"
+    )
     args = ap.parse_args()
     configs = {run.name: Config.from_dict(json.loads((run / "config.json").read_text())) for run in args.runs}
     curves = {run.name: score(run, args.out, args.n, args.target) for run in args.runs}
     shares = {name: image_whole_share(c, args.target, args.draws) for name, c in configs.items()}
+    logged = {
+        run.name: logged_accuracy(run, args.target, {r["step"] for r in curves[run.name]})
+        for run in args.runs
+        if shares[run.name] == 1.0 and args.target == "label"
+    }
     batch = {name: c.train.batch_size for name, c in configs.items()}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "curve.json").write_text(
-        json.dumps({"target": args.target, "curves": curves, "image_whole_share": shares}, indent=1) + "\n"
+        json.dumps({"target": args.target, "curves": curves, "image_whole_share": shares, "logged": logged}, indent=1)
+        + "\n"
     )
     measure = "mIoU" if args.target == "mask" else "accuracy"
     extra = " pixel acc. |" if args.target == "mask" else ""
@@ -136,8 +160,19 @@ def main() -> None:
             (line,) = axes[0].plot(steps, values, style, marker="o", label=name)
             seen = [s * batch[name] * shares[name] / 1000 for s in steps]
             axes[1].plot(seen, values, style, marker="o", color=line.get_color(), label=name)
+            if logged.get(name):
+                pts = logged[name]
+                for ax, xs in (
+                    (axes[0], [r["step"] for r in pts]),
+                    (axes[1], [r["step"] * batch[name] / 1000 for r in pts]),
+                ):
+                    ax.plot(xs, [r["score"] for r in pts], ":", marker="o", mfc="none", color=line.get_color())
+        for i, ref in enumerate(args.ref):
+            name, value = ref.split("=", 1)
+            for ax in axes:
+                ax.axhline(float(value), color="grey", ls=("--", ":", "-.")[i % 3], lw=0.9, label=f"{name} {value}")
         axes[0].set_xlabel("training steps")
-        axes[1].set_xlabel(f"thousands of training samples with the whole image shown and the {args.target} scored")
+        axes[1].set_xlabel(f"thousands of training samples showing the whole image, {args.target} scored")
         axes[0].set_ylabel(f"{measure}, image → {args.target}")
         task = "segmentation" if args.target == "mask" else "classification"
         fig.suptitle(f"{task}, one call + arg-max, first {args.n} test examples", fontsize=10)
