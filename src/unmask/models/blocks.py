@@ -1,11 +1,13 @@
 """The trunk every token backbone of ``unmask.models`` shares: pre-norm attention ``Block``s with
 U-ViT long skips (``build_blocks``, ``run_blocks``), patchifying a token grid into positions and back
-(``patchify``, ``unpatchify``), the trunk's argument checks (``check_trunk``), and
-``ConditionedModel``, the base of the backbones that take a time and a class label as tokens.
+(``patchify``, ``unpatchify``), the trunk's argument checks (``check_trunk``), ``GridTrunkConfig``,
+the fields the token-grid backbones' configs share, and ``ConditionedModel``, the base of the
+backbones that take a time and a class label as tokens.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
@@ -16,6 +18,7 @@ __all__ = [
     "Attention",
     "Block",
     "ConditionedModel",
+    "GridTrunkConfig",
     "build_blocks",
     "check_trunk",
     "patchify",
@@ -35,6 +38,61 @@ def check_trunk(vocab_size: int, dim: int, heads: int, num_classes: int, dropout
         raise ValueError(f"num_classes must be >= 0, got {num_classes}")
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+
+
+@dataclass
+class GridTrunkConfig:
+    """The first fields of the token-grid backbones' configs (``TransformerConfig``,
+    ``VideoTransformerConfig``), in their order, and what follows from them; each subclass
+    documents what they mean for it, may change a default, and adds its own fields after them.
+
+    Attributes:
+        vocab_size: K, token ids including [MASK] (the last id).
+        grid: token grid shape.
+        patch: tokens per patch along every patched axis.
+        dim: model width D.
+        depth: transformer blocks.
+        heads: attention heads (must divide ``dim``).
+        mlp_ratio: MLP hidden width / D.
+        token_dim: width of one token's embedding before patch merging; 0 picks
+            max(32, D / p^a) rounded to a multiple of 8, a = ``patched_axes``.
+        num_classes: class labels (0 = unconditional); the null label is ``num_classes``.
+        timestep: True for an explicit-timestep model (ETM, takes t), False for an ITM.
+        skip: U-ViT long skip connections.
+        dropout: dropout in attention and MLP (0 disables).
+    """
+
+    vocab_size: int
+    grid: tuple[int, ...]
+    patch: int = 1
+    dim: int = 256
+    depth: int = 8
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    token_dim: int = 0
+    num_classes: int = 0
+    timestep: bool = True
+    skip: bool = True
+    dropout: float = 0.0
+
+    @property
+    def patched_axes(self) -> int:
+        """How many grid axes ``patch`` merges (every one, unless a subclass says otherwise)."""
+        return len(self.grid)
+
+    @property
+    def resolved_token_dim(self) -> int:
+        """``token_dim``, or the width it picks when 0 (see the attributes)."""
+        if self.token_dim > 0:
+            return self.token_dim
+        per = self.dim // self.patch**self.patched_axes
+        return max(32, (per + 7) // 8 * 8)
+
+    def to_dict(self) -> dict[str, object]:
+        """Every field (what a checkpoint stores and rebuilds the model from), the grid as a list."""
+        d = asdict(self)
+        d["grid"] = list(self.grid)
+        return d
 
 
 class Attention(nn.Module):

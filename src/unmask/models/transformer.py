@@ -37,12 +37,21 @@ The trunk it shares with the other backbones (blocks, patchify, ``ConditionedMod
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
-from .blocks import Block, ConditionedModel, build_blocks, check_trunk, patchify, run_blocks, unpatchify
+from .blocks import (
+    Block,
+    ConditionedModel,
+    GridTrunkConfig,
+    build_blocks,
+    check_trunk,
+    patchify,
+    run_blocks,
+    unpatchify,
+)
 from .embeddings import LabelEmbedder, TimestepEmbedder
 from .initialization import check_init, grid_positions, init_backbone, init_weights, input_norms
 
@@ -60,8 +69,8 @@ __all__ = [
 
 
 @dataclass
-class TransformerConfig:
-    """Shape of a backbone.
+class TransformerConfig(GridTrunkConfig):
+    """Shape of a backbone (its first fields are ``GridTrunkConfig``'s).
 
     Attributes:
         vocab_size: K, token ids including [MASK] (the last id).
@@ -93,18 +102,6 @@ class TransformerConfig:
         pos_scale: factor on the fixed positions (> 0; 1 = the scheme's).
     """
 
-    vocab_size: int
-    grid: tuple[int, ...]
-    patch: int = 1
-    dim: int = 256
-    depth: int = 8
-    heads: int = 4
-    mlp_ratio: float = 4.0
-    token_dim: int = 0
-    num_classes: int = 0
-    timestep: bool = True
-    skip: bool = True
-    dropout: float = 0.0
     subtokens: int = 0
     subtoken_vocab: int = 0
     causal: bool = False
@@ -138,18 +135,6 @@ class TransformerConfig:
     def num_positions(self) -> int:
         """Sequence positions after patchify (without condition tokens)."""
         return math.prod(g // self.patch for g in self.grid)
-
-    @property
-    def resolved_token_dim(self) -> int:
-        if self.token_dim > 0:
-            return self.token_dim
-        per = self.dim // self.patch ** len(self.grid)
-        return max(32, (per + 7) // 8 * 8)
-
-    def to_dict(self) -> dict[str, object]:
-        d = asdict(self)
-        d["grid"] = list(self.grid)
-        return d
 
 
 class Transformer(ConditionedModel):
