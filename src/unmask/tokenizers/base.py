@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -22,6 +23,7 @@ __all__ = [
     "images_to_float",
     "float_to_images",
     "check_codes",
+    "CodebookTokenizer",
 ]
 
 
@@ -109,3 +111,53 @@ def check_codes(tokens: np.ndarray | Tensor, codebook_size: int, what: str = "to
             mask_note = " (the [MASK] id cannot be decoded)" if bad == codebook_size else ""
             raise ValueError(f"{what} contain id {bad} outside the codebook [0, {codebook_size - 1}]{mask_note}")
     return t
+
+
+class CodebookTokenizer(ABC):
+    """What the image tokenizers around a trained codebook network (``VQTokenizer``,
+    ``DiffusersVQTokenizer``) share: the model in eval mode on ``device``, where its weights came
+    from, the vocabulary (codes + [MASK]) and the spec of ``config()``.
+
+    A subclass sets ``default_batch_size`` and ``spec_name``, reads what it needs off the model in
+    ``_adopt`` (at least ``codebook_size``), and says in ``config`` how to get weights on disk.
+    """
+
+    kind = "image"
+    default_batch_size = 256
+    spec_name = ""
+    codebook_size: int
+
+    def __init__(
+        self,
+        model: Any,
+        path: str | Path | None = None,
+        sha256: str | None = None,
+        *,
+        batch_size: int | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        """``model`` loaded from ``path`` with weights of SHA-256 ``sha256`` (None for a model that was
+        not loaded from disk); work runs in batches of ``batch_size`` (None: ``default_batch_size``)."""
+        self.model = model.eval()
+        self.path = None if path is None else Path(path).resolve()
+        self.sha256 = sha256
+        self.batch_size = self.default_batch_size if batch_size is None else batch_size
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        self._adopt(model)
+
+    @abstractmethod
+    def _adopt(self, model: Any) -> None:
+        """Check ``model`` and read its shape (``codebook_size``, …) off it; called by ``__init__``."""
+
+    @property
+    def vocab_size(self) -> int:
+        """Codes + the [MASK] id (= codebook_size)."""
+        return self.codebook_size + 1
+
+    def _spec(self, unsaved: str) -> dict[str, Any]:
+        """``{"name": spec_name, "path": …, "sha256": …}``; ``TokenizerError(unsaved)`` when the weights
+        did not come from disk."""
+        if self.path is None or self.sha256 is None:
+            raise TokenizerError(unsaved)
+        return {"name": self.spec_name, "path": str(self.path), "sha256": self.sha256}
