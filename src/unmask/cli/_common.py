@@ -70,7 +70,20 @@ def print_report(out: str | None, report: dict[str, Any]) -> int:
 
 
 def add_progress_flag(p: argparse.ArgumentParser, help: str | None = None) -> None:
+    """--progress / --no-progress (read by ``progress_on``)."""
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=help)
+
+
+def add_report_flags(p: argparse.ArgumentParser, help: str = "also write the JSON report here") -> None:
+    """--out (where ``print_report`` also writes the report) and --progress, for the commands that print
+    a JSON report."""
+    p.add_argument("--out", default=None, help=help)
+    add_progress_flag(p)
+
+
+def add_ckpt_flag(p: argparse.ArgumentParser, help: str = "checkpoint or run directory") -> None:
+    """--ckpt, required: what a command that loads a trained model loads it from."""
+    p.add_argument("--ckpt", required=True, help=help)
 
 
 def add_device_flags(p: argparse.ArgumentParser, *, weights: bool = True) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ._common import (
     UsageError,
+    add_ckpt_flag,
     add_device_flags,
     add_progress_flag,
     add_sampler_flags,
@@ -27,7 +28,7 @@ def register(sub: Any) -> None:
     s = sub.add_parser(
         "sample", help="draw samples from a checkpoint into an .npz and a PNG grid (text: .txt; clips: GIF + PNG)"
     )
-    s.add_argument("--ckpt", required=True, help="checkpoint or run directory")
+    add_ckpt_flag(s)
     s.add_argument(
         "--out",
         required=True,
