@@ -18,7 +18,9 @@ __all__ = [
     "Attention",
     "Block",
     "ConditionedModel",
+    "GridModel",
     "GridTrunkConfig",
+    "TrunkWrapper",
     "build_blocks",
     "check_trunk",
     "patchify",
@@ -205,3 +207,61 @@ class ConditionedModel(nn.Module):
     @property
     def null_label(self) -> int:
         return self.config.num_classes
+
+
+class GridModel(ConditionedModel):
+    """A backbone over one token grid whose ``config`` is a ``GridTrunkConfig`` with ``subtokens``
+    (``Transformer``, ``VideoTransformer``): what the samplers and the trainer read off it."""
+
+    @property
+    def vocab_size(self) -> int:
+        return self.config.vocab_size
+
+    @property
+    def mask_id(self) -> int:
+        return self.config.vocab_size - 1
+
+    @property
+    def subtokens(self) -> int:
+        """ℓ for an MDM-Prime model (inputs (B, *grid, ℓ)), 0 for plain token inputs."""
+        return self.config.subtokens
+
+
+class TrunkWrapper(nn.Module):
+    """A model around a token-grid model, ``trunk`` (the text-conditioned models): the vocabulary,
+    [MASK] id, time input and input sizes are the trunk's, the tokens plain (no sub-tokens), and
+    the null label is ``num_classes`` (each wrapper says how many classes it has)."""
+
+    @property
+    def trunk(self) -> Any:
+        """The wrapped model."""
+        raise NotImplementedError
+
+    @property
+    def num_classes(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.trunk.vocab_size)
+
+    @property
+    def mask_id(self) -> int:
+        return int(self.trunk.mask_id)
+
+    @property
+    def subtokens(self) -> int:
+        return 0
+
+    @property
+    def uses_time(self) -> bool:
+        return bool(self.trunk.uses_time)
+
+    @property
+    def null_label(self) -> int:
+        return self.num_classes
+
+    def input_norms(self, n: int = 64, seed: int = 0) -> dict[str, dict[str, float]]:
+        """The image tokens' sizes at the input (the trunk's ``input_norms``)."""
+        norms: dict[str, dict[str, float]] = self.trunk.input_norms(n, seed)
+        return norms

@@ -47,9 +47,10 @@ from typing import cast
 import torch
 from torch import Tensor, nn
 
+from .blocks import ConditionedModel
 from .embeddings import LabelEmbedder, TimestepEmbedder
 from .initialization import check_init, grid_positions, init_backbone, input_norms
-from .transformer import ConditionedModel, build_blocks, patchify, run_blocks, unpatchify
+from .transformer import build_blocks, patchify, run_blocks, unpatchify
 
 __all__ = ["StreamConfig", "MultiStreamConfig", "MultiStreamTransformer"]
 

@@ -44,7 +44,7 @@ from torch import Tensor, nn
 
 from .blocks import (
     Block,
-    ConditionedModel,
+    GridModel,
     GridTrunkConfig,
     build_blocks,
     check_trunk,
@@ -137,7 +137,7 @@ class TransformerConfig(GridTrunkConfig):
         return math.prod(g // self.patch for g in self.grid)
 
 
-class Transformer(ConditionedModel):
+class Transformer(GridModel):
     """p_{1|t}(x_1 | x_t, t, c; θ): logits over data tokens at every grid position.
 
     ``forward(x, t, labels)`` takes
@@ -173,20 +173,6 @@ class Transformer(ConditionedModel):
         self.norm = nn.LayerNorm(c.dim)
         self.head = nn.Linear(c.dim, c.patch**n_axes * (c.vocab_size - 1))
         self._init_weights()
-
-    # -- properties the samplers and trainer rely on -------------------------------------
-    @property
-    def vocab_size(self) -> int:
-        return self.config.vocab_size
-
-    @property
-    def mask_id(self) -> int:
-        return self.config.vocab_size - 1
-
-    @property
-    def subtokens(self) -> int:
-        """ℓ for an MDM-Prime model (inputs (B, *grid, ℓ)), 0 for plain token inputs."""
-        return self.config.subtokens
 
     def _init_weights(self) -> None:
         c = self.config

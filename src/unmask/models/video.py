@@ -43,10 +43,10 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from .blocks import GridTrunkConfig
+from .blocks import GridModel, GridTrunkConfig
 from .embeddings import LabelEmbedder, TimestepEmbedder
 from .initialization import check_init, grid_positions, init_backbone, input_norms
-from .transformer import Block, ConditionedModel, build_blocks, check_trunk, patchify, unpatchify
+from .transformer import Block, build_blocks, check_trunk, patchify, unpatchify
 
 __all__ = ["VideoTransformerConfig", "VideoTransformer", "VIDEO_PRESETS", "video_preset"]
 
@@ -151,7 +151,7 @@ class VideoTransformerConfig(GridTrunkConfig):
         return 2
 
 
-class VideoTransformer(ConditionedModel):
+class VideoTransformer(GridModel):
     """p_{1|t}(x_1 | x_t, t, c; θ) over token clips with factorised space / time attention.
 
     ``forward(x, t, labels)``: ``x`` (B, T, H, W) ids in [0, K − 1]; ``t`` (B,) in [0, 1]
@@ -191,19 +191,6 @@ class VideoTransformer(ConditionedModel):
             token_inputs=[(self.token_embed, self.patch_in, 1)],
             generative_heads=[self.head],
         )
-
-    # -- properties the samplers and trainer rely on -------------------------------------
-    @property
-    def vocab_size(self) -> int:
-        return self.config.vocab_size
-
-    @property
-    def mask_id(self) -> int:
-        return self.config.vocab_size - 1
-
-    @property
-    def subtokens(self) -> int:
-        return 0
 
     def content(self, x: Tensor) -> Tensor:
         """Token clips (B, T, H, W) → the content of every frame's patches (B, T·N, D), without positions."""
