@@ -23,6 +23,7 @@ __all__ = [
     "images_to_float",
     "float_to_images",
     "check_codes",
+    "check_digest",
     "CodebookTokenizer",
 ]
 
@@ -68,6 +69,16 @@ def tokenizer_fingerprint(spec: dict[str, Any]) -> str:
 def file_sha256(path: str | Path) -> str:
     """SHA-256 (hex) of a file's bytes."""
     return sha256_files(path)
+
+
+def check_digest(digest: str, expected_sha256: str | None, what: str, since: str) -> None:
+    """``TokenizerError`` unless the SHA-256 ``digest`` of ``what`` (the weights a tokenizer loads) is
+    ``expected_sha256`` (None: any), the one recorded when the tokens were made; ``since`` says what
+    changed."""
+    if expected_sha256 is not None and digest != expected_sha256:
+        raise TokenizerError(
+            f"{what} has SHA-256 {digest[:16]}…, but the tokens were made by {expected_sha256[:16]}…: {since}"
+        )
 
 
 def images_to_float(images: np.ndarray | Tensor, channels: int) -> Tensor:

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from .._io import sha256_files
-from .base import CodebookTokenizer, TokenizerError, check_codes, float_to_images, images_to_float
+from .base import CodebookTokenizer, TokenizerError, check_codes, check_digest, float_to_images, images_to_float
 
 __all__ = ["DiffusersVQTokenizer", "is_diffusers_vq_folder", "folder_sha256"]
 
@@ -97,11 +97,7 @@ class DiffusersVQTokenizer(CodebookTokenizer):
         if not is_diffusers_vq_folder(folder):
             raise TokenizerError(f"{str(folder / 'config.json')!r} does not describe a diffusers VQModel")
         digest = folder_sha256(folder)
-        if expected_sha256 is not None and digest != expected_sha256:
-            raise TokenizerError(
-                f"VQModel folder {str(folder)!r} has SHA-256 {digest[:16]}…, but the tokens were made by "
-                f"{expected_sha256[:16]}…: its config or weights changed since"
-            )
+        check_digest(digest, expected_sha256, f"VQModel folder {str(folder)!r}", "its config or weights changed since")
         try:
             from diffusers import VQModel
         except ImportError:

@@ -36,7 +36,15 @@ from safetensors.torch import save as safetensors_save
 from torch import Tensor, nn
 
 from .._io import atomic_write_bytes
-from .base import CodebookTokenizer, TokenizerError, check_codes, file_sha256, float_to_images, images_to_float
+from .base import (
+    CodebookTokenizer,
+    TokenizerError,
+    check_codes,
+    check_digest,
+    file_sha256,
+    float_to_images,
+    images_to_float,
+)
 from .vq_codebook import EMAVectorQuantizer, codebook_perplexity, codebook_usage
 
 __all__ = [
@@ -260,11 +268,9 @@ def load_vqvae(path: str | Path, *, expected_sha256: str | None = None) -> tuple
     if not path.is_file():
         raise TokenizerError(f"VQ-VAE weights file {str(path)!r} does not exist")
     digest = file_sha256(path)
-    if expected_sha256 is not None and digest != expected_sha256:
-        raise TokenizerError(
-            f"VQ-VAE weights file {str(path)!r} has SHA-256 {digest[:16]}…, but the tokens were made by "
-            f"{expected_sha256[:16]}…: the file was retrained or replaced since"
-        )
+    check_digest(
+        digest, expected_sha256, f"VQ-VAE weights file {str(path)!r}", "the file was retrained or replaced since"
+    )
     try:
         with safe_open(str(path), framework="pt") as fh:
             meta = fh.metadata() or {}
