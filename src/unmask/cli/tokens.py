@@ -6,7 +6,15 @@ import argparse
 import json
 from typing import Any
 
-from ._common import UsageError, add_progress_flag, add_report_flags, progress_on, run_config, train_report
+from ._common import (
+    UsageError,
+    add_progress_flag,
+    add_report_flags,
+    print_report,
+    progress_on,
+    run_config,
+    train_report,
+)
 
 
 def register(sub: Any) -> None:
@@ -74,13 +82,7 @@ def cmd_tokenizer_eval(args: argparse.Namespace) -> int:
         extractor=args.extractor,
         progress=args.progress,
     )
-    text = json.dumps({"tokenizer": tok.config(), **report}, indent=2)
-    if args.out:
-        from .._io import atomic_write_text
-
-        atomic_write_text(args.out, text + "\n")
-    print(text)
-    return 0
+    return print_report(args.out, {"tokenizer": tok.config(), **report})
 
 
 def cmd_tokenize(args: argparse.Namespace) -> int:

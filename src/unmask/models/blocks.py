@@ -22,6 +22,7 @@ __all__ = [
     "GridTrunkConfig",
     "TrunkWrapper",
     "build_blocks",
+    "check_grid",
     "check_trunk",
     "patchify",
     "run_blocks",
@@ -95,6 +96,15 @@ class GridTrunkConfig:
         d = asdict(self)
         d["grid"] = list(self.grid)
         return d
+
+
+def check_grid(grid: tuple[int, ...], patch: int, where: str = "") -> None:
+    """``ValueError`` unless ``grid`` has 1 to 3 positive axes and ``patch`` ≥ 1 divides every one;
+    ``where`` starts the message (``"stream 'image': "`` for a stream of a multi-stream model)."""
+    if not 1 <= len(grid) <= 3 or any(g < 1 for g in grid):
+        raise ValueError(f"{where}grid must have 1 to 3 positive axes, got {grid}")
+    if patch < 1 or any(g % patch for g in grid):
+        raise ValueError(f"{where}patch {patch} must be >= 1 and divide every axis {grid}")
 
 
 class Attention(nn.Module):

@@ -47,6 +47,7 @@ from .blocks import (
     GridModel,
     GridTrunkConfig,
     build_blocks,
+    check_grid,
     check_trunk,
     patchify,
     run_blocks,
@@ -112,10 +113,7 @@ class TransformerConfig(GridTrunkConfig):
     def __post_init__(self) -> None:
         self.grid = tuple(int(g) for g in self.grid)
         check_init(self.init, self.embed_std, self.pos_scale)
-        if not 1 <= len(self.grid) <= 3 or any(g < 1 for g in self.grid):
-            raise ValueError(f"grid must have 1 to 3 positive axes, got {self.grid}")
-        if self.patch < 1 or any(g % self.patch for g in self.grid):
-            raise ValueError(f"patch {self.patch} must be >= 1 and divide every grid axis {self.grid}")
+        check_grid(self.grid, self.patch)
         if self.depth < 1:
             raise ValueError(f"depth must be >= 1, got {self.depth}")
         check_trunk(self.vocab_size, self.dim, self.heads, self.num_classes, self.dropout)
