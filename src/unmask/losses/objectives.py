@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-PathT = TypeVar("PathT")
+PathT = TypeVar("PathT", PathSample, SubTokenPathSample)
 
 #: How a multi-stream loss combines its streams (see ``MultiStreamObjective``).
 STREAM_WEIGHTINGS = ("equal", "tokens")
@@ -92,8 +92,10 @@ def _stratified_times(batch: int, generator: torch.Generator | None, device: tor
 
 class _SinglePathObjective(Generic[PathT]):
     """What the single-path objectives (``MaskedObjective``, ``SubTokenObjective``) share: the
-    input is drawn by ``interpolant.sample`` and scored by ``loss_fn`` with the interpolant's
-    schedule. A subclass is a dataclass with the fields ``interpolant`` and ``loss_fn``."""
+    input is drawn by ``interpolant.sample``, the model is fed its ``model_input`` (and its t for
+    an ETM), and its logits are scored by ``loss_fn`` with the interpolant's schedule; the negative
+    ELBO of ``nll_bound`` is ``elbo_loss`` on ``elbo_path``. A subclass is a dataclass with the
+    fields ``interpolant`` and ``loss_fn`` and says what the model is fed and which loss is its ELBO."""
 
     interpolant: Any
     loss_fn: Any
@@ -102,6 +104,15 @@ class _SinglePathObjective(Generic[PathT]):
         """The interpolant's sample at times ``t`` (B,)."""
         path: PathT = self.interpolant.sample(x_1, t, generator)
         return path
+
+    def model_input(self, target: PathT) -> Tensor:
+        """What the model is fed of a corrupted batch."""
+        raise NotImplementedError
+
+    def predict(self, model: Any, target: PathT, labels: Tensor | None) -> Tensor:
+        """The model's logits on ``model_input(target)`` (told ``target.t`` if it takes time)."""
+        logits: Tensor = model(self.model_input(target), target.t if model.uses_time else None, labels)
+        return logits
 
     def loss(self, logits: Tensor, target: PathT) -> LossOutput:
         """``loss_fn`` on the logits, with the interpolant's schedule for the weight."""
@@ -113,6 +124,23 @@ class _SinglePathObjective(Generic[PathT]):
         norm: Tensor = self.loss_fn.count(target)
         return norm
 
+    def elbo_path(self, x_1: Tensor, t: Tensor, generator: torch.Generator | None) -> PathT:
+        """The sample the ELBO of ``nll_bound`` is taken on: by default the training one (``corrupt``)."""
+        return self.corrupt(x_1, t, generator)
+
+    def elbo_loss(self) -> Any:
+        """The loss whose per-token terms (w = κ̇/(1 − κ), summed) make the negative ELBO."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def nll_bound(self, model: Any, x_1: Tensor, labels: Tensor | None, generator: torch.Generator | None) -> Tensor:
+        """(B,) negative ELBO in nats per token: ``elbo_loss`` on ``elbo_path`` at stratified t, the
+        selected terms of each sequence summed and divided by its tokens."""
+        t = _stratified_times(x_1.shape[0], generator, x_1.device)
+        path = self.elbo_path(x_1, t, generator)
+        elbo: LossOutput = self.elbo_loss()(self.predict(model, path, labels), path, self.interpolant.schedule)
+        return (elbo.per_token * elbo.selected * elbo.weight[:, None]).sum(1) / x_1[0].numel()
+
 
 @dataclass
 class MaskedObjective(_SinglePathObjective[PathSample]):
@@ -121,22 +149,19 @@ class MaskedObjective(_SinglePathObjective[PathSample]):
     interpolant: MaskingInterpolant
     loss_fn: MaskedCrossEntropy
 
-    def predict(self, model: Any, target: PathSample, labels: Tensor | None) -> Tensor:
-        return model(target.x_t, target.t if model.uses_time else None, labels)
-
-    @torch.no_grad()
-    def nll_bound(self, model: Any, x_1: Tensor, labels: Tensor | None, generator: torch.Generator | None) -> Tensor:
-        """(B,) negative ELBO in nats per token (masked CE with w = κ̇/(1 − κ), t stratified).
-
-        Always on the plain masking path (Eq. 1), whatever smoothing or coupling the
-        training path uses: the bound is that of the model as a masked diffusion model.
-        """
-        t = _stratified_times(x_1.shape[0], generator, x_1.device)
+    def elbo_path(self, x_1: Tensor, t: Tensor, generator: torch.Generator | None) -> PathSample:
+        """Always the plain masking path (Eq. 1), whatever smoothing or coupling the training path
+        uses: the bound is that of the model as a masked diffusion model."""
         plain = MaskingInterpolant(self.interpolant.schedule, self.interpolant.vocab_size)
-        path = plain.sample(x_1, t, generator)
-        logits = model(path.x_t, t if model.uses_time else None, labels)
-        elbo = MaskedCrossEntropy("elbo", True, "sum")(logits, path, self.interpolant.schedule)
-        return (elbo.per_token * elbo.selected * elbo.weight[:, None]).sum(1) / elbo.per_token.shape[1]
+        return plain.sample(x_1, t, generator)
+
+    def elbo_loss(self) -> MaskedCrossEntropy:
+        """Masked CE with w = κ̇/(1 − κ), summed."""
+        return MaskedCrossEntropy("elbo", True, "sum")
+
+    def model_input(self, target: PathSample) -> Tensor:
+        """The tokens x_t."""
+        return target.x_t
 
 
 @dataclass
@@ -146,18 +171,13 @@ class SubTokenObjective(_SinglePathObjective[SubTokenPathSample]):
     interpolant: SubTokenInterpolant
     loss_fn: SubTokenCrossEntropy
 
-    def predict(self, model: Any, target: SubTokenPathSample, labels: Tensor | None) -> Tensor:
-        return model(target.y_t, target.t if model.uses_time else None, labels)
+    def elbo_loss(self) -> SubTokenCrossEntropy:
+        """The sub-token process's negative ELBO (see ``SubTokenCrossEntropy``)."""
+        return SubTokenCrossEntropy(self.loss_fn.codec, "elbo", "sum")
 
-    @torch.no_grad()
-    def nll_bound(self, model: Any, x_1: Tensor, labels: Tensor | None, generator: torch.Generator | None) -> Tensor:
-        """(B,) the sub-token process's negative ELBO in nats per token (see ``SubTokenCrossEntropy``)."""
-        t = _stratified_times(x_1.shape[0], generator, x_1.device)
-        path = self.corrupt(x_1, t, generator)
-        logits = self.predict(model, path, labels)
-        elbo = SubTokenCrossEntropy(self.loss_fn.codec, "elbo", "sum")(logits, path, self.interpolant.schedule)
-        tokens = x_1[0].numel()
-        return (elbo.per_token * elbo.weight[:, None]).sum(1) / tokens
+    def model_input(self, target: SubTokenPathSample) -> Tensor:
+        """The sub-tokens y_t."""
+        return target.y_t
 
 
 @dataclass
