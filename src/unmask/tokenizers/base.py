@@ -20,6 +20,7 @@ __all__ = [
     "TokenizerError",
     "tokenizer_fingerprint",
     "file_sha256",
+    "channels_last_images",
     "images_to_float",
     "float_to_images",
     "check_codes",
@@ -81,19 +82,26 @@ def check_digest(digest: str, expected_sha256: str | None, what: str, since: str
         )
 
 
+def channels_last_images(images: np.ndarray | Tensor) -> np.ndarray:
+    """uint8 images (N, H, W) grey or (N, H, W, C) with C in {1, 3} as a channels-last array
+    (N, H, W, C) (grey: C = 1); ``ValueError`` naming the dtype or shape otherwise."""
+    x = np.asarray(images)
+    if x.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 in [0, 255], got dtype {x.dtype}")
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+        raise ValueError(f"images must have shape (N, H, W) or (N, H, W, C) with C in (1, 3), got {tuple(x.shape)}")
+    return x
+
+
 def images_to_float(images: np.ndarray | Tensor, channels: int) -> Tensor:
     """uint8 images → float32 (N, channels, H, W) in [−1, 1].
 
     Accepts (N, H, W) grey, (N, H, W, C) channels-last with C in {1, 3}. Grey images are repeated
     to 3 channels when ``channels`` is 3; RGB images are refused by a 1-channel tokenizer.
     """
-    x = torch.as_tensor(np.asarray(images))
-    if x.dtype != torch.uint8:
-        raise ValueError(f"images must be uint8 in [0, 255], got dtype {x.dtype}")
-    if x.ndim == 3:
-        x = x[..., None]
-    if x.ndim != 4 or x.shape[-1] not in (1, 3):
-        raise ValueError(f"images must have shape (N, H, W) or (N, H, W, C) with C in (1, 3), got {tuple(x.shape)}")
+    x = torch.as_tensor(channels_last_images(images))
     if x.shape[-1] != channels:
         if x.shape[-1] == 1 and channels == 3:
             x = x.expand(*x.shape[:-1], 3)
