@@ -21,6 +21,7 @@ __all__ = [
     "add_sampler_flags",
     "apply_recorded_settings",
     "check_sampler",
+    "chosen_sampler",
     "configured_sampler",
     "print_report",
     "progress_on",
@@ -202,6 +203,16 @@ def configured_sampler(model: Any, config: Any) -> str:
     fits = model_sampler(model)
     chosen = config.sample.sampler
     return str(chosen) if chosen is not None and (chosen == fits or {chosen, fits} <= {"euler", "maskgit"}) else fits
+
+
+def chosen_sampler(args: argparse.Namespace, model: Any, config: Any) -> tuple[str, Path | None]:
+    """The sampler of unmask sample and unmask inpaint: --sampler, else the run's when it fits ``model``
+    (``configured_sampler``), checked to fit; and the recorded ``sampling.json`` that filled the
+    sampler flags not given (``apply_recorded_settings``; None with --defaults or none recorded)."""
+    recorded = None if args.defaults else apply_recorded_settings(args)
+    sampler_name = args.sampler or configured_sampler(model, config)
+    check_sampler(model, sampler_name)
+    return sampler_name, recorded
 
 
 def apply_recorded_settings(args: argparse.Namespace) -> Path | None:

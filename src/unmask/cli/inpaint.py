@@ -15,9 +15,7 @@ from ._common import (
     add_ckpt_flag,
     add_device_flags,
     add_sampler_flags,
-    apply_recorded_settings,
-    check_sampler,
-    configured_sampler,
+    chosen_sampler,
     sampler_from_flags,
     write_npz,
 )
@@ -141,9 +139,7 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
     tokenizer = build_tokenizer(ckpt.tokenizer)
     if tokenizer.kind != "image":
         raise UsageError("unmask inpaint edits images; this checkpoint's tokens decode to text")
-    recorded = None if args.defaults else apply_recorded_settings(args)
-    sampler_name = args.sampler or configured_sampler(model, config)
-    check_sampler(model, sampler_name)
+    sampler_name, recorded = chosen_sampler(args, model, config)
     labels = None
     edit_model: Any = model
     if isinstance(model, TextTransformer):
@@ -253,9 +249,7 @@ def _inpaint_video(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
             item_label = int(data.labels[int(args.image.split(":", 1)[1])])
     pixels = None if args.mask is None else region_mask(args.mask, (int(clip.shape[1]), int(clip.shape[2])))
     tokenizer = build_tokenizer(ckpt.tokenizer)
-    recorded = None if args.defaults else apply_recorded_settings(args)
-    sampler_name = args.sampler or configured_sampler(model, config)
-    check_sampler(model, sampler_name)
+    sampler_name, recorded = chosen_sampler(args, model, config)
     labels = _inpaint_labels(args, model, item_label)
     sampler = sampler_from_flags(args, model, config, sampler_name)
     plan = plan_video_edit(model, tokenizer, clip[None], frames, pixels)

@@ -15,9 +15,8 @@ from ._common import (
     add_device_flags,
     add_progress_flag,
     add_sampler_flags,
-    apply_recorded_settings,
     check_sampler,
-    configured_sampler,
+    chosen_sampler,
     progress_on,
     sampler_from_flags,
     torch_device_type,
@@ -98,9 +97,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if isinstance(model, TextTransformer):
         assert captions is not None
         return _sample_t2i(args, model, ckpt, captions)
-    recorded = None if args.defaults else apply_recorded_settings(args)
-    sampler_name = args.sampler or configured_sampler(model, ckpt.config)
-    check_sampler(model, sampler_name)
+    sampler_name, recorded = chosen_sampler(args, model, ckpt.config)
     tokenizer = build_tokenizer(ckpt.tokenizer)
     if captions is not None:  # a class-conditional model of a captioned dataset: caption = class
         plan = _caption_class_plan(args, ckpt, captions)
