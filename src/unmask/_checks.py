@@ -1,17 +1,27 @@
 """Validation helpers shared by every public boundary (torch and ``unmask.errors`` only).
 
-They raise ``UserError`` (a ``ValueError``): a value given at a public boundary is the caller's input."""
+They raise ``UserError`` (a ``ValueError``): a value given at a public boundary is the caller's input;
+``check_mapping``, for records read from files by readers that report a plain ``ValueError``, raises that."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from .errors import UserError
 
-__all__ = ["check_tokens", "check_probability", "check_positive", "check_nonnegative", "check_int_at_least"]
+__all__ = [
+    "check_tokens",
+    "check_probability",
+    "check_positive",
+    "check_nonnegative",
+    "check_int_at_least",
+    "check_mapping",
+]
 
 
 def check_tokens(x: Tensor, vocab_size: int, *, allow_mask: bool, name: str = "tokens") -> None:
@@ -65,3 +75,14 @@ def check_int_at_least(value: int, low: int, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise UserError(f"{name} must be an integer >= {low}, got {value!r}")
     return value
+
+
+def check_mapping(data: object, valid: Collection[str], where: str, mapping: str) -> dict[str, Any]:
+    """``data`` (a record read from a file) as a dict whose keys all are in ``valid``; ``ValueError``
+    naming ``where`` otherwise: "<where> must hold <mapping>", or "<where>: unknown key …; valid keys: …"."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where} must hold {mapping}")
+    unknown = sorted(set(data) - set(valid))
+    if unknown:
+        raise ValueError(f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(valid))}")
+    return data

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from torch import Tensor
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "fsync_dir", "save_tensors", "sha256_files"]
+__all__ = [
+    "ListedFileFaults",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_listed_file",
+    "fsync_dir",
+    "save_tensors",
+    "sha256_files",
+]
 
 
 def sha256_files(*paths: str | Path, names: bool = False) -> str:
@@ -28,6 +37,30 @@ def sha256_files(*paths: str | Path, names: bool = False) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
     return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ListedFileFaults:
+    """How one kind of manifest (token shards, checkpoints) reports a file it lists that is not as
+    recorded: the error class and one message template per fault, formatted with ``p`` (the path as a
+    string), ``size`` (its bytes) and ``expected`` (the recorded bytes)."""
+
+    error: type[Exception]
+    missing: str
+    size: str
+    digest: str
+
+
+def check_listed_file(p: Path, nbytes: int, sha256: str | None, faults: ListedFileFaults) -> None:
+    """Raise ``faults.error`` unless the file ``p`` exists, has ``nbytes`` bytes and, unless ``sha256``
+    is None (not checked), that SHA-256."""
+    if not p.is_file():
+        raise faults.error(faults.missing.format(p=str(p)))
+    size = p.stat().st_size
+    if size != nbytes:
+        raise faults.error(faults.size.format(p=str(p), size=size, expected=nbytes))
+    if sha256 is not None and sha256_files(p) != sha256:
+        raise faults.error(faults.digest.format(p=str(p)))
 
 
 def fsync_dir(path: str | Path) -> None:

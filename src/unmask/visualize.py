@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ._io import atomic_write_bytes, fsync_dir
+from .tokenizers.base import channels_last_images
 
 __all__ = [
     "make_grid",
@@ -54,13 +55,7 @@ def display_scale(height: int, target: int = 64) -> int:
 
 def make_grid(images: np.ndarray, nrow: int, *, pad: int = 1, scale: int = 1, pad_value: int = 128) -> np.ndarray:
     """Tile uint8 images (N, H, W) or (N, H, W, 3) into rows of ``nrow``; nearest-upscale by ``scale``."""
-    imgs = np.asarray(images)
-    if imgs.dtype != np.uint8:
-        raise ValueError(f"images must be uint8, got {imgs.dtype}")
-    if imgs.ndim == 3:
-        imgs = imgs[..., None]
-    if imgs.ndim != 4 or imgs.shape[-1] not in (1, 3):
-        raise ValueError(f"images must have shape (N, H, W) or (N, H, W, 3), got {tuple(np.asarray(images).shape)}")
+    imgs = channels_last_images(images)
     if nrow < 1:
         raise ValueError(f"nrow must be >= 1, got {nrow}")
     if scale > 1:

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from unmask.samplers import SAMPLERS, SampleOutput, Sampler, build_sampler
-from unmask.samplers.guidance import TokenModel
+from unmask.samplers.base import SampleStart
 
 VOCAB = 10  # 9 data tokens + [MASK]
 
@@ -78,19 +78,13 @@ def test_a_new_sampler_writes_only_its_loop() -> None:
 
         cfg = 1.0
 
-        def _sample(
-            self,
-            model: TokenModel,
-            x: Tensor,
-            labels: Tensor | None,
-            generator: torch.Generator | None,
-            device: torch.device | str,
-        ) -> SampleOutput:
-            start = x.clone()
+        def _sample(self, start: SampleStart) -> SampleOutput:
+            model, x = start.model, start.x
+            x_init = x.clone()
             masked = x == model.vocab_size - 1
             x[masked] = 0
             reveal = torch.where(masked, 0, -1)
-            return SampleOutput(x, 0, torch.zeros(x.shape[0]), 1, reveal, start, model.vocab_size - 1)
+            return SampleOutput(x, 0, torch.zeros(x.shape[0]), 1, reveal, x_init, model.vocab_size - 1)
 
     x_init = torch.tensor([[9, 3, 9, 1]])
     out = First().sample(Uniform(), x_init=x_init)

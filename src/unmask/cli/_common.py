@@ -21,6 +21,7 @@ __all__ = [
     "add_sampler_flags",
     "apply_recorded_settings",
     "check_sampler",
+    "chosen_sampler",
     "configured_sampler",
     "print_report",
     "progress_on",
@@ -70,7 +71,20 @@ def print_report(out: str | None, report: dict[str, Any]) -> int:
 
 
 def add_progress_flag(p: argparse.ArgumentParser, help: str | None = None) -> None:
+    """--progress / --no-progress (read by ``progress_on``)."""
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help=help)
+
+
+def add_report_flags(p: argparse.ArgumentParser, help: str = "also write the JSON report here") -> None:
+    """--out (where ``print_report`` also writes the report) and --progress, for the commands that print
+    a JSON report."""
+    p.add_argument("--out", default=None, help=help)
+    add_progress_flag(p)
+
+
+def add_ckpt_flag(p: argparse.ArgumentParser, help: str = "checkpoint or run directory") -> None:
+    """--ckpt, required: what a command that loads a trained model loads it from."""
+    p.add_argument("--ckpt", required=True, help=help)
 
 
 def add_device_flags(p: argparse.ArgumentParser, *, weights: bool = True) -> None:
@@ -189,6 +203,16 @@ def configured_sampler(model: Any, config: Any) -> str:
     fits = model_sampler(model)
     chosen = config.sample.sampler
     return str(chosen) if chosen is not None and (chosen == fits or {chosen, fits} <= {"euler", "maskgit"}) else fits
+
+
+def chosen_sampler(args: argparse.Namespace, model: Any, config: Any) -> tuple[str, Path | None]:
+    """The sampler of unmask sample and unmask inpaint: --sampler, else the run's when it fits ``model``
+    (``configured_sampler``), checked to fit; and the recorded ``sampling.json`` that filled the
+    sampler flags not given (``apply_recorded_settings``; None with --defaults or none recorded)."""
+    recorded = None if args.defaults else apply_recorded_settings(args)
+    sampler_name = args.sampler or configured_sampler(model, config)
+    check_sampler(model, sampler_name)
+    return sampler_name, recorded
 
 
 def apply_recorded_settings(args: argparse.Namespace) -> Path | None:

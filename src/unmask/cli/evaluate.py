@@ -8,7 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._common import UsageError, add_device_flags, add_progress_flag, print_report, progress_on
+from ._common import (
+    UsageError,
+    add_ckpt_flag,
+    add_device_flags,
+    add_progress_flag,
+    add_report_flags,
+    print_report,
+    progress_on,
+)
 
 
 def register(sub: Any) -> None:
@@ -29,8 +37,7 @@ def register(sub: Any) -> None:
         default=None,
         help="reference images: a fixed subset of the split (default all)",
     )
-    e.add_argument("--out", default=None, help="also write the JSON report here")
-    add_progress_flag(e)
+    add_report_flags(e)
     e.set_defaults(func=cmd_eval)
 
     ad = sub.add_parser(
@@ -47,24 +54,22 @@ def register(sub: Any) -> None:
     ad.add_argument("--extractor", default=None, help="FD feature extractor (default: EfficientNet-Lite0)")
     ad.add_argument("--levels", type=int, default=None, help="grey levels of the reference (the model's)")
     ad.add_argument("--ref-n", dest="ref_n", type=int, default=None, help="reference images (default: all)")
-    ad.add_argument("--out", default=None, help="also write the report (JSON) here")
-    add_progress_flag(ad)
+    add_report_flags(ad, "also write the report (JSON) here")
     ad.set_defaults(func=cmd_adherence)
 
     nl = sub.add_parser("nll", help="held-out likelihood: negative ELBO (masked, Prime) or exact NLL (causal)")
-    nl.add_argument("--ckpt", required=True, help="checkpoint or run directory")
+    add_ckpt_flag(nl)
     nl.add_argument("--split", default="test", choices=("train", "test"), help="dataset split (test = held out)")
     nl.add_argument("--n", type=int, default=None, help="only the first N sequences / images")
     nl.add_argument("--repeats", type=int, default=1, help="passes with fresh times and masks (masked models)")
     nl.add_argument("--batch-size", dest="batch_size", type=int, default=64)
     nl.add_argument("--seed", type=int, default=0)
     add_device_flags(nl)
-    nl.add_argument("--out", default=None, help="also write the JSON report here")
-    add_progress_flag(nl)
+    add_report_flags(nl)
     nl.set_defaults(func=cmd_nll)
 
     w = sub.add_parser("sweep", help="evaluate a grid of sampler settings on one checkpoint (resumable)")
-    w.add_argument("--ckpt", required=True, help="checkpoint or run directory")
+    add_ckpt_flag(w)
     w.add_argument("--grid", required=True, help="grid YAML file (see unmask.sweep.grid)")
     w.add_argument("--out", required=True, help="output directory: sweep.csv, sweep.json, figures")
     add_device_flags(w)
@@ -82,7 +87,7 @@ def register(sub: Any) -> None:
     j = sub.add_parser(
         "joint", help="run a joint multi-stream model in one direction on a test split: metrics JSON + PNG grids"
     )
-    j.add_argument("--ckpt", required=True, help="checkpoint or run directory of a joint model")
+    add_ckpt_flag(j, "checkpoint or run directory of a joint model")
     j.add_argument(
         "--mode",
         required=True,
@@ -148,17 +153,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 f"tokens in {str(path)!r} span [{tokens.min()}, {tokens.max()}] ({tokens.dtype}) but {args.ref!r} at "
                 f"{levels} grey levels has token ids [0, {levels - 1}]; pass --levels to match the model"
             )
-    report = evaluate_samples(
-        images,
-        labels,
-        args.ref,
-        extractor=args.extractor,
-        levels=args.levels,
-        ref_split=args.split,
-        ref_n=args.ref_n,
-        progress=args.progress,
-    )
+    report = evaluate_samples(images, labels, args.ref, **_reference_options(args))
     return print_report(args.out, {"samples": str(path), **report})
+
+
+def _reference_options(args: argparse.Namespace) -> dict[str, Any]:
+    """How ``unmask eval`` compares samples with the real data, images and clips alike: the feature
+    extractor, the reference's grey levels, split and size, and the progress bar."""
+    return {
+        "extractor": args.extractor,
+        "levels": args.levels,
+        "ref_split": args.split,
+        "ref_n": args.ref_n,
+        "progress": args.progress,
+    }
 
 
 def _eval_videos(args: argparse.Namespace, videos: Any, prefix_frames: int) -> dict[str, object]:
@@ -166,16 +174,7 @@ def _eval_videos(args: argparse.Namespace, videos: Any, prefix_frames: int) -> d
     measure when it is bouncing-shapes."""
     from ..eval.video import evaluate_videos
 
-    return evaluate_videos(
-        videos,
-        args.ref,
-        extractor=args.extractor,
-        ref_split=args.split,
-        ref_n=args.ref_n,
-        levels=args.levels,
-        prefix_frames=prefix_frames,
-        progress=args.progress,
-    )
+    return evaluate_videos(videos, args.ref, prefix_frames=prefix_frames, **_reference_options(args))
 
 
 #: --ref values of ``unmask adherence`` whose captions name one class each (read by fashion_caption_class)

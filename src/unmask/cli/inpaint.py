@@ -12,11 +12,10 @@ from typing import Any
 from ._common import (
     REGION_HELP,
     UsageError,
+    add_ckpt_flag,
     add_device_flags,
     add_sampler_flags,
-    apply_recorded_settings,
-    check_sampler,
-    configured_sampler,
+    chosen_sampler,
     sampler_from_flags,
     write_npz,
 )
@@ -28,7 +27,7 @@ def register(sub: Any) -> None:
         help="regenerate a region of an image, chosen frames of a clip, or one stream of a joint model, with any "
         "sampler (inpainting, outpainting, class edits, continuation)",
     )
-    ip.add_argument("--ckpt", required=True, help="checkpoint, run directory or zoo release")
+    add_ckpt_flag(ip, "checkpoint, run directory or zoo release")
     ip.add_argument(
         "--image",
         "--from",
@@ -140,9 +139,7 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
     tokenizer = build_tokenizer(ckpt.tokenizer)
     if tokenizer.kind != "image":
         raise UsageError("unmask inpaint edits images; this checkpoint's tokens decode to text")
-    recorded = None if args.defaults else apply_recorded_settings(args)
-    sampler_name = args.sampler or configured_sampler(model, config)
-    check_sampler(model, sampler_name)
+    sampler_name, recorded = chosen_sampler(args, model, config)
     labels = None
     edit_model: Any = model
     if isinstance(model, TextTransformer):
@@ -165,17 +162,7 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
     grey = 128 if original.ndim == 3 else np.array([128, 128, 128], np.uint8)
     shown[plan.pixels] = grey  # the region to regenerate, greyed out
     path = Path(args.out)
-    write_npz(
-        path,
-        tokens=out.tokens.numpy(),
-        images=out.images,
-        region=out.region.numpy(),
-        given_tokens=plan.tokens.numpy(),
-        original=original,
-        pixel_region=plan.pixels,
-        labels=np.array(labels if labels is not None else [-1]),
-        nfe=out.nfe,
-    )
+    _write_edit(path, out, plan, original, labels, "images", pixel_region=plan.pixels)
     grid = save_grid(np.concatenate([original, shown, out.images]), path.with_suffix(".png"), nrow=2 + args.samples)
     summary = {
         "npz": str(path),
@@ -192,6 +179,27 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
     }
     print(json.dumps(summary))
     return 0
+
+
+def _write_edit(
+    path: Path, out: Any, plan: Any, original: Any, labels: list[int] | None, pixels_key: str, **extra: Any
+) -> None:
+    """The .npz of an edit of images or clips: the completions' tokens and pixels (under ``pixels_key``),
+    the region, the given tokens and their decoding ``original``, ``extra`` (what tells the region in
+    pixels or frames), the labels (−1: none) and the NFE."""
+    import numpy as np
+
+    write_npz(
+        path,
+        tokens=out.tokens.numpy(),
+        **{pixels_key: out.images},
+        region=out.region.numpy(),
+        given_tokens=plan.tokens.numpy(),
+        original=original,
+        **extra,
+        labels=np.array(labels if labels is not None else [-1]),
+        nfe=out.nfe,
+    )
 
 
 #: The built-in regions of --mask, as the help and errors name them.
@@ -241,9 +249,7 @@ def _inpaint_video(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
             item_label = int(data.labels[int(args.image.split(":", 1)[1])])
     pixels = None if args.mask is None else region_mask(args.mask, (int(clip.shape[1]), int(clip.shape[2])))
     tokenizer = build_tokenizer(ckpt.tokenizer)
-    recorded = None if args.defaults else apply_recorded_settings(args)
-    sampler_name = args.sampler or configured_sampler(model, config)
-    check_sampler(model, sampler_name)
+    sampler_name, recorded = chosen_sampler(args, model, config)
     labels = _inpaint_labels(args, model, item_label)
     sampler = sampler_from_flags(args, model, config, sampler_name)
     plan = plan_video_edit(model, tokenizer, clip[None], frames, pixels)
@@ -253,17 +259,7 @@ def _inpaint_video(args: argparse.Namespace, model: Any, ckpt: Any) -> int:
     shown = original.copy()
     shown[plan.pixels] = 128  # the region to regenerate, greyed out
     path = Path(args.out)
-    write_npz(
-        path,
-        tokens=out.tokens.numpy(),
-        videos=out.images,
-        region=out.region.numpy(),
-        given_tokens=plan.tokens.numpy(),
-        original=original,
-        frames=np.asarray(frames, dtype=np.int64),
-        labels=np.array(labels if labels is not None else [-1]),
-        nfe=out.nfe,
-    )
+    _write_edit(path, out, plan, original, labels, "videos", frames=np.asarray(frames, dtype=np.int64))
     every = np.concatenate([original, shown, out.images])  # original | masked | completions
     png = save_video_grid(every, path.with_suffix(".png"))
     gif = save_gif(every, path.with_suffix(".gif"), nrow=2 + args.samples)

@@ -11,12 +11,12 @@ from typing import Any
 
 from ._common import (
     UsageError,
+    add_ckpt_flag,
     add_device_flags,
     add_progress_flag,
     add_sampler_flags,
-    apply_recorded_settings,
     check_sampler,
-    configured_sampler,
+    chosen_sampler,
     progress_on,
     sampler_from_flags,
     torch_device_type,
@@ -27,7 +27,7 @@ def register(sub: Any) -> None:
     s = sub.add_parser(
         "sample", help="draw samples from a checkpoint into an .npz and a PNG grid (text: .txt; clips: GIF + PNG)"
     )
-    s.add_argument("--ckpt", required=True, help="checkpoint or run directory")
+    add_ckpt_flag(s)
     s.add_argument(
         "--out",
         required=True,
@@ -97,9 +97,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if isinstance(model, TextTransformer):
         assert captions is not None
         return _sample_t2i(args, model, ckpt, captions)
-    recorded = None if args.defaults else apply_recorded_settings(args)
-    sampler_name = args.sampler or configured_sampler(model, ckpt.config)
-    check_sampler(model, sampler_name)
+    sampler_name, recorded = chosen_sampler(args, model, ckpt.config)
     tokenizer = build_tokenizer(ckpt.tokenizer)
     if captions is not None:  # a class-conditional model of a captioned dataset: caption = class
         plan = _caption_class_plan(args, ckpt, captions)

@@ -6,7 +6,15 @@ import argparse
 import json
 from typing import Any
 
-from ._common import UsageError, add_progress_flag, progress_on, run_config, train_report
+from ._common import (
+    UsageError,
+    add_progress_flag,
+    add_report_flags,
+    print_report,
+    progress_on,
+    run_config,
+    train_report,
+)
 
 
 def register(sub: Any) -> None:
@@ -31,8 +39,7 @@ def register(sub: Any) -> None:
     te.add_argument("--ref-n", dest="ref_n", type=int, default=None, help="FD reference images (default all)")
     te.add_argument("--fd", action=argparse.BooleanOptionalAction, default=True, help="also the FD of reconstructions")
     te.add_argument("--extractor", default="efficientnet-lite0")
-    te.add_argument("--out", default=None, help="also write the JSON report here")
-    add_progress_flag(te)
+    add_report_flags(te)
     te.set_defaults(func=cmd_tokenizer_eval)
 
     tz = sub.add_parser("tokenize", help="pre-tokenise a dataset into token shards (resumable, parallel)")
@@ -75,13 +82,7 @@ def cmd_tokenizer_eval(args: argparse.Namespace) -> int:
         extractor=args.extractor,
         progress=args.progress,
     )
-    text = json.dumps({"tokenizer": tok.config(), **report}, indent=2)
-    if args.out:
-        from .._io import atomic_write_text
-
-        atomic_write_text(args.out, text + "\n")
-    print(text)
-    return 0
+    return print_report(args.out, {"tokenizer": tok.config(), **report})
 
 
 def cmd_tokenize(args: argparse.Namespace) -> int:

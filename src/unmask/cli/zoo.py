@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._common import add_ckpt_flag
+
 
 def register(sub: Any) -> None:
     zo = sub.add_parser("zoo", help="releases of trained models (EMA weights, fp16) that ship in zoo/")
     zsub = zo.add_subparsers(dest="zoo_command", required=True)
     zx = zsub.add_parser("export", help="write a run's EMA weights, config and sampling.json as a release")
-    zx.add_argument("--ckpt", required=True, help="run or checkpoint directory")
+    add_ckpt_flag(zx, "run or checkpoint directory")
     zx.add_argument("--out", required=True, help="the release folder, e.g. zoo/fmnist")
     zx.add_argument("--dtype", choices=("float16", "float32"), default="float16")
     zx.add_argument("--note", default=None, help="what result the release backs (kept in its manifest)")

@@ -23,8 +23,24 @@ __all__ = ["JsonConfig", "coerce", "merge", "apply_overrides"]
 C = TypeVar("C")
 
 
+J = TypeVar("J", bound="JsonConfig")
+
+
 class JsonConfig:
-    """Mixin of a dataclass config: its plain-dict and JSON forms (what runs save as ``config.json``)."""
+    """Mixin of a dataclass config whose fields all have defaults: its plain-dict and JSON forms
+    (what runs save as ``config.json``) and the strict rebuild of a saved one (``from_dict``)."""
+
+    @classmethod
+    def from_dict(cls: type[J], data: dict[str, Any]) -> J:
+        """Strictly rebuild a saved config: ``data`` (after ``upgrade``) merged onto the defaults;
+        unknown keys and wrong types are errors."""
+        return merge(cls(), cls.upgrade(data))
+
+    @classmethod
+    def upgrade(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """A saved config written by an earlier version, in today's form (``from_dict`` calls it);
+        here unchanged."""
+        return data
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, nested sections as dicts."""

@@ -13,7 +13,7 @@ from typing import Any
 from ..models import MODEL_PRESETS, VIDEO_PRESETS
 from ..models.initialization import LEGACY_INIT
 from . import rules
-from .overrides import JsonConfig, merge
+from .overrides import JsonConfig
 from .schema import DataConfig, LossConfig, ModelConfig, OptimConfig, PathConfig, SampleConfig, TrainConfig
 
 __all__ = ["Config", "DEFAULT_PRESET"]
@@ -35,15 +35,13 @@ class Config(JsonConfig):
     preset: str = DEFAULT_PRESET
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Config:
-        """Strictly rebuild a config: unknown keys and wrong types are errors.
-
-        A config saved before ``model.init`` existed was U-ViT-initialised: it reads as ``init="uvit"``.
-        """
+    def upgrade(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """A config saved before ``model.init`` existed was U-ViT-initialised: it reads as ``init="uvit"``
+        (``from_dict``, which strictly rebuilds a config, calls this first)."""
         model = data.get("model")
         if isinstance(model, dict) and "init" not in model:
             data = {**data, "model": {**model, "init": LEGACY_INIT}}
-        return merge(cls(), data)
+        return data
 
     def resolve(self) -> Config:
         """Fill the model fields left at None (dim, depth, heads, mlp_ratio, patch) from

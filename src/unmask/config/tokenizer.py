@@ -12,7 +12,7 @@ from typing import Any
 
 from ..tokenizers.vqvae import VQVAEConfig
 from .errors import ConfigError, library_check
-from .overrides import JsonConfig, merge
+from .overrides import JsonConfig
 from .rules import check_adam, check_at_least, check_loop
 from .schema import AdamConfig, LoopConfig, LRSchedule
 
@@ -54,8 +54,8 @@ class TokenizerRunConfig(JsonConfig):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TokenizerRunConfig:
-        """Strictly rebuild a saved config (unknown keys and wrong types are errors), validated."""
-        return merge(cls(), data).validate()
+        """``JsonConfig.from_dict`` (a strict rebuild), validated."""
+        return super().from_dict(data).validate()
 
     def resolve(self) -> TokenizerRunConfig:
         """Nothing of a tokenizer run is derived at load time: returns self (the loader's common step)."""

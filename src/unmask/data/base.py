@@ -11,7 +11,7 @@ from torch import Tensor
 
 from ..tokenizers import Tokenizer
 
-__all__ = ["TokenDataset", "batch_indices", "stratified_split", "DatasetNotAvailable"]
+__all__ = ["TokenDataset", "batch_indices", "stratified_split", "stratified_digits", "DatasetNotAvailable"]
 
 
 class DatasetNotAvailable(RuntimeError):
@@ -100,3 +100,27 @@ def batch_indices(n: int, batch_size: int, step: int, seed: int) -> Tensor:
         out.extend(take.tolist())
         start += len(take)
     return torch.tensor(out, dtype=torch.long)
+
+
+def stratified_digits(
+    name: str,
+    split: str,
+    images: np.ndarray,
+    labels: np.ndarray,
+    tokenizer: Tokenizer,
+    test_fraction: float,
+    seed: int,
+) -> TokenDataset:
+    """The ``split`` of a dataset of the ten digits loaded whole (``images`` (N, H, W), ``labels`` (N,)):
+    a fixed ``stratified_split``, tokenised by ``tokenizer``, with the classes named "0" … "9"."""
+    train, test = stratified_split(labels, test_fraction, seed)
+    idx = train if split == "train" else test
+    return TokenDataset(
+        name=name,
+        split=split,
+        tokens=tokenizer.encode(images[idx]),
+        labels=torch.from_numpy(labels[idx]),
+        num_classes=10,
+        tokenizer=tokenizer,
+        class_names=tuple(str(i) for i in range(10)),
+    )

@@ -7,10 +7,9 @@ Split: a fixed stratified 80 / 20 train / test split (seed 0): 1,438 / 359 image
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from ..tokenizers import PixelQuantizer
-from .base import DatasetNotAvailable, TokenDataset, stratified_split
+from .base import DatasetNotAvailable, TokenDataset, stratified_digits
 
 __all__ = ["load_digits"]
 
@@ -36,15 +35,5 @@ def load_digits(split: str = "train", levels: int | None = None) -> TokenDataset
     bunch = _sk_load_digits()
     images = np.asarray(bunch.images, dtype=np.float64)  # (1797, 8, 8) in 0..16
     labels = np.asarray(bunch.target, dtype=np.int64)
-    train, test = stratified_split(labels, TEST_FRACTION, SPLIT_SEED)
-    idx = train if split == "train" else test
     tokenizer = PixelQuantizer(levels=17, max_value=16.0)
-    return TokenDataset(
-        name="digits",
-        split=split,
-        tokens=tokenizer.encode(images[idx]),
-        labels=torch.from_numpy(labels[idx]),
-        num_classes=10,
-        tokenizer=tokenizer,
-        class_names=tuple(str(i) for i in range(10)),
-    )
+    return stratified_digits("digits", split, images, labels, tokenizer, TEST_FRACTION, SPLIT_SEED)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..tokenizers import PixelQuantizer
-from .base import DatasetNotAvailable, TokenDataset, stratified_split
+from .base import DatasetNotAvailable, TokenDataset, stratified_digits
 from .idx import read_idx
 
 __all__ = [
@@ -118,14 +118,4 @@ def load_mnist5k(split: str = "train", levels: int | None = None) -> TokenDatase
     x, y = mnist_data()
     images = np.asarray(x, dtype=np.float64).reshape(-1, 28, 28)
     labels = np.asarray(y, dtype=np.int64)
-    train, test = stratified_split(labels, 0.2, 0)
-    idx = train if split == "train" else test
-    return TokenDataset(
-        name="mnist5k",
-        split=split,
-        tokens=tok.encode(images[idx]),
-        labels=torch.from_numpy(labels[idx]),
-        num_classes=10,
-        tokenizer=tok,
-        class_names=tuple(str(i) for i in range(10)),
-    )
+    return stratified_digits("mnist5k", split, images, labels, tok, 0.2, 0)

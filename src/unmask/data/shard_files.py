@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
-from .._io import atomic_write_bytes, atomic_write_text
+from .._io import ListedFileFaults, atomic_write_bytes, atomic_write_text, check_listed_file
 from ..errors import UserError
 from ..tokenizers import file_sha256
 
@@ -112,16 +112,16 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
 
 
 def _check_file(d: Path, rec: dict[str, Any], what: str, verify_hash: bool) -> Path:
+    """The shard file ``rec`` of the manifest in ``d``, once it has its recorded size (and SHA-256
+    with ``verify_hash``); ``what`` names its contents in the corruption message."""
     p = d / rec["file"]
-    if not p.is_file():
-        raise ShardError(f"shard file {str(p)!r} listed in {MANIFEST_FILE} is missing")
-    size = p.stat().st_size
-    if size != rec["bytes"]:
-        raise ShardError(
-            f"shard file {str(p)!r} has {size} bytes, {MANIFEST_FILE} says {rec['bytes']} (truncated or altered)"
-        )
-    if verify_hash and file_sha256(p) != rec["sha256"]:
-        raise ShardError(f"shard file {str(p)!r} does not match its SHA-256 in {MANIFEST_FILE} (corrupted {what})")
+    faults = ListedFileFaults(
+        ShardError,
+        missing=f"shard file {{p!r}} listed in {MANIFEST_FILE} is missing",
+        size=f"shard file {{p!r}} has {{size}} bytes, {MANIFEST_FILE} says {{expected}} (truncated or altered)",
+        digest=f"shard file {{p!r}} does not match its SHA-256 in {MANIFEST_FILE} (corrupted {what})",
+    )
+    check_listed_file(p, rec["bytes"], rec["sha256"] if verify_hash else None, faults)
     return p
 
 

@@ -25,12 +25,7 @@ __all__ = ["evaluate_samples", "check_samples"]
 
 def check_samples(images: np.ndarray, labels: np.ndarray | None, expected_shape: tuple[int, ...], ref: str) -> None:
     """Raise ValueError unless ``images`` is uint8 (N, *expected_shape), N ≥ 2, and ``labels`` None or (N,) ints."""
-    if not isinstance(images, np.ndarray):
-        raise UserError(f"images must be a numpy array, got {type(images).__name__}")
-    if images.dtype != np.uint8:
-        raise UserError(f"images must be uint8 in [0, 255], got dtype {images.dtype}")
-    if not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)):
-        raise UserError(f"images must have shape (N, H, W) or (N, H, W, 3), got {images.shape}")
+    FeatureExtractor.check_images(images, UserError)
     if tuple(images.shape[1:]) != tuple(expected_shape):
         want = ", ".join(str(s) for s in expected_shape)
         raise UserError(

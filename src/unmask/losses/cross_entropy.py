@@ -90,6 +90,34 @@ class LossOutput:
     correct: Tensor | None = None
     streams: dict[str, LossOutput] | None = None
 
+    @classmethod
+    def reduced(
+        cls,
+        per_token: Tensor,
+        selected: Tensor,
+        weight: Tensor,
+        total: Tensor,
+        count: Tensor,
+        correct: Tensor,
+        streams: dict[str, LossOutput] | None = None,
+    ) -> LossOutput:
+        """The output of a reduction: ``loss = total / count`` and ``accuracy = correct / selected
+        positions`` (NaN when nothing is selected, computed without gradient); the other
+        attributes as given."""
+        with torch.no_grad():
+            accuracy = correct / selected.sum()  # 0 / 0 = NaN when nothing is selected
+        return cls(
+            loss=total / count,
+            per_token=per_token,
+            selected=selected,
+            weight=weight,
+            accuracy=accuracy,
+            total=total,
+            count=count,
+            correct=correct,
+            streams=streams,
+        )
+
 
 def loss_weight(schedule: Schedule, t: Tensor, weighting: str) -> Tensor:
     """w(t) per sample for ``weighting`` in ``WEIGHTINGS``; t in [0, 1) shape (B,)."""
@@ -153,14 +181,4 @@ class MaskedCrossEntropy:
         count = self.count(path)
         with torch.no_grad():
             correct = ((flat.argmax(-1) == target) & selected).sum()
-            accuracy = correct / selected.sum()  # 0 / 0 = NaN when nothing is selected
-        return LossOutput(
-            loss=total / count,
-            per_token=per_token,
-            selected=selected,
-            weight=weight,
-            accuracy=accuracy,
-            total=total,
-            count=count,
-            correct=correct,
-        )
+        return LossOutput.reduced(per_token, selected, weight, total, count, correct)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+PathT = TypeVar("PathT", PathSample, SubTokenPathSample)
 
 #: How a multi-stream loss combines its streams (see ``MultiStreamObjective``).
 STREAM_WEIGHTINGS = ("equal", "tokens")
@@ -89,70 +90,94 @@ def _stratified_times(batch: int, generator: torch.Generator | None, device: tor
     return sample_times(batch, eps=1e-4, stratified=True, generator=generator, device=device)
 
 
+class _SinglePathObjective(Generic[PathT]):
+    """What the single-path objectives (``MaskedObjective``, ``SubTokenObjective``) share: the
+    input is drawn by ``interpolant.sample``, the model is fed its ``model_input`` (and its t for
+    an ETM), and its logits are scored by ``loss_fn`` with the interpolant's schedule; the negative
+    ELBO of ``nll_bound`` is ``elbo_loss`` on ``elbo_path``. A subclass is a dataclass with the
+    fields ``interpolant`` and ``loss_fn`` and says what the model is fed and which loss is its ELBO."""
+
+    interpolant: Any
+    loss_fn: Any
+
+    def corrupt(self, x_1: Tensor, t: Tensor, generator: torch.Generator | None) -> PathT:
+        """The interpolant's sample at times ``t`` (B,)."""
+        path: PathT = self.interpolant.sample(x_1, t, generator)
+        return path
+
+    def model_input(self, target: PathT) -> Tensor:
+        """What the model is fed of a corrupted batch."""
+        raise NotImplementedError
+
+    def predict(self, model: Any, target: PathT, labels: Tensor | None) -> Tensor:
+        """The model's logits on ``model_input(target)`` (told ``target.t`` if it takes time)."""
+        logits: Tensor = model(self.model_input(target), target.t if model.uses_time else None, labels)
+        return logits
+
+    def loss(self, logits: Tensor, target: PathT) -> LossOutput:
+        """``loss_fn`` on the logits, with the interpolant's schedule for the weight."""
+        out: LossOutput = self.loss_fn(logits, target, self.interpolant.schedule)
+        return out
+
+    def count(self, target: PathT) -> Tensor:
+        """The loss's normaliser for a (global) batch, see ``LossOutput.count``."""
+        norm: Tensor = self.loss_fn.count(target)
+        return norm
+
+    def elbo_path(self, x_1: Tensor, t: Tensor, generator: torch.Generator | None) -> PathT:
+        """The sample the ELBO of ``nll_bound`` is taken on: by default the training one (``corrupt``)."""
+        return self.corrupt(x_1, t, generator)
+
+    def elbo_loss(self) -> Any:
+        """The loss whose per-token terms (w = κ̇/(1 − κ), summed) make the negative ELBO."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def nll_bound(self, model: Any, x_1: Tensor, labels: Tensor | None, generator: torch.Generator | None) -> Tensor:
+        """(B,) negative ELBO in nats per token: ``elbo_loss`` on ``elbo_path`` at stratified t, the
+        selected terms of each sequence summed and divided by its tokens."""
+        t = _stratified_times(x_1.shape[0], generator, x_1.device)
+        path = self.elbo_path(x_1, t, generator)
+        elbo: LossOutput = self.elbo_loss()(self.predict(model, path, labels), path, self.interpolant.schedule)
+        return (elbo.per_token * elbo.selected * elbo.weight[:, None]).sum(1) / x_1[0].numel()
+
+
 @dataclass
-class MaskedObjective:
+class MaskedObjective(_SinglePathObjective[PathSample]):
     """Masked diffusion on tokens: x_t from the interpolant, ``loss_fn`` on the logits."""
 
     interpolant: MaskingInterpolant
     loss_fn: MaskedCrossEntropy
 
-    def corrupt(self, x_1: Tensor, t: Tensor, generator: torch.Generator | None) -> PathSample:
-        return self.interpolant.sample(x_1, t, generator)
-
-    def predict(self, model: Any, target: PathSample, labels: Tensor | None) -> Tensor:
-        return model(target.x_t, target.t if model.uses_time else None, labels)
-
-    def loss(self, logits: Tensor, target: PathSample) -> LossOutput:
-        return self.loss_fn(logits, target, self.interpolant.schedule)
-
-    def count(self, target: PathSample) -> Tensor:
-        """The loss's normaliser for a (global) batch, see ``LossOutput.count``."""
-        return self.loss_fn.count(target)
-
-    @torch.no_grad()
-    def nll_bound(self, model: Any, x_1: Tensor, labels: Tensor | None, generator: torch.Generator | None) -> Tensor:
-        """(B,) negative ELBO in nats per token (masked CE with w = κ̇/(1 − κ), t stratified).
-
-        Always on the plain masking path (Eq. 1), whatever smoothing or coupling the
-        training path uses: the bound is that of the model as a masked diffusion model.
-        """
-        t = _stratified_times(x_1.shape[0], generator, x_1.device)
+    def elbo_path(self, x_1: Tensor, t: Tensor, generator: torch.Generator | None) -> PathSample:
+        """Always the plain masking path (Eq. 1), whatever smoothing or coupling the training path
+        uses: the bound is that of the model as a masked diffusion model."""
         plain = MaskingInterpolant(self.interpolant.schedule, self.interpolant.vocab_size)
-        path = plain.sample(x_1, t, generator)
-        logits = model(path.x_t, t if model.uses_time else None, labels)
-        elbo = MaskedCrossEntropy("elbo", True, "sum")(logits, path, self.interpolant.schedule)
-        return (elbo.per_token * elbo.selected * elbo.weight[:, None]).sum(1) / elbo.per_token.shape[1]
+        return plain.sample(x_1, t, generator)
+
+    def elbo_loss(self) -> MaskedCrossEntropy:
+        """Masked CE with w = κ̇/(1 − κ), summed."""
+        return MaskedCrossEntropy("elbo", True, "sum")
+
+    def model_input(self, target: PathSample) -> Tensor:
+        """The tokens x_t."""
+        return target.x_t
 
 
 @dataclass
-class SubTokenObjective:
+class SubTokenObjective(_SinglePathObjective[SubTokenPathSample]):
     """MDM-Prime: every sub-token masked independently, the carry-over joint scored per sub-token."""
 
     interpolant: SubTokenInterpolant
     loss_fn: SubTokenCrossEntropy
 
-    def corrupt(self, x_1: Tensor, t: Tensor, generator: torch.Generator | None) -> SubTokenPathSample:
-        return self.interpolant.sample(x_1, t, generator)
+    def elbo_loss(self) -> SubTokenCrossEntropy:
+        """The sub-token process's negative ELBO (see ``SubTokenCrossEntropy``)."""
+        return SubTokenCrossEntropy(self.loss_fn.codec, "elbo", "sum")
 
-    def predict(self, model: Any, target: SubTokenPathSample, labels: Tensor | None) -> Tensor:
-        return model(target.y_t, target.t if model.uses_time else None, labels)
-
-    def loss(self, logits: Tensor, target: SubTokenPathSample) -> LossOutput:
-        return self.loss_fn(logits, target, self.interpolant.schedule)
-
-    def count(self, target: SubTokenPathSample) -> Tensor:
-        """The loss's normaliser for a (global) batch, see ``LossOutput.count``."""
-        return self.loss_fn.count(target)
-
-    @torch.no_grad()
-    def nll_bound(self, model: Any, x_1: Tensor, labels: Tensor | None, generator: torch.Generator | None) -> Tensor:
-        """(B,) the sub-token process's negative ELBO in nats per token (see ``SubTokenCrossEntropy``)."""
-        t = _stratified_times(x_1.shape[0], generator, x_1.device)
-        path = self.corrupt(x_1, t, generator)
-        logits = self.predict(model, path, labels)
-        elbo = SubTokenCrossEntropy(self.loss_fn.codec, "elbo", "sum")(logits, path, self.interpolant.schedule)
-        tokens = x_1[0].numel()
-        return (elbo.per_token * elbo.weight[:, None]).sum(1) / tokens
+    def model_input(self, target: SubTokenPathSample) -> Tensor:
+        """The sub-tokens y_t."""
+        return target.y_t
 
 
 @dataclass
@@ -187,21 +212,10 @@ class AutoregressiveObjective:
         x_1 = target.x_1
         per_token = F.cross_entropy(logits.float().transpose(1, 2), x_1, reduction="none")  # (B, L)
         selected = torch.ones_like(x_1, dtype=torch.bool)
-        total = per_token.sum()
-        count = self.count(target)
+        weight = torch.ones(x_1.shape[0], device=x_1.device)
         with torch.no_grad():
             correct = (logits.argmax(-1) == x_1).sum()
-            accuracy = correct / x_1.numel()
-        return LossOutput(
-            loss=total / count,
-            per_token=per_token,
-            selected=selected,
-            weight=torch.ones(x_1.shape[0], device=x_1.device),
-            accuracy=accuracy,
-            total=total,
-            count=count,
-            correct=correct,
-        )
+        return LossOutput.reduced(per_token, selected, weight, per_token.sum(), self.count(target), correct)
 
     @torch.no_grad()
     def nll_bound(self, model: Any, x_1: Tensor, labels: Tensor | None, generator: torch.Generator | None) -> Tensor:
@@ -281,21 +295,10 @@ class MultiStreamObjective:
         count = self.count(target)
         correct = torch.stack([o.correct for o in outs.values() if o.correct is not None]).sum()
         selected = torch.cat([o.selected for o in outs.values()], dim=1)
-        with torch.no_grad():
-            accuracy = correct / selected.sum()
         b = selected.shape[0]
         weight = torch.cat([o.weight[:, None].expand(b, o.selected.shape[1]) for o in outs.values()], dim=1)
-        return LossOutput(
-            loss=total / count,
-            per_token=torch.cat([o.per_token for o in outs.values()], dim=1),
-            selected=selected,
-            weight=weight,
-            accuracy=accuracy,
-            total=total,
-            count=count,
-            correct=correct,
-            streams=outs,
-        )
+        per_token = torch.cat([o.per_token for o in outs.values()], dim=1)
+        return LossOutput.reduced(per_token, selected, weight, total, count, correct, streams=outs)
 
     @torch.no_grad()
     def nll_bound(

@@ -81,14 +81,4 @@ class SubTokenCrossEntropy:
         count = self.count(path)
         with torch.no_grad():
             correct = ((marg.argmax(-1) == target) & selected).sum()
-            accuracy = correct / selected.sum()
-        return LossOutput(
-            loss=total / count,
-            per_token=per_token,
-            selected=selected,
-            weight=weight,
-            accuracy=accuracy,
-            total=total,
-            count=count,
-            correct=correct,
-        )
+        return LossOutput.reduced(per_token, selected, weight, total, count, correct)

@@ -1,11 +1,13 @@
 """The trunk every token backbone of ``unmask.models`` shares: pre-norm attention ``Block``s with
 U-ViT long skips (``build_blocks``, ``run_blocks``), patchifying a token grid into positions and back
-(``patchify``, ``unpatchify``), the trunk's argument checks (``check_trunk``), and
-``ConditionedModel``, the base of the backbones that take a time and a class label as tokens.
+(``patchify``, ``unpatchify``), the trunk's argument checks (``check_trunk``), ``GridTrunkConfig``,
+the fields the token-grid backbones' configs share, and ``ConditionedModel``, the base of the
+backbones that take a time and a class label as tokens.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
@@ -16,7 +18,11 @@ __all__ = [
     "Attention",
     "Block",
     "ConditionedModel",
+    "GridModel",
+    "GridTrunkConfig",
+    "TrunkWrapper",
     "build_blocks",
+    "check_grid",
     "check_trunk",
     "patchify",
     "run_blocks",
@@ -35,6 +41,70 @@ def check_trunk(vocab_size: int, dim: int, heads: int, num_classes: int, dropout
         raise ValueError(f"num_classes must be >= 0, got {num_classes}")
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+
+
+@dataclass
+class GridTrunkConfig:
+    """The first fields of the token-grid backbones' configs (``TransformerConfig``,
+    ``VideoTransformerConfig``), in their order, and what follows from them; each subclass
+    documents what they mean for it, may change a default, and adds its own fields after them.
+
+    Attributes:
+        vocab_size: K, token ids including [MASK] (the last id).
+        grid: token grid shape.
+        patch: tokens per patch along every patched axis.
+        dim: model width D.
+        depth: transformer blocks.
+        heads: attention heads (must divide ``dim``).
+        mlp_ratio: MLP hidden width / D.
+        token_dim: width of one token's embedding before patch merging; 0 picks
+            max(32, D / p^a) rounded to a multiple of 8, a = ``patched_axes``.
+        num_classes: class labels (0 = unconditional); the null label is ``num_classes``.
+        timestep: True for an explicit-timestep model (ETM, takes t), False for an ITM.
+        skip: U-ViT long skip connections.
+        dropout: dropout in attention and MLP (0 disables).
+    """
+
+    vocab_size: int
+    grid: tuple[int, ...]
+    patch: int = 1
+    dim: int = 256
+    depth: int = 8
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    token_dim: int = 0
+    num_classes: int = 0
+    timestep: bool = True
+    skip: bool = True
+    dropout: float = 0.0
+
+    @property
+    def patched_axes(self) -> int:
+        """How many grid axes ``patch`` merges (every one, unless a subclass says otherwise)."""
+        return len(self.grid)
+
+    @property
+    def resolved_token_dim(self) -> int:
+        """``token_dim``, or the width it picks when 0 (see the attributes)."""
+        if self.token_dim > 0:
+            return self.token_dim
+        per = self.dim // self.patch**self.patched_axes
+        return max(32, (per + 7) // 8 * 8)
+
+    def to_dict(self) -> dict[str, object]:
+        """Every field (what a checkpoint stores and rebuilds the model from), the grid as a list."""
+        d = asdict(self)
+        d["grid"] = list(self.grid)
+        return d
+
+
+def check_grid(grid: tuple[int, ...], patch: int, where: str = "") -> None:
+    """``ValueError`` unless ``grid`` has 1 to 3 positive axes and ``patch`` ≥ 1 divides every one;
+    ``where`` starts the message (``"stream 'image': "`` for a stream of a multi-stream model)."""
+    if not 1 <= len(grid) <= 3 or any(g < 1 for g in grid):
+        raise ValueError(f"{where}grid must have 1 to 3 positive axes, got {grid}")
+    if patch < 1 or any(g % patch for g in grid):
+        raise ValueError(f"{where}patch {patch} must be >= 1 and divide every axis {grid}")
 
 
 class Attention(nn.Module):
@@ -147,3 +217,61 @@ class ConditionedModel(nn.Module):
     @property
     def null_label(self) -> int:
         return self.config.num_classes
+
+
+class GridModel(ConditionedModel):
+    """A backbone over one token grid whose ``config`` is a ``GridTrunkConfig`` with ``subtokens``
+    (``Transformer``, ``VideoTransformer``): what the samplers and the trainer read off it."""
+
+    @property
+    def vocab_size(self) -> int:
+        return self.config.vocab_size
+
+    @property
+    def mask_id(self) -> int:
+        return self.config.vocab_size - 1
+
+    @property
+    def subtokens(self) -> int:
+        """ℓ for an MDM-Prime model (inputs (B, *grid, ℓ)), 0 for plain token inputs."""
+        return self.config.subtokens
+
+
+class TrunkWrapper(nn.Module):
+    """A model around a token-grid model, ``trunk`` (the text-conditioned models): the vocabulary,
+    [MASK] id, time input and input sizes are the trunk's, the tokens plain (no sub-tokens), and
+    the null label is ``num_classes`` (each wrapper says how many classes it has)."""
+
+    @property
+    def trunk(self) -> Any:
+        """The wrapped model."""
+        raise NotImplementedError
+
+    @property
+    def num_classes(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.trunk.vocab_size)
+
+    @property
+    def mask_id(self) -> int:
+        return int(self.trunk.mask_id)
+
+    @property
+    def subtokens(self) -> int:
+        return 0
+
+    @property
+    def uses_time(self) -> bool:
+        return bool(self.trunk.uses_time)
+
+    @property
+    def null_label(self) -> int:
+        return self.num_classes
+
+    def input_norms(self, n: int = 64, seed: int = 0) -> dict[str, dict[str, float]]:
+        """The image tokens' sizes at the input (the trunk's ``input_norms``)."""
+        norms: dict[str, dict[str, float]] = self.trunk.input_norms(n, seed)
+        return norms

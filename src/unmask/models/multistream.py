@@ -47,9 +47,10 @@ from typing import cast
 import torch
 from torch import Tensor, nn
 
+from .blocks import ConditionedModel, check_grid
 from .embeddings import LabelEmbedder, TimestepEmbedder
 from .initialization import check_init, grid_positions, init_backbone, input_norms
-from .transformer import ConditionedModel, build_blocks, patchify, run_blocks, unpatchify
+from .transformer import build_blocks, patchify, run_blocks, unpatchify
 
 __all__ = ["StreamConfig", "MultiStreamConfig", "MultiStreamTransformer"]
 
@@ -79,10 +80,7 @@ class StreamConfig:
             raise ValueError(f"stream name must be a Python identifier, got {self.name!r}")
         if isinstance(self.vocab_size, bool) or not isinstance(self.vocab_size, int) or self.vocab_size < 2:
             raise ValueError(f"stream {self.name!r}: vocab_size must be an integer >= 2, got {self.vocab_size!r}")
-        if not 1 <= len(self.grid) <= 3 or any(g < 1 for g in self.grid):
-            raise ValueError(f"stream {self.name!r}: grid must have 1 to 3 positive axes, got {self.grid}")
-        if self.patch < 1 or any(g % self.patch for g in self.grid):
-            raise ValueError(f"stream {self.name!r}: patch {self.patch} must be >= 1 and divide every axis {self.grid}")
+        check_grid(self.grid, self.patch, f"stream {self.name!r}: ")
         if self.token_dim < 0:
             raise ValueError(f"stream {self.name!r}: token_dim must be >= 0, got {self.token_dim}")
 

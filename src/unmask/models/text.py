@@ -28,6 +28,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .blocks import TrunkWrapper
 from .initialization import init_weights, with_legacy_init
 from .transformer import Block, Transformer, TransformerConfig
 
@@ -131,7 +132,7 @@ class TextTransformerConfig:
         return cls(**d)
 
 
-class TextTransformer(nn.Module):
+class TextTransformer(TrunkWrapper):
     """p_{1|t}(x_1 | x_t, t, caption; θ).
 
     ``forward(x, t, text, text_mask)`` takes tokens ``x`` (B, *grid) in [0, K − 1], times ``t``
@@ -164,32 +165,14 @@ class TextTransformer(nn.Module):
         nn.init.normal_(self.null_text, std=0.02)
 
     @property
-    def vocab_size(self) -> int:
-        return self.backbone.vocab_size
-
-    def input_norms(self, n: int = 64, seed: int = 0) -> dict[str, dict[str, float]]:
-        """The image tokens' sizes at the input (the trunk's ``Transformer.input_norms``); caption tokens
-        are tokens of their own, normalised before their projection."""
-        return self.backbone.input_norms(n, seed)
-
-    @property
-    def mask_id(self) -> int:
-        return self.backbone.mask_id
-
-    @property
-    def subtokens(self) -> int:
-        return 0
-
-    @property
-    def uses_time(self) -> bool:
-        return self.backbone.uses_time
+    def trunk(self) -> Transformer:
+        """The token-grid ``Transformer`` (caption tokens are tokens of their own, normalised before
+        their projection, so ``input_norms`` are the trunk's)."""
+        return self.backbone
 
     @property
     def num_classes(self) -> int:
-        return 0
-
-    @property
-    def null_label(self) -> int:
+        """0: the caption is the condition (``CaptionConditioned`` numbers a caption table's rows)."""
         return 0
 
     def num_parameters(self) -> int:
@@ -231,7 +214,7 @@ class TextTransformer(nn.Module):
         return self.backbone(x, t, None, ctx, mask)
 
 
-class CaptionConditioned(nn.Module):
+class CaptionConditioned(TrunkWrapper):
     """A text model bound to a table of captions, seen by samplers and the trainer as class-conditional.
 
     ``text`` (N, C) ids or (N, C, E) embeddings and ``mask`` (N, C) hold N captions; class i is
@@ -263,30 +246,13 @@ class CaptionConditioned(nn.Module):
         return self.model.config
 
     @property
-    def vocab_size(self) -> int:
-        return self.model.vocab_size
-
-    def input_norms(self, n: int = 64, seed: int = 0) -> dict[str, dict[str, float]]:
-        return self.model.input_norms(n, seed)
-
-    @property
-    def mask_id(self) -> int:
-        return self.model.mask_id
-
-    @property
-    def subtokens(self) -> int:
-        return 0
-
-    @property
-    def uses_time(self) -> bool:
-        return self.model.uses_time
+    def trunk(self) -> TextTransformer:
+        """The bound ``TextTransformer``."""
+        return self.model
 
     @property
     def num_classes(self) -> int:
-        return int(self.text.shape[0])
-
-    @property
-    def null_label(self) -> int:
+        """The captions of the table (class i is caption i; the null label is their number)."""
         return int(self.text.shape[0])
 
     def num_parameters(self) -> int:

@@ -37,12 +37,22 @@ The trunk it shares with the other backbones (blocks, patchify, ``ConditionedMod
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
-from .blocks import Block, ConditionedModel, build_blocks, check_trunk, patchify, run_blocks, unpatchify
+from .blocks import (
+    Block,
+    GridModel,
+    GridTrunkConfig,
+    build_blocks,
+    check_grid,
+    check_trunk,
+    patchify,
+    run_blocks,
+    unpatchify,
+)
 from .embeddings import LabelEmbedder, TimestepEmbedder
 from .initialization import check_init, grid_positions, init_backbone, init_weights, input_norms
 
@@ -60,8 +70,8 @@ __all__ = [
 
 
 @dataclass
-class TransformerConfig:
-    """Shape of a backbone.
+class TransformerConfig(GridTrunkConfig):
+    """Shape of a backbone (its first fields are ``GridTrunkConfig``'s).
 
     Attributes:
         vocab_size: K, token ids including [MASK] (the last id).
@@ -93,18 +103,6 @@ class TransformerConfig:
         pos_scale: factor on the fixed positions (> 0; 1 = the scheme's).
     """
 
-    vocab_size: int
-    grid: tuple[int, ...]
-    patch: int = 1
-    dim: int = 256
-    depth: int = 8
-    heads: int = 4
-    mlp_ratio: float = 4.0
-    token_dim: int = 0
-    num_classes: int = 0
-    timestep: bool = True
-    skip: bool = True
-    dropout: float = 0.0
     subtokens: int = 0
     subtoken_vocab: int = 0
     causal: bool = False
@@ -115,10 +113,7 @@ class TransformerConfig:
     def __post_init__(self) -> None:
         self.grid = tuple(int(g) for g in self.grid)
         check_init(self.init, self.embed_std, self.pos_scale)
-        if not 1 <= len(self.grid) <= 3 or any(g < 1 for g in self.grid):
-            raise ValueError(f"grid must have 1 to 3 positive axes, got {self.grid}")
-        if self.patch < 1 or any(g % self.patch for g in self.grid):
-            raise ValueError(f"patch {self.patch} must be >= 1 and divide every grid axis {self.grid}")
+        check_grid(self.grid, self.patch)
         if self.depth < 1:
             raise ValueError(f"depth must be >= 1, got {self.depth}")
         check_trunk(self.vocab_size, self.dim, self.heads, self.num_classes, self.dropout)
@@ -139,20 +134,8 @@ class TransformerConfig:
         """Sequence positions after patchify (without condition tokens)."""
         return math.prod(g // self.patch for g in self.grid)
 
-    @property
-    def resolved_token_dim(self) -> int:
-        if self.token_dim > 0:
-            return self.token_dim
-        per = self.dim // self.patch ** len(self.grid)
-        return max(32, (per + 7) // 8 * 8)
 
-    def to_dict(self) -> dict[str, object]:
-        d = asdict(self)
-        d["grid"] = list(self.grid)
-        return d
-
-
-class Transformer(ConditionedModel):
+class Transformer(GridModel):
     """p_{1|t}(x_1 | x_t, t, c; θ): logits over data tokens at every grid position.
 
     ``forward(x, t, labels)`` takes
@@ -188,20 +171,6 @@ class Transformer(ConditionedModel):
         self.norm = nn.LayerNorm(c.dim)
         self.head = nn.Linear(c.dim, c.patch**n_axes * (c.vocab_size - 1))
         self._init_weights()
-
-    # -- properties the samplers and trainer rely on -------------------------------------
-    @property
-    def vocab_size(self) -> int:
-        return self.config.vocab_size
-
-    @property
-    def mask_id(self) -> int:
-        return self.config.vocab_size - 1
-
-    @property
-    def subtokens(self) -> int:
-        """ℓ for an MDM-Prime model (inputs (B, *grid, ℓ)), 0 for plain token inputs."""
-        return self.config.subtokens
 
     def _init_weights(self) -> None:
         c = self.config

@@ -38,14 +38,15 @@ spatial place.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
 
+from .blocks import GridModel, GridTrunkConfig
 from .embeddings import LabelEmbedder, TimestepEmbedder
 from .initialization import check_init, grid_positions, init_backbone, input_norms
-from .transformer import Block, ConditionedModel, build_blocks, check_trunk, patchify, unpatchify
+from .transformer import Block, build_blocks, check_trunk, patchify, unpatchify
 
 __all__ = ["VideoTransformerConfig", "VideoTransformer", "VIDEO_PRESETS", "video_preset"]
 
@@ -69,8 +70,9 @@ def video_preset(name: str) -> dict[str, float | int]:
 
 
 @dataclass
-class VideoTransformerConfig:
-    """Shape of a video backbone.
+class VideoTransformerConfig(GridTrunkConfig):
+    """Shape of a video backbone (its first fields are ``GridTrunkConfig``'s, with dim 128 and
+    timestep False by default).
 
     Attributes:
         vocab_size: K, token ids including [MASK] (the last id).
@@ -91,18 +93,8 @@ class VideoTransformerConfig:
         kind: always "video" (tells checkpoints which backbone they hold).
     """
 
-    vocab_size: int
-    grid: tuple[int, ...]
-    patch: int = 1
     dim: int = 128
-    depth: int = 8
-    heads: int = 4
-    mlp_ratio: float = 4.0
-    token_dim: int = 0
-    num_classes: int = 0
     timestep: bool = False
-    skip: bool = True
-    dropout: float = 0.0
     init: str = "balanced"
     embed_std: float | None = None
     pos_scale: float = 1.0
@@ -154,20 +146,12 @@ class VideoTransformerConfig:
         return 0
 
     @property
-    def resolved_token_dim(self) -> int:
-        if self.token_dim > 0:
-            return self.token_dim
-        per = self.dim // self.patch**2
-        return max(32, (per + 7) // 8 * 8)
-
-    def to_dict(self) -> dict[str, object]:
-        """Every field (what a checkpoint stores and rebuilds the model from), the grid as a list."""
-        d = asdict(self)
-        d["grid"] = list(self.grid)
-        return d
+    def patched_axes(self) -> int:
+        """2: patches merge tokens along H and W; frames are not patched."""
+        return 2
 
 
-class VideoTransformer(ConditionedModel):
+class VideoTransformer(GridModel):
     """p_{1|t}(x_1 | x_t, t, c; θ) over token clips with factorised space / time attention.
 
     ``forward(x, t, labels)``: ``x`` (B, T, H, W) ids in [0, K − 1]; ``t`` (B,) in [0, 1]
@@ -207,19 +191,6 @@ class VideoTransformer(ConditionedModel):
             token_inputs=[(self.token_embed, self.patch_in, 1)],
             generative_heads=[self.head],
         )
-
-    # -- properties the samplers and trainer rely on -------------------------------------
-    @property
-    def vocab_size(self) -> int:
-        return self.config.vocab_size
-
-    @property
-    def mask_id(self) -> int:
-        return self.config.vocab_size - 1
-
-    @property
-    def subtokens(self) -> int:
-        return 0
 
     def content(self, x: Tensor) -> Tensor:
         """Token clips (B, T, H, W) → the content of every frame's patches (B, T·N, D), without positions."""

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
 
-from .base import SampleOutput, Sampler
+from .base import SampleOutput, Sampler, SampleStart
 from .categorical import check_sampling_options, draw_categorical, filter_logits
 from .guidance import TokenModel, check_cfg, guided_logits
 
@@ -46,15 +45,9 @@ class AutoregressiveSampler(Sampler[SampleOutput]):
         if not getattr(getattr(model, "config", None), "causal", False):
             raise ValueError("the autoregressive sampler needs a causal model (model.causal=true)")
 
-    def _sample(
-        self,
-        model: TokenModel,
-        x: Tensor,
-        labels: Tensor | None,
-        generator: torch.Generator | None,
-        device: torch.device | str,
-    ) -> SampleOutput:
+    def _sample(self, start: SampleStart) -> SampleOutput:
         """Draw sequences (B, L) from ``x``; the ``SampleOutput``'s ``steps`` is L (one per position)."""
+        model, x, labels, generator, device = start.model, start.x, start.labels, start.generator, start.device
         if x.ndim != 2:
             raise ValueError(f"autoregressive sampling needs a 1-D grid, got tokens of shape {tuple(x.shape)}")
         mask_id = model.vocab_size - 1

@@ -16,6 +16,8 @@ from .guidance import TokenModel, guided_logits
 
 __all__ = [
     "Sampler",
+    "SampleStart",
+    "RevealTrace",
     "SampleOutput",
     "prepare_inputs",
     "check_cfg_labels",
@@ -36,8 +38,44 @@ def model_device(model: object) -> torch.device:
     return first.device if first is not None else torch.device("cpu")
 
 
+class RevealTrace(ABC):
+    """The trace of a sampler's output whose entries (tokens, or sub-tokens for MDM-Prime) leave
+    [MASK] once each, at ``reveal_step``: the idle steps and the intermediate states are rebuilt
+    from it after sampling, not stored during it.
+
+    A subclass is a dataclass with the fields ``steps`` and ``reveal_step`` and says in
+    ``_trace_ends`` which tensors the states run between.
+    """
+
+    steps: int
+    reveal_step: Tensor
+
+    @abstractmethod
+    def _trace_ends(self) -> tuple[Tensor, Tensor]:
+        """(start, final): the entries before step 0 and after the last step, both shaped like
+        ``reveal_step``; raise ``ValueError`` where the intermediate states cannot be rebuilt."""
+
+    @property
+    def idle_steps(self) -> Tensor:
+        """(B,) steps at which a sample revealed no entry (the paper's "idle" steps)."""
+        return count_idle_steps(self.reveal_step, self.steps)
+
+    def state(self, i: int) -> Tensor:
+        """The entries after ``i`` steps (i = 0: the start; i = steps: the final ones), shaped like
+        ``reveal_step``."""
+        start, final = self._trace_ends()
+        if not 0 <= i <= self.steps:
+            raise ValueError(f"step index must be in [0, {self.steps}], got {i}")
+        shown = (self.reveal_step >= 0) & (self.reveal_step < i)
+        return torch.where(shown, final, start)
+
+    def chain(self) -> Tensor:
+        """All states, (S + 1, *reveal_step.shape): reconstructed, not stored during sampling."""
+        return torch.stack([self.state(i) for i in range(self.steps + 1)])
+
+
 @dataclass
-class SampleOutput:
+class SampleOutput(RevealTrace):
     """What a sampler returns.
 
     Attributes:
@@ -51,6 +89,10 @@ class SampleOutput:
         mask_id: the [MASK] id.
         remasking: True when a corrector re-masked tokens; then ``reveal_step`` is the
             last reveal of each position and intermediate states cannot be rebuilt.
+
+    ``state(i)`` is x after ``i`` steps (i = 0 is ``x_init``, i = steps is ``tokens``),
+    ``chain()`` all of them, (S + 1, B, *grid); ``idle_steps`` counts the steps at which a
+    sample changed no token.
     """
 
     tokens: Tensor
@@ -62,23 +104,30 @@ class SampleOutput:
     mask_id: int
     remasking: bool = False
 
-    @property
-    def idle_steps(self) -> Tensor:
-        """(B,) steps at which a sample changed no token (the paper's "idle" steps)."""
-        return count_idle_steps(self.reveal_step, self.steps)
-
-    def state(self, i: int) -> Tensor:
-        """x after ``i`` steps (i = 0 is ``x_init``, i = steps is ``tokens``), (B, *grid)."""
+    def _trace_ends(self) -> tuple[Tensor, Tensor]:
+        """(``x_init``, ``tokens``); refused when a corrector re-masked tokens."""
         if self.remasking:
             raise ValueError("intermediate states are not recorded when a corrector re-masks tokens")
-        if not 0 <= i <= self.steps:
-            raise ValueError(f"step index must be in [0, {self.steps}], got {i}")
-        shown = (self.reveal_step >= 0) & (self.reveal_step < i)
-        return torch.where(shown, self.tokens, self.x_init)
+        return self.x_init, self.tokens
 
-    def chain(self) -> Tensor:
-        """All states, (S + 1, B, *grid): reconstructed, not stored during sampling."""
-        return torch.stack([self.state(i) for i in range(self.steps + 1)])
+
+@dataclass(frozen=True)
+class SampleStart:
+    """What the front of ``Sampler.sample`` hands the subclass's ``_sample`` loop, checked once.
+
+    Attributes:
+        model: the token model to draw from (``check_model`` accepted it).
+        x: (B, *grid) starting tokens, [MASK] where to draw; the loop may change it in place.
+        labels: (B,) class ids or None.
+        generator: the source of all randomness.
+        device: where to sample.
+    """
+
+    model: TokenModel
+    x: Tensor
+    labels: Tensor | None
+    generator: torch.Generator | None
+    device: torch.device | str
 
 
 class Sampler(ABC, Generic[OutputT]):
@@ -131,19 +180,12 @@ class Sampler(ABC, Generic[OutputT]):
             device = model_device(model)
         x, labels = prepare_inputs(model, n, grid, labels, x_init, device)
         check_cfg_labels(self.cfg, labels)
-        return self._sample(model, x, labels, generator, device)
+        return self._sample(SampleStart(model, x, labels, generator, device))
 
     @abstractmethod
-    def _sample(
-        self,
-        model: TokenModel,
-        x: Tensor,
-        labels: Tensor | None,
-        generator: torch.Generator | None,
-        device: torch.device | str,
-    ) -> OutputT:
-        """The sampler's loop from checked starting tokens ``x`` (B, *grid) ([MASK] where to draw)
-        and labels (B,) or None; ``x`` may be changed in place."""
+    def _sample(self, start: SampleStart) -> OutputT:
+        """The sampler's loop from the checked ``start`` (tokens ``start.x`` (B, *grid), [MASK]
+        where to draw, and labels (B,) or None); ``start.x`` may be changed in place."""
 
 
 def check_cfg_labels(cfg: float, labels: Tensor | None) -> None:

@@ -39,9 +39,9 @@ from torch import Tensor
 
 from .._checks import check_int_at_least
 from ..schedules import Schedule, get_schedule
-from .base import OutputT, SampleOutput, Sampler, reveal_rounds, reveal_steps
+from .base import OutputT, SampleOutput, Sampler, SampleStart, reveal_rounds, reveal_steps
 from .categorical import check_sampling_options, draw_categorical, filter_logits
-from .guidance import TokenModel, check_cfg, guided_logits
+from .guidance import check_cfg, guided_logits
 
 __all__ = [
     "EulerSampler",
@@ -195,17 +195,11 @@ class EulerSampler(StepSampler[SampleOutput]):
         if eta > 0 and self.update != "exact":
             raise ValueError(f"the corrector needs update='exact', got update={self.update!r}")
 
-    def _sample(
-        self,
-        model: TokenModel,
-        x: Tensor,
-        labels: Tensor | None,
-        generator: torch.Generator | None,
-        device: torch.device | str,
-    ) -> SampleOutput:
+    def _sample(self, start: SampleStart) -> SampleOutput:
         """Algorithm 1 from ``x`` (B, *grid); the front (``Sampler.sample``) checked the inputs."""
         if self.corrector > 0:
-            return self._sample_with_corrector(model, x, labels, generator, device)
+            return self._sample_with_corrector(start)
+        model, x, labels, generator, device = start.model, start.x, start.labels, start.generator, start.device
         mask_id = model.vocab_size - 1
         b = x.shape[0]
         x_init = x.clone()
@@ -247,14 +241,7 @@ class EulerSampler(StepSampler[SampleOutput]):
             mask_id=mask_id,
         )
 
-    def _sample_with_corrector(
-        self,
-        model: TokenModel,
-        x: Tensor,
-        labels: Tensor | None,
-        generator: torch.Generator | None,
-        device: torch.device | str,
-    ) -> SampleOutput:
+    def _sample_with_corrector(self, start: SampleStart) -> SampleOutput:
         """Step-by-step sampling with re-masking (``corrector`` > 0).
 
         Per step, tokens revealed during sampling are re-masked with σ_i and masked
@@ -262,6 +249,7 @@ class EulerSampler(StepSampler[SampleOutput]):
         are never touched. Both decisions are drawn before the network is called, and
         only samples with a position to reveal are evaluated.
         """
+        model, x, labels, generator, device = start.model, start.x, start.labels, start.generator, start.device
         mask_id = model.vocab_size - 1
         b = x.shape[0]
         x_init = x.clone()

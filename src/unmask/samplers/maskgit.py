@@ -39,9 +39,9 @@ from torch import Tensor
 
 from .._checks import check_int_at_least
 from ..schedules import Schedule, get_schedule
-from .base import SampleOutput, Sampler
+from .base import SampleOutput, Sampler, SampleStart
 from .categorical import check_sampling_options, draw_categorical, filter_logits
-from .guidance import TokenModel, check_cfg, guided_logits
+from .guidance import check_cfg, guided_logits
 
 __all__ = ["MaskGITSampler", "unmask_counts", "check_gumbel_temperature", "GUMBEL_MODES", "CFG_SCHEDULES"]
 
@@ -138,15 +138,9 @@ class MaskGITSampler(Sampler[SampleOutput]):
             return 0.0
         return self.gumbel_temperature * (1 - i / (self.steps - 1))
 
-    def _sample(
-        self,
-        model: TokenModel,
-        x: Tensor,
-        labels: Tensor | None,
-        generator: torch.Generator | None,
-        device: torch.device | str,
-    ) -> SampleOutput:
+    def _sample(self, start: SampleStart) -> SampleOutput:
         """Confidence-ranked reveals from ``x`` (B, *grid); the front (``Sampler.sample``) checked the inputs."""
+        model, x, labels, generator, device = start.model, start.x, start.labels, start.generator, start.device
         assert isinstance(self.schedule, Schedule) and isinstance(self.time_schedule, Schedule)
         mask_id = model.vocab_size - 1
         b = x.shape[0]

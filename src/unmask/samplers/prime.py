@@ -31,7 +31,7 @@ from torch import Tensor
 
 from ..prime import SubTokenCodec, carry_over
 from ..schedules import Schedule, get_schedule
-from .base import count_idle_steps, reveal_rounds, reveal_steps
+from .base import RevealTrace, SampleStart, count_idle_steps, reveal_rounds, reveal_steps
 from .categorical import draw_categorical
 from .euler import StepSampler, step_hazards, time_grid
 from .guidance import TokenModel
@@ -48,7 +48,7 @@ def model_codec(model: TokenModel) -> SubTokenCodec:
 
 
 @dataclass
-class PrimeSampleOutput:
+class PrimeSampleOutput(RevealTrace):
     """What ``PrimeSampler`` returns.
 
     Attributes:
@@ -60,6 +60,10 @@ class PrimeSampleOutput:
         reveal_step: (B, *grid, ℓ) step at which each sub-token was revealed, −1 if given.
         y_init: (B, *grid, ℓ) the starting sub-tokens (b = [MASK]).
         codec: the sub-token code.
+
+    ``state(i)`` is the sub-tokens after ``i`` steps, (B, *grid, ℓ) (i = 0: ``y_init``;
+    i = steps: final), ``chain()`` all of them, (S + 1, B, *grid, ℓ); ``idle_steps`` counts the
+    steps at which a sample revealed no sub-token.
     """
 
     tokens: Tensor
@@ -72,25 +76,13 @@ class PrimeSampleOutput:
     codec: SubTokenCodec
 
     @property
-    def idle_steps(self) -> Tensor:
-        """(B,) steps at which a sample revealed no sub-token."""
-        return count_idle_steps(self.reveal_step, self.steps)
-
-    @property
     def token_idle_steps(self) -> Tensor:
         """(B,) steps at which no token of a sample became fully revealed."""
         return count_idle_steps(self.reveal_step.max(-1).values, self.steps)
 
-    def state(self, i: int) -> Tensor:
-        """Sub-tokens after ``i`` steps, (B, *grid, ℓ) (i = 0: ``y_init``; i = steps: final)."""
-        if not 0 <= i <= self.steps:
-            raise ValueError(f"step index must be in [0, {self.steps}], got {i}")
-        shown = (self.reveal_step >= 0) & (self.reveal_step < i)
-        return torch.where(shown, self.subtokens, self.y_init)
-
-    def chain(self) -> Tensor:
-        """All sub-token states, (S + 1, B, *grid, ℓ)."""
-        return torch.stack([self.state(i) for i in range(self.steps + 1)])
+    def _trace_ends(self) -> tuple[Tensor, Tensor]:
+        """(``y_init``, ``subtokens``)."""
+        return self.y_init, self.subtokens
 
 
 @dataclass
@@ -109,17 +101,11 @@ class PrimeSampler(StepSampler[PrimeSampleOutput]):
         """Only MDM-Prime models (``subtokens`` = ℓ ≥ 1)."""
         model_codec(model)
 
-    def _sample(
-        self,
-        model: TokenModel,
-        x: Tensor,
-        labels: Tensor | None,
-        generator: torch.Generator | None,
-        device: torch.device | str,
-    ) -> PrimeSampleOutput:
-        """Sub-token Euler steps from the *tokens* ``x`` (B, *grid), the token [MASK] id V where to
-        generate; given tokens are held fixed (all their digits revealed). The model takes
+    def _sample(self, start: SampleStart) -> PrimeSampleOutput:
+        """Sub-token Euler steps from the *tokens* ``start.x`` (B, *grid), the token [MASK] id V
+        where to generate; given tokens are held fixed (all their digits revealed). The model takes
         sub-tokens y (B, *grid, ℓ) and returns logits (B, *grid, V)."""
+        model, x, labels, generator, device = start.model, start.x, start.labels, start.generator, start.device
         codec = model_codec(model)
         masked_tok = x == codec.vocab
         y = codec.encode(torch.where(masked_tok, torch.zeros_like(x), x))

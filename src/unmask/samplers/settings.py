@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .._checks import check_mapping
 from .._io import atomic_write_text
 from ..schedules import get_schedule
 from .registry import Sampler, build_sampler
@@ -153,11 +154,7 @@ def read_sampling(path: str | Path) -> dict[str, Any]:
         record = json.loads(p.read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"{str(p)!r} is not valid JSON: {err}") from None
-    if not isinstance(record, dict):
-        raise ValueError(f"{str(p)!r} must hold a JSON object")
-    unknown = sorted(set(record) - _RECORD_KEYS)
-    if unknown:
-        raise ValueError(f"{str(p)!r}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(_RECORD_KEYS))}")
+    record = check_mapping(record, _RECORD_KEYS, repr(str(p)), "a JSON object")
     if "settings" not in record:
         raise ValueError(f"{str(p)!r} has no 'settings'")
     record["settings"] = check_settings(record["settings"], repr(str(p)))

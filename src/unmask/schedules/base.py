@@ -71,26 +71,19 @@ class Schedule(ABC):
     # --- public API -------------------------------------------------------------------
     def kappa(self, t: Tensor | float) -> Tensor:
         """κ_t for times ``t`` in [0, 1] (any shape). Returns a tensor of t's shape."""
-        t = _as_tensor(t)
-        check_unit_interval(t, "t")
-        return self._kappa(t)
+        return self._kappa(_unit_tensor(t, "t"))
 
     def kappa_dot(self, t: Tensor | float) -> Tensor:
         """dκ/dt at ``t`` in [0, 1]; may be +inf at an end point (root at 0, arccos at 1)."""
-        t = _as_tensor(t)
-        check_unit_interval(t, "t")
-        return self._kappa_dot(t)
+        return self._kappa_dot(_unit_tensor(t, "t"))
 
     def kappa_inv(self, k: Tensor | float) -> Tensor:
         """The time t with κ_t = k, for ``k`` in [0, 1]."""
-        k = _as_tensor(k)
-        check_unit_interval(k, "kappa")
-        return self._kappa_inv(k)
+        return self._kappa_inv(_unit_tensor(k, "kappa"))
 
     def __call__(self, t: Tensor | float) -> ScheduleValue:
         """κ_t and κ̇_t together."""
-        t = _as_tensor(t)
-        check_unit_interval(t, "t")
+        t = _unit_tensor(t, "t")
         return ScheduleValue(self._kappa(t), self._kappa_dot(t))
 
     def rate(self, t: Tensor | float) -> Tensor:
@@ -116,3 +109,11 @@ def _as_tensor(t: Tensor | float) -> Tensor:
             t = t.to(torch.get_default_dtype())
         return t
     return torch.tensor(float(t), dtype=torch.float64)
+
+
+def _unit_tensor(x: Tensor | float, name: str) -> Tensor:
+    """``x`` as a floating tensor (a Python number as float64), checked to lie in [0, 1]
+    (``check_unit_interval``, naming ``name``): the argument of every public ``Schedule`` method."""
+    x = _as_tensor(x)
+    check_unit_interval(x, name)
+    return x

@@ -37,37 +37,35 @@ class PowerSchedule(Schedule):
         return {"name": self.name, "p": self.p}
 
 
-class RootSchedule(PowerSchedule):
+class _FixedPowerSchedule(PowerSchedule):
+    """A power schedule with a name of its own and a fixed ``exponent``: built without arguments, its
+    spec is just its name."""
+
+    exponent = 1.0
+
+    def __init__(self) -> None:
+        super().__init__(self.exponent)
+
+    def config(self) -> dict[str, float | str]:
+        return {"name": self.name}
+
+
+class RootSchedule(_FixedPowerSchedule):
     """Root (Weber et al. 2024): κ_t = √t, κ̇_t = 1 / (2√t) (infinite at t = 0)."""
 
     name = "root"
-
-    def __init__(self) -> None:
-        super().__init__(0.5)
-
-    def config(self) -> dict[str, float | str]:
-        return {"name": self.name}
+    exponent = 0.5
 
 
-class LinearSchedule(PowerSchedule):
+class LinearSchedule(_FixedPowerSchedule):
     """Linear (Campbell et al. 2024): κ_t = t, κ̇_t = 1."""
 
     name = "linear"
-
-    def __init__(self) -> None:
-        super().__init__(1.0)
-
-    def config(self) -> dict[str, float | str]:
-        return {"name": self.name}
+    exponent = 1.0
 
 
-class QuadraticSchedule(PowerSchedule):
+class QuadraticSchedule(_FixedPowerSchedule):
     """Quadratic: κ_t = t², κ̇_t = 2t."""
 
     name = "quadratic"
-
-    def __init__(self) -> None:
-        super().__init__(2.0)
-
-    def config(self) -> dict[str, float | str]:
-        return {"name": self.name}
+    exponent = 2.0

@@ -37,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from .._checks import check_mapping
 from ..samplers.settings import SETTINGS, coerce_setting
 
 __all__ = ["Cell", "SweepSpec", "load_grid", "expand_grid", "SETTINGS"]
@@ -126,11 +127,7 @@ def load_grid(path: str | Path) -> SweepSpec:
         data = yaml.safe_load(p.read_text()) or {}
     except yaml.YAMLError as err:
         raise ValueError(f"grid file {str(p)!r} is not valid YAML: {err}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"grid file {str(p)!r} must hold a mapping")
-    unknown = sorted(set(data) - TOP_LEVEL)
-    if unknown:
-        raise ValueError(f"unknown key {unknown[0]!r} in grid file; valid keys: {', '.join(sorted(TOP_LEVEL))}")
+    data = check_mapping(data, TOP_LEVEL, f"grid file {str(p)!r}", "a mapping")
     if ("grid" in data) == ("grids" in data):
         raise ValueError("a grid file needs exactly one of 'grid' (one product) or 'grids' (a list of products)")
     products = [data["grid"]] if "grid" in data else data["grids"]

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from .._io import sha256_files
-from .base import TokenizerError, check_codes, float_to_images, images_to_float
+from .base import CodebookTokenizer, TokenizerError, check_codes, check_digest, float_to_images, images_to_float
 
 __all__ = ["DiffusersVQTokenizer", "is_diffusers_vq_folder", "folder_sha256"]
 
@@ -56,8 +56,11 @@ def folder_sha256(folder: str | Path) -> str:
     return sha256_files(folder / "config.json", weights, names=True)
 
 
-class DiffusersVQTokenizer:
+class DiffusersVQTokenizer(CodebookTokenizer):
     """A diffusers ``VQModel`` as a tokenizer: images ↔ (N, H/f, W/f) codebook indices.
+
+    ``DiffusersVQTokenizer(model, path=None, sha256=None, *, batch_size=16, device="cpu")`` (the
+    ``CodebookTokenizer`` constructor).
 
     Attributes:
         model: the ``VQModel`` in eval mode.
@@ -65,24 +68,12 @@ class DiffusersVQTokenizer:
         codebook_size: number of codebook vectors (16,384 for SD's VQ-f8).
     """
 
-    kind = "image"
     channels = 3
+    default_batch_size = 16
+    spec_name = "diffusers-vq"
 
-    def __init__(
-        self,
-        model: Any,
-        path: str | Path | None = None,
-        sha256: str | None = None,
-        *,
-        batch_size: int = 16,
-        device: str | torch.device = "cpu",
-    ) -> None:
-        self.model = model.eval()
-        self.path = None if path is None else Path(path).resolve()
-        self.sha256 = sha256
-        self.batch_size = batch_size
-        self.device = torch.device(device)
-        self.model.to(self.device)
+    def _adopt(self, model: Any) -> None:
+        """RGB to RGB only, and a codebook that fits uint16 token shards."""
         cfg = model.config
         if cfg.in_channels != 3 or cfg.out_channels != 3:
             raise TokenizerError(
@@ -106,11 +97,7 @@ class DiffusersVQTokenizer:
         if not is_diffusers_vq_folder(folder):
             raise TokenizerError(f"{str(folder / 'config.json')!r} does not describe a diffusers VQModel")
         digest = folder_sha256(folder)
-        if expected_sha256 is not None and digest != expected_sha256:
-            raise TokenizerError(
-                f"VQModel folder {str(folder)!r} has SHA-256 {digest[:16]}…, but the tokens were made by "
-                f"{expected_sha256[:16]}…: its config or weights changed since"
-            )
+        check_digest(digest, expected_sha256, f"VQModel folder {str(folder)!r}", "its config or weights changed since")
         try:
             from diffusers import VQModel
         except ImportError:
@@ -120,11 +107,6 @@ class DiffusersVQTokenizer:
         except Exception as err:  # noqa: BLE001 - diffusers raises many types for bad folders
             raise TokenizerError(f"cannot load the VQModel in {str(folder)!r}: {err}") from None
         return cls(model, folder, digest, **kwargs)
-
-    @property
-    def vocab_size(self) -> int:
-        """Codes + the [MASK] id (= codebook_size)."""
-        return self.codebook_size + 1
 
     def _check_size(self, h: int, w: int) -> None:
         if h % self.factor or w % self.factor:
@@ -166,6 +148,4 @@ class DiffusersVQTokenizer:
 
     def config(self) -> dict[str, Any]:
         """``{"name": "diffusers-vq", "path": folder, "sha256": …}`` (hash over config.json and weights)."""
-        if self.path is None or self.sha256 is None:
-            raise TokenizerError("this VQModel tokenizer was not loaded from a folder; save_pretrained it and load it")
-        return {"name": "diffusers-vq", "path": str(self.path), "sha256": self.sha256}
+        return self._spec("this VQModel tokenizer was not loaded from a folder; save_pretrained it and load it")

@@ -36,7 +36,15 @@ from safetensors.torch import save as safetensors_save
 from torch import Tensor, nn
 
 from .._io import atomic_write_bytes
-from .base import TokenizerError, check_codes, file_sha256, float_to_images, images_to_float
+from .base import (
+    CodebookTokenizer,
+    TokenizerError,
+    check_codes,
+    check_digest,
+    file_sha256,
+    float_to_images,
+    images_to_float,
+)
 from .vq_codebook import EMAVectorQuantizer, codebook_perplexity, codebook_usage
 
 __all__ = [
@@ -260,11 +268,9 @@ def load_vqvae(path: str | Path, *, expected_sha256: str | None = None) -> tuple
     if not path.is_file():
         raise TokenizerError(f"VQ-VAE weights file {str(path)!r} does not exist")
     digest = file_sha256(path)
-    if expected_sha256 is not None and digest != expected_sha256:
-        raise TokenizerError(
-            f"VQ-VAE weights file {str(path)!r} has SHA-256 {digest[:16]}…, but the tokens were made by "
-            f"{expected_sha256[:16]}…: the file was retrained or replaced since"
-        )
+    check_digest(
+        digest, expected_sha256, f"VQ-VAE weights file {str(path)!r}", "the file was retrained or replaced since"
+    )
     try:
         with safe_open(str(path), framework="pt") as fh:
             meta = fh.metadata() or {}
@@ -289,8 +295,11 @@ def load_vqvae(path: str | Path, *, expected_sha256: str | None = None) -> tuple
     return model.eval(), digest
 
 
-class VQTokenizer:
+class VQTokenizer(CodebookTokenizer):
     """A trained VQ-VAE as a tokenizer: uint8 images ↔ code indices (vocabulary K + [MASK]).
+
+    ``VQTokenizer(model, path=None, sha256=None, *, batch_size=256, device="cpu")`` (the
+    ``CodebookTokenizer`` constructor).
 
     ``encode`` takes uint8 (N, H, W) (grey) or (N, H, W, C) images with H, W divisible by the
     downsampling factor and returns (N, H/f, W/f) int64 codes; ``decode`` returns uint8 images
@@ -298,38 +307,19 @@ class VQTokenizer:
     of ``batch_size`` on ``device``.
     """
 
-    kind = "image"
+    model: VQVAE
+    default_batch_size = 256
+    spec_name = "vqvae"
 
-    def __init__(
-        self,
-        model: VQVAE,
-        path: str | Path | None = None,
-        sha256: str | None = None,
-        *,
-        batch_size: int = 256,
-        device: str | torch.device = "cpu",
-    ) -> None:
-        self.model = model.eval()
-        self.path = None if path is None else Path(path).resolve()
-        self.sha256 = sha256
-        self.batch_size = batch_size
-        self.device = torch.device(device)
-        self.model.to(self.device)
+    def _adopt(self, model: VQVAE) -> None:
+        """The codebook size and input channels of the VQ-VAE's config."""
+        self.codebook_size = model.config.codebook_size
         self.channels = model.config.in_channels
 
     @classmethod
     def load(cls, path: str | Path, *, expected_sha256: str | None = None, **kwargs: Any) -> VQTokenizer:
         model, digest = load_vqvae(path, expected_sha256=expected_sha256)
         return cls(model, path, digest, **kwargs)
-
-    @property
-    def codebook_size(self) -> int:
-        return self.model.config.codebook_size
-
-    @property
-    def vocab_size(self) -> int:
-        """Codes + the [MASK] id (= codebook_size)."""
-        return self.codebook_size + 1
 
     @property
     def image_size(self) -> int:
@@ -369,6 +359,4 @@ class VQTokenizer:
 
     def config(self) -> dict[str, Any]:
         """``{"name": "vqvae", "path": …, "sha256": …}``; the weights must have been saved to a file."""
-        if self.path is None or self.sha256 is None:
-            raise TokenizerError("this VQ-VAE tokenizer has no weights file: save it with save_vqvae and load it")
-        return {"name": "vqvae", "path": str(self.path), "sha256": self.sha256}
+        return self._spec("this VQ-VAE tokenizer has no weights file: save it with save_vqvae and load it")

@@ -45,7 +45,15 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
-from .._io import atomic_write_bytes, atomic_write_text, fsync_dir, save_tensors, sha256_files
+from .._io import (
+    ListedFileFaults,
+    atomic_write_bytes,
+    atomic_write_text,
+    check_listed_file,
+    fsync_dir,
+    save_tensors,
+    sha256_files,
+)
 from ..config import Config, ConfigError
 
 __all__ = [
@@ -237,17 +245,17 @@ def verify_checkpoint(ckpt: Path) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as err:
         raise CheckpointError(f"cannot read {ckpt / MANIFEST_FILE}: {err}") from None
     for fname, info in manifest.get("files", {}).items():
-        p = ckpt / fname
-        if not p.is_file():
-            raise CheckpointError(f"checkpoint file {p} is missing")
-        size = p.stat().st_size
-        if size != info["bytes"]:
-            raise CheckpointError(
-                f"checkpoint file {p} has {size} bytes, expected {info['bytes']} (truncated or altered)"
-            )
-        if sha256_files(p) != info["sha256"]:
-            raise CheckpointError(f"checkpoint file {p} does not match its SHA-256 in {MANIFEST_FILE} (corrupted)")
+        check_listed_file(ckpt / fname, info["bytes"], info["sha256"], _CHECKPOINT_FAULTS)
     return manifest
+
+
+#: How ``verify_checkpoint`` reports a file of the manifest that is not as recorded.
+_CHECKPOINT_FAULTS = ListedFileFaults(
+    CheckpointError,
+    missing="checkpoint file {p} is missing",
+    size="checkpoint file {p} has {size} bytes, expected {expected} (truncated or altered)",
+    digest=f"checkpoint file {{p}} does not match its SHA-256 in {MANIFEST_FILE} (corrupted)",
+)
 
 
 def is_release(path: str | Path) -> bool:

@@ -94,14 +94,14 @@ class FeatureExtractor(ABC):
         """Features (B, dim) of float RGB images (B, 3, H, W) in [0, 1], any H, W."""
 
     @staticmethod
-    def check_images(images: np.ndarray) -> None:
-        """Raise ValueError unless ``images`` is a uint8 array (N, H, W) or (N, H, W, 3)."""
+    def check_images(images: np.ndarray, error: type[ValueError] = ValueError) -> None:
+        """Raise ``error`` (a ``ValueError``) unless ``images`` is a uint8 array (N, H, W) or (N, H, W, 3)."""
         if not isinstance(images, np.ndarray):
-            raise ValueError(f"images must be a numpy array, got {type(images).__name__}")
+            raise error(f"images must be a numpy array, got {type(images).__name__}")
         if images.dtype != np.uint8:
-            raise ValueError(f"images must be uint8 in [0, 255], got dtype {images.dtype}")
+            raise error(f"images must be uint8 in [0, 255], got dtype {images.dtype}")
         if not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)):
-            raise ValueError(f"images must have shape (N, H, W) or (N, H, W, 3), got {images.shape}")
+            raise error(f"images must have shape (N, H, W) or (N, H, W, 3), got {images.shape}")
 
     @staticmethod
     def to_tensor(images: np.ndarray) -> Tensor:

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from ..._io import atomic_write_text
 from ...config import Config
 from ...losses import Objective
+from ...models.initialization import with_legacy_init
 from ...samplers import MultiStreamSampler, Sampler
 from ...visualize import save_grid
 from ..batches import AnyDataset
@@ -36,6 +37,8 @@ __all__ = [
     "family_named",
     "family_of_backbone",
     "preview_classes",
+    "timestep_kind",
+    "grid_backbone_fields",
 ]
 
 
@@ -48,6 +51,19 @@ def preview_classes(num_classes: int, rows: int = 10) -> list[int]:
     if num_classes <= rows:
         return list(range(num_classes))
     return [i * num_classes // rows for i in range(rows)]
+
+
+def timestep_kind(backbone: dict[str, Any]) -> str:
+    """How ``unmask info`` names the time input of a backbone record: ETM or ITM."""
+    return "ETM (explicit timestep)" if backbone.get("timestep") else "ITM (implicit timestep)"
+
+
+def grid_backbone_fields(backbone: dict[str, Any]) -> dict[str, Any]:
+    """The config fields of a grid backbone's checkpoint record (a copy): the grid as a tuple, and
+    ``init="uvit"`` for a record without ``init`` (it was U-ViT-initialised)."""
+    fields = with_legacy_init(dict(backbone))
+    fields["grid"] = tuple(fields["grid"])
+    return fields
 
 
 class ModelFamily(ABC):

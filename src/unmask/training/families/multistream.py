@@ -24,7 +24,7 @@ from ...samplers.settings import sampler_from_settings
 from ...schedules import get_schedule
 from ...visualize import render_streams, save_grid
 from ..batches import AnyDataset
-from .base import ModelFamily
+from .base import ModelFamily, timestep_kind
 
 __all__ = ["MultiStreamFamily", "stream_specs", "multistream_objective"]
 
@@ -101,7 +101,7 @@ class MultiStreamFamily(ModelFamily):
     def describe(self, backbone: dict[str, Any]) -> list[str]:
         """Timestep kind (shared or separate times), each stream's grid, patch and vocabulary, width and depth."""
         bb = backbone
-        kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
+        kind = timestep_kind(bb)
         streams = "; ".join(
             f"{s['name']} grid {s['grid']} patch {s['patch']} vocab {s['vocab_size']}" for s in bb["streams"]
         )

@@ -17,6 +17,7 @@ from ...data import CaptionDataset
 from ...models import CaptionConditioned, TextTransformer, TextTransformerConfig
 from ..batches import AnyDataset
 from ..text_model import bind_captions, build_text_model, load_text_encoder_for, text_encoder_of
+from .base import timestep_kind
 from .token_grid import TokenGridFamily
 
 __all__ = ["TextToImageFamily"]
@@ -64,7 +65,7 @@ class TextToImageFamily(TokenGridFamily):
         """The trunk (timestep kind, grid, patch, vocabulary, width, depth, heads), caption length and encoder."""
         bb = backbone
         trunk = bb["backbone"]
-        kind = "ETM (explicit timestep)" if trunk.get("timestep") else "ITM (implicit timestep)"
+        kind = timestep_kind(trunk)
         enc = bb["encoder"]
         weights = f"weights sha256 {enc['sha256'][:12]}…" if "sha256" in enc else "trained with the model"
         return [

@@ -9,6 +9,7 @@ grids of masked tokens as well.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from torch import nn
@@ -24,13 +25,12 @@ from ...losses import (
     SubTokenObjective,
 )
 from ...models import Transformer, TransformerConfig
-from ...models.initialization import with_legacy_init
 from ...prime import SubTokenCodec, SubTokenInterpolant
 from ...samplers import Sampler
 from ...samplers.settings import sampler_from_settings
 from ...schedules import get_schedule
 from ..batches import AnyDataset
-from .base import ModelFamily
+from .base import ModelFamily, grid_backbone_fields, timestep_kind
 
 __all__ = ["TokenGridFamily", "build_interpolant", "token_objective", "token_sampler_name", "token_sampler"]
 
@@ -90,11 +90,17 @@ def token_sampler(model: Any, config: Config, **overrides: Any) -> Sampler:
 
 
 class TokenGridFamily(ModelFamily):
-    """A ``Transformer`` over one token grid: masked, MDM-Prime or causal (the fallback family)."""
+    """A ``Transformer`` over one token grid: masked, MDM-Prime or causal (the fallback family).
+
+    ``backbone_class`` and ``config_class`` are what a checkpoint's backbone record is rebuilt as
+    (``model_from_backbone``); a grid family with another backbone sets its own.
+    """
 
     name = "token-grid"
     kind: str | None = None
     fallback = True
+    backbone_class: Callable[[Any], nn.Module] = Transformer
+    config_class: Callable[..., Any] = TransformerConfig
 
     def matches(self, config: Config) -> bool:
         """Every config no other family claims (the fallback)."""
@@ -113,15 +119,14 @@ class TokenGridFamily(ModelFamily):
         return token_sampler(model, config, **overrides)
 
     def model_from_backbone(self, backbone: dict[str, Any]) -> nn.Module:
-        """``Transformer`` of the record (a record without ``init`` was U-ViT-initialised)."""
-        bb = with_legacy_init(dict(backbone))
-        bb["grid"] = tuple(bb["grid"])
-        return Transformer(TransformerConfig(**bb))
+        """``backbone_class`` of the record's ``config_class`` (``grid_backbone_fields``: a record
+        without ``init`` was U-ViT-initialised)."""
+        return self.backbone_class(self.config_class(**grid_backbone_fields(backbone)))
 
     def describe(self, backbone: dict[str, Any]) -> list[str]:
         """Timestep kind, grid, patch, vocabulary, width, depth, heads and classes."""
         bb = backbone
-        kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
+        kind = timestep_kind(bb)
         return [
             f"model: {kind}, grid {bb['grid']}, patch {bb['patch']}, vocab {bb['vocab_size']} (incl. [MASK]), "
             f"dim {bb['dim']}, depth {bb['depth']}, heads {bb['heads']}, classes {bb['num_classes']}"

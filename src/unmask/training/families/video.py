@@ -16,9 +16,9 @@ from torch import nn
 from ...config import Config
 from ...data import is_video_dataset
 from ...models import VideoTransformer, VideoTransformerConfig
-from ...models.initialization import with_legacy_init
 from ...visualize import save_video_grid
 from ..batches import AnyDataset
+from .base import timestep_kind
 from .token_grid import TokenGridFamily
 
 __all__ = ["VideoFamily"]
@@ -30,6 +30,8 @@ class VideoFamily(TokenGridFamily):
     name = "video"
     kind = "video"
     fallback = False
+    backbone_class = VideoTransformer
+    config_class = VideoTransformerConfig
 
     def matches(self, config: Config) -> bool:
         """An in-memory video dataset (``data.name`` in ``unmask.data.VIDEO_DATASETS``)."""
@@ -39,16 +41,10 @@ class VideoFamily(TokenGridFamily):
         """``VideoTransformer`` on the clips' vocabulary, grid (T, H, W) and classes."""
         return VideoTransformer(config.model.video_backbone(dataset.vocab_size, dataset.grid, dataset.num_classes))
 
-    def model_from_backbone(self, backbone: dict[str, Any]) -> nn.Module:
-        """``VideoTransformer`` of the record."""
-        bb = with_legacy_init(dict(backbone))
-        bb["grid"] = tuple(bb["grid"])
-        return VideoTransformer(VideoTransformerConfig(**bb))
-
     def describe(self, backbone: dict[str, Any]) -> list[str]:
         """Timestep kind, frames and frame size, patch, vocabulary, width, depth, heads and classes."""
         bb = backbone
-        kind = "ETM (explicit timestep)" if bb.get("timestep") else "ITM (implicit timestep)"
+        kind = timestep_kind(bb)
         frames, height, width = bb["grid"]
         return [
             f"model: video {kind}, factorised space / time attention, {frames} frames of {height}×{width} tokens, "
