@@ -117,8 +117,8 @@ def test_balanced_embeddings_have_unit_content_per_channel() -> None:
     MDM-Prime's ℓ summed sub-token embeddings have σ/√ℓ each, so their sum has σ."""
     plain = build("grid-2d")
     prime = build("prime")
-    assert float(plain.token_embed.weight.std()) == pytest.approx(1.0, rel=0.1)  # type: ignore[union-attr]
-    assert float(prime.token_embed.weight.std()) == pytest.approx(1 / math.sqrt(2), rel=0.1)  # type: ignore[union-attr]
+    assert float(plain.token_embed.weight.detach().std()) == pytest.approx(1.0, rel=0.1)  # type: ignore[union-attr]
+    assert float(prime.token_embed.weight.detach().std()) == pytest.approx(1 / math.sqrt(2), rel=0.1)  # type: ignore[union-attr]
     for model in (plain, prime):
         n = model.input_norms()["tokens"]  # type: ignore[operator]
         per_channel = n["content"] / math.sqrt(64)
