@@ -128,7 +128,7 @@ def test_balanced_embeddings_have_unit_content_per_channel() -> None:
 @pytest.mark.parametrize("init", INITS)
 def test_embed_std_overrides_the_schemes_sigma(init: str) -> None:
     model = build("grid-1d", init, embed_std=0.3)
-    assert float(model.token_embed.weight.std()) == pytest.approx(0.3, rel=0.1)  # type: ignore[union-attr]
+    assert float(model.token_embed.weight.detach().std()) == pytest.approx(0.3, rel=0.1)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
