@@ -23,6 +23,7 @@ Four objectives:
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -90,7 +91,7 @@ def _stratified_times(batch: int, generator: torch.Generator | None, device: tor
     return sample_times(batch, eps=1e-4, stratified=True, generator=generator, device=device)
 
 
-class _SinglePathObjective(Generic[PathT]):
+class _SinglePathObjective(ABC, Generic[PathT]):
     """What the single-path objectives (``MaskedObjective``, ``SubTokenObjective``) share: the
     input is drawn by ``interpolant.sample``, the model is fed its ``model_input`` (and its t for
     an ETM), and its logits are scored by ``loss_fn`` with the interpolant's schedule; the negative
@@ -105,6 +106,7 @@ class _SinglePathObjective(Generic[PathT]):
         path: PathT = self.interpolant.sample(x_1, t, generator)
         return path
 
+    @abstractmethod
     def model_input(self, target: PathT) -> Tensor:
         """What the model is fed of a corrupted batch."""
         raise NotImplementedError
@@ -128,6 +130,7 @@ class _SinglePathObjective(Generic[PathT]):
         """The sample the ELBO of ``nll_bound`` is taken on: by default the training one (``corrupt``)."""
         return self.corrupt(x_1, t, generator)
 
+    @abstractmethod
     def elbo_loss(self) -> Any:
         """The loss whose per-token terms (w = κ̇/(1 − κ), summed) make the negative ELBO."""
         raise NotImplementedError

@@ -7,6 +7,7 @@ backbones that take a time and a class label as tokens.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -237,19 +238,20 @@ class GridModel(ConditionedModel):
         return self.config.subtokens
 
 
-class TrunkWrapper(nn.Module):
+class TrunkWrapper(nn.Module, ABC):
     """A model around a token-grid model, ``trunk`` (the text-conditioned models): the vocabulary,
     [MASK] id, time input and input sizes are the trunk's, the tokens plain (no sub-tokens), and
     the null label is ``num_classes`` (each wrapper says how many classes it has)."""
 
     @property
+    @abstractmethod
     def trunk(self) -> Any:
         """The wrapped model."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def num_classes(self) -> int:
-        raise NotImplementedError
+        """Classes of the condition (the null label is this id)."""
 
     @property
     def vocab_size(self) -> int:
