@@ -6,7 +6,7 @@ They raise ``UserError`` (a ``ValueError``): a value given at a public boundary 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -21,6 +21,7 @@ __all__ = [
     "check_nonnegative",
     "check_int_at_least",
     "check_mapping",
+    "check_stream_batch",
 ]
 
 
@@ -86,3 +87,28 @@ def check_mapping(data: object, valid: Collection[str], where: str, mapping: str
     if unknown:
         raise ValueError(f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(valid))}")
     return data
+
+
+def check_stream_batch(
+    streams: Mapping[str, Tensor],
+    grids: Mapping[str, Sequence[int]],
+    *,
+    names: Mapping[str, str] | None = None,
+) -> int:
+    """Check every ``streams[s]`` has shape (B, *grids[s]) with one B for all; return B.
+
+    ``names`` says what to call a stream in the error (default ``stream 's'``), e.g.
+    ``condition stream 'label'``. Raises ``UserError`` naming the first stream that differs,
+    or when ``streams`` is empty."""
+    b: int | None = None
+    for s, v in streams.items():
+        name = names[s] if names is not None and s in names else f"stream {s!r}"
+        grid = tuple(int(g) for g in grids[s])
+        if tuple(v.shape[1:]) != grid:
+            raise UserError(f"{name} has shape {tuple(v.shape)}, expected (B, {', '.join(map(str, grid))})")
+        if b is not None and int(v.shape[0]) != b:
+            raise UserError(f"{name} has {int(v.shape[0])} rows, the others {b}")
+        b = int(v.shape[0])
+    if b is None:
+        raise UserError("no streams given")
+    return b

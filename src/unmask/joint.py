@@ -37,15 +37,7 @@ import torch
 from ._io import atomic_write_bytes, atomic_write_text
 from .data import StreamDataset, get_dataset
 from .errors import UserError
-from .eval.segmentation import (
-    accuracy,
-    confusion_matrix,
-    majority_vote,
-    scores_from_confusion,
-    segmentation_scores,
-    uncertainty_map,
-    uncertainty_vs_error,
-)
+from .eval import segmentation as seg
 from .inference import load_multistream_model
 from .samplers import EulerSampler, MultiStreamSampler, parse_mode
 from .samplers.settings import sampler_from_settings
@@ -220,34 +212,35 @@ def run_joint(
             names = data.class_names.get(s)
             true = truth[s].numpy()
             if kind == "segmentation":
-                first = segmentation_scores(k_maps[0], true, classes)
+                first = seg.segmentation_scores(k_maps[0], true, classes)
                 entry.update(first.to_dict(names))
                 if samples > 1:
                     entry["miou_mean_over_samples"] = float(
-                        np.mean([segmentation_scores(k, true, classes).miou for k in k_maps])
+                        np.mean([seg.segmentation_scores(k, true, classes).miou for k in k_maps])
                     )
-                    voted = majority_vote(k_maps, classes)
-                    vote = segmentation_scores(voted, true, classes)
+                    voted = seg.majority_vote(k_maps, classes)
+                    vote = seg.segmentation_scores(voted, true, classes)
                     entry["majority_vote"] = {"miou": vote.miou, "pixel_accuracy": vote.pixel_accuracy}
-                    entropy, disagreement = uncertainty_map(k_maps, classes)
+                    entropy, disagreement = seg.uncertainty_map(k_maps, classes)
                     entry["mean_pixel_entropy"] = float(entropy.mean())
                     entry["mean_pixel_disagreement"] = float(disagreement.mean())
                     entry["uncertainty_vs_error"] = {
-                        "disagreement": uncertainty_vs_error(disagreement, voted, true, seed=seed),
-                        "entropy": uncertainty_vs_error(entropy, voted, true, seed=seed),
+                        "disagreement": seg.uncertainty_vs_error(disagreement, voted, true, seed=seed),
+                        "entropy": seg.uncertainty_vs_error(entropy, voted, true, seed=seed),
                     }
                     _uncertainty_picture(out_dir / "uncertainty.png", data, conds, truth, s, k_maps, entropy)
             else:
-                entry["accuracy"] = accuracy(k_maps[0].reshape(-1), true.reshape(-1))
-                scores = scores_from_confusion(confusion_matrix(k_maps[0].reshape(-1), true.reshape(-1), classes))
+                flat_pred, flat_true = k_maps[0].reshape(-1), true.reshape(-1)
+                entry["accuracy"] = seg.accuracy(flat_pred, flat_true)
+                scores = seg.scores_from_confusion(seg.confusion_matrix(flat_pred, flat_true, classes))
                 entry["confusion"] = scores.confusion.tolist()
                 if samples > 1:
                     flat = k_maps.reshape(samples, -1)
-                    voted = majority_vote(flat, classes)
-                    entry["accuracy_majority_vote"] = accuracy(voted, true.reshape(-1))
-                    _, disagreement = uncertainty_map(flat, classes)
+                    voted = seg.majority_vote(flat, classes)
+                    entry["accuracy_majority_vote"] = seg.accuracy(voted, flat_true)
+                    _, disagreement = seg.uncertainty_map(flat, classes)
                     entry["uncertainty_vs_error"] = {
-                        "disagreement": uncertainty_vs_error(disagreement, voted, true.reshape(-1), seed=seed)
+                        "disagreement": seg.uncertainty_vs_error(disagreement, voted, true.reshape(-1), seed=seed)
                     }
         elif kind == "image" and fd:
             from .eval.report import evaluate_samples

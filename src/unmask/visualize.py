@@ -31,18 +31,8 @@ __all__ = [
 #: Colours of class ids 0, 1, … in segmentation pictures (0 is black: background / void).
 PALETTE = np.array(
     [
-        [0, 0, 0],
-        [230, 25, 75],
-        [60, 180, 75],
-        [255, 225, 25],
-        [0, 130, 200],
-        [245, 130, 48],
-        [145, 30, 180],
-        [70, 240, 240],
-        [240, 50, 230],
-        [210, 245, 60],
-        [250, 190, 212],
-        [0, 128, 128],
+        [int(c[k : k + 2], 16) for k in (0, 2, 4)]
+        for c in "000000 e6194b 3cb44b ffe119 0082c8 f58230 911eb4 46f0f0 f032e6 d2f53c fabed4 008080".split()
     ],
     dtype=np.uint8,
 )

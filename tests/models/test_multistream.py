@@ -141,9 +141,9 @@ def test_bad_inputs_name_what_is_wrong() -> None:
     x = inputs()
     with pytest.raises(ValueError, match=r"streams \['image', 'mask'\] do not match the model's streams"):
         model({k: x[k] for k in ("image", "mask")}, times())
-    with pytest.raises(ValueError, match=r"stream 'mask' of shape \(3, 8, 8\) does not match the model grid"):
+    with pytest.raises(ValueError, match=r"stream 'mask' has shape \(3, 8, 8\), expected"):
         model(dict(x, mask=torch.zeros(3, 8, 8, dtype=torch.long)), times())
-    with pytest.raises(ValueError, match="stream 'label' has batch 2, the others 3"):
+    with pytest.raises(ValueError, match="stream 'label' has 2 rows, the others 3"):
         model(dict(x, label=torch.zeros(2, 1, dtype=torch.long)), times())
     with pytest.raises(ValueError, match="explicit-timestep model needs t; got None"):
         model(x, None)

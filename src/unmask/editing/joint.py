@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .._checks import check_tokens
+from .._checks import check_stream_batch, check_tokens
 from ..errors import UserError
 from ..samplers.continuation import edit_init
 from ..samplers.multistream import MultiStreamSampler
@@ -91,19 +91,11 @@ def plan_joint_edit(
             f"stream(s) {', '.join(missing)} not given; give their tokens or generate them (generate={missing})"
         )
     tokens: dict[str, Tensor] = {}
-    n = None
-    for s in needed:
-        v = torch.as_tensor(streams[s])
-        if tuple(v.shape[1:]) != tuple(grids[s]):
-            raise UserError(
-                f"stream {s!r} has shape {tuple(v.shape)}; the model expects (N, {', '.join(map(str, grids[s]))})"
-            )
-        if n is not None and v.shape[0] != n:
-            raise UserError(f"stream {s!r} has {v.shape[0]} items, the others {n}")
-        n = int(v.shape[0])
+    raw = {s: torch.as_tensor(streams[s]) for s in needed}
+    n = check_stream_batch(raw, grids)
+    for s, v in raw.items():
         check_tokens(v, vocab[s], allow_mask=False, name=f"stream {s!r}")
         tokens[s] = v.long().cpu()
-    assert n is not None
     r = torch.as_tensor(region)
     if r.dtype != torch.bool:
         raise UserError(f"the region must be bool, got dtype {r.dtype}")

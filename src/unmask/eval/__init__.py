@@ -16,6 +16,7 @@
   scikit-learn classifiers on pixels, a convolutional U-Net segmenter trained to its plateau.
 """
 
+from . import segmentation
 from .accuracy import ConditionalAccuracy, conditional_accuracy
 from .baselines import IndependentPixelSampler
 from .classifier import ClassifierReport, ImageClassifier, cache_dir, load_or_train_classifier, train_classifier
@@ -34,16 +35,7 @@ from .precision_recall import PrecisionRecall, precision_recall
 from .reconstruction import evaluate_tokenizer, held_out_indices, psnr
 from .reference import ReferenceFeatures, reference_features
 from .report import evaluate_samples
-from .segmentation import (
-    SegmentationScores,
-    accuracy,
-    confusion_matrix,
-    majority_vote,
-    scores_from_confusion,
-    segmentation_scores,
-    uncertainty_map,
-    uncertainty_vs_error,
-)
+from .segmentation import *  # noqa: F403  (re-exported whole: __all__ below)
 from .text_quality import TextSampleReport, text_sample_report
 from .video import TemporalConsistency, evaluate_videos, frame_fd, mean_abs_change, temporal_consistency
 
@@ -72,14 +64,6 @@ __all__ = [
     "evaluate_tokenizer",
     "held_out_indices",
     "psnr",
-    "confusion_matrix",
-    "SegmentationScores",
-    "segmentation_scores",
-    "scores_from_confusion",
-    "uncertainty_map",
-    "uncertainty_vs_error",
-    "majority_vote",
-    "accuracy",
     "evaluate_videos",
     "frame_fd",
     "mean_abs_change",
@@ -96,3 +80,4 @@ __all__ = [
     "train_unet_segmenter",
     "unet_segmenter_baseline",
 ]
+__all__ += segmentation.__all__

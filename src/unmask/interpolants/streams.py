@@ -301,20 +301,11 @@ class MultiStreamInterpolant:
     def check_streams(self, x: Mapping[str, Tensor], *, allow_mask: bool) -> int:
         """Raise ``ValueError`` unless ``x`` holds exactly these streams with matching grids, one batch size
         and ids in each vocabulary ([MASK] only with ``allow_mask``); returns the batch size."""
-        from .._checks import check_tokens
+        from .._checks import check_stream_batch, check_tokens
 
         if set(x) != set(self.names):
             raise ValueError(f"streams {sorted(x)} do not match the streams {sorted(self.names)}")
-        b = None
+        b = check_stream_batch({s.name: x[s.name] for s in self.streams}, {s.name: s.grid for s in self.streams})
         for s in self.streams:
-            v = x[s.name]
-            if tuple(v.shape[1:]) != s.grid:
-                raise ValueError(
-                    f"stream {s.name!r} has shape {tuple(v.shape)}, expected (B, {', '.join(map(str, s.grid))})"
-                )
-            if b is not None and v.shape[0] != b:
-                raise ValueError(f"stream {s.name!r} has {v.shape[0]} rows, the others {b}")
-            b = int(v.shape[0])
-            check_tokens(v, s.vocab_size, allow_mask=allow_mask, name=f"stream {s.name!r} tokens")
-        assert b is not None
+            check_tokens(x[s.name], s.vocab_size, allow_mask=allow_mask, name=f"stream {s.name!r} tokens")
         return b

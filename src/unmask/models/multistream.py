@@ -47,6 +47,7 @@ from typing import cast
 import torch
 from torch import Tensor, nn
 
+from .._checks import check_stream_batch
 from .blocks import ConditionedModel, check_grid
 from .embeddings import LabelEmbedder, TimestepEmbedder
 from .initialization import check_init, grid_positions, init_backbone, input_norms
@@ -313,18 +314,9 @@ class MultiStreamTransformer(ConditionedModel):
             raise ValueError(f"a multi-stream model takes a dict of streams {list(self.stream_names)}, got {type(x)}")
         if set(x) != set(self.stream_names):
             raise ValueError(f"streams {sorted(x)} do not match the model's streams {sorted(self.stream_names)}")
-        b = None
-        for s in self.config.streams:
-            v = x[s.name]
-            if tuple(v.shape[1:]) != s.grid:
-                raise ValueError(
-                    f"stream {s.name!r} of shape {tuple(v.shape)} does not match the model grid (B, {s.grid})"
-                )
-            if b is not None and v.shape[0] != b:
-                raise ValueError(f"stream {s.name!r} has batch {v.shape[0]}, the others {b}")
-            b = v.shape[0]
-        assert b is not None
-        return b
+        return check_stream_batch(
+            {s.name: x[s.name] for s in self.config.streams}, {s.name: s.grid for s in self.config.streams}
+        )
 
     def _times(self, t: dict[str, Tensor] | Tensor | None, b: int) -> list[Tensor]:
         """The (B,) times of the time tokens: one per stream or one shared."""

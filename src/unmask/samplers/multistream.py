@@ -39,7 +39,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .._checks import check_tokens
+from .._checks import check_stream_batch, check_tokens
 from .base import SampleOutput, model_device
 from .euler import EulerSampler
 from .maskgit import MaskGITSampler
@@ -270,18 +270,13 @@ class MultiStreamSampler:
         if device is None:
             device = model_device(model)
         vocab, grids = model.vocab_sizes, model.grids
+        raw = {s: torch.as_tensor(given[s] if s in conds else part[s]) for s in (*conds, *part)}
         b = None
-        for s in (*conds, *part):
+        if raw:
+            kinds = {s: ("condition" if s in conds else "partial") + f" stream {s!r}" for s in raw}
+            b = check_stream_batch(raw, grids, names=kinds)
+        for s, v in raw.items():
             what = "condition" if s in conds else "partial"
-            v = torch.as_tensor(given[s] if s in conds else part[s])
-            if tuple(v.shape[1:]) != tuple(grids[s]):
-                raise ValueError(
-                    f"{what} stream {s!r} has shape {tuple(v.shape)}, the model expects "
-                    f"(B, {', '.join(map(str, grids[s]))})"
-                )
-            if b is not None and v.shape[0] != b:
-                raise ValueError(f"{what} stream {s!r} has {v.shape[0]} rows, the others {b}")
-            b = int(v.shape[0])
             try:
                 check_tokens(v, vocab[s], allow_mask=True, name=f"{what} stream {s!r}")
             except ValueError as err:

@@ -15,32 +15,14 @@ outside the library, one ``register_family(MyFamily())`` call).
 
 from __future__ import annotations
 
-from .base import (
-    FAMILIES,
-    AnySampler,
-    ModelFamily,
-    family_for,
-    family_named,
-    family_of_backbone,
-    preview_classes,
-    register_family,
-    unregister_family,
-)
+from . import base
+from .base import *  # noqa: F403  (re-exported whole: __all__ below)
 from .multistream import MultiStreamFamily, multistream_objective, stream_specs
 from .text_to_image import TextToImageFamily
 from .token_grid import TokenGridFamily, build_interpolant, token_objective, token_sampler, token_sampler_name
 from .video import VideoFamily
 
 __all__ = [
-    "FAMILIES",
-    "AnySampler",
-    "ModelFamily",
-    "register_family",
-    "unregister_family",
-    "family_for",
-    "family_named",
-    "family_of_backbone",
-    "preview_classes",
     "TokenGridFamily",
     "MultiStreamFamily",
     "VideoFamily",
@@ -52,9 +34,10 @@ __all__ = [
     "multistream_objective",
     "stream_specs",
 ]
+__all__ += base.__all__
 
 # the built-in families, asked in this order (the token grid, the fallback, always last)
-register_family(TextToImageFamily())
-register_family(VideoFamily())
-register_family(MultiStreamFamily())
-register_family(TokenGridFamily())
+base.register_family(TextToImageFamily())
+base.register_family(VideoFamily())
+base.register_family(MultiStreamFamily())
+base.register_family(TokenGridFamily())
