@@ -9,6 +9,7 @@ and described through the public API (``train``, ``load_any_model``, ``default_s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -102,6 +103,20 @@ def test_a_registered_family_is_trained_reloaded_sampled_and_described(
     assert out.tokens.shape == (3, *model.config.grid) and out.images is not None
     code, printed, _ = run_cli(["info", str(tmp_path / "run")])
     assert code == 0 and "model: toy, grid" in printed
+    # the command line needs no edit either: sample and inpaint take the new family's checkpoint
+    drawn = tmp_path / "drawn.npz"
+    code, printed, err = run_cli(
+        ["sample", "--ckpt", str(tmp_path / "run"), "--out", str(drawn), "--n", "2", "--steps", "4", "--no-progress"]
+    )
+    assert code == 0, err
+    with np.load(drawn) as data:
+        assert data["tokens"].shape == (2, *model.config.grid)
+    edited = tmp_path / "edited.npz"
+    code, printed, err = run_cli(
+        ["inpaint", "--ckpt", str(tmp_path / "run"), "--image", "test:0", "--mask", "centre", "--out", str(edited)]
+    )
+    assert code == 0, err
+    assert json.loads(printed)["regenerated_tokens"] > 0
 
 
 def test_unregistering_a_family_hands_its_configs_back() -> None:
