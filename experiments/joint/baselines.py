@@ -10,7 +10,8 @@
   plateau criterion (held-out loss improved < 1% over the last quarter of the steps, none
   before 1,000 steps); the test split (2,000 images) is scored once, by the final model.
 
-Writes ``OUT/baselines.json`` and prints Markdown tables. Every run is single-threaded.
+Writes ``OUT/baselines.json`` and prints Markdown tables. Runs are single-threaded unless
+``--threads`` says otherwise.
 
 Full size (compute reserved; run when it is free). The RBF SVC fit grows about quadratically
 with the training set, so Fashion-MNIST's classifiers are fit on a stratified 20,000-image
@@ -101,8 +102,9 @@ def main() -> None:
     ap.add_argument("--seg-train-n", type=int, default=None, help="cap on the shapes images trained on")
     ap.add_argument("--test-n", type=int, default=None, help="first shapes test images scored (default: all 2,000)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (2 when nothing else runs)")
     args = ap.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     out: dict[str, Any] = {"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
 
@@ -128,6 +130,7 @@ def main() -> None:
             lr=args.lr,
             weight_decay=args.weight_decay,
             eval_every=args.eval_every,
+            threads=args.threads,
             stop=_plateau_rule(args.min_steps),
             log=lambda r: print(
                 f"[shapes] step {r['step']}: held-out loss {r['loss']:.4f}, mIoU {r['miou']:.4f}", flush=True
