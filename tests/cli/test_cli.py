@@ -69,6 +69,10 @@ def test_train_into_a_locked_run_directory_is_one_clear_error(
         (["train", "tiny", "train.steps=lots", "--out", "X"], "train.steps must be an integer"),
         (["train", "tiny", "path.schedule=zigzag", "--out", "X"], "unknown schedule 'zigzag'"),
         (["train", "tiny", "digits", "--out", "X"], "more than one preset"),
+        (["train", "tiny", "model.depth=-1", "--out", "X"], "depth must be >= 1, got -1"),
+        # checked when the model meets the data (the grid), still a usage error with nothing written
+        (["train", "tiny", "model.patch=3", "--out", "X"], "patch 3 must be >= 1 and divide every axis"),
+        (["train", "tiny-video", "model.depth=3", "--out", "X"], "depth must be an even number >= 2"),
     ],
 )
 def test_train_bad_input_gives_one_clear_error(

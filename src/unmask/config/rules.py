@@ -16,6 +16,7 @@ from typing import Any
 
 from .._checks import check_nonnegative, check_positive, check_probability
 from ..models import MODEL_PRESETS, VIDEO_PRESETS, model_preset
+from ..models.blocks import check_trunk
 from ..models.initialization import check_init
 from .errors import ConfigError, library_check
 from .schema import (
@@ -286,8 +287,10 @@ def check_video(data: DataConfig, model: ModelConfig, path: PathConfig) -> None:
 
 
 def check_model(model: ModelConfig) -> None:
-    """Sub-tokens (MDM-Prime) and the causal (autoregressive) family's needs, the size and the
-    initialisation (checked by ``unmask.models.initialization.check_init``)."""
+    """Sub-tokens (MDM-Prime) and the causal (autoregressive) family's needs, the size, the trunk
+    (width, depth, heads, MLP ratio, dropout: ``unmask.models.check_trunk``, the backbones' own
+    check), patch and token width, and the initialisation (``unmask.models.initialization.check_init``).
+    What depends on the data (a patch that divides the grid) is checked when the model is built."""
     if model.subtokens < 1:
         raise ConfigError(f"model.subtokens (ℓ) must be >= 1 (1 = plain masked tokens), got {model.subtokens}")
     if model.causal:
@@ -299,8 +302,19 @@ def check_model(model: ModelConfig) -> None:
         if patch != 1:
             raise ConfigError(f"model.causal=true needs model.patch=1, got {patch} (set model.patch=1)")
     check_choice("model.size", model.size, sorted(MODEL_PRESETS) + sorted(VIDEO_PRESETS))
+    trunk = model.trunk_fields()
     with library_check("model: "):
         check_init(model.init, model.embed_std, model.pos_scale)
+        check_trunk(
+            dim=trunk["dim"],
+            depth=trunk["depth"],
+            heads=trunk["heads"],
+            mlp_ratio=trunk["mlp_ratio"],
+            num_classes=0,
+            dropout=model.dropout,
+        )
+    check_at_least(1, model, "model", [k for k in ("patch",) if model.patch is not None])
+    check_at_least(0, model, "model", ("token_dim",))
 
 
 # -- the other sections --------------------------------------------------------------------

@@ -229,9 +229,10 @@ class ModelConfig:
                 codec = SubTokenCodec(vocab_size - 1, self.subtokens)
             kwargs.update(subtokens=codec.length, subtoken_vocab=codec.subtoken_vocab)
         classes = num_classes if self.class_conditional else 0
-        return TransformerConfig(
-            vocab_size, tuple(grid), num_classes=classes, token_dim=self.token_dim, causal=self.causal, **kwargs
-        )
+        with library_check("model: "):  # what depends on the data, e.g. a patch that does not divide the grid
+            return TransformerConfig(
+                vocab_size, tuple(grid), num_classes=classes, token_dim=self.token_dim, causal=self.causal, **kwargs
+            )
 
 
 @dataclass

@@ -31,13 +31,27 @@ __all__ = [
 ]
 
 
-def check_trunk(vocab_size: int, dim: int, heads: int, num_classes: int, dropout: float) -> None:
-    """``ValueError`` naming the value unless vocab_size ≥ 2, heads divides dim, num_classes ≥ 0 and
-    dropout ∈ [0, 1): the checks every backbone config shares."""
-    if vocab_size < 2:
+def check_trunk(
+    *,
+    dim: int,
+    depth: int,
+    heads: int,
+    mlp_ratio: float,
+    num_classes: int,
+    dropout: float,
+    vocab_size: int | None = None,
+) -> None:
+    """``ValueError`` naming the value unless heads divides dim, depth ≥ 1, mlp_ratio > 0,
+    num_classes ≥ 0, dropout ∈ [0, 1) and (when given) vocab_size ≥ 2: the checks every backbone
+    config shares."""
+    if vocab_size is not None and vocab_size < 2:
         raise ValueError(f"vocab_size must be >= 2 (data tokens + [MASK]), got {vocab_size}")
     if dim < 1 or heads < 1 or dim % heads:
-        raise ValueError(f"heads ({heads}) must divide dim ({dim})")
+        raise ValueError(f"heads ({heads}) must divide dim ({dim}), both >= 1")
+    if depth < 1:
+        raise ValueError(f"depth must be >= 1, got {depth}")
+    if not mlp_ratio > 0:
+        raise ValueError(f"mlp_ratio must be > 0, got {mlp_ratio}")
     if num_classes < 0:
         raise ValueError(f"num_classes must be >= 0, got {num_classes}")
     if not 0 <= dropout < 1:
@@ -78,6 +92,20 @@ class GridTrunkConfig:
     timestep: bool = True
     skip: bool = True
     dropout: float = 0.0
+
+    def check_trunk(self) -> None:
+        """``check_trunk`` on these fields, and token_dim ≥ 0."""
+        check_trunk(
+            dim=self.dim,
+            depth=self.depth,
+            heads=self.heads,
+            mlp_ratio=self.mlp_ratio,
+            num_classes=self.num_classes,
+            dropout=self.dropout,
+            vocab_size=self.vocab_size,
+        )
+        if self.token_dim < 0:
+            raise ValueError(f"token_dim must be >= 0 (0 = automatic), got {self.token_dim}")
 
     @property
     def patched_axes(self) -> int:

@@ -48,7 +48,7 @@ import torch
 from torch import Tensor, nn
 
 from .._checks import check_stream_batch
-from .blocks import ConditionedModel, check_grid
+from .blocks import ConditionedModel, check_grid, check_trunk
 from .embeddings import LabelEmbedder, TimestepEmbedder
 from .initialization import check_init, grid_positions, init_backbone, input_norms
 from .transformer import build_blocks, patchify, run_blocks, unpatchify
@@ -142,14 +142,14 @@ class MultiStreamConfig:
             raise ValueError(f"stream names must be unique, got {names}")
         if self.kind != "multistream":
             raise ValueError(f"kind must be 'multistream', got {self.kind!r}")
-        if self.dim < 1 or self.heads < 1 or self.dim % self.heads:
-            raise ValueError(f"heads ({self.heads}) must divide dim ({self.dim})")
-        if self.depth < 1:
-            raise ValueError(f"depth must be >= 1, got {self.depth}")
-        if self.num_classes < 0:
-            raise ValueError(f"num_classes must be >= 0, got {self.num_classes}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        check_trunk(
+            dim=self.dim,
+            depth=self.depth,
+            heads=self.heads,
+            mlp_ratio=self.mlp_ratio,
+            num_classes=self.num_classes,
+            dropout=self.dropout,
+        )
         check_init(self.init, self.embed_std, self.pos_scale)
 
     @property

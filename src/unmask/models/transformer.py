@@ -114,9 +114,7 @@ class TransformerConfig(GridTrunkConfig):
         self.grid = tuple(int(g) for g in self.grid)
         check_init(self.init, self.embed_std, self.pos_scale)
         check_grid(self.grid, self.patch)
-        if self.depth < 1:
-            raise ValueError(f"depth must be >= 1, got {self.depth}")
-        check_trunk(self.vocab_size, self.dim, self.heads, self.num_classes, self.dropout)
+        self.check_trunk()
         if self.subtokens < 0:
             raise ValueError(f"subtokens must be >= 0 (0 = plain tokens), got {self.subtokens}")
         if self.subtokens and (

@@ -46,7 +46,7 @@ from torch import Tensor, nn
 from .blocks import GridModel, GridTrunkConfig
 from .embeddings import LabelEmbedder, TimestepEmbedder
 from .initialization import check_init, grid_positions, init_backbone, input_norms
-from .transformer import Block, build_blocks, check_trunk, patchify, unpatchify
+from .transformer import Block, build_blocks, patchify, unpatchify
 
 __all__ = ["VideoTransformerConfig", "VideoTransformer", "VIDEO_PRESETS", "video_preset"]
 
@@ -112,7 +112,7 @@ class VideoTransformerConfig(GridTrunkConfig):
             raise ValueError(
                 f"depth must be an even number >= 2 (spatial and temporal blocks alternate), got {self.depth}"
             )
-        check_trunk(self.vocab_size, self.dim, self.heads, self.num_classes, self.dropout)
+        self.check_trunk()
         check_init(self.init, self.embed_std, self.pos_scale)
 
     @property
