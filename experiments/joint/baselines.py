@@ -23,7 +23,9 @@ subsample of its 60,000 (recorded as ``train_n`` in the JSON and in the table):
         --datasets fashion-mnist --train-n 20000 --folds 3 --no-seg
 
 (the first runs digits and the shapes U-Net to its plateau, at most 20,000 steps; the second
-Fashion-MNIST's classifiers only). Smoke run (seconds to minutes):
+Fashion-MNIST's classifiers only). The U-Net's state goes to ``OUT/unet_state.pt`` at every
+evaluation: the same command run again resumes it (a larger ``--steps`` continues the cosine over
+the new budget from the resumed step). Smoke run (seconds to minutes):
 
     OMP_NUM_THREADS=1 .venv/bin/python experiments/joint/baselines.py --out /tmp/bl-smoke \\
         --steps 20 --train-n 200 --seg-train-n 256 --val-n 64 --test-n 64 --eval-every 10 --width 8 --depth 2
@@ -131,6 +133,7 @@ def main() -> None:
             weight_decay=args.weight_decay,
             eval_every=args.eval_every,
             threads=args.threads,
+            state_path=args.out / "unet_state.pt",  # written at every evaluation; a rerun resumes from it
             stop=_plateau_rule(args.min_steps),
             log=lambda r: print(
                 f"[shapes] step {r['step']}: held-out loss {r['loss']:.4f}, mIoU {r['miou']:.4f}", flush=True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -99,6 +101,35 @@ def test_training_records_a_curve_and_is_deterministic() -> None:
     other = train_unet_segmenter(x[:16], y[:16], x[16:], y[16:], **{**kw, "seed": 4})
     assert other.curve[-1]["loss"] != run.curve[-1]["loss"]
     assert run.to_dict(SHAPE_CLASSES)["test"]["per_class_iou"].keys() == set(SHAPE_CLASSES)
+
+
+def test_a_stopped_run_resumes_as_if_never_stopped(tmp_path: Path) -> None:
+    x, y = _shapes(24, 5)
+    cfg = UNetConfig(LEVELS, 6, width=4, depth=2, output_stride=2, groups=2)
+    kw = dict(config=cfg, batch_size=8, eval_every=5, warmup_steps=2, seed=3)
+    whole = train_unet_segmenter(x[:16], y[:16], x[16:], y[16:], max_steps=15, **kw)
+    state = tmp_path / "unet.pt"
+
+    def stop_at_10(history: list[tuple[int, float]], step: int) -> tuple[bool, str]:
+        return step >= 10, "stopped for the test"
+
+    first = train_unet_segmenter(x[:16], y[:16], x[16:], y[16:], max_steps=15, stop=stop_at_10, state_path=state, **kw)
+    assert first.steps == 10 and first.stopped_early and state.exists()
+    resumed = train_unet_segmenter(x[:16], y[:16], x[16:], y[16:], max_steps=15, state_path=state, **kw)
+    assert [r["step"] for r in resumed.curve] == [5, 10, 15]
+    assert [r["loss"] for r in resumed.curve] == [r["loss"] for r in whole.curve]
+    for a, b in zip(resumed.model.state_dict().values(), whole.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    # another setting, or other data sizes, is refused by name; nothing is overwritten
+    before = state.read_bytes()
+    with pytest.raises(ValueError, match="lr was 0.002, now 0.001"):
+        train_unet_segmenter(x[:16], y[:16], x[16:], y[16:], max_steps=20, state_path=state, **{**kw, "lr": 1e-3})
+    with pytest.raises(ValueError, match="train_n was 16, now 12"):
+        train_unet_segmenter(x[:12], y[:12], x[16:], y[16:], max_steps=20, state_path=state, **kw)
+    assert state.read_bytes() == before
+    state.write_bytes(before[: len(before) // 2])
+    with pytest.raises(ValueError, match="cannot resume from"):
+        train_unet_segmenter(x[:16], y[:16], x[16:], y[16:], max_steps=20, state_path=state, **kw)
 
 
 def test_training_stops_at_the_plateau_criterion() -> None:

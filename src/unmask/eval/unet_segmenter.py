@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from torch import Tensor
 
 from ..data import StreamDataset, batch_indices, get_dataset
 from ..models.unet import UNet, UNetConfig
+from ._segmenter_state import load_state, save_state
 from ._threads import torch_threads
 from .segmentation import SegmentationScores, scores_from_confusion
 
@@ -166,6 +168,7 @@ def train_unet_segmenter(
     seed: int = 0,
     threads: int | None = 1,
     log: Callable[[dict[str, float]], None] | None = None,
+    state_path: str | Path | None = None,
 ) -> SegmenterRun:
     """Train a U-Net to map token images to masks; a learning curve on the held-out set.
 
@@ -188,6 +191,11 @@ def train_unet_segmenter(
         seed: initialisation, batch order and shifts.
         threads: torch intra-op threads for the run (None: leave the setting alone).
         log: called with each curve record as it is made.
+        state_path: a file the run's state (weights, optimiser, generator, step, curve) is written
+            to atomically at every evaluation. When it exists the run resumes from it and goes on
+            as if never stopped; ``max_steps`` may be raised (the cosine then continues from the
+            resumed step over the new budget: a warm restart). ``ValueError`` when the state was
+            made with other settings or data sizes.
     """
     if max_steps < 1 or eval_every < 1 or batch_size < 1:
         raise ValueError(
@@ -234,6 +242,10 @@ def train_unet_segmenter(
         history: list[tuple[int, float]] = []
         curve: list[dict[str, float]] = []
         reason, stopped, step = f"trained the full budget of {max_steps} steps", False, 0
+        before = 0.0  # seconds trained before a resume
+        if state_path is not None and Path(state_path).exists():
+            step, before = load_state(Path(state_path), model, opt, gen, curve, hyper, config)
+            history.extend((int(r["step"]), float(r["loss"])) for r in curve)
         t0 = time.perf_counter()
         model.train()
         while step < max_steps:
@@ -255,10 +267,12 @@ def train_unet_segmenter(
                     "pixel_accuracy": scores.pixel_accuracy,
                     "miou": scores.miou,
                     "lr": lr * factor,
-                    "seconds": round(time.perf_counter() - t0, 2),
+                    "seconds": round(before + time.perf_counter() - t0, 2),
                 }
                 curve.append(record)
                 history.append((step, held_loss))
+                if state_path is not None:
+                    save_state(Path(state_path), model, opt, gen, curve, step, record["seconds"], hyper, config)
                 if log is not None:
                     log(record)
                 if stop is not None and step < max_steps:
