@@ -186,11 +186,13 @@ def main() -> None:
     labels = data.labels[: args.n].long()
     args.vocab, args.classes = data.vocab_size, data.num_classes
     objective = build_objective(cfg, args.vocab)
-    results = [run_arm(arm, clips, labels, objective, args) for arm in args.arms]
     args.out.mkdir(parents=True, exist_ok=True)
-    record = {"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}, "arms": results}
-    (args.out / "learning_speed.json").write_text(json.dumps(record, indent=1) + "\n")
-    plot(results, args.out / "learning_speed.png")
+    results: list[dict] = []
+    for arm in args.arms:  # written after every arm: a probe stopped early keeps the arms it finished
+        results.append(run_arm(arm, clips, labels, objective, args))
+        record = {"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}, "arms": results}
+        (args.out / "learning_speed.json").write_text(json.dumps(record, indent=1) + "\n")
+        plot(results, args.out / "learning_speed.png")
     print("\n| arm | trains on | parameters | s/step | shape CE at t = 0.9, final | first frames |")
     print("|---|---|---:|---:|---:|---:|")
     for r in results:
