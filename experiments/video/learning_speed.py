@@ -51,7 +51,7 @@ from unmask.models import Transformer, TransformerConfig, VideoTransformer, Vide
 from unmask.training import build_objective
 from unmask.training.batches import load_training_data
 
-ARMS = ("image", "video", "video-1frame", "video-deep", "video-still", "video-p2", "video-uvit", "video-notime")
+ARMS = ("image", "video", "video-1frame", "video-notime", "video-deep", "video-uvit", "video-still", "video-p2")
 
 
 def arm_data(arm: str, clips: torch.Tensor) -> torch.Tensor:
