@@ -25,6 +25,7 @@ __all__ = [
     "build_blocks",
     "check_grid",
     "check_trunk",
+    "check_trunk_of",
     "patchify",
     "run_blocks",
     "unpatchify",
@@ -56,6 +57,19 @@ def check_trunk(
         raise ValueError(f"num_classes must be >= 0, got {num_classes}")
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+
+
+def check_trunk_of(config: Any) -> None:
+    """``check_trunk`` on a backbone config's own fields (its vocab_size when it has one)."""
+    check_trunk(
+        dim=config.dim,
+        depth=config.depth,
+        heads=config.heads,
+        mlp_ratio=config.mlp_ratio,
+        num_classes=config.num_classes,
+        dropout=config.dropout,
+        vocab_size=getattr(config, "vocab_size", None),
+    )
 
 
 @dataclass
@@ -94,16 +108,8 @@ class GridTrunkConfig:
     dropout: float = 0.0
 
     def check_trunk(self) -> None:
-        """``check_trunk`` on these fields, and token_dim ≥ 0."""
-        check_trunk(
-            dim=self.dim,
-            depth=self.depth,
-            heads=self.heads,
-            mlp_ratio=self.mlp_ratio,
-            num_classes=self.num_classes,
-            dropout=self.dropout,
-            vocab_size=self.vocab_size,
-        )
+        """``check_trunk_of`` these fields, and token_dim ≥ 0."""
+        check_trunk_of(self)
         if self.token_dim < 0:
             raise ValueError(f"token_dim must be >= 0 (0 = automatic), got {self.token_dim}")
 

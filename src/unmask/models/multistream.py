@@ -48,7 +48,7 @@ import torch
 from torch import Tensor, nn
 
 from .._checks import check_stream_batch
-from .blocks import ConditionedModel, check_grid, check_trunk
+from .blocks import ConditionedModel, check_grid, check_trunk_of
 from .embeddings import LabelEmbedder, TimestepEmbedder
 from .initialization import check_init, grid_positions, init_backbone, input_norms
 from .transformer import build_blocks, patchify, run_blocks, unpatchify
@@ -142,14 +142,7 @@ class MultiStreamConfig:
             raise ValueError(f"stream names must be unique, got {names}")
         if self.kind != "multistream":
             raise ValueError(f"kind must be 'multistream', got {self.kind!r}")
-        check_trunk(
-            dim=self.dim,
-            depth=self.depth,
-            heads=self.heads,
-            mlp_ratio=self.mlp_ratio,
-            num_classes=self.num_classes,
-            dropout=self.dropout,
-        )
+        check_trunk_of(self)
         check_init(self.init, self.embed_std, self.pos_scale)
 
     @property
