@@ -134,12 +134,13 @@ def run_arm(arm: str, clips: torch.Tensor, labels: torch.Tensor, objective: Any,
         torch.nn.utils.clip_grad_norm_(model.parameters(), 2.0)
         opt.step()
         seconds += time.perf_counter() - t0
-        if not math.isfinite(float(out.loss)):
-            raise RuntimeError(f"arm {arm}: loss {float(out.loss)} at step {step}")
+        loss = out.loss.item()
+        if not math.isfinite(loss):
+            raise RuntimeError(f"arm {arm}: loss {loss} at step {step}")
         if step % args.eval_every == 0 or step == args.steps:
             ce, ce_first = shape_ce(model, objective, data, labels, 0.9)
-            curve.append({"step": step, "loss": float(out.loss), "shape_ce": ce, "shape_ce_first_frame": ce_first})
-            print(f"[{arm}] step {step}: loss {float(out.loss):.3f}, shape CE {ce:.3f} (first frame {ce_first:.3f})")
+            curve.append({"step": step, "loss": loss, "shape_ce": ce, "shape_ce_first_frame": ce_first})
+            print(f"[{arm}] step {step}: loss {loss:.3f}, shape CE {ce:.3f} (first frame {ce_first:.3f})")
     return {"arm": arm, "params": params, "shape": list(data.shape), "s_per_step": seconds / args.steps, "curve": curve}
 
 

@@ -313,7 +313,8 @@ def check_model(model: ModelConfig) -> None:
             num_classes=0,
             dropout=model.dropout,
         )
-    check_at_least(1, model, "model", [k for k in ("patch",) if model.patch is not None])
+    if model.patch is not None:  # None: the size's own patch
+        check_at_least(1, model, "model", ("patch",))
     check_at_least(0, model, "model", ("token_dim",))
 
 

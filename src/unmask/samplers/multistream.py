@@ -271,14 +271,11 @@ class MultiStreamSampler:
             device = model_device(model)
         vocab, grids = model.vocab_sizes, model.grids
         raw = {s: torch.as_tensor(given[s] if s in conds else part[s]) for s in (*conds, *part)}
-        b = None
-        if raw:
-            kinds = {s: ("condition" if s in conds else "partial") + f" stream {s!r}" for s in raw}
-            b = check_stream_batch(raw, grids, names=kinds)
+        names = {s: ("condition" if s in conds else "partial") + f" stream {s!r}" for s in raw}
+        b = check_stream_batch(raw, grids, names=names) if raw else None
         for s, v in raw.items():
-            what = "condition" if s in conds else "partial"
             try:
-                check_tokens(v, vocab[s], allow_mask=True, name=f"{what} stream {s!r}")
+                check_tokens(v, vocab[s], allow_mask=True, name=names[s])
             except ValueError as err:
                 raise ValueError(f"{err} (the model's vocabulary for {s!r})") from None
             if s in conds:
