@@ -94,7 +94,21 @@ def score(run: Path, out: Path, n: int, target: str) -> list[dict[str, float]]:
             rows.append({"step": m["step"], "score": stream["miou"], "pixel_accuracy": stream["pixel_accuracy"]})
         else:
             rows.append({"step": m["step"], "score": stream["accuracy"]})
+    seconds = training_seconds(run)
+    for r in rows:
+        r["train_s"] = seconds.get(int(r["step"]), float("nan"))
     return sorted(rows, key=lambda r: r["step"])
+
+
+def training_seconds(run: Path) -> dict[int, float]:
+    """Step → the run's training seconds at that checkpoint (``train_s`` of its checkpoint records;
+    the last record wins when a resumed run wrote a step twice)."""
+    out: dict[int, float] = {}
+    for line in (run / "metrics.jsonl").read_text().splitlines():
+        rec = json.loads(line) if line.strip() else {}
+        if rec.get("event") == "checkpoint" and "train_s" in rec:
+            out[int(rec["step"])] = float(rec["train_s"])
+    return out
 
 
 def logged_accuracy(run: Path, target: str, scored: set[int]) -> list[dict[str, float]]:
@@ -120,6 +134,12 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=500, help="test examples (the first N)")
     ap.add_argument("--draws", type=int, default=200, help="batches of 64 corrupted to measure the image-whole share")
     ap.add_argument("--png", type=Path, default=None, help="write the figure here")
+    ap.add_argument(
+        "--x2",
+        choices=("samples", "seconds"),
+        default="samples",
+        help="the right panel's axis: samples showing the whole image (default) or training seconds (wall-clock)",
+    )
     ap.add_argument(
         "--ref", action="append", default=[], metavar="NAME=VALUE", help="a reference score drawn as a level line"
     )
@@ -158,21 +178,27 @@ def main() -> None:
             values = [r["score"] for r in rows]
             style = "--" if shares[name] == 1.0 else "-"
             (line,) = axes[0].plot(steps, values, style, marker="o", label=name)
-            seen = [s * batch[name] * shares[name] / 1000 for s in steps]
+            if args.x2 == "seconds":
+                seen = [r["train_s"] / 60 for r in rows]
+            else:
+                seen = [s * batch[name] * shares[name] / 1000 for s in steps]
             axes[1].plot(seen, values, style, marker="o", color=line.get_color(), label=name)
             if logged.get(name):
                 pts = logged[name]
-                for ax, xs in (
-                    (axes[0], [r["step"] for r in pts]),
-                    (axes[1], [r["step"] * batch[name] / 1000 for r in pts]),
-                ):
+                panels = [(axes[0], [r["step"] for r in pts])]
+                if args.x2 == "samples":
+                    panels.append((axes[1], [r["step"] * batch[name] / 1000 for r in pts]))
+                for ax, xs in panels:
                     ax.plot(xs, [r["score"] for r in pts], ":", marker="o", mfc="none", color=line.get_color())
         for i, ref in enumerate(args.ref):
             name, value = ref.split("=", 1)
             for ax in axes:
                 ax.axhline(float(value), color="grey", ls=("--", ":", "-.")[i % 3], lw=0.9, label=f"{name} {value}")
         axes[0].set_xlabel("training steps")
-        axes[1].set_xlabel(f"thousands of training samples showing the whole image, {args.target} scored")
+        if args.x2 == "seconds":
+            axes[1].set_xlabel("training minutes (wall-clock, the run's own train_s)")
+        else:
+            axes[1].set_xlabel(f"thousands of training samples showing the whole image, {args.target} scored")
         axes[0].set_ylabel(f"{measure}, image → {args.target}")
         task = "segmentation" if args.target == "mask" else "classification"
         fig.suptitle(f"{task}, one call + arg-max, first {args.n} test examples", fontsize=10)
