@@ -8,26 +8,32 @@
 # 4. the references at n = 1,000: held-out real images (floor) and per-class independent pixels;
 # 5. inpainting (issue 21) of 500 held-out test images: centre and random half, Euler and MaskGIT,
 #    label / no label, vs naive fills.
+#
+# RUN and NAME choose another run (NAME names its sweep folders and curve figure), INPAINT=0 skips
+# step 5; the latent route of issue 18 (experiments/fmnist/latent14.sh) runs
+#    RUN=runs/fmnist-latent14 NAME=fmnist-latent14 INPAINT=0 experiments/fmnist/plateau_eval.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 u=.venv/bin/unmask
 py=.venv/bin/python
 export OMP_NUM_THREADS=2
 run=${RUN:-runs/fmnist-plateau}
-$u info $run --curve docs/fmnist_plateau_curve.png --x step | grep -E "plateau|ended|curve"
+name=${NAME:-fmnist-plateau}
+$u info $run --curve docs/${name//-/_}_curve.png --x step | grep -E "plateau|ended|curve"
 # unmask's Fashion-MNIST classifier (the sweep's accuracy, inpainting's label agreement), trained once
 # and cached, here with both threads: inside the evaluation it would train on one (> 17 minutes)
 $py -c "import torch; torch.set_num_threads(2)
 from unmask.eval import load_or_train_classifier
 print('classifier test accuracy', load_or_train_classifier('fashion-mnist', levels=16).test_accuracy)"
-[ -f runs/sweep-fmnist-plateau-s0/sweep.csv ] ||
-  $u sweep --ckpt $run --grid experiments/fmnist/plateau_grid.yaml --out runs/sweep-fmnist-plateau-s0 --best fd
-if [ ! -f runs/sweep-fmnist-plateau-s1/sweep.csv ]; then
+[ -f runs/sweep-$name-s0/sweep.csv ] ||
+  $u sweep --ckpt $run --grid experiments/fmnist/plateau_grid.yaml --out runs/sweep-$name-s0 --best fd
+if [ ! -f runs/sweep-$name-s1/sweep.csv ]; then
   # the lowest-FD cell of seed 0, as a grid for seed 1
-  $py - <<'PY'
-import csv, yaml
+  SWEEP_NAME=$name $py - <<'PY'
+import csv, os, yaml
 from unmask.sweep.grid import SETTINGS
-rows = sorted(csv.DictReader(open("runs/sweep-fmnist-plateau-s0/sweep.csv")), key=lambda r: float(r["fd"]))[:1]
+name = os.environ["SWEEP_NAME"]
+rows = sorted(csv.DictReader(open(f"runs/sweep-{name}-s0/sweep.csv")), key=lambda r: float(r["fd"]))[:1]
 def value(v):
     try:
         f = float(v)
@@ -36,15 +42,16 @@ def value(v):
         return {"True": True, "False": False}.get(v, v)
 grids = [{k: value(r[k]) for k in SETTINGS if r.get(k, "") != ""} for r in rows]
 spec = {"n": 1000, "seed": 1, "batch_size": 500, "ref_n": 5000, "grids": grids}
-open("runs/fmnist-plateau-repeat-grid.yaml", "w").write(
+open(f"runs/{name}-repeat-grid.yaml", "w").write(
     "# written by experiments/fmnist/plateau_eval.sh: the lowest-FD cell of seed 0\n" + yaml.safe_dump(spec)
 )
 print(yaml.safe_dump(spec))
 PY
-  $u sweep --ckpt $run --grid runs/fmnist-plateau-repeat-grid.yaml --out runs/sweep-fmnist-plateau-s1 --seed 1
+  $u sweep --ckpt $run --grid runs/$name-repeat-grid.yaml --out runs/sweep-$name-s1 --seed 1
 fi
 [ -f runs/fmnist-baselines-n1000.json ] ||
   $py experiments/fmnist/baselines.py --n 1000 --ref-n 5000 --out runs/fmnist-baselines-n1000.json
+[ "${INPAINT:-1}" = 1 ] || exit 0
 [ -f runs/fmnist-inpaint/results.json ] ||
   $py experiments/fmnist/inpainting.py --ckpt $run --n 500 --out runs/fmnist-inpaint --figure docs/fmnist_inpainting.png
 $py experiments/fmnist/inpainting.py --out runs/fmnist-inpaint --report

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Issue 18's latent route: Fashion-MNIST through a 14×14-code VQ-VAE, one job at a time on both threads.
+# Every step is skipped when its output exists (an interrupted tokenizer or generator run is resumed), so
+# re-running continues.
+#
+# 1. the tokenizer (fmnist-vq14: 28×28 → 14×14 codes of 512, 6,000 steps × 128);
+# 2. the floors at n = 1,000 against the fixed 5,000-image test half: real images at 256 levels (the bar's
+#    floor for a model on codes), the tokenizer's reconstructions (what perfect codes would score);
+# 3. the shards of codes;
+# 4. the class-conditional ITM on the codes (fmnist-latent14: 2×2 patches, 49 positions, batch 64, cosine
+#    over a 9,000-step cap, stopped by the plateau rule);
+# 5. its curve and the 1,000-sample sweep, the best cell under a second sampling seed (plateau_eval.sh).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+u=.venv/bin/unmask
+export OMP_NUM_THREADS=2
+ended() { [ -f "$1/metrics.jsonl" ] && grep -q '"event": "end"' "$1/metrics.jsonl" &&
+  ! grep '"event": "end"' "$1/metrics.jsonl" | tail -1 | grep -q '"reason": "interrupted"'; }
+if [ ! -f runs/vq14-fmnist/config.json ]; then
+  $u tokenizer train fmnist-vq14 --out runs/vq14-fmnist --no-progress
+elif ! grep '"event": "end"' runs/vq14-fmnist/metrics.jsonl | tail -1 | grep -q '"step": 6000'; then
+  $u tokenizer train --out runs/vq14-fmnist --resume --no-progress
+fi
+mkdir -p runs/vq14-eval
+for tok in runs/vq14-fmnist pixel:256; do
+  out=runs/vq14-eval/$(echo "$tok" | tr ':/' '__').json
+  [ -f "$out" ] || $u tokenizer eval --tokenizer "$tok" --dataset fashion-mnist --n 1000 --ref-n 5000 --out "$out" --no-progress
+done
+# (a finished shard directory is kept; a partial one is completed)
+$u tokenize --tokenizer runs/vq14-fmnist --dataset fashion-mnist --out runs/fmnist-vq14-tokens --workers 1
+if [ ! -d runs/fmnist-latent14/checkpoints ]; then
+  $u train fmnist-latent14 --out runs/fmnist-latent14 --no-progress
+elif ! ended runs/fmnist-latent14; then
+  $u train --out runs/fmnist-latent14 --resume --no-progress
+fi
+RUN=runs/fmnist-latent14 NAME=fmnist-latent14 INPAINT=0 experiments/fmnist/plateau_eval.sh
