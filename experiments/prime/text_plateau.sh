@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Issue 22, item 1-2: the four KJV text models at one equal training-FLOPs budget, each stopped earlier if its
+# held-out loss levels off (train.until_plateau), one job at a time on both threads; then bits per byte over
+# the whole validation split, idle steps, and the samples' quality under the AR judge. Every step is skipped
+# when its output exists and an interrupted run is resumed, so re-running continues across sessions.
+#
+# The budget: STEPS masked steps (patch 4: 8.76 GFLOP per step, batch 32 × 128 bytes) against
+# STEPS × 8.76 / 32.61 steps of the causal model (patch 1: 32.61 GFLOP per step), the presets' ratio
+# (docs/results.md, "The text plateau"). Default 20,000 masked steps ≈ 175 TFLOP per model, about an hour
+# each here; the cosine decays over the whole cap.
+#
+#    STEPS=20000 experiments/prime/text_plateau.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+u=.venv/bin/unmask
+py=.venv/bin/python
+export OMP_NUM_THREADS=2
+STEPS=${STEPS:-20000}
+AR_STEPS=$(( STEPS * 876 / 3261 ))
+OUT=${OUT:-runs/text-plateau}
+mkdir -p "$OUT"
+ended() { [ -f "$1/metrics.jsonl" ] && grep '"event": "end"' "$1/metrics.jsonl" | tail -1 | grep -qv '"interrupted"'; }
+for p in kjv kjv-prime2 kjv-prime4 kjv-ar; do
+  steps=$STEPS
+  [ "$p" = kjv-ar ] && steps=$AR_STEPS
+  run=$OUT/$p
+  common="train.steps=$steps train.until_plateau=true train.plateau_min_steps=$(( steps / 4 )) train.threads=2
+    train.ckpt_every=$(( steps / 20 )) train.keep_checkpoints=40 train.eval_batches=16"
+  if [ ! -d "$run/checkpoints" ]; then
+    # shellcheck disable=SC2086
+    $u train $p $common --out "$run" --no-progress
+  elif ! ended "$run"; then
+    $u train --out "$run" --resume --no-progress
+  fi
+  [ -f "$OUT/nll-$p.json" ] || $u nll --ckpt "$run" --repeats 4 --out "$OUT/nll-$p.json"
+done
+[ -f "$OUT/prime-idle.json" ] || $py experiments/prime/idle_steps.py --ckpt "$OUT/kjv" "$OUT/kjv-prime2" \
+  "$OUT/kjv-prime4" --steps 128 1024 --n 64 --out "$OUT/prime-idle.json"
+[ -f "$OUT/text-quality.json" ] || $py experiments/prime/text_quality.py --judge "$OUT/kjv-ar" \
+  --ckpt "$OUT/kjv" "$OUT/kjv-prime2" "$OUT/kjv-prime4" --steps 128 1024 --n 256 --out "$OUT/text-quality.json"
+$py experiments/prime/text_quality.py --out "$OUT/text-quality.json" --report
+$u info "$OUT/kjv" --curve "$OUT/kjv_curve.png" --x step | grep -E "plateau|ended|curve" || true
