@@ -2,7 +2,8 @@
 
 In one process and one run: (1) the matmul peak, the best of several large square fp32
 matmuls (2·n³ FLOP each) with the same thread count; (2) for each preset, the FLOPs of
-one training step counted exactly by ``torch.utils.flop_counter.FlopCounterMode``
+one training step counted exactly by ``torch.utils.flop_counter.FlopCounterMode`` (with
+``unmask.training.flops.flop_counter_mode``'s formula for the CPU attention op)
 (forward and backward matmuls and attention; elementwise work is not counted, as in the
 usual MFU definition), and the wall time of real training steps (data, interpolant,
 forward, loss, backward, clipping, AdamW, EMA: the loop of ``unmask train``, without
@@ -21,12 +22,12 @@ import time
 from typing import Any
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from unmask.config import load_config
 from unmask.data import batch_indices, get_dataset
 from unmask.interpolants import sample_times
 from unmask.training import EMA, build_model, build_objective, fused_adamw_available
+from unmask.training.flops import flop_counter_mode
 
 
 def matmul_peak(n: int = 2048, repeats: int = 8) -> float:
@@ -81,7 +82,7 @@ def bench_preset(preset: str, steps: int, overrides: list[str]) -> dict[str, Any
                 timings[key] = timings.get(key, 0.0) + dt
 
     model.train()
-    with FlopCounterMode(display=False) as fc:
+    with flop_counter_mode() as fc:  # also counts the CPU attention op (unmask.training.flops)
         step(0)
     flops = fc.get_total_flops()
     for i in range(1, 3):  # warm-up

@@ -20,7 +20,12 @@ def register(sub: Any) -> None:
         metavar="PNG",
         help="draw the run's learning curve (held-out and training loss, the plateau window) into PNG",
     )
-    i.add_argument("--x", choices=("step", "seconds"), default="step", help="x axis of --curve")
+    i.add_argument(
+        "--x",
+        choices=("step", "seconds", "flops"),
+        default="step",
+        help="x axis of --curve (flops: steps × the run's counted FLOPs per training step; needs its data)",
+    )
     i.set_defaults(func=cmd_info)
 
 
@@ -91,7 +96,17 @@ def cmd_info(args: argparse.Namespace) -> int:
                 raise UsageError(f"--curve: run {str(path)!r} has no held-out evaluation to draw")
             from ..training.curves import plot_learning_curves
 
-            info["curve"] = str(plot_learning_curves({path.name: curve}, args.curve, x=args.x))
+            flops = None
+            if args.x == "flops":
+                from ..config import Config
+                from ..training.flops import training_step_flops
+
+                config = info.get("config")
+                if not isinstance(config, dict):
+                    raise UsageError(f"--x flops: run {str(path)!r} has no config.json to count a step of")
+                flops = {path.name: float(training_step_flops(Config.from_dict(config)))}
+                info["flops_per_step"] = flops[path.name]
+            info["curve"] = str(plot_learning_curves({path.name: curve}, args.curve, x=args.x, flops_per_step=flops))
     elif args.curve:
         raise UsageError(f"--curve: {str(path)!r} is not a training run (no metrics.jsonl)")
     if args.json:

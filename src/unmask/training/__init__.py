@@ -13,6 +13,7 @@ from .checkpoint import (
 from .common import TrainingDiverged, fused_adamw_available, learning_rate, resolve_device
 from .ema import EMA
 from .factories import build_interpolant, build_model, build_objective, default_sampler, stream_specs
+from .flops import training_step_flops
 from .loop import RESUMABLE_KEYS, TrainResult, train
 from .vq_trainer import TokenizerTrainResult, evaluate_reconstruction, train_tokenizer
 
@@ -27,6 +28,7 @@ __all__ = [
     "build_objective",
     "stream_specs",
     "default_sampler",
+    "training_step_flops",
     "fused_adamw_available",
     "learning_rate",
     "resolve_device",

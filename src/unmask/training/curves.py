@@ -8,6 +8,9 @@ curve, the window of the last quarter shaded, and the improvement over it writte
     curve = read_learning_curve("runs/fmnist-plateau")
     curve.status().reason          # "held-out loss improved +0.64% from step 2000 … below the 1.00% …"
     plot_learning_curves({"fmnist": curve}, "docs/fmnist_curve.png", x="seconds")
+    # runs of different cost per step, at equal compute (``unmask.training.flops``)
+    flops = {name: training_step_flops(configs[name]) for name in curves}
+    plot_learning_curves(curves, "curves.png", x="flops", flops_per_step=flops)
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from .plateau import PlateauCheck, check_plateau
 
 __all__ = ["LearningCurve", "plot_learning_curves", "read_learning_curve"]
 
-XAxis = Literal["step", "seconds"]
+XAxis = Literal["step", "seconds", "flops"]
 
 
 @dataclass(frozen=True)
@@ -116,17 +119,31 @@ def plot_learning_curves(
     x: XAxis = "step",
     title: str | None = None,
     train: bool = True,
+    flops_per_step: Mapping[str, float] | None = None,
 ) -> Path:
     """Draw held-out loss (markers) and smoothed training loss (thin line) of each curve against
-    steps or training seconds into a PNG, with each run's last-quarter window shaded and its plateau
-    status in the legend. Returns the path written (atomically).
+    steps, training seconds or training FLOPs into a PNG, with each run's last-quarter window shaded
+    and its plateau status in the legend. Returns the path written (atomically).
 
-    ``ValueError`` for an unknown ``x``, no curves, or a curve with no held-out evaluation.
+    ``x="flops"`` needs ``flops_per_step``: each curve's FLOPs per training step
+    (``unmask.training.flops.training_step_flops``), keyed like ``curves``.
+
+    ``ValueError`` for an unknown ``x``, no curves, a curve with no held-out evaluation, or
+    ``x="flops"`` without a positive FLOP count for every curve.
     """
-    if x not in ("step", "seconds"):
-        raise ValueError(f"x must be 'step' or 'seconds', got {x!r}")
+    if x not in ("step", "seconds", "flops"):
+        raise ValueError(f"x must be 'step', 'seconds' or 'flops', got {x!r}")
     if not curves:
         raise ValueError("no learning curves to plot")
+    scale = {name: 1.0 for name in curves}  # x = the step or seconds column × scale (FLOPs per step)
+    if x == "flops":
+        missing = [n for n in curves if not (flops_per_step and flops_per_step.get(n, 0) > 0)]
+        if missing:
+            raise ValueError(
+                f"x='flops' needs a positive flops_per_step for every curve; missing: {', '.join(missing)}"
+            )
+        assert flops_per_step is not None
+        scale = {name: float(flops_per_step[name]) for name in curves}
     import matplotlib
 
     matplotlib.use("Agg")
@@ -134,18 +151,18 @@ def plot_learning_curves(
 
     from .._io import atomic_write_bytes
 
-    col = 0 if x == "step" else 2
+    col = 2 if x == "seconds" else 0  # flops: the step column, scaled per curve
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     smoothed_tail: list[float] = []  # the smoothed training loss after its first quarter sets the y range too
     for i, (name, curve) in enumerate(curves.items()):
         color = f"C{i}"
         check = curve.status()
         if train and curve.train:
-            xs = [r[col] for r in curve.train]
+            xs = [r[col] * scale[name] for r in curve.train]
             smooth = _smooth([r[1] for r in curve.train], 10)
             smoothed_tail += smooth[len(smooth) // 4 :]
             ax.plot(xs, smooth, color=color, lw=0.8, alpha=0.45)
-        xs = [r[col] for r in curve.held_out]
+        xs = [r[col] * scale[name] for r in curve.held_out]
         ys = [r[1] for r in curve.held_out]
         if check.improvement is None:
             status = check.reason
@@ -154,9 +171,15 @@ def plot_learning_curves(
             status = f"{verdict}: {check.improvement:+.2%} over the last {curve.window:.0%}"
         ax.plot(xs, ys, "o-", color=color, ms=3.5, lw=1.4, label=f"{name} — {status}")
         if check.ref_step is not None:
-            ref = next(r[col] for r in curve.held_out if r[0] == check.ref_step)
+            ref = next(xv for xv, r in zip(xs, curve.held_out, strict=True) if r[0] == check.ref_step)
             ax.axvspan(ref, xs[-1], color=color, alpha=0.08)
-    ax.set_xlabel("training step" if x == "step" else "training seconds (checkpoints and evaluations excluded)")
+    ax.set_xlabel(
+        {
+            "step": "training step",
+            "seconds": "training seconds (checkpoints and evaluations excluded)",
+            "flops": "training FLOPs (matmuls and attention, forward and backward)",
+        }[x]
+    )
     ax.set_ylabel("loss (nats per masked token)")
     ax.set_title(title or "held-out loss (markers), training loss smoothed (thin)")
     ax.grid(alpha=0.3)
