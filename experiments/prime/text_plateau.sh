@@ -4,10 +4,10 @@
 # the whole validation split, idle steps, and the samples' quality under the AR judge. Every step is skipped
 # when its output exists and an interrupted run is resumed, so re-running continues across sessions.
 #
-# The budget: STEPS masked steps (patch 4: 8.76 GFLOP per step, batch 32 × 128 bytes) against
-# STEPS × 8.76 / 32.61 steps of the causal model (patch 1: 32.61 GFLOP per step), the presets' ratio
-# (docs/results.md, "The text plateau"). Default 20,000 masked steps ≈ 175 TFLOP per model, about an hour
-# each here; the cosine decays over the whole cap.
+# The budget: STEPS masked steps (patch 4: 9.11 GFLOP per step, batch 32 × 128 bytes) against as many
+# training FLOPs of the causal model (patch 1: 38.25 GFLOP per step), both counted here by
+# unmask.training.training_step_flops (matmuls and attention, forward and backward). Default 20,000 masked
+# steps ≈ 182 TFLOP per model, about an hour each here; the cosine decays over the whole cap.
 #
 #    STEPS=20000 experiments/prime/text_plateau.sh
 set -euo pipefail
@@ -16,7 +16,12 @@ u=.venv/bin/unmask
 py=.venv/bin/python
 export OMP_NUM_THREADS=2
 STEPS=${STEPS:-20000}
-AR_STEPS=$(( STEPS * 876 / 3261 ))
+AR_STEPS=$($py -c "
+from unmask.config import load_config
+from unmask.training import training_step_flops
+masked, ar = (training_step_flops(load_config(p)) for p in ('kjv', 'kjv-ar'))
+print(round($STEPS * masked / ar))")
+echo "[text_plateau] $STEPS masked steps, $AR_STEPS causal steps"
 OUT=${OUT:-runs/text-plateau}
 mkdir -p "$OUT"
 ended() { [ -f "$1/metrics.jsonl" ] && grep '"event": "end"' "$1/metrics.jsonl" | tail -1 | grep -qv '"interrupted"'; }
