@@ -44,4 +44,17 @@ done
 [ -f "$OUT/text-quality.json" ] || $py experiments/prime/text_quality.py --judge "$OUT/kjv-ar" \
   --ckpt "$OUT/kjv" "$OUT/kjv-prime2" "$OUT/kjv-prime4" --steps 128 1024 --n 256 --out "$OUT/text-quality.json"
 $py experiments/prime/text_quality.py --out "$OUT/text-quality.json" --report
-$u info "$OUT/kjv" --curve "$OUT/kjv_curve.png" --x step | grep -E "plateau|ended|curve" || true
+# the four learning curves against training FLOPs on one plot (held-out objective per run: the negative
+# ELBO of the masked models, the NLL of the causal one)
+OUT=$OUT $py - <<'PY'
+import json, os
+from pathlib import Path
+from unmask.config import Config
+from unmask.training import training_step_flops
+from unmask.training.curves import plot_learning_curves, read_learning_curve
+out = Path(os.environ["OUT"])
+runs = {p: out / p for p in ("kjv", "kjv-prime2", "kjv-prime4", "kjv-ar")}
+curves = {p: read_learning_curve(r) for p, r in runs.items()}
+flops = {p: training_step_flops(Config.from_dict(json.loads((r / "config.json").read_text()))) for p, r in runs.items()}
+print(plot_learning_curves(curves, out / "text_flops_curve.png", x="flops", flops_per_step=flops))
+PY
