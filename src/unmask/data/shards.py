@@ -24,6 +24,7 @@ The files themselves (names, writing a shard, the manifest, checks) are in :mod:
 from __future__ import annotations
 
 import math
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -318,6 +319,10 @@ def shard_loader(
 
     Each item is a whole batch: (tokens (B, *grid) int64, labels (B,) int64 — empty when unlabelled).
     ``workers`` > 0 reads in that many processes (each opens its own memory maps), prefetching ahead.
+    The worker processes ignore SIGTERM and SIGINT: a signal sent to the whole process group (a
+    scheduler's stop, ``pkill -f``, Ctrl-C in a terminal) is the main process's to handle — it stops
+    at the next step boundary with a checkpoint and then shuts the workers down — instead of killing a
+    worker and crashing the run with "DataLoader worker … killed by signal".
     """
     if workers < 0:
         raise ValueError(f"workers must be >= 0, got {workers}")
@@ -328,7 +333,16 @@ def shard_loader(
         num_workers=workers,
         pin_memory=pin_memory,
         persistent_workers=False,
+        worker_init_fn=_ignore_stop_signals if workers else None,
     )
+
+
+def _ignore_stop_signals(worker_id: int) -> None:
+    """A loader worker's start: leave SIGTERM / SIGINT to the main process (see ``shard_loader``).
+    A worker still exits when the main process does (the loader's shutdown, or torch's watchdog
+    when the parent is gone)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def expected_shards(count: int, shard_size: int) -> int:
