@@ -14,8 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 u=.venv/bin/unmask
 export OMP_NUM_THREADS=2
-ended() { [ -f "$1/metrics.jsonl" ] && grep -q '"event": "end"' "$1/metrics.jsonl" &&
-  ! grep '"event": "end"' "$1/metrics.jsonl" | tail -1 | grep -q '"reason": "interrupted"'; }
+. experiments/lib.sh
 if [ ! -f runs/vq14-fmnist/config.json ]; then
   $u tokenizer train fmnist-vq14 --out runs/vq14-fmnist --no-progress
 elif ! grep '"event": "end"' runs/vq14-fmnist/metrics.jsonl | tail -1 | grep -q '"step": 6000'; then
@@ -30,7 +29,7 @@ done
 $u tokenize --tokenizer runs/vq14-fmnist --dataset fashion-mnist --out runs/fmnist-vq14-tokens --workers 1
 if [ ! -d runs/fmnist-latent14/checkpoints ]; then
   $u train fmnist-latent14 --out runs/fmnist-latent14 --no-progress
-elif ! ended runs/fmnist-latent14; then
+elif ! run_finished runs/fmnist-latent14; then
   $u train --out runs/fmnist-latent14 --resume --no-progress
 fi
 RUN=runs/fmnist-latent14 NAME=fmnist-latent14 INPAINT=0 experiments/fmnist/plateau_eval.sh

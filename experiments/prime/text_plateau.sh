@@ -24,7 +24,7 @@ print(round($STEPS * masked / ar))")
 echo "[text_plateau] $STEPS masked steps, $AR_STEPS causal steps"
 OUT=${OUT:-runs/text-plateau}
 mkdir -p "$OUT"
-ended() { [ -f "$1/metrics.jsonl" ] && grep '"event": "end"' "$1/metrics.jsonl" | tail -1 | grep -qv '"interrupted"'; }
+. experiments/lib.sh
 for p in kjv kjv-prime2 kjv-prime4 kjv-ar; do
   steps=$STEPS
   [ "$p" = kjv-ar ] && steps=$AR_STEPS
@@ -34,7 +34,7 @@ for p in kjv kjv-prime2 kjv-prime4 kjv-ar; do
   if [ ! -d "$run/checkpoints" ]; then
     # shellcheck disable=SC2086
     $u train $p $common --out "$run" --no-progress
-  elif ! ended "$run"; then
+  elif ! run_finished "$run"; then
     $u train --out "$run" --resume --no-progress
   fi
   [ -f "$OUT/nll-$p.json" ] || $u nll --ckpt "$run" --repeats 4 --out "$OUT/nll-$p.json"
