@@ -20,6 +20,11 @@ if [ ! -f runs/vq14-fmnist/config.json ]; then
 elif ! grep '"event": "end"' runs/vq14-fmnist/metrics.jsonl | tail -1 | grep -q '"step": 6000'; then
   $u tokenizer train --out runs/vq14-fmnist --resume --no-progress
 fi
+# unmask's classifier at 256 levels (the floors' and the sweep's accuracy), trained once and cached, here
+# with both threads: inside an evaluation it would train on one
+.venv/bin/python -c "import torch; torch.set_num_threads(2)
+from unmask.eval import load_or_train_classifier
+print('classifier test accuracy', load_or_train_classifier('fashion-mnist', levels=256).test_accuracy)"
 mkdir -p runs/vq14-eval
 for tok in runs/vq14-fmnist pixel:256; do
   out=runs/vq14-eval/$(echo "$tok" | tr ':/' '__').json
@@ -32,4 +37,4 @@ if [ ! -d runs/fmnist-latent14/checkpoints ]; then
 elif ! run_finished runs/fmnist-latent14; then
   $u train --out runs/fmnist-latent14 --resume --no-progress
 fi
-RUN=runs/fmnist-latent14 NAME=fmnist-latent14 INPAINT=0 experiments/fmnist/plateau_eval.sh
+RUN=runs/fmnist-latent14 NAME=fmnist-latent14 LEVELS=256 PIXEL_FLOOR=0 INPAINT=0 experiments/fmnist/plateau_eval.sh

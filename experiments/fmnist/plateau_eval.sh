@@ -9,9 +9,11 @@
 # 5. inpainting (issue 21) of 500 held-out test images: centre and random half, Euler and MaskGIT,
 #    label / no label, vs naive fills.
 #
-# RUN and NAME choose another run (NAME names its sweep folders and curve figure), INPAINT=0 skips
-# step 5; the latent route of issue 18 (experiments/fmnist/latent14.sh) runs
-#    RUN=runs/fmnist-latent14 NAME=fmnist-latent14 INPAINT=0 experiments/fmnist/plateau_eval.sh
+# RUN and NAME choose another run (NAME names its sweep folders and curve figure), LEVELS the grey
+# levels its samples are scored at (16; 256 for a model on VQ codes), PIXEL_FLOOR=0 skips step 4 (the
+# 16-level pixel references) and INPAINT=0 step 5; the latent route of issue 18
+# (experiments/fmnist/latent14.sh, whose floors come from `unmask tokenizer eval`) runs
+#    RUN=runs/fmnist-latent14 NAME=fmnist-latent14 LEVELS=256 PIXEL_FLOOR=0 INPAINT=0 experiments/fmnist/plateau_eval.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 u=.venv/bin/unmask
@@ -24,7 +26,7 @@ $u info $run --curve docs/${name//-/_}_curve.png --x step | grep -E "plateau|end
 # and cached, here with both threads: inside the evaluation it would train on one (> 17 minutes)
 $py -c "import torch; torch.set_num_threads(2)
 from unmask.eval import load_or_train_classifier
-print('classifier test accuracy', load_or_train_classifier('fashion-mnist', levels=16).test_accuracy)"
+print('classifier test accuracy', load_or_train_classifier('fashion-mnist', levels=${LEVELS:-16}).test_accuracy)"
 [ -f runs/sweep-$name-s0/sweep.csv ] ||
   $u sweep --ckpt $run --grid experiments/fmnist/plateau_grid.yaml --out runs/sweep-$name-s0 --best fd
 if [ ! -f runs/sweep-$name-s1/sweep.csv ]; then
@@ -49,7 +51,7 @@ print(yaml.safe_dump(spec))
 PY
   $u sweep --ckpt $run --grid runs/$name-repeat-grid.yaml --out runs/sweep-$name-s1 --seed 1
 fi
-[ -f runs/fmnist-baselines-n1000.json ] ||
+[ "${PIXEL_FLOOR:-1}" = 0 ] || [ -f runs/fmnist-baselines-n1000.json ] ||
   $py experiments/fmnist/baselines.py --n 1000 --ref-n 5000 --out runs/fmnist-baselines-n1000.json
 [ "${INPAINT:-1}" = 1 ] || exit 0
 [ -f runs/fmnist-inpaint/results.json ] ||
