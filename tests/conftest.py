@@ -51,6 +51,17 @@ def tiny_vq_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def digit_shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Digits through the pixel tokenizer at 17 levels (the in-memory digits tokens), shards of 500.
+    Shared: tests that change shards work on a copy."""
+    from unmask.data.pretokenize import tokenize_dataset
+
+    out = tmp_path_factory.mktemp("shards") / "digits-pixel"
+    tokenize_dataset("pixel:17", "digits", out, shard_size=500)
+    return out
+
+
 @pytest.fixture()
 def run_cli(capsys: pytest.CaptureFixture[str]):
     """``run_cli(args) -> (exit status, stdout, stderr)`` of ``unmask ARGS`` run in-process (an argparse

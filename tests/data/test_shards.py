@@ -19,14 +19,6 @@ from unmask.tokenizers import load_tokenizer, tokenizer_fingerprint
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-@pytest.fixture(scope="module")
-def digit_shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Digits through the pixel tokenizer at 17 levels (the in-memory digits tokens), shards of 500."""
-    out = tmp_path_factory.mktemp("shards") / "digits-pixel"
-    tokenize_dataset("pixel:17", "digits", out, shard_size=500)
-    return out
-
-
 def _copy(src: Path, dst: Path) -> Path:
     import shutil
 

@@ -15,21 +15,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from unmask.data.pretokenize import tokenize_dataset
 from unmask.data.shards import open_shards, shard_loader
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-@pytest.fixture(scope="module")
-def shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("stop") / "digits-pixel"
-    tokenize_dataset("pixel:17", "digits", out, shard_size=500)
-    return out
-
-
-def test_a_terminated_loader_worker_does_not_end_the_iteration(shards: Path) -> None:
-    ds = open_shards(shards, "train")
+def test_a_terminated_loader_worker_does_not_end_the_iteration(digit_shards: Path) -> None:
+    ds = open_shards(digit_shards, "train")
     ref = list(shard_loader(ds, batch_size=64, seed=1, start=0, stop=6, workers=0))
     it = iter(shard_loader(ds, batch_size=64, seed=1, start=0, stop=6, workers=2))
     got = [next(it)]
@@ -51,10 +43,10 @@ def _events(run_dir: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def test_sigterm_to_every_process_of_a_run_stops_it_with_its_checkpoint(shards: Path, tmp_path: Path) -> None:
+def test_sigterm_to_every_process_of_a_run_stops_it_with_its_checkpoint(digit_shards: Path, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     cmd = [
-        sys.executable, "-m", "unmask", "train", "tiny", f"data.shards={shards}", "data.tokenizer=pixel:17",
+        sys.executable, "-m", "unmask", "train", "tiny", f"data.shards={digit_shards}", "data.tokenizer=pixel:17",
         "train.workers=2", "train.threads=1", "train.steps=100000", "train.ckpt_every=100000",
         "train.log_every=1", "--out", str(run_dir), "--no-progress",
     ]  # fmt: skip
