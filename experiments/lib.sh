@@ -7,3 +7,16 @@ run_finished() {
   [ -f "$1/metrics.jsonl" ] &&
     grep '"event": "end"' "$1/metrics.jsonl" | tail -1 | grep -Eq '"reason": "(steps|plateau)"'
 }
+
+# train_run RUN PRESET [KEY=VALUE ...]: train RUN from PRESET with the overrides; when RUN already has
+# checkpoints and has not finished, resume it instead (the saved config is kept), and when it has
+# finished, leave it. A script built from these continues where the last session stopped.
+train_run() {
+  local run=$1 preset=$2
+  shift 2
+  if [ ! -d "$run/checkpoints" ]; then
+    "${U:-.venv/bin/unmask}" train "$preset" "$@" --out "$run" --no-progress
+  elif ! run_finished "$run"; then
+    "${U:-.venv/bin/unmask}" train --out "$run" --resume --no-progress
+  fi
+}
