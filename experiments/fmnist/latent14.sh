@@ -32,9 +32,5 @@ for tok in runs/vq14-fmnist pixel:256; do
 done
 # (a finished shard directory is kept; a partial one is completed)
 $u tokenize --tokenizer runs/vq14-fmnist --dataset fashion-mnist --out runs/fmnist-vq14-tokens --workers 1
-if [ ! -d runs/fmnist-latent14/checkpoints ]; then
-  $u train fmnist-latent14 --out runs/fmnist-latent14 --no-progress
-elif ! run_finished runs/fmnist-latent14; then
-  $u train --out runs/fmnist-latent14 --resume --no-progress
-fi
+train_run runs/fmnist-latent14 fmnist-latent14
 RUN=runs/fmnist-latent14 NAME=fmnist-latent14 LEVELS=256 PIXEL_FLOOR=0 INPAINT=0 experiments/fmnist/plateau_eval.sh
