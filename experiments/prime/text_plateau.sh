@@ -31,12 +31,8 @@ for p in kjv kjv-prime2 kjv-prime4 kjv-ar; do
   run=$OUT/$p
   common="train.steps=$steps train.until_plateau=true train.plateau_min_steps=$(( steps / 4 )) train.threads=2
     train.ckpt_every=$(( steps / 20 )) train.keep_checkpoints=40 train.eval_batches=16"
-  if [ ! -d "$run/checkpoints" ]; then
-    # shellcheck disable=SC2086
-    $u train $p $common --out "$run" --no-progress
-  elif ! run_finished "$run"; then
-    $u train --out "$run" --resume --no-progress
-  fi
+  # shellcheck disable=SC2086
+  U=$u train_run "$run" $p $common
   [ -f "$OUT/nll-$p.json" ] || $u nll --ckpt "$run" --repeats 4 --out "$OUT/nll-$p.json"
 done
 [ -f "$OUT/prime-idle.json" ] || $py experiments/prime/idle_steps.py --ckpt "$OUT/kjv" "$OUT/kjv-prime2" \
