@@ -129,3 +129,31 @@ def test_max_minutes_stops_with_a_checkpoint_and_resumes(tmp_path: Path) -> None
     assert (again.step, again.reason) == (20, "steps")
     with pytest.raises(ConfigError, match="train.max_minutes must be >= 0"):
         load_config("tiny", ["train.max_minutes=-1"])
+
+
+def test_a_resume_that_raises_the_learning_rate_is_recorded_and_warns_the_plateau_rule(
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    run = tmp_path / "run"
+    cosine = ["train.ckpt_every=4", "optim.warmup_steps=2", "optim.lr_schedule=cosine"]
+
+    def resumed(*overrides: str) -> dict:
+        capsys.readouterr()
+        train(load_config("tiny", [*cosine, *overrides]), run, resume=True, progress=False)
+        return [r for r in _records(run) if r["event"] == "resume"][-1]
+
+    train(load_config("tiny", [*cosine, "train.steps=12"]), run, progress=False, stop_after=8)
+    # the same cap: the schedule gives the resumed step the rate it had, nothing to record
+    assert "warm_restart" not in resumed("train.steps=12")
+    # a larger cap with the rule read only at the cap: recorded, no warning
+    rule = [*cosine, "train.until_plateau=true", "train.plateau_tol=0"]
+    record = resumed(*rule, "train.steps=16", "train.plateau_min_steps=16")
+    lr_from, lr_to = record["warm_restart"]
+    assert record["step"] == 12 and lr_to > 1.05 * lr_from
+    assert "warning" not in capsys.readouterr().err
+    # a larger cap with the rule free to stop the run before it: recorded, and the warning names the fix
+    assert "warm_restart" in resumed(*rule, "train.steps=20", "train.plateau_min_steps=19")
+    err = capsys.readouterr().err
+    assert "warning: train.steps=20 stretches the learning-rate decay: at step 16 the rate rises" in err
+    assert "pass train.plateau_min_steps=20" in err

@@ -40,6 +40,8 @@ __all__ = [
     "learning_rate",
     "warmup_then_decay",
     "set_learning_rate",
+    "warm_restart",
+    "warm_restart_warning",
     "diff_configs",
     "check_run_dir",
     "run_dir_lock",
@@ -142,6 +144,35 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
     """Set every parameter group's learning rate to ``lr`` (the loops call it before each step)."""
     for group in optimizer.param_groups:
         group["lr"] = lr
+
+
+def warm_restart(config: Config, resumed_lr: float, step: int, rise: float = 1.05) -> tuple[float, float] | None:
+    """``(resumed_lr, new_lr)`` when resuming at ``step`` (>= 1) raises the learning rate, else None.
+
+    ``resumed_lr`` is the rate of the checkpoint's last step (``step - 1``), as its optimiser state
+    holds it. Under the same config the schedule gives that step the same rate; a larger
+    ``train.steps`` stretches a cosine decay, so the same step gets a higher one: a warm restart.
+    It counts when the new rate exceeds the resumed one by more than the factor ``rise``.
+    """
+    if step < 1:
+        return None
+    new_lr = learning_rate(config, step - 1)
+    return (resumed_lr, new_lr) if new_lr > rise * resumed_lr else None
+
+
+def warm_restart_warning(config: Config, step: int, rates: tuple[float, float]) -> str | None:
+    """The warning for a warm restart (``rates`` from ``warm_restart``) that the plateau rule may
+    misread: with ``train.until_plateau`` on and ``train.plateau_min_steps`` below the cap, the stall
+    of the held-out loss while the raised rate is high can stop the run. None when it cannot."""
+    tc = config.train
+    if not tc.until_plateau or tc.plateau_min_steps >= tc.steps:
+        return None
+    return (
+        f"train.steps={tc.steps} stretches the learning-rate decay: at step {step} the rate rises from "
+        f"{rates[0]:.3g} to {rates[1]:.3g} (a warm restart), and the held-out loss may stall while it is high, "
+        f"which the plateau rule could take for a plateau; pass train.plateau_min_steps={tc.steps} to apply "
+        "the rule only at the cap"
+    )
 
 
 # -- stopping -------------------------------------------------------------------------------

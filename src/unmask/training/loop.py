@@ -46,6 +46,8 @@ from .common import (
     restore_training_state,
     run_dir_lock,
     set_learning_rate,
+    warm_restart,
+    warm_restart_warning,
 )
 from .distributed import DistContext, init_distributed
 from .ema import EMA
@@ -186,6 +188,7 @@ def _train(
     step = 0
 
     # -- resume: weights, EMA, optimiser, generators and step from the latest checkpoint
+    restart: tuple[float, float] | None = None  # (from, to) when the resume raised the learning rate
     if resume:
         ckpt = load_checkpoint(run_dir, with_state=True, map_location=device)
         if tokenizer_fingerprint(ckpt.tokenizer) != tokenizer_fingerprint(dataset.tokenizer.config()):
@@ -202,6 +205,10 @@ def _train(
         step = ckpt.step
         if step >= tc.steps:
             return TrainResult(run_dir, step, float("nan"), 0.0, ckpt.path)
+        restart = warm_restart(config, float(optimizer.param_groups[0]["lr"]), step)
+        caution = warm_restart_warning(config, step, restart) if restart is not None else None
+        if main and caution is not None:
+            print(f"warning: {caution}", file=sys.stderr)
         stopped = plateau_check(config, run_dir, step) if main and tc.until_plateau else None
         stopped = cast(PlateauCheck | None, dist_ctx.broadcast_object(stopped))
         if stopped is not None and stopped.reached:  # it stopped at its plateau: nothing left to train
@@ -217,6 +224,8 @@ def _train(
             {
                 "event": "resume" if resume else "start",
                 "step": step,
+                # a resume that raised the learning rate (a larger train.steps under a cosine): from, to
+                **({"warm_restart": list(restart)} if restart is not None else {}),
                 "parameters": model.num_parameters(),
                 "backbone": backbone,
                 # at a run's start: the sizes of token content and position at the input (unmask info shows them)
