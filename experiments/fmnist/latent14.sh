@@ -33,4 +33,5 @@ done
 # (a finished shard directory is kept; a partial one is completed)
 $u tokenize --tokenizer runs/vq14-fmnist --dataset fashion-mnist --out runs/fmnist-vq14-tokens --workers 1
 train_run runs/fmnist-latent14 fmnist-latent14
-RUN=runs/fmnist-latent14 NAME=fmnist-latent14 LEVELS=256 PIXEL_FLOOR=0 INPAINT=0 experiments/fmnist/plateau_eval.sh
+RUN=runs/fmnist-latent14 NAME=fmnist-latent14 LEVELS=256 PIXEL_FLOOR=0 INPAINT=0 \
+  EXTRA_GRID=experiments/fmnist/latent14_extra_grid.yaml experiments/fmnist/plateau_eval.sh

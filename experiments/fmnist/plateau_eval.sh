@@ -11,9 +11,11 @@
 #
 # RUN and NAME choose another run (NAME names its sweep folders and curve figure), LEVELS the grey
 # levels its samples are scored at (16; 256 for a model on VQ codes), PIXEL_FLOOR=0 skips step 4 (the
-# 16-level pixel references) and INPAINT=0 step 5; the latent route of issue 18
+# 16-level pixel references) and INPAINT=0 step 5, EXTRA_GRID adds a grid's cells to step 2's
+# sweep before step 3 picks its best; the latent route of issue 18
 # (experiments/fmnist/latent14.sh, whose floors come from `unmask tokenizer eval`) runs
-#    RUN=runs/fmnist-latent14 NAME=fmnist-latent14 LEVELS=256 PIXEL_FLOOR=0 INPAINT=0 experiments/fmnist/plateau_eval.sh
+#    RUN=runs/fmnist-latent14 NAME=fmnist-latent14 LEVELS=256 PIXEL_FLOOR=0 INPAINT=0 \
+#      EXTRA_GRID=experiments/fmnist/latent14_extra_grid.yaml experiments/fmnist/plateau_eval.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 u=.venv/bin/unmask
@@ -29,6 +31,9 @@ from unmask.eval import load_or_train_classifier
 print('classifier test accuracy', load_or_train_classifier('fashion-mnist', levels=${LEVELS:-16}).test_accuracy)"
 [ -f runs/sweep-$name-s0/sweep.csv ] ||
   $u sweep --ckpt $run --grid experiments/fmnist/plateau_grid.yaml --out runs/sweep-$name-s0 --best fd
+# EXTRA_GRID: more cells into the same folder (done cells are skipped; --best picks over all of them)
+[ -z "${EXTRA_GRID:-}" ] ||
+  $u sweep --ckpt $run --grid "$EXTRA_GRID" --out runs/sweep-$name-s0 --best fd
 if [ ! -f runs/sweep-$name-s1/sweep.csv ]; then
   # the lowest-FD cell of seed 0, as a grid for seed 1
   SWEEP_NAME=$name $py - <<'PY'
