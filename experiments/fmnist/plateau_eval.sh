@@ -2,6 +2,7 @@
 # Evaluate the plateaued Fashion-MNIST pixel model (runs/fmnist-plateau, from plateau.sh), one job at
 # a time on both threads; every step is skipped when its output exists, so re-running continues.
 #
+# 0. sweeps of an earlier checkpoint are moved aside (runs/sweep-NAME-sK-atSTEP);
 # 1. its learning curve (docs/fmnist_plateau_curve.png) and plateau status;
 # 2. the sampling sweep at 1,000 samples (plateau_grid.yaml, seed 0; --best fd writes sampling.json);
 # 3. the best cell again under sampling seed 1 (grid written from step 2's CSV);
@@ -29,6 +30,14 @@ $u info $run --curve docs/${name//-/_}_curve.png --x step | grep -E "plateau|end
 $py -c "import torch; torch.set_num_threads(2)
 from unmask.eval import load_or_train_classifier
 print('classifier test accuracy', load_or_train_classifier('fashion-mnist', levels=${LEVELS:-16}).test_accuracy)"
+# sweeps of an earlier checkpoint (the run trained on since) are moved aside to runs/sweep-NAME-sK-atSTEP
+latest=$($py -c "from unmask.training import list_checkpoints; print(int(list_checkpoints('$run')[-1].name.split('_')[-1]))")
+for k in s0 s1; do
+  f=runs/sweep-$name-$k/sweep.json
+  [ -f "$f" ] || continue
+  step=$($py -c "import json; print(json.load(open('$f'))['step'])")
+  [ "$step" = "$latest" ] || mv -T runs/sweep-$name-$k runs/sweep-$name-$k-at$step
+done
 [ -f runs/sweep-$name-s0/sweep.csv ] ||
   $u sweep --ckpt $run --grid experiments/fmnist/plateau_grid.yaml --out runs/sweep-$name-s0 --best fd
 # EXTRA_GRID: more cells into the same folder (done cells are skipped; --best picks over all of them)
