@@ -157,3 +157,21 @@ def test_a_resume_that_raises_the_learning_rate_is_recorded_and_warns_the_platea
     err = capsys.readouterr().err
     assert "warning: train.steps=20 stretches the learning-rate decay: at step 16 the rate rises" in err
     assert "pass train.plateau_min_steps=20" in err
+    assert "or optim.decay_steps=16 to keep the old decay" in err  # the checkpoint's cap
+
+
+def test_decay_steps_extends_a_finished_cosine_without_a_warm_restart(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    run = tmp_path / "run"
+    cosine = ["train.ckpt_every=4", "optim.warmup_steps=2", "optim.lr_schedule=cosine", "optim.min_lr_ratio=0.1"]
+    train(load_config("tiny", [*cosine, "train.steps=12"]), run, progress=False)
+    capsys.readouterr()
+    rule = ["train.until_plateau=true", "train.plateau_tol=0"]
+    resumed = load_config("tiny", [*cosine, *rule, "train.steps=20", "optim.decay_steps=12", "train.log_every=1"])
+    train(resumed, run, resume=True, progress=False)
+    resume = [r for r in _records(run) if r["event"] == "resume"][-1]
+    assert "warm_restart" not in resume and "warning" not in capsys.readouterr().err
+    # the tail ran at the decay's minimum, 0.1 × lr, at every logged step
+    lr = load_config("tiny").optim.lr
+    tail = [r["lr"] for r in _records(run) if r["event"] == "train" and r["step"] > 12]
+    assert tail and tail == pytest.approx([0.1 * lr] * len(tail))
+    assert json.loads((run / "config.json").read_text())["optim"]["decay_steps"] == 12

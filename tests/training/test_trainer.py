@@ -243,6 +243,33 @@ def test_learning_rate_warmup_and_cosine() -> None:
     assert learning_rate(cfg, 0) == learning_rate(cfg, 1000) == 0.5
 
 
+def test_decay_steps_ends_the_cosine_early_and_holds_the_minimum() -> None:
+    common = ["optim.warmup_steps=10", "optim.lr=1.0", "optim.lr_schedule=cosine", "optim.min_lr_ratio=0.1"]
+    short = load_config("tiny", [*common, "train.steps=110"])
+    tail = load_config("tiny", [*common, "train.steps=300", "optim.decay_steps=110"])
+    # the same curve up to the decay's end, then the minimum for the rest of the run
+    for step in (0, 9, 10, 37, 60, 109, 110):
+        assert learning_rate(tail, step) == pytest.approx(learning_rate(short, step))
+    assert learning_rate(tail, 60) == pytest.approx(0.55)
+    assert [learning_rate(tail, s) for s in (110, 200, 299)] == pytest.approx([0.1] * 3)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["optim.lr_schedule=cosine", "optim.decay_steps=-1"], "optim.decay_steps must be >= 0, got -1"),
+        (["optim.lr_schedule=constant", "optim.decay_steps=50"], "optim.decay_steps=50 needs optim.lr_schedule=cosine"),
+        (
+            ["optim.lr_schedule=cosine", "optim.warmup_steps=20", "optim.decay_steps=20"],
+            "optim.decay_steps must be 0 .* or > optim.warmup_steps=20, got 20",
+        ),
+    ],
+)
+def test_bad_decay_steps_name_the_value(overrides: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config("tiny", overrides)
+
+
 def test_training_reduces_the_held_out_loss(tmp_path: Path) -> None:
     cfg = load_config(
         "tiny",

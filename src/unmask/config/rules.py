@@ -339,8 +339,19 @@ def check_loss(loss: LossConfig) -> None:
 
 def check_adam(adam: AdamConfig, where: str, *, clip_off: bool = False) -> None:
     """An ``AdamConfig`` section (keys ``where.name``): warm-up >= 0, lr > 0, clipping > 0 (>= 0
-    with ``clip_off``: 0 turns it off), ``min_lr_ratio`` in [0, 1], betas in [0, 1)."""
-    check_at_least(0, adam, where, ("warmup_steps",))
+    with ``clip_off``: 0 turns it off), ``min_lr_ratio`` in [0, 1], betas in [0, 1), ``decay_steps``
+    0 or past the warm-up, and only under the cosine schedule."""
+    check_at_least(0, adam, where, ("warmup_steps", "decay_steps"))
+    if adam.decay_steps and adam.lr_schedule != "cosine":
+        raise ConfigError(
+            f"{where}.decay_steps={adam.decay_steps} needs {where}.lr_schedule=cosine "
+            f"(got {adam.lr_schedule!r}: a constant rate has no decay to end)"
+        )
+    if adam.decay_steps and adam.decay_steps <= adam.warmup_steps:
+        raise ConfigError(
+            f"{where}.decay_steps must be 0 (the run's steps) or > {where}.warmup_steps={adam.warmup_steps}, "
+            f"got {adam.decay_steps}"
+        )
     if not adam.lr > 0:
         raise ConfigError(f"{where}.lr must be > 0, got {adam.lr}")
     if clip_off and not adam.grad_clip >= 0:

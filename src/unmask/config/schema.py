@@ -309,7 +309,12 @@ class LossConfig:
 @dataclass
 class AdamConfig:
     """Adam with linear warm-up, optional cosine decay to ``min_lr_ratio`` and gradient clipping:
-    the optimiser of a run (``OptimConfig``) and of a tokenizer run (``TokenizerTrainConfig``)."""
+    the optimiser of a run (``OptimConfig``) and of a tokenizer run (``TokenizerTrainConfig``).
+
+    ``decay_steps`` (cosine only): the step at which the decay reaches ``min_lr_ratio · lr``; 0 (the
+    default) means the run's ``steps``. Past it the rate stays at the minimum. Resuming a finished
+    run with a larger ``steps`` and ``decay_steps`` set to the old cap extends it by a constant tail at
+    the minimum rate instead of stretching the cosine (a warm restart: the rate rises again)."""
 
     lr: float = 1e-3
     beta1: float = 0.9
@@ -317,6 +322,7 @@ class AdamConfig:
     warmup_steps: int = 200
     lr_schedule: LRSchedule = "constant"
     min_lr_ratio: float = 0.1
+    decay_steps: int = 0
     grad_clip: float = 2.0
 
 

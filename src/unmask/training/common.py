@@ -113,16 +113,24 @@ def fused_adamw_available(device: torch.device) -> bool:
 
 
 def warmup_then_decay(
-    step: int, *, lr: float, warmup_steps: int, schedule: str, min_lr_ratio: float, steps: int
+    step: int,
+    *,
+    lr: float,
+    warmup_steps: int,
+    schedule: str,
+    min_lr_ratio: float,
+    steps: int,
+    decay_steps: int = 0,
 ) -> float:
     """The learning rate at ``step`` (0-based) of ``steps``: linear warm-up over ``warmup_steps``
     to ``lr``, then constant (``schedule="constant"``) or cosine decay to ``min_lr_ratio · lr``
-    at ``steps`` (``"cosine"``). Always in (0, lr] for lr > 0."""
+    at ``decay_steps`` (``"cosine"``; 0 = at ``steps``), the minimum after it. Always in (0, lr]
+    for lr > 0."""
     if warmup_steps and step < warmup_steps:
         return lr * (step + 1) / warmup_steps
     if schedule == "constant":
         return lr
-    span = max(1, steps - warmup_steps)
+    span = max(1, (decay_steps or steps) - warmup_steps)
     progress = min(1.0, (step - warmup_steps) / span)
     return lr * (min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
@@ -137,6 +145,7 @@ def learning_rate(config: Config, step: int) -> float:
         schedule=o.lr_schedule,
         min_lr_ratio=o.min_lr_ratio,
         steps=config.train.steps,
+        decay_steps=o.decay_steps,
     )
 
 
@@ -160,18 +169,27 @@ def warm_restart(config: Config, resumed_lr: float, step: int, rise: float = 1.0
     return (resumed_lr, new_lr) if new_lr > rise * resumed_lr else None
 
 
-def warm_restart_warning(config: Config, step: int, rates: tuple[float, float]) -> str | None:
+def warm_restart_warning(
+    config: Config, step: int, rates: tuple[float, float], old_steps: int | None = None
+) -> str | None:
     """The warning for a warm restart (``rates`` from ``warm_restart``) that the plateau rule may
     misread: with ``train.until_plateau`` on and ``train.plateau_min_steps`` below the cap, the stall
-    of the held-out loss while the raised rate is high can stop the run. None when it cannot."""
+    of the held-out loss while the raised rate is high can stop the run. None when it cannot.
+    ``old_steps``, the checkpoint's cap, names the other way out: ``optim.decay_steps`` keeps the
+    old decay and extends it at the minimum rate."""
     tc = config.train
     if not tc.until_plateau or tc.plateau_min_steps >= tc.steps:
         return None
+    keep = (
+        f", or optim.decay_steps={old_steps} to keep the old decay and go on at its minimum rate"
+        if old_steps is not None and step < tc.steps
+        else ""
+    )
     return (
         f"train.steps={tc.steps} stretches the learning-rate decay: at step {step} the rate rises from "
         f"{rates[0]:.3g} to {rates[1]:.3g} (a warm restart), and the held-out loss may stall while it is high, "
         f"which the plateau rule could take for a plateau; pass train.plateau_min_steps={tc.steps} to apply "
-        "the rule only at the cap"
+        f"the rule only at the cap{keep}"
     )
 
 
@@ -244,7 +262,7 @@ def check_run_dir(
     config: RunConfig, run_dir: Path, resume: bool, resumable: Collection[str], *, name_resumable: bool = False
 ) -> RunConfig:
     """The config to run in ``run_dir``: on resume the saved one with ``config``'s ``train``
-    section, else ``config``.
+    section and its values of the other ``resumable`` keys (e.g. ``optim.decay_steps``), else ``config``.
 
     Raises ``ConfigError`` when resuming a directory with no checkpoint, when the resumed config
     differs from the saved one in a key outside ``resumable`` (``preset`` may always differ; with
@@ -265,7 +283,13 @@ def check_run_dir(
             k, a, b = changed[0]
             hint = f" (only {', '.join(sorted(resumable))} may change on resume)" if name_resumable else ""
             raise ConfigError(f"cannot resume {str(run_dir)!r} with a different config: {k} was {a!r}, now {b!r}{hint}")
-        return replace(saved, train=config.train)
+        merged = replace(saved, train=config.train)
+        for key in resumable:
+            section, name = key.split(".", 1)
+            if section != "train":
+                part = replace(getattr(merged, section), **{name: getattr(getattr(config, section), name)})
+                merged = replace(merged, **{section: part})
+        return merged
     if existing or (run_dir / CONFIG_FILE).exists():
         raise ConfigError(f"{str(run_dir)!r} already holds a run; pass --resume to continue it or choose a new --out")
     return config

@@ -62,9 +62,11 @@ __all__ = ["train", "TrainResult", "RESUMABLE_KEYS", "STOP_REASONS"]
 
 #: Config keys a resumed run may change. None alters the model, the data or the optimiser, but
 #: ``train.steps`` moves the end of a cosine learning-rate decay (``optim.lr_schedule``): raising
-#: it on resume restarts the decay from a higher rate (a warm restart) from the resumed step on.
+#: it on resume restarts the decay from a higher rate (a warm restart) from the resumed step on,
+#: unless ``optim.decay_steps`` pins the decay's end (then the rate stays at its minimum after it).
 RESUMABLE_KEYS = {
     "train.steps",
+    "optim.decay_steps",
     "train.log_every",
     "train.ckpt_every",
     "train.keep_checkpoints",
@@ -206,7 +208,7 @@ def _train(
         if step >= tc.steps:
             return TrainResult(run_dir, step, float("nan"), 0.0, ckpt.path)
         restart = warm_restart(config, float(optimizer.param_groups[0]["lr"]), step)
-        caution = warm_restart_warning(config, step, restart) if restart is not None else None
+        caution = warm_restart_warning(config, step, restart, ckpt.config.train.steps) if restart is not None else None
         if main and caution is not None:
             print(f"warning: {caution}", file=sys.stderr)
         stopped = plateau_check(config, run_dir, step) if main and tc.until_plateau else None

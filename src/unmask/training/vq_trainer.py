@@ -72,6 +72,7 @@ __all__ = ["train_tokenizer", "TokenizerTrainResult", "evaluate_reconstruction",
 #: Config keys a resumed tokenizer run may change.
 TOKENIZER_RESUMABLE_KEYS = {
     "train.steps",
+    "train.decay_steps",
     "train.log_every",
     "train.ckpt_every",
     "train.keep_checkpoints",
@@ -124,7 +125,13 @@ def _learning_rate(config: TokenizerRunConfig, step: int) -> float:
     """Linear warm-up to ``train.lr`` then constant or cosine decay to ``min_lr_ratio · lr``."""
     t = config.train
     return warmup_then_decay(
-        step, lr=t.lr, warmup_steps=t.warmup_steps, schedule=t.lr_schedule, min_lr_ratio=t.min_lr_ratio, steps=t.steps
+        step,
+        lr=t.lr,
+        warmup_steps=t.warmup_steps,
+        schedule=t.lr_schedule,
+        min_lr_ratio=t.min_lr_ratio,
+        steps=t.steps,
+        decay_steps=t.decay_steps,
     )
 
 
