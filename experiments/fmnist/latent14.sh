@@ -8,7 +8,10 @@
 #    floor for a model on codes), the tokenizer's reconstructions (what perfect codes would score);
 # 3. the shards of codes;
 # 4. the class-conditional ITM on the codes (fmnist-latent14: 2×2 patches, 49 positions, batch 64, cosine
-#    over a 9,000-step cap, stopped by the plateau rule);
+#    over a 9,000-step cap, stopped by the plateau rule). It did not level off there; it was resumed by hand
+#    past its cap (docs/results.md: warm restarts to 15,000, 24,000 and 40,000 steps, then
+#    `--resume train.steps=60000 optim.decay_steps=40000 train.plateau_min_steps=40000`, a tail at the
+#    cosine's final rate until the rule holds), and a resume here continues the saved config;
 # 5. its curve and the 1,000-sample sweep, the best cell under a second sampling seed (plateau_eval.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
