@@ -175,3 +175,7 @@ def test_decay_steps_extends_a_finished_cosine_without_a_warm_restart(tmp_path: 
     tail = [r["lr"] for r in _records(run) if r["event"] == "train" and r["step"] > 12]
     assert tail and tail == pytest.approx([0.1 * lr] * len(tail))
     assert json.loads((run / "config.json").read_text())["optim"]["decay_steps"] == 12
+    # unpinning it later is a warm restart; the warning names where the old decay ended, not the old cap
+    unpinned = load_config("tiny", [*cosine, *rule, "train.steps=28", "optim.decay_steps=0"])
+    train(unpinned, run, resume=True, progress=False)
+    assert "or optim.decay_steps=12 to keep the old decay" in capsys.readouterr().err

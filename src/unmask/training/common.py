@@ -170,19 +170,20 @@ def warm_restart(config: Config, resumed_lr: float, step: int, rise: float = 1.0
 
 
 def warm_restart_warning(
-    config: Config, step: int, rates: tuple[float, float], old_steps: int | None = None
+    config: Config, step: int, rates: tuple[float, float], old_decay_end: int | None = None
 ) -> str | None:
     """The warning for a warm restart (``rates`` from ``warm_restart``) that the plateau rule may
     misread: with ``train.until_plateau`` on and ``train.plateau_min_steps`` below the cap, the stall
     of the held-out loss while the raised rate is high can stop the run. None when it cannot.
-    ``old_steps``, the checkpoint's cap, names the other way out: ``optim.decay_steps`` keeps the
-    old decay and extends it at the minimum rate."""
+    ``old_decay_end``, where the checkpoint's decay ended (its ``optim.decay_steps`` or else its
+    cap), names the other way out: ``optim.decay_steps`` keeps the old decay and extends it at the
+    minimum rate."""
     tc = config.train
     if not tc.until_plateau or tc.plateau_min_steps >= tc.steps:
         return None
     keep = (
-        f", or optim.decay_steps={old_steps} to keep the old decay and go on at its minimum rate"
-        if old_steps is not None and step < tc.steps
+        f", or optim.decay_steps={old_decay_end} to keep the old decay and go on at its minimum rate"
+        if old_decay_end is not None
         else ""
     )
     return (

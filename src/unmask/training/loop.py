@@ -208,7 +208,8 @@ def _train(
         if step >= tc.steps:
             return TrainResult(run_dir, step, float("nan"), 0.0, ckpt.path)
         restart = warm_restart(config, float(optimizer.param_groups[0]["lr"]), step)
-        caution = warm_restart_warning(config, step, restart, ckpt.config.train.steps) if restart is not None else None
+        old_decay_end = ckpt.config.optim.decay_steps or ckpt.config.train.steps
+        caution = warm_restart_warning(config, step, restart, old_decay_end) if restart is not None else None
         if main and caution is not None:
             print(f"warning: {caution}", file=sys.stderr)
         stopped = plateau_check(config, run_dir, step) if main and tc.until_plateau else None
