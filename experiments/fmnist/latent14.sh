@@ -8,10 +8,12 @@
 #    floor for a model on codes), the tokenizer's reconstructions (what perfect codes would score);
 # 3. the shards of codes;
 # 4. the class-conditional ITM on the codes (fmnist-latent14: 2×2 patches, 49 positions, batch 64, cosine
-#    over a 9,000-step cap, stopped by the plateau rule). It did not level off there; it was resumed by hand
-#    past its cap (docs/results.md: warm restarts to 15,000, 24,000 and 40,000 steps, then
+#    over a 9,000-step cap, stopped by the plateau rule). It did not level off there; it was resumed past
+#    its cap as docs/results.md tells (warm restarts to 15,000, 24,000 and 40,000 steps, then
 #    `--resume train.steps=60000 optim.decay_steps=40000 train.plateau_min_steps=40000`, a tail at the
-#    cosine's final rate until the rule holds), and a resume here continues the saved config;
+#    cosine's final rate, which the rule stopped at step 46,000). A run that ended on one of those caps is
+#    extended by the next segment here, so a run from scratch goes through the same segments, and an
+#    interrupted segment is resumed with its saved config;
 # 5. its curve and the 1,000-sample sweep, the best cell under a second sampling seed (plateau_eval.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,5 +38,18 @@ done
 # (a finished shard directory is kept; a partial one is completed)
 $u tokenize --tokenizer runs/vq14-fmnist --dataset fashion-mnist --out runs/fmnist-vq14-tokens --workers 1
 train_run runs/fmnist-latent14 fmnist-latent14
+# extend CAP KEY=VALUE...: when the run's last segment ended on its step count at CAP, resume it with the
+# next segment's overrides (the segments of docs/results.md, in order)
+extend() {
+  local cap=$1
+  shift
+  if grep '"event": "end"' runs/fmnist-latent14/metrics.jsonl | tail -1 | grep -q "\"step\": $cap, .*\"reason\": \"steps\""; then
+    $u train --out runs/fmnist-latent14 --resume "$@" --no-progress
+  fi
+}
+extend 9000 train.steps=15000
+extend 15000 train.steps=24000
+extend 24000 train.steps=40000 train.plateau_min_steps=40000
+extend 40000 train.steps=60000 optim.decay_steps=40000 train.plateau_min_steps=40000
 RUN=runs/fmnist-latent14 NAME=fmnist-latent14 LEVELS=256 PIXEL_FLOOR=0 INPAINT=0 \
   EXTRA_GRID=experiments/fmnist/latent14_extra_grid.yaml experiments/fmnist/plateau_eval.sh
