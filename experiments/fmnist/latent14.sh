@@ -22,7 +22,7 @@ export OMP_NUM_THREADS=2
 . experiments/lib.sh
 if [ ! -f runs/vq14-fmnist/config.json ]; then
   $u tokenizer train fmnist-vq14 --out runs/vq14-fmnist --no-progress
-elif ! grep '"event": "end"' runs/vq14-fmnist/metrics.jsonl | tail -1 | grep -q '"step": 6000'; then
+elif ! last_end runs/vq14-fmnist | grep -q '"step": 6000'; then
   $u tokenizer train --out runs/vq14-fmnist --resume --no-progress
 fi
 # unmask's classifier at 256 levels (the floors' and the sweep's accuracy), trained once and cached, here
@@ -43,7 +43,7 @@ train_run runs/fmnist-latent14 fmnist-latent14
 extend() {
   local cap=$1
   shift
-  if grep '"event": "end"' runs/fmnist-latent14/metrics.jsonl | tail -1 | grep -q "\"step\": $cap, .*\"reason\": \"steps\""; then
+  if last_end runs/fmnist-latent14 | grep -q "\"step\": $cap, .*\"reason\": \"steps\""; then
     $u train --out runs/fmnist-latent14 --resume "$@" --no-progress
   fi
 }

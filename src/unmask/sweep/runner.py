@@ -24,8 +24,8 @@ from ..data.images import IMAGE_LEVELS
 from ..errors import UserError
 from ..inference import check_sampler_fits, generate, load_model, save_samples
 from ..models import TextTransformer, VideoTransformer
-from ..samplers import Sampler, build_sampler
-from ..schedules import get_schedule
+from ..samplers import Sampler
+from ..samplers.settings import build_from_settings
 from ..tokenizers import build_tokenizer
 from .grid import SETTINGS, Cell, SweepSpec, check_int, load_grid
 from .plots import plot_sweep
@@ -38,17 +38,11 @@ Evaluator = Callable[[np.ndarray, "np.ndarray | None"], dict[str, float]]
 
 
 def _sampler_for(cell: Cell, train_schedule: dict[str, Any], default_cfg: float) -> Sampler:
-    s = cell.as_dict()
-    name = s.pop("sampler")
-    opts: dict[str, Any] = {}
-    for key, value in s.items():
-        opts["final_argmax" if key == "argmax" else key] = value
-    opts.setdefault("cfg", default_cfg)
-    if name in ("euler", "prime"):
-        opts.setdefault("schedule", get_schedule(train_schedule))
-    else:
-        opts["time_schedule"] = get_schedule(train_schedule)
-    return build_sampler(name, **opts)
+    """The cell's sampler, built as ``sampling.json`` settings are (one code path for both), with the
+    checkpoint's CFG weight where the cell sets none."""
+    settings = cell.as_dict()
+    settings.setdefault("cfg", default_cfg)
+    return build_from_settings(settings, train_schedule)
 
 
 def _effective(cell: Cell, sampler: Sampler) -> dict[str, Any]:
