@@ -86,30 +86,14 @@ def test_train_bad_input_gives_one_clear_error(
     assert not (tmp_path / "x").exists()
 
 
+#: six samples, three labels, every option of Euler's that changes the draw (and a seed)
+SAMPLE_ARGS = "--n 6 --labels 0,1,2 --steps 5 --cfg 2 --temperature 0.9 --top-p 0.95 --seed 3".split()
+
+
 def test_sample_writes_npz_and_png(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "s.npz"
     code, stdout, _ = run(
-        [
-            "sample",
-            "--ckpt",
-            str(tiny_run),
-            "--out",
-            str(out),
-            "--n",
-            "6",
-            "--labels",
-            "0,1,2",
-            "--steps",
-            "5",
-            "--cfg",
-            "2",
-            "--temperature",
-            "0.9",
-            "--top-p",
-            "0.95",
-            "--seed",
-            "3",
-        ],
+        ["sample", "--ckpt", str(tiny_run), "--out", str(out), *SAMPLE_ARGS],
         capsys,
     )
     assert code == 0
@@ -124,27 +108,7 @@ def test_sample_writes_npz_and_png(tiny_run: Path, tmp_path: Path, capsys: pytes
     assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
     # same seed, same samples
     run(
-        [
-            "sample",
-            "--ckpt",
-            str(tiny_run),
-            "--out",
-            str(tmp_path / "t.npz"),
-            "--n",
-            "6",
-            "--labels",
-            "0,1,2",
-            "--steps",
-            "5",
-            "--cfg",
-            "2",
-            "--temperature",
-            "0.9",
-            "--top-p",
-            "0.95",
-            "--seed",
-            "3",
-        ],
+        ["sample", "--ckpt", str(tiny_run), "--out", str(tmp_path / "t.npz"), *SAMPLE_ARGS],
         capsys,
     )
     with np.load(tmp_path / "t.npz") as d:
