@@ -1,7 +1,8 @@
 """Segmentation mIoU or classification accuracy against training budget, for every checkpoint of the given runs.
 
 Each checkpoint of each run is scored image → TARGET (``--target mask``: mIoU on the shapes
-test images; ``--target label``: accuracy) on the first ``--n`` test examples by one call and
+test images; ``--target label``: accuracy) on the first ``--n`` examples of ``--split`` (test unless
+told: a recipe study chooses on ``val`` where the dataset has one, so the test split is read once) by one call and
 arg-max (``unmask joint --steps 1``, the discriminative baseline's own read-out), so joint and
 discriminative runs are compared the same way at every budget. Results are cached per
 checkpoint in ``OUT/<run>-<step>/metrics.json`` (a checkpoint already scored is not scored
@@ -71,14 +72,14 @@ def image_whole_share(config: Config, target: str, draws: int = 200) -> float:
     return hits / total
 
 
-def score(run: Path, out: Path, n: int, target: str) -> list[dict[str, float]]:
-    """[{step, score, …}] over ``run``'s checkpoints, oldest first: mIoU and pixel accuracy for a
-    mask target, accuracy for a label."""
+def score(run: Path, out: Path, n: int, target: str, split: str = "test") -> list[dict[str, float]]:
+    """[{step, score, …}] over ``run``'s checkpoints, oldest first, on the first ``n`` examples of
+    ``split``: mIoU and pixel accuracy for a mask target, accuracy for a label."""
     dests = {}
     for ckpt in list_checkpoints(run):
         dest = out / f"{run.name}-{int(ckpt.name.rsplit('_', 1)[1])}"
         if not (dest / "metrics.json").is_file():
-            run_joint(ckpt, f"image->{target}", dest, n=n, steps=1, fd=False)
+            run_joint(ckpt, f"image->{target}", dest, n=n, steps=1, fd=False, split=split)
         dests[dest] = None
     # checkpoints scored earlier and pruned since (train.keep_checkpoints) keep their point
     for dest in out.glob(f"{run.name}-*"):
@@ -87,8 +88,11 @@ def score(run: Path, out: Path, n: int, target: str) -> list[dict[str, float]]:
     rows = []
     for dest in dests:
         m = json.loads((dest / "metrics.json").read_text())
-        if m["n"] != n:
-            raise SystemExit(f"{dest} scored {m['n']} images, not --n {n}: remove it to rescore")
+        if m["n"] != n or m.get("split", "test") != split:
+            raise SystemExit(
+                f"{dest} scored {m['n']} images of {m.get('split', 'test')}, not --n {n} of {split}: "
+                "remove it to rescore, or give another --out"
+            )
         stream = m["streams"][target]
         if target == "mask":
             rows.append({"step": m["step"], "score": stream["miou"], "pixel_accuracy": stream["pixel_accuracy"]})
@@ -131,7 +135,8 @@ def main() -> None:
     ap.add_argument("runs", nargs="+", type=Path, help="run directories of joint or discriminative image/TARGET models")
     ap.add_argument("--target", choices=("mask", "label"), default="mask", help="the stream predicted from the image")
     ap.add_argument("--out", type=Path, default=Path("runs/joint-eval/curve"))
-    ap.add_argument("--n", type=int, default=500, help="test examples (the first N)")
+    ap.add_argument("--n", type=int, default=500, help="examples of --split scored (the first N)")
+    ap.add_argument("--split", default="test", help="the split scored (e.g. val, for choosing a recipe)")
     ap.add_argument("--draws", type=int, default=200, help="batches of 64 corrupted to measure the image-whole share")
     ap.add_argument("--png", type=Path, default=None, help="write the figure here")
     ap.add_argument(
@@ -145,7 +150,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     configs = {run.name: Config.from_dict(json.loads((run / "config.json").read_text())) for run in args.runs}
-    curves = {run.name: score(run, args.out, args.n, args.target) for run in args.runs}
+    curves = {run.name: score(run, args.out, args.n, args.target, args.split) for run in args.runs}
     shares = {name: image_whole_share(c, args.target, args.draws) for name, c in configs.items()}
     logged = {
         run.name: logged_accuracy(run, args.target, {r["step"] for r in curves[run.name]})
@@ -155,7 +160,16 @@ def main() -> None:
     batch = {name: c.train.batch_size for name, c in configs.items()}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "curve.json").write_text(
-        json.dumps({"target": args.target, "curves": curves, "image_whole_share": shares, "logged": logged}, indent=1)
+        json.dumps(
+            {
+                "target": args.target,
+                "split": args.split,
+                "curves": curves,
+                "image_whole_share": shares,
+                "logged": logged,
+            },
+            indent=1,
+        )
         + "\n"
     )
     measure = "mIoU" if args.target == "mask" else "accuracy"
@@ -201,7 +215,7 @@ def main() -> None:
             axes[1].set_xlabel(f"thousands of training samples showing the whole image, {args.target} scored")
         axes[0].set_ylabel(f"{measure}, image → {args.target}")
         task = "segmentation" if args.target == "mask" else "classification"
-        fig.suptitle(f"{task}, one call + arg-max, first {args.n} test examples", fontsize=10)
+        fig.suptitle(f"{task}, one call + arg-max, first {args.n} {args.split} examples", fontsize=10)
         for ax in axes:
             ax.grid(alpha=0.3)
         axes[1].legend(fontsize=8)

@@ -3,7 +3,8 @@
 # held-out mIoU against wall-clock for a few recipes of `shapes-seg-disc`, each trained for the same
 # MIN minutes on THREADS threads (train.max_minutes; constant learning rate after a 100-step warm-up,
 # so no arm is helped by a decay the others lack), checkpoints every CKPT steps, each checkpoint scored
-# image -> mask on the first N test images by one call and arg-max (experiments/joint/curve.py). The
+# image -> mask on the first N images of the shapes `val` split (never trained on, not the test split,
+# which the chosen recipe's final models are scored on once) by one call and arg-max (experiments/joint/curve.py). The
 # winner's recipe is then used for both the baseline and the joint model (shapes-joint-seg).
 #
 #   MIN=10 experiments/joint/seg_recipe.sh                 # all arms, one after the other
@@ -23,7 +24,7 @@ cd "$(dirname "$0")/../.."
 MIN=${MIN:-10}
 THREADS=${THREADS:-2}
 CKPT=${CKPT:-200}
-N=${N:-500}
+N=${N:-1000}
 OUT=${OUT:-runs/seg-recipe}
 ARMS=${ARMS:-"base noreg lr2 wide p2"}
 PY=${PY:-.venv/bin/python}
@@ -59,5 +60,5 @@ for arm in $ARMS; do
   echo "[seg_recipe] $arm done $(date)"
   runs+=("$run")
 done
-"$PY" experiments/joint/curve.py "${runs[@]}" --target mask --n "$N" --out "$OUT/curve" --x2 seconds \
+"$PY" experiments/joint/curve.py "${runs[@]}" --target mask --n "$N" --split val --out "$OUT/curve" --x2 seconds \
   --png "$OUT/seg_recipe.png" --ref "U-Net at its plateau (test, 2,000)=0.8711"

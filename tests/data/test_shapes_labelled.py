@@ -119,8 +119,8 @@ def test_deterministic_and_the_same_after_rendering_again(monkeypatch: pytest.Mo
 
 
 def test_levels_and_bad_options() -> None:
-    with pytest.raises(ValueError, match="shapes split must be 'train' or 'test', got 'val'"):
-        get_dataset("shapes-labelled", "val")
+    with pytest.raises(ValueError, match="shapes split must be one of train, val, test, got 'valid'"):
+        get_dataset("shapes-labelled", "valid")
     with pytest.raises(ValueError, match="levels for shapes must be an integer in \\[2, 256\\], got 1"):
         get_dataset("shapes-labelled", "test", levels=1)
     with pytest.raises(ValueError, match="data.root does not apply to dataset 'shapes-labelled'"):

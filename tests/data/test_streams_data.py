@@ -58,8 +58,18 @@ def test_shapes_dataset_streams() -> None:
     assert test.stream_classes("mask") == 6 and test.class_names["mask"][0] == "background"
     again = get_dataset("shapes", "test")  # from the cache, identical
     assert torch.equal(again.streams["mask"], test.streams["mask"])
-    with pytest.raises(ValueError, match="shapes split must be 'train' or 'test', got 'val'"):
-        get_dataset("shapes", "val")
+    with pytest.raises(ValueError, match="shapes split must be one of train, val, test, got 'validation'"):
+        get_dataset("shapes", "validation")
+
+
+def test_shapes_val_split_is_its_own_draw() -> None:
+    """``val`` (for choosing recipes and stopping points) is 1,000 canvases of their own seed: none equal
+    to a test canvas, so a choice made on it does not read the test split."""
+    val, test = get_dataset("shapes", "val"), get_dataset("shapes", "test")
+    assert isinstance(val, StreamDataset) and len(val) == 1000
+    assert val.vocab_sizes == test.vocab_sizes and val.grids == test.grids
+    test_canvases = {row.tobytes() for row in test.streams["image"].flatten(1).numpy()}
+    assert not any(row.tobytes() in test_canvases for row in val.streams["image"].flatten(1).numpy())
 
 
 def test_image_label_pairs() -> None:

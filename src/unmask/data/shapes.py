@@ -60,8 +60,10 @@ LABEL_CLASSES = SHAPE_CLASSES[1:]
 TEXTURES = ("solid", "stripes", "checker", "dots", "gradient")
 CANVAS = 32
 MASK_SIZE = 16
-SPLIT_SIZES = {"train": 20_000, "test": 2_000}
-SPLIT_SEEDS = {"train": 0, "test": 1}
+#: ``val`` (its own seed, never trained on) is for choosing a recipe or a stopping point, so that ``test``
+#: is read once, by the chosen model
+SPLIT_SIZES = {"train": 20_000, "val": 1_000, "test": 2_000}
+SPLIT_SEEDS = {"train": 0, "val": 2, "test": 1}
 DEFAULT_LEVELS = 16
 MAX_OBJECTS = 4
 _VERSION = 1
@@ -245,7 +247,7 @@ def dominant_class(labels: np.ndarray) -> np.ndarray:
 def _shapes_dataset(split: str, levels: int | None, *, labelled: bool) -> StreamDataset:
     """The streams of ``load_shapes`` (and, with ``labelled``, of ``load_shapes_labelled``)."""
     if split not in SPLIT_SIZES:
-        raise ValueError(f"shapes split must be 'train' or 'test', got {split!r}")
+        raise ValueError(f"shapes split must be one of {', '.join(SPLIT_SIZES)}, got {split!r}")
     lv = DEFAULT_LEVELS if levels is None else levels
     if isinstance(lv, bool) or not isinstance(lv, int) or not 2 <= lv <= 256:
         raise ValueError(f"levels for shapes must be an integer in [2, 256], got {levels!r}")
@@ -276,7 +278,7 @@ def load_shapes(split: str = "train", levels: int | None = None) -> StreamDatase
     """The shapes ``split`` as streams "image" (N, 32, 32) grey tokens and "mask" (N, 16, 16) classes.
 
     ``image`` ids are in [0, levels − 1] (vocabulary levels + 1), ``mask`` ids in [0, 5]
-    (vocabulary 7, ``SHAPE_CLASSES``); N is 20,000 (train) or 2,000 (test).
+    (vocabulary 7, ``SHAPE_CLASSES``); N is 20,000 (train), 1,000 (val) or 2,000 (test).
     """
     return _shapes_dataset(split, levels, labelled=False)
 
@@ -284,7 +286,7 @@ def load_shapes(split: str = "train", levels: int | None = None) -> StreamDatase
 def load_shapes_labelled(split: str = "train", levels: int | None = None) -> StreamDataset:
     """The shapes ``split`` with a class label: streams "image", "mask" (exactly ``load_shapes``'s) and "label".
 
-    Streams, for N = 20,000 (train) or 2,000 (test) canvases:
+    Streams, for N = 20,000 (train), 1,000 (val) or 2,000 (test) canvases:
 
     * ``image``: (N, 32, 32) grey tokens in [0, levels − 1] (vocabulary levels + 1);
     * ``mask``: (N, 16, 16) class ids in [0, 5] (vocabulary 7, ``SHAPE_CLASSES``);
