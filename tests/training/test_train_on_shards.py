@@ -68,6 +68,17 @@ def test_shards_made_by_another_tokenizer_are_refused(pixel_shards: Path, tmp_pa
     assert not (tmp_path / "r").exists()
 
 
+def test_an_eval_split_the_shards_lack_is_refused(pixel_shards: Path, tmp_path: Path) -> None:
+    cfg = load_config(
+        "tiny", [*STEPS, f"data.shards={pixel_shards}", "data.tokenizer=pixel:17", "train.eval_split=val"]
+    )
+    with pytest.raises(
+        ConfigError, match=r"train.eval_split='val': the shards in .* have no such split \(they have test, train\)"
+    ):
+        train(cfg, tmp_path / "r", progress=False)
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.parametrize(
     ("overrides", "needle"),
     [

@@ -388,6 +388,11 @@ def check_train(train: TrainConfig) -> None:
     check_range("train.plateau_window", train.plateau_window, 0, 1, low_open=True, high_open=True)
     if train.until_plateau and train.eval_batches == 0:
         raise ConfigError("train.until_plateau=true needs the held-out loss: train.eval_batches must be >= 1")
+    if not train.eval_split.strip() or train.eval_split == "train":
+        raise ConfigError(
+            f"train.eval_split must name a held-out split of the dataset (test, or val where it has one), "
+            f"got {train.eval_split!r}"
+        )
 
 
 def check_sample(sample: SampleConfig) -> None:

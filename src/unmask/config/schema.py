@@ -364,11 +364,16 @@ class TrainConfig(LoopConfig):
     the span of the cosine learning-rate decay). ``max_minutes`` (> 0) stops a call of ``train``
     after that much wall-clock time, with a checkpoint (resume to go on). The run records why it
     stopped.
+
+    ``eval_split`` names the split the held-out loss is read on (``eval_batches`` batches at every
+    checkpoint, and so the plateau rule): ``test`` by default; ``val`` where the dataset has one
+    (``shapes``) keeps the test split unread until the final model is scored.
     """
 
     p_uncond: float = 0.1
     precision: Precision = "auto"
     eval_batches: int = 4
+    eval_split: str = "test"
     workers: int = 0
     grad_accum: int = 1
     compile: bool = False

@@ -28,16 +28,22 @@ AnyDataset = TokenDataset | ShardDataset | StreamDataset
 
 
 def load_training_data(config: Config) -> tuple[AnyDataset, AnyDataset | None]:
-    """The (train, test) data of ``config``: in-memory pixel tokens, or verified shards (``data.shards``).
+    """The (train, held-out) data of ``config``: in-memory pixel tokens, or verified shards (``data.shards``).
 
-    Shards are refused unless they were made by the tokenizer ``data.tokenizer`` names and hold the
-    dataset ``data.name``; test is None when the shard set has no test split.
+    The held-out data is the split ``train.eval_split`` names (``test`` unless told). Shards are refused
+    unless they were made by the tokenizer ``data.tokenizer`` names and hold the dataset ``data.name``;
+    the held-out data is None when the shard set has no test split and ``eval_split`` is ``test``; a
+    split the dataset or the shard set lacks is a ``ConfigError`` naming ``train.eval_split``.
     """
+    split = config.train.eval_split
     if config.data.shards is None:
-        return (
-            get_dataset(config.data.name, "train", **config.data.options()),
-            get_dataset(config.data.name, "test", **config.data.options()),
-        )
+        try:
+            named = get_dataset(config.data.name, split, **config.data.options())
+        except ValueError as err:
+            if split == "test":
+                raise
+            raise ConfigError(f"train.eval_split={split!r}: {err}") from None
+        return get_dataset(config.data.name, "train", **config.data.options()), named
     assert config.data.tokenizer is not None
     tokenizer = load_tokenizer(config.data.tokenizer)
     expect = tokenizer_fingerprint(tokenizer.config())
@@ -45,12 +51,18 @@ def load_training_data(config: Config) -> tuple[AnyDataset, AnyDataset | None]:
         train = open_shards(
             config.data.shards, "train", expect_fingerprint=expect, expect_dataset=config.data.name, tokenizer=tokenizer
         )
-        test = None
-        if "test" in read_manifest(config.data.shards)["splits"]:
-            test = open_shards(config.data.shards, "test", expect_fingerprint=expect, tokenizer=tokenizer)
+        held_out = None
+        splits = read_manifest(config.data.shards)["splits"]
+        if split in splits:
+            held_out = open_shards(config.data.shards, split, expect_fingerprint=expect, tokenizer=tokenizer)
+        elif split != "test":
+            raise ConfigError(
+                f"train.eval_split={split!r}: the shards in {config.data.shards} have no such split "
+                f"(they have {', '.join(sorted(splits))})"
+            )
     except ShardError as err:
         raise ConfigError(str(err)) from None
-    return train, test
+    return train, held_out
 
 
 def training_batches(
