@@ -30,7 +30,7 @@ ARMS=${ARMS:-"base noreg lr2 wide p2"}
 PY=${PY:-.venv/bin/python}
 UNMASK=${UNMASK:-.venv/bin/unmask}
 COMMON=(train.threads="$THREADS" train.max_minutes="$MIN" train.steps=100000 train.ckpt_every="$CKPT"
-  train.keep_checkpoints=1000 train.until_plateau=false train.eval_batches=8 optim.lr_schedule=constant
+  train.keep_checkpoints=1000 train.until_plateau=false train.eval_batches=8 train.eval_split=val optim.lr_schedule=constant
   optim.warmup_steps=100)
 REG=(data.shift=1 optim.weight_decay=0.05 model.dropout=0.1)
 
