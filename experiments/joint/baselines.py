@@ -42,15 +42,7 @@ from typing import Any
 import torch
 
 from unmask.eval.discriminative_baselines import sklearn_classifier_baselines, unet_segmenter_baseline
-from unmask.training.plateau import check_plateau
-
-
-def _plateau_rule(min_steps: int):
-    def stop(history: list[tuple[int, float]], step: int) -> tuple[bool, str]:
-        check = check_plateau(history, step, min_steps=min_steps)
-        return check.reached, check.reason
-
-    return stop
+from unmask.training.plateau import plateau_stop_rule
 
 
 def _classification_table(results: list[dict[str, Any]]) -> str:
@@ -134,7 +126,7 @@ def main() -> None:
             eval_every=args.eval_every,
             threads=args.threads,
             state_path=args.out / "unet_state.pt",  # written at every evaluation; a rerun resumes from it
-            stop=_plateau_rule(args.min_steps),
+            stop=plateau_stop_rule(args.min_steps),
             log=lambda r: print(
                 f"[shapes] step {r['step']}: held-out loss {r['loss']:.4f}, mIoU {r['miou']:.4f}", flush=True
             ),

@@ -13,7 +13,11 @@ target streams ``samples`` times, and scores every target stream by its kind:
   images of the split (``unmask.eval.evaluate_samples``), and for label-conditioned
   images of a labelled dataset the accuracy of its independent classifier (for
   ``shapes-labelled``, whose images are those of ``shapes``: FD against the ``shapes``
-  images, and a classifier trained on its own label stream).
+  images, and a classifier trained on its own label stream); the label generated with an
+  image in a joint sample is compared with that classifier's (``label_agreement``); and for
+  ``shapes``-based data a U-Net judge (``unmask.eval.segmenter_judge``) segments the
+  generated images: against the mask that conditioned them (``cycle_miou``) or the mask
+  sampled with them (``agreement_miou``).
 
 Modes may list several streams on either side (``image->mask,label``: segment and
 classify at once; ``mask,label->image``); every target is scored as above.
@@ -43,7 +47,7 @@ from .samplers import EulerSampler, MultiStreamSampler, parse_mode
 from .samplers.settings import sampler_from_settings
 from .visualize import heatmap, render_streams, save_grid
 
-__all__ = ["run_joint", "image_reference", "image_classifier", "check_dataset_fits"]
+__all__ = ["run_joint", "image_reference", "image_classifier", "segmenter_judge", "check_dataset_fits"]
 
 #: Paired datasets whose images are those of another registered dataset (the FD reference; a
 #: single-stream one's classifier also judges label-conditioned images).
@@ -65,6 +69,62 @@ def image_classifier(dataset: str) -> str:
 
     ref = image_reference(dataset)
     return dataset if is_stream_dataset(ref) else ref
+
+
+#: datasets whose mask → image and joint samples a U-Net judge scores → the dataset it is trained on
+_SEGMENTER_JUDGE = {"shapes": "shapes", "shapes-labelled": "shapes"}
+#: no plateau decision for the judge before this step (the U-Net baseline's setting)
+JUDGE_MIN_STEPS = 1000
+
+
+def segmenter_judge(dataset: str, levels: int | None = None) -> Any:
+    """The U-Net that judges generated images of ``dataset`` (``unmask.eval.segmenter_judge``), trained on
+    real images to the project's plateau rule once and cached; ``None`` for a dataset without one."""
+    if dataset not in _SEGMENTER_JUDGE:
+        return None
+    from .eval.segmenter_judge import load_or_train_segmenter
+    from .training.plateau import plateau_stop_rule
+
+    return load_or_train_segmenter(
+        _SEGMENTER_JUDGE[dataset],
+        levels=levels,
+        stop=plateau_stop_rule(JUDGE_MIN_STEPS),
+        stop_name=f"plateau rule (1% over the last quarter) from step {JUDGE_MIN_STEPS}",
+    )
+
+
+def _judge_masks(
+    config: Any,
+    data: StreamDataset,
+    conds: tuple[str, ...],
+    targets: tuple[str, ...],
+    truth: dict[str, torch.Tensor] | None,
+    stacked: dict[str, np.ndarray],
+    image_tokens: np.ndarray,
+) -> dict[str, Any]:
+    """The segmenter judge on generated images (N, H, W) tokens: ``cycle_*`` against the mask that conditioned
+    them (mask → image; with ``cycle_real_*``, the judge on the real images of the same examples), or
+    ``agreement_*`` against the mask sampled with them (joint). {} when the mode has no mask or the dataset
+    no judge."""
+    masks = [m for m in data.names if data.kinds[m] == "segmentation"]
+    if not masks or not (masks[0] in conds or masks[0] in targets):
+        return {}
+    judge = segmenter_judge(config.data.name, config.data.levels)
+    if judge is None:
+        return {}
+    from .eval.segmenter_judge import judge_scores
+
+    m = masks[0]
+    out: dict[str, Any] = {"judge": {"path": str(judge.path), "test_miou": judge.test_miou}}
+    if m in conds and truth is not None:
+        key, against = "cycle", truth[m].numpy()
+        real = judge_scores(judge, truth[data.image_stream].numpy(), against)
+        out.update({"cycle_real_miou": real.miou, "cycle_real_pixel_accuracy": real.pixel_accuracy})
+    else:
+        key, against = "agreement", stacked[m][0]
+    scores = judge_scores(judge, image_tokens, against)
+    out.update({f"{key}_miou": scores.miou, f"{key}_pixel_accuracy": scores.pixel_accuracy})
+    return out
 
 
 def check_dataset_fits(model: Any, dataset: StreamDataset) -> None:
@@ -246,24 +306,29 @@ def run_joint(
             from .eval.report import evaluate_samples
 
             images = np.asarray(data.tokenizer.decode(torch.from_numpy(k_maps[0])))
-            labels = None
-            label_streams = [c for c in conds if data.kinds[c] == "label"]
-            if label_streams and truth is not None:
+            labels, agreement = None, False
+            label_streams = [c for c in data.names if data.kinds[c] == "label"]
+            if label_streams and label_streams[0] in conds and truth is not None:
                 labels = truth[label_streams[0]].reshape(-1).numpy()
+            elif label_streams and label_streams[0] in targets:  # sampled with the image: do they agree?
+                labels, agreement = stacked[label_streams[0]][0].reshape(-1), True
             ref = image_reference(config.data.name)
-            entry.update(
-                evaluate_samples(
-                    images,
-                    labels,
-                    ref,
-                    extractor=extractor,
-                    ref_split=split,
-                    classifier=image_classifier(config.data.name) if labels is not None else False,
-                    ref_n=ref_n,
-                    levels=config.data.levels,
-                    progress=progress,
-                )
+            report = evaluate_samples(
+                images,
+                labels,
+                ref,
+                extractor=extractor,
+                ref_split=split,
+                classifier=image_classifier(config.data.name) if labels is not None else False,
+                ref_n=ref_n,
+                levels=config.data.levels,
+                progress=progress,
             )
+            if agreement:  # the classifier's label of each generated image against the label generated with it
+                for key in [k for k in report if k.startswith("conditional_accuracy")]:
+                    report[key.replace("conditional_accuracy", "label_agreement")] = report.pop(key)
+            entry.update(report)
+            entry.update(_judge_masks(config, data, conds, targets, truth, stacked, k_maps[0]))
         metrics["streams"][s] = entry
 
     arrays: dict[str, np.ndarray] = {f"sampled_{s}": v for s, v in stacked.items()}

@@ -19,9 +19,11 @@ from unmask.cli import main
 from unmask.data import StreamDataset, get_dataset
 from unmask.data import shapes as shapes_module
 from unmask.eval import classifier as classifier_module
+from unmask.eval import segmenter_judge as judge_module
 from unmask.eval.classifier import cache_dir
+from unmask.eval.segmenter_judge import judge_scores
 from unmask.inference import load_multistream_model
-from unmask.joint import image_classifier, image_reference
+from unmask.joint import image_classifier, image_reference, segmenter_judge
 from unmask.samplers import EulerSampler, MultiStreamSampler
 
 pytestmark = pytest.mark.usefixtures("one_thread", "small_shapes")
@@ -156,6 +158,41 @@ def test_label_to_image_is_judged_against_shapes_with_a_label_stream_classifier(
     assert "image_conditional_accuracy" in json.loads(out)
     cached = list((cache_dir() / "classifiers").glob("shapes-labelled-*.json"))
     assert len(cached) == 1 and json.loads(cached[0].read_text())["num_classes"] == 5
+
+
+def test_mask_to_image_and_joint_samples_are_judged_by_a_segmenter(
+    joint3_run: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # noqa: ANN001
+) -> None:
+    # a 10-step judge and a one-epoch classifier: what is under test is which masks and labels they are
+    # compared with, not how good they are
+    monkeypatch.setattr(classifier_module, "classifier_epochs", lambda n: 1)
+    for key, value in (("max_steps", 10), ("eval_every", 5), ("batch_size", 16), ("width", 8)):
+        monkeypatch.setitem(judge_module.JUDGE_RECIPE, key, value)
+    base = ["joint", "--ckpt", str(joint3_run), "--n", "8", "--steps", "2", "--ref-n", "20"]
+    code, out, err = run([*base, "--mode", "mask->image", "--out", str(tmp_path / "m2i")], capsys)
+    assert code == 0, err
+    image = json.loads((tmp_path / "m2i" / "metrics.json").read_text())["streams"]["image"]
+    assert 0 <= image["cycle_miou"] <= 1 and 0 <= image["cycle_pixel_accuracy"] <= 1
+    assert 0 <= image["cycle_real_miou"] <= 1 and Path(image["judge"]["path"]).is_file()
+    assert "agreement_miou" not in image and json.loads(out)["image_cycle_miou"] == image["cycle_miou"]
+    # the cycle score is the judge's masks of the generated images against the masks given
+    judge = segmenter_judge("shapes-labelled", 16)
+    with np.load(tmp_path / "m2i" / "samples.npz") as data:
+        expect = judge_scores(judge, data["sampled_image"][0], data["true_mask"])
+        real = judge_scores(judge, data["true_image"], data["true_mask"])
+    assert image["cycle_miou"] == pytest.approx(expect.miou) and image["cycle_real_miou"] == pytest.approx(real.miou)
+
+    code, out, err = run([*base, "--mode", "joint", "--out", str(tmp_path / "joint")], capsys)
+    assert code == 0, err
+    image = json.loads((tmp_path / "joint" / "metrics.json").read_text())["streams"]["image"]
+    with np.load(tmp_path / "joint" / "samples.npz") as data:
+        expect = judge_scores(judge, data["sampled_image"][0], data["sampled_mask"][0])
+    assert image["agreement_miou"] == pytest.approx(expect.miou) and "cycle_miou" not in image
+    assert 0 <= image["label_agreement"] <= 1 and image["label_agreement_n"] == 8
+    assert "conditional_accuracy" not in image  # nothing conditioned the labels it is compared with
 
 
 @pytest.mark.parametrize(

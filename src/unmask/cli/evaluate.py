@@ -337,7 +337,17 @@ def cmd_joint(args: argparse.Namespace) -> int:
         "out": str(args.out),
     }
     for name, entry in metrics["streams"].items():
-        for key in ("miou", "pixel_accuracy", "accuracy", "fd", "conditional_accuracy", "mean_pixel_entropy"):
+        for key in (
+            "miou",
+            "pixel_accuracy",
+            "accuracy",
+            "fd",
+            "conditional_accuracy",
+            "label_agreement",
+            "cycle_miou",
+            "agreement_miou",
+            "mean_pixel_entropy",
+        ):
             if entry.get(key) is not None:
                 summary[f"{name}_{key}"] = entry[key]
     print(json.dumps(summary))

@@ -13,7 +13,8 @@
   of continued clips.
 * Text samples (:mod:`.text_quality`): NLL under an autoregressive judge, n-gram entropies, distinct-n.
 * The baselines a practitioner would pick instead of a joint model (:mod:`.discriminative_baselines`):
-  scikit-learn classifiers on pixels, a convolutional U-Net segmenter trained to its plateau.
+  scikit-learn classifiers on pixels, a convolutional U-Net segmenter trained to its plateau; that
+  U-Net as the judge of generated images (:mod:`.segmenter_judge`: does a mask → image sample show its mask).
 """
 
 from . import segmentation

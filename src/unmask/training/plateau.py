@@ -16,11 +16,11 @@ Nothing is decided before ``min_steps`` steps, nor before an evaluation at or be
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["PlateauCheck", "check_plateau", "eval_history"]
+__all__ = ["PlateauCheck", "check_plateau", "eval_history", "plateau_stop_rule"]
 
 
 @dataclass(frozen=True)
@@ -98,3 +98,16 @@ def eval_history(metrics_path: str | Path, key: str = "eval_loss", up_to: int | 
             if up_to is None or step <= up_to:
                 found[step] = float(record[key])
     return sorted(found.items())
+
+
+def plateau_stop_rule(
+    min_steps: int = 0, *, tol: float = 0.01, window: float = 0.25
+) -> Callable[[list[tuple[int, float]], int], tuple[bool, str]]:
+    """The criterion as a stopping rule for loops outside the trainer (e.g. the U-Net segmenter's
+    ``stop``): ``rule(history, step)`` → (at the plateau, why), on (step, held-out loss) pairs."""
+
+    def rule(history: list[tuple[int, float]], step: int) -> tuple[bool, str]:
+        check = check_plateau(history, step, tol=tol, window=window, min_steps=min_steps)
+        return check.reached, check.reason
+
+    return rule
