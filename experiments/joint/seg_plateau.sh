@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Segmentation by unmasking at the plateau (issue 19): the same-backbone discriminative baseline
+# (`shapes-seg-disc`) and the joint model (`shapes-joint-seg`), with the recipe the study of
+# experiments/joint/seg_recipe.sh chose (RECIPE, on top of the classification study's regularisation),
+# one job at a time on both threads; re-running continues where it stopped (interrupted runs resume,
+# finished ones are kept).
+#
+# Both runs read their held-out loss, and so the plateau rule, on shapes' `val` split (1,000 canvases,
+# never trained on); the test split (2,000) is read once, by each final model:
+# * one call + arg-max for both (the baseline's own read-out), on all 2,000 test images;
+# * the joint model also by Euler sampling (32 steps, CFG 1) on all 2,000, and 8 samples of each of the
+#   first 500 test images: the majority vote's mIoU, and whether the pixels the samples disagree on are
+#   the ones the vote gets wrong (error in the 10% most uncertain pixels against the rest, AUROC);
+# * the learning curves of both on the val split (experiments/joint/curve.py), with the U-Net's test mIoU
+#   at its plateau (0.8711) as the reference.
+#
+#   RECIPE="model.dim=192 model.heads=6" experiments/joint/seg_plateau.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. experiments/lib.sh
+U=.venv/bin/unmask
+export OMP_NUM_THREADS=2
+. experiments/joint/shapes_recipe.sh
+E=runs/joint-eval
+train_run runs/shapes-seg-disc-plateau shapes-seg-disc "${SHAPES_REG[@]}"
+train_run runs/shapes-joint-seg-plateau shapes-joint-seg "${SHAPES_REG[@]}"
+for m in seg-disc joint-seg; do
+  $U info runs/shapes-$m-plateau | grep -E "plateau|ended"
+  [ -f $E/shapes-$m-plateau/metrics.json ] ||
+    $U joint --ckpt runs/shapes-$m-plateau --mode 'image->mask' --n 2000 --steps 1 --cfg 1 \
+      --out $E/shapes-$m-plateau --no-progress
+done
+J=runs/shapes-joint-seg-plateau
+[ -f $E/shapes-joint-seg-plateau-s32/metrics.json ] ||
+  $U joint --ckpt $J --mode 'image->mask' --n 2000 --steps 32 --cfg 1 --out $E/shapes-joint-seg-plateau-s32 --no-progress
+[ -f $E/shapes-joint-seg-plateau-k8/metrics.json ] ||
+  $U joint --ckpt $J --mode 'image->mask' --n 500 --steps 32 --cfg 1 --samples 8 \
+    --out $E/shapes-joint-seg-plateau-k8 --no-progress
+.venv/bin/python experiments/joint/curve.py runs/shapes-seg-disc-plateau $J --target mask --n 1000 --split val \
+  --out $E/seg-curve-val --png docs/joint_seg_plateau_curve.png --ref "U-Net at its plateau (test, 2,000)=0.8711"
