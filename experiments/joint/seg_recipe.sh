@@ -55,7 +55,7 @@ for arm in $ARMS; do
   elif [ -f "$run/config.json" ]; then
     "$UNMASK" train --out "$run" --resume train.max_minutes="$MIN" >> "$OUT/$arm.log" 2>&1
   else
-    "$UNMASK" train shapes-seg-disc --out "$run" "${COMMON[@]}" "${extra[@]}" > "$OUT/$arm.log" 2>&1
+    "$UNMASK" train shapes-seg-disc "${COMMON[@]}" "${extra[@]}" --out "$run" > "$OUT/$arm.log" 2>&1
   fi
   echo "[seg_recipe] $arm done $(date)"
   runs+=("$run")
