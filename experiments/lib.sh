@@ -6,6 +6,11 @@ last_end() {
   grep '"event": "end"' "$1/metrics.jsonl" | tail -1 || true
 }
 
+# last_step RUN: the step of RUN's last "end" event (nothing when it has none).
+last_step() {
+  last_end "$1" | sed -E 's/.*"step": ([0-9]+).*/\1/'
+}
+
 # run_finished RUN: true when RUN's last "end" event says it finished — its step count ("steps") or the
 # plateau rule ("plateau"). An interrupted run, one cut by train.max_minutes ("time_limit") or by a
 # stop_after, and a run that never started are not finished: the scripts resume them.
@@ -25,3 +30,16 @@ train_run() {
     "${U:-.venv/bin/unmask}" train --out "$run" --resume --no-progress
   fi
 }
+
+# extend_run RUN CAP KEY=VALUE...: when RUN's last segment ended on its step count at CAP (not the plateau
+# rule), resume it with the overrides of the next segment (e.g. a larger train.steps with optim.decay_steps
+# pinned at CAP: a tail at the cosine's final rate). A run that is already past CAP, stopped by the rule, or
+# interrupted is left to train_run / the next segment.
+extend_run() {
+  local run=$1 cap=$2
+  shift 2
+  if last_end "$run" | grep -q "\"step\": $cap, .*\"reason\": \"steps\""; then
+    "${U:-.venv/bin/unmask}" train --out "$run" --resume "$@" --no-progress
+  fi
+}
+

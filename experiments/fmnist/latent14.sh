@@ -38,18 +38,9 @@ done
 # (a finished shard directory is kept; a partial one is completed)
 $u tokenize --tokenizer runs/vq14-fmnist --dataset fashion-mnist --out runs/fmnist-vq14-tokens --workers 1
 train_run runs/fmnist-latent14 fmnist-latent14
-# extend CAP KEY=VALUE...: when the run's last segment ended on its step count at CAP, resume it with the
-# next segment's overrides (the segments of docs/results.md, in order)
-extend() {
-  local cap=$1
-  shift
-  if last_end runs/fmnist-latent14 | grep -q "\"step\": $cap, .*\"reason\": \"steps\""; then
-    $u train --out runs/fmnist-latent14 --resume "$@" --no-progress
-  fi
-}
-extend 9000 train.steps=15000
-extend 15000 train.steps=24000
-extend 24000 train.steps=40000 train.plateau_min_steps=40000
-extend 40000 train.steps=60000 optim.decay_steps=40000 train.plateau_min_steps=40000
+extend_run runs/fmnist-latent14 9000 train.steps=15000
+extend_run runs/fmnist-latent14 15000 train.steps=24000
+extend_run runs/fmnist-latent14 24000 train.steps=40000 train.plateau_min_steps=40000
+extend_run runs/fmnist-latent14 40000 train.steps=60000 optim.decay_steps=40000 train.plateau_min_steps=40000
 RUN=runs/fmnist-latent14 NAME=fmnist-latent14 LEVELS=256 PIXEL_FLOOR=0 INPAINT=0 \
   EXTRA_GRID=experiments/fmnist/latent14_extra_grid.yaml experiments/fmnist/plateau_eval.sh
