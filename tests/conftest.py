@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,38 @@ def run_cli(capsys: pytest.CaptureFixture[str]):
         return code, out, err
 
     return run
+
+
+#: a 2-step run of any preset on the tiny backbone, batch 8, with its checkpoint at step 2
+TINY_RUN = (
+    "model.size=tiny",
+    "train.steps=2",
+    "train.ckpt_every=2",
+    "train.log_every=1",
+    "train.batch_size=8",
+    "train.eval_batches=1",
+    "optim.warmup_steps=1",
+    "sample.steps=2",
+)
+
+
+@pytest.fixture(scope="session")
+def tiny_overrides() -> list[str]:
+    """``TINY_RUN``: the overrides that make any preset's run take seconds."""
+    return list(TINY_RUN)
+
+
+@pytest.fixture(scope="module")
+def shapes_sizes() -> Iterator[Callable[..., None]]:
+    """``shapes_sizes(train=64, test=16)`` shrinks the shapes splits for the module (each size has its own
+    cache file, so the renders take a second); undone when the module ends."""
+    from unmask.data import shapes as shapes_module
+
+    mp = pytest.MonkeyPatch()
+
+    def shrink(**sizes: int) -> None:
+        for split, n in sizes.items():
+            mp.setitem(shapes_module.SPLIT_SIZES, split, n)
+
+    yield shrink
+    mp.undo()

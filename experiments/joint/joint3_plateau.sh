@@ -2,8 +2,8 @@
 # One three-stream model (image, mask, label of shapes-labelled) at its plateau, and every direction measured
 # from it (issue 19): one job at a time on both threads; re-running continues where it stopped.
 #
-# Trained as the segmentation runs of seg_plateau.sh are (the classification study's regularisation, RECIPE
-# from the segmentation recipe study, held-out loss and plateau rule on shapes' val split). The test split is
+# Trained as the segmentation runs of seg_plateau.sh are (shapes_recipe.sh: the segmentation recipe study's choice,
+# held-out loss and plateau rule on shapes' val split). The test split is
 # read once, by the final model, in every direction (no setting is chosen on it: both CFG weights are reported):
 # * image -> mask: mIoU by one call + arg-max and by Euler sampling (32 steps) on all 2,000 test images;
 #   8 samples of each of the first 500 for the majority vote and the uncertainty analysis;
@@ -16,7 +16,7 @@
 # * the FD floor: 1,000 real train images against the test images (real_fd.py).
 # The first mask -> image call trains the U-Net judge (the baseline's recipe at its plateau, ~30 min, cached).
 #
-#   RECIPE="model.dim=192 model.heads=6" experiments/joint/joint3_plateau.sh
+#   experiments/joint/joint3_plateau.sh      # CAP=N, RECIPE="KEY=VALUE ..." to change the recipe of shapes_recipe.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . experiments/lib.sh

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Segmentation by unmasking at the plateau (issue 19): the same-backbone discriminative baseline
 # (`shapes-seg-disc`) and the joint model (`shapes-joint-seg`), with the recipe the study of
-# experiments/joint/seg_recipe.sh chose (RECIPE, on top of the classification study's regularisation),
-# one job at a time on both threads; re-running continues where it stopped (interrupted runs resume,
-# finished ones are kept).
+# experiments/joint/seg_recipe.sh chose (shapes_recipe.sh: no shifts, weight decay or dropout), one job at a
+# time on both threads; re-running continues where it stopped (interrupted runs resume, finished ones are kept).
 #
 # Both runs read their held-out loss, and so the plateau rule, on shapes' `val` split (1,000 canvases,
 # never trained on); the test split (2,000) is read once, by each final model:
@@ -14,7 +13,7 @@
 # * the learning curves of both on the val split (experiments/joint/curve.py), with the U-Net's test mIoU
 #   at its plateau (0.8711) as the reference.
 #
-#   RECIPE="model.dim=192 model.heads=6" experiments/joint/seg_plateau.sh
+#   experiments/joint/seg_plateau.sh         # CAP=N, RECIPE="KEY=VALUE ..." to change the recipe of shapes_recipe.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . experiments/lib.sh

@@ -5,7 +5,7 @@ identical to unmask sample --prefix-frames K under the same seed), and one clear
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,37 +16,21 @@ from PIL import Image
 
 from unmask.cli import main
 from unmask.data import StreamDataset, get_dataset
-from unmask.data import shapes as shapes_module
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-TINY = [
-    "model.size=tiny",
-    "train.steps=2",
-    "train.ckpt_every=2",
-    "train.log_every=1",
-    "train.batch_size=8",
-    "train.eval_batches=1",
-    "optim.warmup_steps=1",
-    "sample.steps=2",
-]
+
+@pytest.fixture(scope="module")
+def small_shapes(shapes_sizes: Callable[..., None]) -> None:
+    """Shapes splits of 64 / 16 items, so the run and its data take seconds."""
+    shapes_sizes(train=64, test=16)
 
 
 @pytest.fixture(scope="module")
-def small_shapes() -> Iterator[None]:
-    """Shapes splits of 64 / 16 items (their own cache files), so the run and its data take seconds."""
-    mp = pytest.MonkeyPatch()
-    mp.setitem(shapes_module.SPLIT_SIZES, "train", 64)
-    mp.setitem(shapes_module.SPLIT_SIZES, "test", 16)
-    yield
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
-def joint3_run(small_shapes: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def joint3_run(small_shapes: None, tiny_overrides: list[str], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``unmask train shapes-joint3`` (image 32×32, mask 16×16, label; an ITM) with a tiny backbone for 2 steps."""
     out = tmp_path_factory.mktemp("joint3-edit") / "run"
-    assert main(["train", "shapes-joint3", *TINY, "--out", str(out)]) == 0
+    assert main(["train", "shapes-joint3", *tiny_overrides, "--out", str(out)]) == 0
     return out
 
 

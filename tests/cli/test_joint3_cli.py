@@ -1,13 +1,13 @@
 """One joint model of three streams (shapes-labelled: image, mask, label) serving every direction.
 
-The shapes splits are shrunk for this module (``SPLIT_SIZES``: each size has its own cache file
+The shapes splits are shrunk for this module (``shapes_sizes``: each size has its own cache file
 in the session's cache), so the run trains and evaluates in seconds without the 20,000 renders.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,6 @@ from cli_helpers import run
 
 from unmask.cli import main
 from unmask.data import StreamDataset, get_dataset
-from unmask.data import shapes as shapes_module
 from unmask.eval import classifier as classifier_module
 from unmask.eval import segmenter_judge as judge_module
 from unmask.eval.classifier import cache_dir
@@ -29,16 +28,6 @@ from unmask.samplers import EulerSampler, MultiStreamSampler
 pytestmark = pytest.mark.usefixtures("one_thread", "small_shapes")
 
 TRAIN_N, TEST_N = 128, 48
-TINY = [
-    "model.size=tiny",
-    "train.steps=2",
-    "train.ckpt_every=2",
-    "train.log_every=1",
-    "train.batch_size=8",
-    "train.eval_batches=1",
-    "optim.warmup_steps=1",
-    "sample.steps=2",
-]
 MODES = [
     "joint",
     "image->mask",
@@ -52,19 +41,15 @@ MODES = [
 
 
 @pytest.fixture(scope="module")
-def small_shapes() -> Iterator[None]:
-    mp = pytest.MonkeyPatch()
-    mp.setitem(shapes_module.SPLIT_SIZES, "train", TRAIN_N)
-    mp.setitem(shapes_module.SPLIT_SIZES, "test", TEST_N)
-    yield
-    mp.undo()
+def small_shapes(shapes_sizes: Callable[..., None]) -> None:
+    shapes_sizes(train=TRAIN_N, test=TEST_N)
 
 
 @pytest.fixture(scope="module")
-def joint3_run(small_shapes: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def joint3_run(small_shapes: None, tiny_overrides: list[str], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``unmask train shapes-joint3`` with a tiny backbone for 2 steps."""
     out = tmp_path_factory.mktemp("joint3") / "run"
-    assert main(["train", "shapes-joint3", *TINY, "--out", str(out)]) == 0
+    assert main(["train", "shapes-joint3", *tiny_overrides, "--out", str(out)]) == 0
     return out
 
 

@@ -3,39 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
 
 from unmask.config import ConfigError, load_config
-from unmask.data import shapes as shapes_module
 from unmask.training import train
 from unmask.training.batches import load_training_data
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-TINY_SEG = [
-    "model.size=tiny",
-    "train.steps=2",
-    "train.ckpt_every=2",
-    "train.log_every=1",
-    "train.batch_size=8",
-    "train.eval_batches=1",
-    "optim.warmup_steps=1",
-    "sample.steps=2",
-]
-
 
 @pytest.fixture(scope="module")
-def small_shapes() -> Iterator[None]:
-    """Shapes splits of 64 / 24 / 16 canvases (their own cache files), so loading them takes a second."""
-    mp = pytest.MonkeyPatch()
-    for split, n in (("train", 64), ("val", 24), ("test", 16)):
-        mp.setitem(shapes_module.SPLIT_SIZES, split, n)
-    yield
-    mp.undo()
+def small_shapes(shapes_sizes: Callable[..., None]) -> None:
+    """Shapes splits of 64 / 24 / 16 canvases, so loading them takes a second."""
+    shapes_sizes(train=64, val=24, test=16)
 
 
 def test_the_held_out_data_is_the_named_split(small_shapes: None) -> None:
@@ -45,11 +29,11 @@ def test_the_held_out_data_is_the_named_split(small_shapes: None) -> None:
     assert (test.split, len(test)) == ("test", 16) and (val.split, len(val)) == ("val", 24)
 
 
-def test_a_run_reads_its_held_out_loss_on_val(small_shapes: None, tmp_path: Path) -> None:
+def test_a_run_reads_its_held_out_loss_on_val(small_shapes: None, tiny_overrides: list[str], tmp_path: Path) -> None:
     losses = {}
     for split in ("test", "val"):
         run = tmp_path / split
-        train(load_config("shapes-seg-disc", [*TINY_SEG, f"train.eval_split={split}"]), run, progress=False)
+        train(load_config("shapes-seg-disc", [*tiny_overrides, f"train.eval_split={split}"]), run, progress=False)
         saved = json.loads((run / "config.json").read_text())
         assert saved["train"]["eval_split"] == split
         [ckpt] = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if '"checkpoint"' in x]
