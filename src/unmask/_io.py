@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from torch import Tensor
+    from torch import Tensor, nn
 
 __all__ = [
     "ListedFileFaults",
@@ -19,6 +19,7 @@ __all__ = [
     "check_listed_file",
     "fsync_dir",
     "save_tensors",
+    "save_weights_atomically",
     "sha256_files",
 ]
 
@@ -110,3 +111,16 @@ def save_tensors(tensors: dict[str, Tensor], path: str | Path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     os.chmod(path, 0o666 & ~mask)
+
+
+def save_weights_atomically(module: nn.Module, path: str | Path) -> None:
+    """``module``'s state dict (detached, on the CPU, contiguous) to the safetensors file ``path``, written to a
+    temporary file in the same directory and renamed: a cache or a reader never sees half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
+    try:
+        save_tensors({k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}, tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

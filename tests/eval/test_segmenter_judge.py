@@ -47,6 +47,17 @@ def test_trained_once_then_read_from_the_cache(capsys) -> None:  # noqa: ANN001
     assert other.path != first.path
 
 
+def test_a_truncated_cache_is_trained_again(capsys) -> None:  # noqa: ANN001
+    judge = load_or_train_segmenter("shapes", levels=8)
+    capsys.readouterr()
+    data = judge.path.read_bytes()
+    judge.path.write_bytes(data[: len(data) // 2])
+    again = load_or_train_segmenter("shapes", levels=8)
+    assert "training the segmenter judge" in capsys.readouterr().err
+    assert again.path.read_bytes() == data  # the same seeded run, written whole again
+    assert not list(judge.path.parent.glob(".tmp-*"))
+
+
 def test_its_test_score_is_its_score_on_the_real_test_pairs() -> None:
     judge = load_or_train_segmenter("shapes", levels=8)
     test = get_dataset("shapes", "test", levels=8)

@@ -30,10 +30,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from .._io import atomic_write_text, save_tensors
+from .._io import atomic_write_text, save_weights_atomically
 from ..data.captions import SCENE_CLASSES, SCENE_SIZES, CaptionSpec, parse_caption, render_scenes
 from ..paths import cache_dir
 
@@ -274,13 +275,11 @@ def load_or_train_scene_detector(
             clf = ObjectClassifier()
             clf.load_state_dict(load_file(str(weights)))
             return SceneDetector(clf), DetectorReport(**json.loads(meta.read_text()))
-        except (OSError, ValueError, RuntimeError, TypeError, json.JSONDecodeError):
-            pass  # unreadable: train again
+        except (SafetensorError, OSError, ValueError, RuntimeError, TypeError):
+            pass  # unreadable (e.g. truncated): train again
     det, report = train_scene_detector(n_train, steps, seed=seed, n_test=n_test)
     root.mkdir(parents=True, exist_ok=True)
-    tmp = weights.with_name(f".{weights.name}.tmp")
-    save_tensors({k: v.contiguous() for k, v in det.classifier.state_dict().items()}, tmp)
-    tmp.replace(weights)
+    save_weights_atomically(det.classifier, weights)
     atomic_write_text(meta, json.dumps(asdict(report), indent=2))
     return det, report
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from .._io import atomic_write_text, save_tensors
+from .._io import atomic_write_text, save_weights_atomically
 from ..paths import cache_dir  # re-exported: unmask.eval.classifier.cache_dir predates unmask.paths
 
 __all__ = [
@@ -210,8 +209,6 @@ def load_or_train_classifier(dataset: str, *, levels: int | None = None, refresh
         epochs=classifier_epochs(len(train_images)),
     )
     root.mkdir(parents=True, exist_ok=True)
-    tmp = weights.with_name(f".tmp-{weights.name}-{os.getpid()}")
-    save_tensors({k: v.contiguous() for k, v in model.state_dict().items()}, tmp)
-    os.replace(tmp, weights)
+    save_weights_atomically(model, weights)
     atomic_write_text(meta, json.dumps({"num_classes": num_classes, "width": model.width, "test_accuracy": acc}))
     return ClassifierReport(model, acc, dataset, weights)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,15 +24,15 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import Tensor
 
-from .._io import atomic_write_text, save_tensors
+from .._io import atomic_write_text, save_weights_atomically
 from ..data import StreamDataset, get_dataset
 from ..models.unet import UNet, UNetConfig
 from ..paths import cache_dir
-from ._threads import torch_threads
-from .segmentation import SegmentationScores, confusion_matrix, scores_from_confusion
+from .segmentation import SegmentationScores, segmentation_scores
 from .unet_segmenter import StopRule, unet_segmenter_baseline
 
 __all__ = ["JUDGE_RECIPE", "SegmenterJudge", "load_or_train_segmenter", "judge_scores"]
@@ -92,7 +91,7 @@ def judge_scores(judge: SegmenterJudge, images: Tensor | np.ndarray, masks: Tens
     target = np.asarray(masks).astype(np.int64)
     if pred.shape != target.shape:
         raise ValueError(f"the judge's masks {pred.shape} do not match the masks given {target.shape}")
-    return scores_from_confusion(confusion_matrix(pred, target, judge.model.config.num_classes))
+    return segmentation_scores(pred, target, judge.model.config.num_classes)
 
 
 def _streams(data: StreamDataset) -> tuple[str, str]:
@@ -131,39 +130,23 @@ def load_or_train_segmenter(
     root = cache_dir() / "segmenters"
     weights, meta = root / f"{dataset}-{digest}.safetensors", root / f"{dataset}-{digest}.json"
     if weights.is_file() and meta.is_file() and not refresh:
-        info = json.loads(meta.read_text())
-        model = UNet(UNetConfig(**info["config"]))
-        model.load_state_dict(load_file(str(weights)))
-        return SegmenterJudge(
-            model.eval(), float(info["test_miou"]), float(info["test_pixel_accuracy"]), dataset, lv, weights
-        )
+        try:
+            info = json.loads(meta.read_text())
+            model = UNet(UNetConfig(**info["config"]))
+            model.load_state_dict(load_file(str(weights)))
+            return SegmenterJudge(
+                model.eval(), float(info["test_miou"]), float(info["test_pixel_accuracy"]), dataset, lv, weights
+            )
+        except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, KeyError):
+            pass  # unreadable (e.g. truncated): train again
     print(f"training the segmenter judge of {dataset!r} once (cached in {root})", file=sys.stderr, flush=True)
-    r = recipe
-    with torch_threads(threads):
-        run = unet_segmenter_baseline(
-            dataset,
-            levels=levels,
-            image_stream=img_s,
-            mask_stream=msk_s,
-            width=r["width"],
-            depth=r["depth"],
-            norm=r["norm"],
-            val_n=val_n,
-            seed=r["seed"],
-            max_steps=r["max_steps"],
-            batch_size=r["batch_size"],
-            lr=r["lr"],
-            weight_decay=r["weight_decay"],
-            eval_every=r["eval_every"],
-            stop=stop,
-            threads=None,
-            log=log,
-        )
+    hyper = {k: v for k, v in recipe.items() if k not in ("stop", "levels", "image", "mask")}
+    run = unet_segmenter_baseline(
+        dataset, levels=levels, image_stream=img_s, mask_stream=msk_s, stop=stop, threads=threads, log=log, **hyper
+    )
     assert run.test is not None
     root.mkdir(parents=True, exist_ok=True)
-    tmp = weights.with_name(f".tmp-{weights.name}-{os.getpid()}")
-    save_tensors({k: v.contiguous() for k, v in run.model.state_dict().items()}, tmp)
-    os.replace(tmp, weights)
+    save_weights_atomically(run.model, weights)
     info = {
         "config": run.config.to_dict(),
         "test_miou": run.test.miou,
