@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
@@ -18,10 +19,13 @@ __all__ = [
     "atomic_write_text",
     "check_listed_file",
     "fsync_dir",
+    "load_cached_weights",
     "save_tensors",
     "save_weights_atomically",
     "sha256_files",
 ]
+
+M = TypeVar("M", bound="nn.Module")
 
 
 def sha256_files(*paths: str | Path, names: bool = False) -> str:
@@ -124,3 +128,26 @@ def save_weights_atomically(module: nn.Module, path: str | Path) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def load_cached_weights(
+    weights: str | Path, meta: str | Path, build: Callable[[dict[str, Any]], M]
+) -> tuple[M, dict[str, Any]] | None:
+    """A cached trained module: ``build(info)`` on the JSON ``meta`` file, loaded with the safetensors file
+    ``weights``; ``None`` when either file is missing or unreadable (truncated, foreign, a state dict that does
+    not fit the module, a key missing from the JSON), so the caller trains again instead of failing."""
+    import json
+
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    weights, meta = Path(weights), Path(meta)
+    if not (weights.is_file() and meta.is_file()):
+        return None
+    try:
+        info = json.loads(meta.read_text())
+        module = build(info)
+        module.load_state_dict(load_file(str(weights)))
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, KeyError):
+        return None  # unreadable (e.g. truncated): the caller trains again
+    return module, info

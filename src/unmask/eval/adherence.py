@@ -30,11 +30,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from .._io import atomic_write_text, save_weights_atomically
+from .._io import atomic_write_text, load_cached_weights, save_weights_atomically
 from ..data.captions import SCENE_CLASSES, SCENE_SIZES, CaptionSpec, parse_caption, render_scenes
 from ..paths import cache_dir
 
@@ -270,13 +268,12 @@ def load_or_train_scene_detector(
     root = cache_dir() / "adherence"
     stem = f"scenes-detector-v{_VERSION}-n{n_train}-s{steps}-seed{seed}-t{n_test}"
     weights, meta = root / f"{stem}.safetensors", root / f"{stem}.json"
-    if weights.is_file() and meta.is_file():
+    cached = load_cached_weights(weights, meta, lambda _info: ObjectClassifier())
+    if cached is not None:
         try:
-            clf = ObjectClassifier()
-            clf.load_state_dict(load_file(str(weights)))
-            return SceneDetector(clf), DetectorReport(**json.loads(meta.read_text()))
-        except (SafetensorError, OSError, ValueError, RuntimeError, TypeError):
-            pass  # unreadable (e.g. truncated): train again
+            return SceneDetector(cached[0]), DetectorReport(**cached[1])
+        except TypeError:
+            pass  # a report of another version: train again
     det, report = train_scene_detector(n_train, steps, seed=seed, n_test=n_test)
     root.mkdir(parents=True, exist_ok=True)
     save_weights_atomically(det.classifier, weights)

@@ -20,10 +20,9 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from .._io import atomic_write_text, save_weights_atomically
+from .._io import atomic_write_text, load_cached_weights, save_weights_atomically
 from ..paths import cache_dir  # re-exported: unmask.eval.classifier.cache_dir predates unmask.paths
 
 __all__ = [
@@ -195,10 +194,15 @@ def load_or_train_classifier(dataset: str, *, levels: int | None = None, refresh
     root = cache_dir() / "classifiers"
     weights = root / f"{dataset}-{digest}.safetensors"
     meta = root / f"{dataset}-{digest}.json"
-    if weights.is_file() and meta.is_file() and not refresh:
-        info = json.loads(meta.read_text())
-        model = ImageClassifier(int(info["num_classes"]), int(info["width"]))
-        model.load_state_dict(load_file(str(weights)))
+    cached = (
+        None
+        if refresh
+        else load_cached_weights(
+            weights, meta, lambda info: ImageClassifier(int(info["num_classes"]), int(info["width"]))
+        )
+    )
+    if cached is not None:
+        model, info = cached
         return ClassifierReport(model.eval(), float(info["test_accuracy"]), dataset, weights)
     model, acc = train_classifier(
         train_images,

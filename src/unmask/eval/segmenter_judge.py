@@ -24,11 +24,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 from torch import Tensor
 
-from .._io import atomic_write_text, save_weights_atomically
+from .._io import atomic_write_text, load_cached_weights, save_weights_atomically
 from ..data import StreamDataset, get_dataset
 from ..models.unet import UNet, UNetConfig
 from ..paths import cache_dir
@@ -129,16 +127,15 @@ def load_or_train_segmenter(
     digest = hashlib.sha256(blob + json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     root = cache_dir() / "segmenters"
     weights, meta = root / f"{dataset}-{digest}.safetensors", root / f"{dataset}-{digest}.json"
-    if weights.is_file() and meta.is_file() and not refresh:
+    cached = None if refresh else load_cached_weights(weights, meta, lambda info: UNet(UNetConfig(**info["config"])))
+    if cached is not None:
+        model, info = cached
         try:
-            info = json.loads(meta.read_text())
-            model = UNet(UNetConfig(**info["config"]))
-            model.load_state_dict(load_file(str(weights)))
             return SegmenterJudge(
                 model.eval(), float(info["test_miou"]), float(info["test_pixel_accuracy"]), dataset, lv, weights
             )
-        except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, KeyError):
-            pass  # unreadable (e.g. truncated): train again
+        except (KeyError, TypeError, ValueError):
+            pass  # a record without its scores: train again
     print(f"training the segmenter judge of {dataset!r} once (cached in {root})", file=sys.stderr, flush=True)
     hyper = {k: v for k, v in recipe.items() if k not in ("stop", "levels", "image", "mask")}
     run = unet_segmenter_baseline(
