@@ -78,6 +78,25 @@ def test_evaluate_adherence_adds_fd_through_the_existing_evaluation(detector) ->
     assert isinstance(dist, dict) and dist["fd"] >= 0 and dist["ref"] == "scenes-mini"
 
 
+def test_the_fd_reference_can_be_another_split(detector) -> None:  # type: ignore[no-untyped-def]
+    """Samples of scenes-compose's held-out captions are compared with the held-out scenes (test-heldout)."""
+    from unmask.data import get_dataset
+    from unmask.eval.adherence import evaluate_adherence
+
+    det, _ = detector
+    held = get_dataset("scenes-compose", "test-heldout")
+    images, caps = held.images()[:8], held.item_captions()[:8]
+    fds = {
+        split: evaluate_adherence(images, caps, ref="scenes-compose", ref_split=split, ref_n=16, detector=det)
+        for split in ("test", "test-heldout")
+    }
+    for split, report in fds.items():
+        assert report["distribution"]["ref_split"] == split  # type: ignore[index]
+    assert fds["test"]["distribution"]["fd"] != fds["test-heldout"]["distribution"]["fd"]  # type: ignore[index]
+    with pytest.raises(ValueError, match="'val'"):
+        evaluate_adherence(images, caps, ref="scenes-compose", ref_split="val", ref_n=16, detector=det)
+
+
 # --- class-name captions (fashion-mnist-captions): the caption's class, judged by the dataset's classifier
 
 

@@ -50,6 +50,12 @@ def register(sub: Any) -> None:
         help="real dataset for FD / precision / recall (default scenes); fashion-mnist: class-name captions, "
         "judged by the Fashion-MNIST classifier",
     )
+    ad.add_argument(
+        "--ref-split",
+        dest="ref_split",
+        default="test",
+        help="split of --ref whose images are the FD reference (default test; e.g. test-heldout of scenes-compose)",
+    )
     ad.add_argument("--no-fd", dest="no_fd", action="store_true", help="adherence only")
     ad.add_argument("--extractor", default=None, help="FD feature extractor (default: EfficientNet-Lite0)")
     ad.add_argument("--levels", type=int, default=None, help="grey levels of the reference (the model's)")
@@ -198,7 +204,13 @@ def cmd_adherence(args: argparse.Namespace) -> int:
             labels = data["labels"] if "labels" in data.files else None
     except (OSError, ValueError, KeyError) as err:
         raise UsageError(f"{str(path)!r} is not an unmask samples .npz with 'images': {err}") from None
-    opts = {"extractor": args.extractor, "levels": args.levels, "ref_n": args.ref_n, "progress": args.progress}
+    opts = {
+        "extractor": args.extractor,
+        "levels": args.levels,
+        "ref_n": args.ref_n,
+        "ref_split": args.ref_split,
+        "progress": args.progress,
+    }
     score: Callable[[Any, list[str]], dict[str, object]]
     if args.ref in CLASS_CAPTION_REFS:  # class-name captions: the dataset's classifier judges the class
         if captions is None:

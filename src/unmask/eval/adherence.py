@@ -286,6 +286,7 @@ def evaluate_adherence(
     captions: Sequence[str],
     *,
     ref: str | None = "scenes",
+    ref_split: str = "test",
     extractor: str | None = None,
     levels: int | None = None,
     ref_n: int | None = None,
@@ -293,8 +294,9 @@ def evaluate_adherence(
     progress: bool | None = None,
 ) -> dict[str, object]:
     """Adherence of scene samples (N, 32, 32) to their captions, the detector's own held-out scores, and,
-    with ``ref`` (a dataset name), FD / precision / recall against its test split (``evaluate_samples``
-    without the class-based metrics)."""
+    with ``ref`` (a dataset name), FD / precision / recall against its split ``ref_split`` (``evaluate_samples``
+    without the class-based metrics; e.g. ``scenes-compose``'s ``test-heldout`` for samples of held-out
+    captions)."""
     from .report import evaluate_samples
 
     report: dict[str, object] = {"n": int(len(images))}
@@ -308,6 +310,7 @@ def evaluate_adherence(
             np.asarray(images),
             None,
             ref,
+            ref_split=ref_split,
             classifier=False,
             levels=levels,
             ref_n=ref_n,
@@ -322,6 +325,7 @@ def evaluate_class_caption_adherence(
     captions: Sequence[str],
     *,
     ref: str = "fashion-mnist",
+    ref_split: str = "test",
     fd: bool = True,
     extractor: str | None = None,
     levels: int | None = None,
@@ -337,7 +341,7 @@ def evaluate_class_caption_adherence(
     ``unmask eval`` reports as ``conditional_accuracy`` for a class-conditional model's samples, so the
     two compare like for like) and ``per_class`` (10 accuracies); ``classifier_test_accuracy``; with
     ``fd``, ``distribution``: the full ``evaluate_samples`` report (FD / precision / recall) against
-    ``ref``'s test split at ``levels``."""
+    ``ref``'s split ``ref_split`` at ``levels``."""
     from ..data import get_dataset
     from ..data.captions import fashion_caption_class
     from ._threads import torch_threads
@@ -356,6 +360,7 @@ def evaluate_class_caption_adherence(
             images,
             labels,
             ref,
+            ref_split=ref_split,
             classifier=True,
             levels=levels,
             ref_n=ref_n,
