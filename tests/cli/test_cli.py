@@ -21,6 +21,21 @@ def test_train_with_preset_and_overrides(tmp_path: Path, capsys: pytest.CaptureF
     assert code == 0 and json.loads(out)["step"] == 6
 
 
+def test_stop_after_then_resume_is_the_same_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["train", "tiny", "train.steps=6", "train.ckpt_every=3", "train.eval_batches=0", "train.log_every=1"]
+    code, out, _ = run([*args, "--stop-after", "3", "--out", str(tmp_path / "r")], capsys)
+    assert code == 0 and json.loads(out)["step"] == 3 and json.loads(out)["reason"] == "stop_after"
+    code, out, _ = run(["train", "--resume", "--out", str(tmp_path / "r")], capsys)
+    assert code == 0 and json.loads(out)["step"] == 6 and json.loads(out)["reason"] == "steps"
+    code, out, _ = run([*args, "--out", str(tmp_path / "w")], capsys)  # the same run in one call
+    assert code == 0
+    records = [[json.loads(x) for x in (tmp_path / d / "metrics.jsonl").read_text().splitlines()] for d in ("r", "w")]
+    lr = [[(r["step"], r["lr"]) for r in rs if r["event"] == "train"] for rs in records]
+    assert len(lr[0]) == 6 and lr[0] == lr[1]
+    code, _, err = run([*args, "--stop-after", "0", "--out", str(tmp_path / "bad")], capsys)
+    assert code == 2 and "--stop-after must be a step >= 1, got 0" in err and not (tmp_path / "bad").exists()
+
+
 def _no_nan(name: str) -> float:
     raise ValueError(f"{name} is not JSON")
 
