@@ -146,6 +146,13 @@ def test_class_conditional_scenes_take_captions_as_classes(tmp_path: Path, capsy
         assert list(d["captions"]) == ["a big circle"] * 2
     code, _, err = run(["sample", "--ckpt", str(run_dir), "--out", str(out), "--captions", "a dog"], capsys)
     assert code == 2 and "'a dog' is not one of the 536 captions" in err
+    # a caption that is one of the classes but occurs in no training item: refused, not sampled from noise
+    from unmask.data import get_dataset
+
+    absent = sorted(set(range(536)) - set(get_dataset("scenes-mini", "train").labels.tolist()))[0]
+    caption = scene_captions()[absent]
+    code, _, err = run(["sample", "--ckpt", str(run_dir), "--out", str(out), "--captions", caption], capsys)
+    assert code == 2 and f"caption {caption!r} (class {absent}) occurs in no training item" in err
     # captions as classes take the sampler flags through the same routing: a flag Euler lacks is refused
     gumbel = ["--captions", "a big circle", "--gumbel", "linear"]
     code, _, err = run(["sample", "--ckpt", str(run_dir), "--out", str(tmp_path / "g.npz"), *gumbel], capsys)

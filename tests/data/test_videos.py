@@ -77,9 +77,23 @@ def test_registered_split_is_fixed_and_quantised() -> None:
     assert ds.images().shape == (1000, 8, 16, 16)
 
 
+def test_val_split_is_its_own_clips() -> None:
+    """``val`` (for choosing a recipe with train.eval_split=val) shares no clip with ``test``."""
+    val, test = get_dataset("bouncing-shapes", "val"), get_dataset("bouncing-shapes", "test")
+    assert val.tokens.shape == test.tokens.shape == (1000, 8, 16, 16)
+    seen = {clip.numpy().tobytes() for clip in test.tokens}
+    assert not any(clip.numpy().tobytes() in seen for clip in val.tokens)
+    assert sorted(set(val.labels.tolist())) == list(range(5))
+
+
 @pytest.mark.parametrize(
     "kwargs,needle",
-    [({"split": "val"}, "val"), ({"levels": 1}, "levels"), ({"levels": 300}, "levels"), ({"root": "x"}, "root")],
+    [
+        ({"split": "valid"}, "split must be one of 'train', 'val', 'test', got 'valid'"),
+        ({"levels": 1}, "levels"),
+        ({"levels": 300}, "levels"),
+        ({"root": "x"}, "root"),
+    ],
 )
 def test_bad_options_are_named(kwargs: dict, needle: str) -> None:
     with pytest.raises(ValueError, match=needle):

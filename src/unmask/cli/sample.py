@@ -346,6 +346,15 @@ def _caption_class_plan(args: argparse.Namespace, ckpt: Any, captions: list[str]
     for c in captions:
         if c.strip() not in index:
             raise UsageError(f"caption {c!r} is not one of the {len(table)} captions (classes) of {name!r}")
+    labels = getattr(data, "labels", None)
+    seen = set() if labels is None else set(labels.tolist())
+    for c in captions:
+        if labels is not None and index[c.strip()] not in seen:  # e.g. a held-out caption of scenes-compose
+            raise UsageError(
+                f"caption {c!r} (class {index[c.strip()]}) occurs in no training item of {name!r}: this "
+                "class-conditional model never saw its class, so its label embedding is untrained (a text-to-image "
+                "model can compose it from its words)"
+            )
     n = _caption_n(args, captions)
     per = n // len(captions)
     return SamplePlan(

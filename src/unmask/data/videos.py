@@ -77,8 +77,10 @@ __all__ = [
 ]
 
 BOUNCING_CLASSES = ("disc", "square", "triangle", "ring", "plus")
-BOUNCING_SPLIT_SIZES = {"train": 10_000, "test": 1_000}
-BOUNCING_SPLIT_SEEDS = {"train": 0, "test": 1}
+#: ``val`` (its own seed, never trained on) is for choosing a recipe or a stopping point (``train.eval_split=val``),
+#: so that ``test`` is read once, by the final models
+BOUNCING_SPLIT_SIZES = {"train": 10_000, "val": 1_000, "test": 1_000}
+BOUNCING_SPLIT_SEEDS = {"train": 0, "val": 2, "test": 1}
 BOUNCING_FRAMES = 8
 BOUNCING_SIZE = 16
 _CHUNK = 500
@@ -152,7 +154,8 @@ def _rendered_split(split: str) -> tuple[np.ndarray, np.ndarray]:
 def load_bouncing_shapes(split: str = "train", levels: int | None = None) -> TokenDataset:
     """The bouncing-shapes ``split`` as tokens (N, 8, 16, 16) with 5 class labels."""
     if split not in BOUNCING_SPLIT_SIZES:
-        raise ValueError(f"bouncing-shapes split must be 'train' or 'test', got {split!r}")
+        names = ", ".join(map(repr, BOUNCING_SPLIT_SIZES))
+        raise ValueError(f"bouncing-shapes split must be one of {names}, got {split!r}")
     tok = _check_levels(levels, "bouncing-shapes")
     videos, labels = _rendered_split(split)
     return TokenDataset(
