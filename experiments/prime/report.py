@@ -66,7 +66,7 @@ def idle_table(path: Path) -> str:
 
 def image_table(runs: Path) -> str:
     """FD at equal NFE for each model and seed (sweep-X, sweep-X-s1, ...), their mean, and the references."""
-    models = (("fmnist256", "MDM"), ("fmnist256-prime", "MDM-Prime ℓ = 2"))
+    models = (("fmnist256", "MDM"), ("fmnist256-prime", "MDM-Prime ℓ = 2"), ("fmnist256-prime4", "MDM-Prime ℓ = 4"))
     steps: set[int] = set()
     table: dict[str, dict[int, list[dict[str, str]]]] = {}
     for name, label in models:
@@ -74,7 +74,8 @@ def image_table(runs: Path) -> str:
         for d in sorted(runs.glob(f"sweep-{name}")) + sorted(runs.glob(f"sweep-{name}-s*")):
             for r in read_rows(d / "sweep.csv"):
                 by.setdefault(int(r["steps"]), []).append(r)
-        table[label] = by
+        if by:
+            table[label] = by
         steps |= set(by)
     cols = sorted(steps)
     out = [
@@ -113,8 +114,17 @@ def image_table(runs: Path) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", default="runs")
+    ap.add_argument("--images", action="store_true", help="only the image table, with each run's training")
     args = ap.parse_args()
     runs = Path(args.runs)
+    if args.images:
+        for name in ("fmnist256", "fmnist256-prime", "fmnist256-prime4"):
+            ends = _events(runs / name, "end") if (runs / name / "metrics.jsonl").is_file() else []
+            if ends:
+                hours = sum(float(e.get("seconds", 0.0)) for e in ends) / 3600
+                print(f"{name}: step {ends[-1]['step']:,} ({ends[-1].get('reason')}), {hours:.2f} h of training")
+        print("\n### 256-level Fashion-MNIST: FD at equal NFE (NFE = steps for both)\n\n" + image_table(runs))
+        return
     print("### Text: validation bits per byte\n\n" + text_table(runs) + "\n")
     if (runs / "prime-idle.json").is_file():
         print("### Idle steps\n\n" + idle_table(runs / "prime-idle.json") + "\n")

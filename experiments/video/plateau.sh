@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Issue 20, video: the `video` preset (bouncing-shapes, class-conditional ITM) to its plateau, and the ETM
+# (`video-etm`) at the same budget and learning-rate schedule; then every measure of the issue on the test
+# split, one job at a time on both threads. Every step is skipped when its output exists and an interrupted run
+# is resumed, so re-running continues across sessions.
+#
+# 1. ITM: cosine over CAP steps, stopped by the plateau rule on the `val` split's held-out loss (not before
+#    CAP / 2). ETM: the same steps as the ITM's last, on the ITM's schedule (optim.decay_steps=CAP).
+# 2. Per model: N clips (N / 5 per class, 64 Euler steps, CFG 2, seed 0) scored by `unmask eval --ref
+#    bouncing-shapes`: frame FD, frame-to-frame change against the real clips', the motion measure; N clips
+#    continued from the first 4 frames of the first N test clips, with the position error of the continued
+#    object against the real clips' frames 4 … 7 (plateau_eval.py); 8 clips per class as a GIF.
+#
+#    experiments/video/plateau.sh   # CAP=20000 N=1000 RECIPE="" OUT=runs/video-plateau
+#
+# RECIPE: overrides on top of the preset, the winner of the recipe study
+#    .venv/bin/python benchmarks/learning_speed.py --study video-recipe --out runs/video-recipe --minutes 10 \
+#        --every 100 --figure docs/video_recipe.png
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. experiments/lib.sh
+U=.venv/bin/unmask
+py=.venv/bin/python
+export OMP_NUM_THREADS=2
+OUT=${OUT:-runs/video-plateau}
+CAP=${CAP:-20000}
+N=${N:-1000}
+RECIPE=${RECIPE:-}
+EXTRA=${EXTRA:-}  # more overrides for both runs (e.g. a smoke test's train.ckpt_every)
+mkdir -p "$OUT"
+git rev-parse HEAD >> "$OUT/commits.txt"
+common="train.threads=2 train.eval_split=val train.eval_batches=16 train.keep_checkpoints=50
+  train.ckpt_every=$(( CAP >= 40 ? CAP / 40 : 1 ))"
+
+# 1. the ITM to its plateau, then the ETM for as many steps on the same schedule
+# shellcheck disable=SC2086
+U=$U train_run "$OUT/itm" video $common train.steps=$CAP train.until_plateau=true \
+  train.plateau_min_steps=$(( CAP / 2 )) $RECIPE $EXTRA
+run_finished "$OUT/itm" || { echo "[video] the ITM has not finished; run this again" >&2; exit 1; }
+budget=$(last_step "$OUT/itm")
+echo "[video] ITM stopped at step $budget; the ETM trains as many steps"
+# shellcheck disable=SC2086
+U=$U train_run "$OUT/etm" video-etm $common train.steps=$budget optim.decay_steps=$CAP $RECIPE $EXTRA
+
+# 2. samples and their measures
+for m in itm etm; do
+  e="$OUT/$m/eval"
+  mkdir -p "$e"
+  [ -f "$e/clips.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/clips.npz" --labels 0,1,2,3,4 --n "$N" \
+    --cfg 2 --seed 0 --no-progress > /dev/null
+  [ -f "$e/clips.json" ] || $U eval "$e/clips.npz" --ref bouncing-shapes --levels 8 --out "$e/clips.json" > /dev/null
+  [ -f "$e/continued.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/continued.npz" --prefix-frames 4 \
+    --prefix-from test --n "$N" --cfg 2 --seed 0 --no-progress > /dev/null
+  [ -f "$e/continued.json" ] || $U eval "$e/continued.npz" --ref bouncing-shapes --levels 8 \
+    --out "$e/continued.json" > /dev/null
+  eight=$(for c in 0 1 2 3 4; do printf "$c,%.0s" 1 2 3 4 5 6 7 8; done)  # 0,0,…,1,1,…: one row per class
+  [ -f "$e/gif.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/gif.npz" --labels "${eight%,}" --cfg 2 \
+    --seed 1 --no-progress > /dev/null
+done
+$py experiments/video/plateau_eval.py "$OUT" --n "$N"

@@ -1,0 +1,114 @@
+"""The table of experiments/video/plateau.sh (issue 20, video): per model (ITM, ETM), the run's step and wall time,
+frame FD, the frame-to-frame change against the real clips', the motion measure against its value on real clips;
+for clips continued from 4 given frames, the position error of the continued object against the real clips'
+frames 4 … 7 (``unmask.eval.continuation_error``), beside the error of holding the object still; and the issue's
+goals (frame FD <= 10, change within 0.8–1.25× the real clips', motion >= 0.8× its real value). Writes
+``OUT/report.json`` and copies each model's 8-per-class GIF to docs/.
+
+    .venv/bin/python experiments/video/plateau_eval.py runs/video-plateau [--n 1000] [--docs docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from unmask.data import TokenDataset, get_dataset
+from unmask.eval import continuation_error
+
+GOALS = "frame FD <= 10; change 0.8–1.25× real; motion >= 0.8× real"
+
+
+def run_summary(run: Path) -> dict[str, object]:
+    """The run's last step, why it ended, and its wall time over every segment."""
+    path = run / "metrics.jsonl"
+    ends = (
+        [r for r in map(json.loads, path.read_text().splitlines()) if r.get("event") == "end"] if path.is_file() else []
+    )
+    if not ends:
+        return {"step": None, "reason": None, "hours": 0.0}
+    return {
+        "step": ends[-1]["step"],
+        "reason": ends[-1].get("reason"),
+        "hours": sum(float(r.get("seconds", 0.0)) for r in ends) / 3600,
+    }
+
+
+def model_report(out: Path, name: str, n: int) -> dict[str, object]:
+    e = out / name / "eval"
+    clips = json.loads((e / "clips.json").read_text())
+    continued = json.loads((e / "continued.json").read_text())
+    with np.load(e / "continued.npz") as d:
+        gen = d["videos"]
+    test = get_dataset("bouncing-shapes", "test", levels=8)
+    assert isinstance(test, TokenDataset)
+    real = np.asarray(test.tokenizer.decode(test.tokens[: len(gen)]))
+    cont = continuation_error(gen, real, given_frames=4)
+    motion = clips["motion"]
+    temporal = clips["temporal"]
+    met = {
+        "frame_fd": clips["frame_fd"] <= 10,
+        "change": 0.8 <= temporal["ratio"] <= 1.25,
+        "motion": motion["score_ratio"] >= 0.8,
+    }
+    return {
+        "run": run_summary(out / name),
+        "frame_fd": clips["frame_fd"],
+        "change_ratio": temporal["ratio"],
+        "motion_score": motion["samples"]["score"],
+        "motion_real": motion["reference"]["score"],
+        "motion_ratio": motion["score_ratio"],
+        "motion_pass_rate": motion["samples"]["pass_rate"],
+        "continued_frame_fd": continued["frame_fd"],
+        "continued_motion": cont["motion"],
+        "position_error": cont["position_error"],
+        "position_error_per_frame": cont["position_error_per_frame"],
+        "hold_error": cont["hold_error"],
+        "found_rate": cont["found_rate"],
+        "goals_met": met,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--docs", type=Path, default=Path("docs"))
+    args = ap.parse_args()
+    report = {m: model_report(args.out, m, args.n) for m in ("itm", "etm") if (args.out / m / "eval").is_dir()}
+    (args.out / "report.json").write_text(json.dumps(report, indent=2))
+    print("| model | steps (reason, hours) | frame FD | change ÷ real | motion (÷ real) | motion pass rate |")
+    print("|---|---|---:|---:|---:|---:|")
+    for m, r in report.items():
+        run = r["run"]
+        print(
+            f"| {m.upper()} | {run['step']} ({run['reason']}, {run['hours']:.2f} h) | {r['frame_fd']:.2f} | "
+            f"{r['change_ratio']:.2f} | {r['motion_score']:.3f} ({r['motion_ratio']:.2f}×) | "
+            f"{r['motion_pass_rate']:.3f} |"
+        )
+    print(f"\nmotion on the real test clips: {next(iter(report.values()))['motion_real']:.3f}" if report else "")
+    print(
+        "\n| continued from 4 frames | frame FD (frames 4 … 7) | position error (px) | per frame | hold error | "
+        "found | motion score |"
+    )
+    print("|---|---:|---:|---|---:|---:|---:|")
+    for m, r in report.items():
+        per = " / ".join(f"{v:.2f}" for v in r["position_error_per_frame"])
+        print(
+            f"| {m.upper()} | {r['continued_frame_fd']:.2f} | {r['position_error']:.2f} | {per} | "
+            f"{r['hold_error']:.2f} | {r['found_rate']:.3f} | {r['continued_motion']['score']:.3f} |"
+        )
+    print(f"\ngoals ({GOALS}):")
+    for m, r in report.items():
+        print(f"  {m.upper()}: " + ", ".join(f"{k} {'met' if ok else 'missed'}" for k, ok in r["goals_met"].items()))
+        gif = args.out / m / "eval" / "gif.gif"
+        if gif.is_file():
+            shutil.copyfile(gif, args.docs / f"video_{m}_plateau.gif")
+
+
+if __name__ == "__main__":
+    main()
