@@ -21,8 +21,10 @@ U=.venv/bin/unmask
 export OMP_NUM_THREADS=2
 . experiments/joint/shapes_recipe.sh
 E=runs/joint-eval
-train_run runs/shapes-seg-disc-plateau shapes-seg-disc "${SHAPES_REG[@]}"
-train_run runs/shapes-joint-seg-plateau shapes-joint-seg "${SHAPES_REG[@]}"
+for m in seg-disc joint-seg; do
+  train_run runs/shapes-$m-plateau shapes-$m "${SHAPES_REG[@]}"
+  extend_run runs/shapes-$m-plateau "$CAP" "${SHAPES_TAIL[@]}"  # a cosine that ended unlevelled: the tail
+done
 for m in seg-disc joint-seg; do
   $U info runs/shapes-$m-plateau | grep -E "plateau|ended"
   [ -f $E/shapes-$m-plateau/metrics.json ] ||
