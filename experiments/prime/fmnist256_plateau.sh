@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 22, item 3: MDM (fmnist256) against MDM-Prime (fmnist256-prime, ℓ = 2; with ELL4=1 also ℓ = 4) on
 # 256-level Fashion-MNIST pixels, each trained to its plateau with the same recipe (cosine over CAP steps, the
-# plateau rule from CAP / 2), one job at a time on both threads; then FD / precision / recall of 1,000 samples
+# plateau rule from CAP / 2; a cosine that ends unlevelled goes on at its final rate, at most CAP more steps),
+# one job at a time on both threads; then FD / precision / recall of 1,000 samples
 # at NFE 8 … 64 under two sampling seeds, the references (real images, the naive per-pixel sampler) and the
 # table. Every step is skipped when its output exists and an interrupted run is resumed, so re-running
 # continues across sessions.
@@ -30,6 +31,8 @@ for m in $models; do
   [ "$m" = fmnist256-prime4 ] && preset=fmnist256-prime && extra="model.subtokens=4"
   # shellcheck disable=SC2086
   U=$U train_run "$OUT/$m" $preset $common $extra $EXTRA
+  # a cosine that ended at CAP unlevelled goes on at its final rate until the rule holds, at most CAP more steps
+  U=$U extend_run "$OUT/$m" "$CAP" train.steps=$(( 2 * CAP )) optim.decay_steps=$CAP train.plateau_min_steps=$CAP
   run_finished "$OUT/$m" || { echo "[prime-images] $m has not finished; run this again" >&2; exit 1; }
   grid=experiments/prime/fmnist256_prime_plateau_grid.yaml
   [ "$m" = fmnist256 ] && grid=experiments/prime/fmnist256_plateau_grid.yaml

@@ -9,8 +9,8 @@
 #    conditioned bound (ladder.py --bound: the best any model can do at t = 0). The long runs start only when
 #    the caption is worth >= GOAL_FRACTION of that bound (the 0.06 nats/pixel lies above the bound of
 #    these captions, 0.056: docs/results.md).
-# 2. The three models to their plateau (held-out loss on the seen test captions; cosine over CAP, then the
-#    rule): scenes-t2i (text encoder from scratch), scenes-t2i-minilm (frozen MiniLM), scenes-cls (the
+# 2. The three models to their plateau (held-out loss on the seen test captions; cosine over CAP, the rule
+#    from CAP / 2; a cosine that ends unlevelled goes on at its final rate, at most CAP more steps): scenes-t2i (text encoder from scratch), scenes-t2i-minilm (frozen MiniLM), scenes-cls (the
 #    caption's id as a class label; it cannot take a held-out caption at all).
 # 3. N samples over the held-out captions (test-heldout) and N over the seen ones (test), 32 Euler steps, CFG,
 #    seed 0; the scene detector's adherence and FD against the real scenes of the same captions; the table.
@@ -60,6 +60,8 @@ for p in scenes-t2i scenes-t2i-minilm scenes-cls; do
   U=$U train_run "$OUT/$p" $p data.name=scenes-compose train.steps=$CAP train.until_plateau=true \
     train.plateau_min_steps=$(( CAP / 2 )) train.threads=2 train.ckpt_every=$(( CAP >= 40 ? CAP / 40 : 1 )) \
     train.keep_checkpoints=50 train.eval_batches=16 $EXTRA
+  # a cosine that ended at CAP unlevelled goes on at its final rate until the rule holds, at most CAP more steps
+  U=$U extend_run "$OUT/$p" "$CAP" train.steps=$(( 2 * CAP )) optim.decay_steps=$CAP train.plateau_min_steps=$CAP
 done
 
 # 3. samples over the held-out and the seen test captions, and their scores

@@ -5,7 +5,7 @@
 # is resumed, so re-running continues across sessions.
 #
 # 1. ITM: cosine over CAP steps, stopped by the plateau rule on the `val` split's held-out loss (not before
-#    CAP / 2). ETM: the same steps as the ITM's last, on the ITM's schedule (optim.decay_steps=CAP).
+#    CAP / 2; a cosine that ends unlevelled goes on at its final rate, at most CAP more steps). ETM: the same steps as the ITM's last, on the ITM's schedule (optim.decay_steps=CAP).
 # 2. Per model: N clips (N / 5 per class, 64 Euler steps, CFG 2, seed 0) scored by `unmask eval --ref
 #    bouncing-shapes`: frame FD, frame-to-frame change against the real clips', the motion measure; N clips
 #    continued from the first 4 frames of the first N test clips, with the position error of the continued
@@ -36,6 +36,8 @@ common="train.threads=2 train.eval_split=val train.eval_batches=16 train.keep_ch
 # shellcheck disable=SC2086
 U=$U train_run "$OUT/itm" video $common train.steps=$CAP train.until_plateau=true \
   train.plateau_min_steps=$(( CAP / 2 )) $RECIPE $EXTRA
+# a cosine that ended at CAP unlevelled goes on at its final rate until the rule holds, at most CAP more steps
+U=$U extend_run "$OUT/itm" "$CAP" train.steps=$(( 2 * CAP )) optim.decay_steps=$CAP train.plateau_min_steps=$CAP
 run_finished "$OUT/itm" || { echo "[video] the ITM has not finished; run this again" >&2; exit 1; }
 budget=$(last_step "$OUT/itm")
 echo "[video] ITM stopped at step $budget; the ETM trains as many steps"
