@@ -48,9 +48,10 @@ def main() -> None:
         r = json.loads(ladder.read_text())
         (run, ce), *_ = r["runs"].items()
         print(
-            f"ladder ({run_summary(Path(run))}): the caption is worth {ce['gain']:.4f} nats/pixel at t = 0 on the "
-            f"single-group captions; caption-conditioned histogram {r['references']['caption_histogram_gain']:.4f}, "
-            f"bound {r['bound']['bound_gain']:.4f}\n"
+            f"ladder ({run_summary(Path(run))}), single-group captions at t = 0 (nats/pixel): the caption lowers "
+            f"the CE by {ce['gain']:.4f} against the null caption and by {ce['gain_vs_histogram']:.4f} against "
+            f"the per-pixel histogram; the caption-conditioned histogram "
+            f"{r['references']['caption_histogram_gain']:.4f}, the bound {r['bound']['bound_gain']:.4f}\n"
         )
     for m in MODELS:
         print(f"{m}: {run_summary(out / m)}")
