@@ -7,7 +7,8 @@
 # The budget: STEPS masked steps (patch 4: 9.11 GFLOP per step, batch 32 × 128 bytes) against as many
 # training FLOPs of the causal model (patch 1: 38.25 GFLOP per step), both counted here by
 # unmask.training.training_step_flops (matmuls and attention, forward and backward). Default 20,000 masked
-# steps ≈ 182 TFLOP per model, about an hour each here; the cosine decays over the whole cap.
+# steps ≈ 182 TFLOP per model, about an hour each here; the cosine decays over the whole cap, and the plateau
+# rule may stop a run from half the cap on (not at a noisy point while the learning rate is high).
 #
 #    STEPS=20000 experiments/prime/text_plateau.sh
 set -euo pipefail
@@ -29,7 +30,7 @@ for p in kjv kjv-prime2 kjv-prime4 kjv-ar; do
   steps=$STEPS
   [ "$p" = kjv-ar ] && steps=$AR_STEPS
   run=$OUT/$p
-  common="train.steps=$steps train.until_plateau=true train.plateau_min_steps=$(( steps / 4 )) train.threads=2
+  common="train.steps=$steps train.until_plateau=true train.plateau_min_steps=$(( steps / 2 )) train.threads=2
     train.ckpt_every=$(( steps / 20 )) train.keep_checkpoints=40 train.eval_batches=16"
   # shellcheck disable=SC2086
   U=$u train_run "$run" $p $common
