@@ -22,6 +22,10 @@ target streams ``samples`` times, and scores every target stream by its kind:
 Modes may list several streams on either side (``image->mask,label``: segment and
 classify at once; ``mask,label->image``); every target is scored as above.
 
+The conditions may also be the caller's own (``given``: e.g. masks drawn by a user for mask → image): then
+nothing is scored against a truth, and the measures that need none remain (the FD of generated images, the
+classifier's accuracy on given labels, the judge's ``cycle_miou`` against the given masks).
+
 It writes ``metrics.json``, ``samples.npz`` (condition and sampled tokens), ``grid.png``
 (conditions | samples | truth) and, with several samples of a segmentation,
 ``uncertainty.png``, each atomically.
@@ -32,6 +36,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +52,7 @@ from .samplers import EulerSampler, MultiStreamSampler, parse_mode
 from .samplers.settings import sampler_from_settings
 from .visualize import heatmap, render_streams, save_grid
 
-__all__ = ["run_joint", "image_reference", "image_classifier", "segmenter_judge", "check_dataset_fits"]
+__all__ = ["run_joint", "image_reference", "image_classifier", "segmenter_judge", "check_dataset_fits", "check_given"]
 
 #: Paired datasets whose images are those of another registered dataset (the FD reference; a
 #: single-stream one's classifier also judges label-conditioned images).
@@ -96,16 +101,17 @@ def segmenter_judge(dataset: str, levels: int | None = None) -> Any:
 def _judge_masks(
     config: Any,
     data: StreamDataset,
-    conds: tuple[str, ...],
+    conditions: dict[str, torch.Tensor],
     targets: tuple[str, ...],
     truth: dict[str, torch.Tensor] | None,
     stacked: dict[str, np.ndarray],
     image_tokens: np.ndarray,
 ) -> dict[str, Any]:
     """The segmenter judge on generated images (N, H, W) tokens: ``cycle_*`` against the mask that conditioned
-    them (mask → image; with ``cycle_real_*``, the judge on the real images of the same examples), or
-    ``agreement_*`` against the mask sampled with them (joint). {} when the mode has no mask or the dataset
-    no judge."""
+    them (mask → image; with ``cycle_real_*``, the judge on the real images of the same examples when they are
+    dataset examples), or ``agreement_*`` against the mask sampled with them (joint). {} when the mode has no
+    mask or the dataset no judge."""
+    conds = tuple(conditions)
     masks = [m for m in data.names if data.kinds[m] == "segmentation"]
     if not masks or not (masks[0] in conds or masks[0] in targets):
         return {}
@@ -116,14 +122,57 @@ def _judge_masks(
 
     m = masks[0]
     out: dict[str, Any] = {"judge": {"path": str(judge.path), "test_miou": judge.test_miou}}
-    if m in conds and truth is not None:
-        key, against = "cycle", truth[m].numpy()
-        real = judge_scores(judge, truth[data.image_stream].numpy(), against)
-        out.update({"cycle_real_miou": real.miou, "cycle_real_pixel_accuracy": real.pixel_accuracy})
+    if m in conds:
+        key, against = "cycle", conditions[m].numpy()
+        if truth is not None:
+            real = judge_scores(judge, truth[data.image_stream].numpy(), against)
+            out.update({"cycle_real_miou": real.miou, "cycle_real_pixel_accuracy": real.pixel_accuracy})
     else:
         key, against = "agreement", stacked[m][0]
     scores = judge_scores(judge, image_tokens, against)
     out.update({f"{key}_miou": scores.miou, f"{key}_pixel_accuracy": scores.pixel_accuracy})
+    return out
+
+
+def check_given(
+    model: Any, data: StreamDataset, conds: tuple[str, ...], given: Mapping[str, Any]
+) -> dict[str, torch.Tensor]:
+    """The caller's condition streams as int64 tensors (N, *grid), checked against the model: exactly the mode's
+    condition streams, integer arrays of one N >= 1 shaped like the stream's grid (a label stream may also be
+    (N,)), every value a class of the stream ([0, vocab − 2]: [MASK] is not a class). ``UserError`` naming the
+    stream and the bad value otherwise."""
+    if not conds:
+        raise UserError("given conditions need a mode with a condition stream (A->B); joint samples have none")
+    missing = [s for s in conds if s not in given]
+    extra = [s for s in given if s not in conds]
+    if missing or extra:
+        wrong = ([f"not given: {', '.join(missing)}"] if missing else []) + (
+            [f"given but not a condition: {', '.join(extra)}"] if extra else []
+        )
+        raise UserError(f"the mode's condition streams are {', '.join(conds)}; {'; '.join(wrong)}")
+    out: dict[str, torch.Tensor] = {}
+    for s in conds:
+        a = np.asarray(given[s])
+        grid = tuple(model.grids[s])
+        if a.dtype == bool or not np.issubdtype(a.dtype, np.integer):
+            raise UserError(f"given stream {s!r} must hold integer class ids, got dtype {a.dtype}")
+        if data.kinds[s] == "label" and a.ndim == 1:
+            a = a.reshape(-1, *grid)
+        if a.ndim != 1 + len(grid) or tuple(a.shape[1:]) != grid or len(a) < 1:
+            raise UserError(
+                f"given stream {s!r} has shape {tuple(a.shape)}; this model's {s!r} is (N, {', '.join(map(str, grid))})"
+            )
+        classes = int(model.vocab_sizes[s]) - 1
+        bad = a[(a < 0) | (a >= classes)]
+        if bad.size:
+            raise UserError(
+                f"given stream {s!r} holds class {int(bad.flat[0])}, outside the {classes} classes of this model's "
+                f"{s!r} stream (0 … {classes - 1})"
+            )
+        out[s] = torch.from_numpy(a.astype(np.int64))
+    sizes = {s: len(v) for s, v in out.items()}
+    if len(set(sizes.values())) > 1:
+        raise UserError(f"given streams differ in count: {', '.join(f'{s} {k}' for s, k in sizes.items())}")
     return out
 
 
@@ -174,13 +223,18 @@ def run_joint(
     extractor: str = "efficientnet-lite0",
     ref_n: int | None = None,
     progress: bool = False,
+    given: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Sample ``mode`` on the first ``n`` examples of ``split`` and score it; returns the metrics written.
 
     ``steps`` defaults to the run's ``sample.steps``, or 1 when every target is a label
     stream (one call, arg-max); ``cfg``, ``temperature``, ``top_k``, ``top_p`` to the
-    run's ``sample`` settings (CFG only with a condition). Raises ``UserError`` (a ``ValueError``) for an
-    unknown mode, a bad count, or data that does not fit the model.
+    run's ``sample`` settings (CFG only with a condition). ``given``: the condition streams' values from the
+    caller instead of the split (every condition stream of the mode, integer arrays (N, *grid) of the same N,
+    a label stream also (N,); classes in [0, vocab − 2]); then N is their count and ``n`` is not used, and
+    nothing is scored against a truth. Raises ``UserError`` (a ``ValueError``) for an unknown mode, a bad count,
+    data that does not fit the model, or a given stream that is missing, extra, misshapen or has a class
+    outside its vocabulary (naming the stream and the value).
     """
     for key, value, low in (("n", n, 1), ("samples", samples, 1), ("batch_size", batch_size, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -193,10 +247,16 @@ def run_joint(
     if not conds and cfg is not None and cfg != 1.0:
         raise UserError(f"cfg scale {cfg} needs a condition stream; mode {mode!r} has none")
     config = ck.config
-    data = get_dataset(config.data.name, split, **config.data.options())
+    try:
+        data = get_dataset(config.data.name, split, **config.data.options())
+    except ValueError as err:  # e.g. a split the dataset lacks: the message names it and the ones there are
+        raise UserError(str(err)) from None
     assert isinstance(data, StreamDataset)
     check_dataset_fits(model, data)
-    if conds and n > len(data):
+    if given is not None:
+        conditions = check_given(model, data, conds, given)
+        n = len(next(iter(conditions.values())))
+    elif conds and n > len(data):
         raise UserError(f"n={n} exceeds the {len(data)} examples of {config.data.name!r}/{split}")
     sc = config.sample
     only_labels = all(data.kinds[s] == "label" for s in targets)
@@ -214,7 +274,9 @@ def run_joint(
     sampler = MultiStreamSampler(mode, euler)
     count = n
     # with conditions, the first n examples: their true targets are what the samples are scored against
-    truth = {k: v[:count] for k, v in data.streams.items()} if conds else None
+    truth = {k: v[:count] for k, v in data.streams.items()} if conds and given is None else None
+    if given is None:
+        conditions = {s: data.streams[s][:count] for s in conds}
     gen = torch.Generator(device=device).manual_seed(seed)
     drawn: dict[str, list[torch.Tensor]] = {s: [] for s in targets}
     nfe, t0 = 0, time.perf_counter()
@@ -227,8 +289,8 @@ def run_joint(
         parts: dict[str, list[torch.Tensor]] = {s: [] for s in targets}
         for lo in range(0, count, batch_size):
             hi = min(count, lo + batch_size)
-            given = {s: data.streams[s][lo:hi] for s in conds}
-            out = sampler.sample(model, given or None, n=None if conds else hi - lo, generator=gen, device=device)
+            held = {s: v[lo:hi] for s, v in conditions.items()}
+            out = sampler.sample(model, held or None, n=None if conds else hi - lo, generator=gen, device=device)
             nfe += out.nfe
             for s in targets:
                 parts[s].append(out.tokens[s].cpu())
@@ -244,6 +306,7 @@ def run_joint(
         "step": ck.step,
         "dataset": config.data.name,
         "split": split,
+        "given": given is not None,
         "mode": mode,
         "conditions": list(conds),
         "targets": list(targets),
@@ -308,36 +371,41 @@ def run_joint(
             images = np.asarray(data.tokenizer.decode(torch.from_numpy(k_maps[0])))
             labels, agreement = None, False
             label_streams = [c for c in data.names if data.kinds[c] == "label"]
-            if label_streams and label_streams[0] in conds and truth is not None:
-                labels = truth[label_streams[0]].reshape(-1).numpy()
+            if label_streams and label_streams[0] in conds:
+                labels = conditions[label_streams[0]].reshape(-1).numpy()
             elif label_streams and label_streams[0] in targets:  # sampled with the image: do they agree?
                 labels, agreement = stacked[label_streams[0]][0].reshape(-1), True
             ref = image_reference(config.data.name)
-            report = evaluate_samples(
-                images,
-                labels,
-                ref,
-                extractor=extractor,
-                ref_split=split,
-                classifier=image_classifier(config.data.name) if labels is not None else False,
-                ref_n=ref_n,
-                levels=config.data.levels,
-                progress=progress,
-            )
+            if len(images) < 2:  # one given example: no distribution to compare; the judge still scores it
+                report: dict[str, Any] = {"fd": None, "fd_note": "one example: FD compares at least 2 images"}
+            else:
+                report = evaluate_samples(
+                    images,
+                    labels,
+                    ref,
+                    extractor=extractor,
+                    ref_split=split,
+                    classifier=image_classifier(config.data.name) if labels is not None else False,
+                    ref_n=ref_n,
+                    levels=config.data.levels,
+                    progress=progress,
+                )
             if agreement:  # the classifier's label of each generated image against the label generated with it
                 for key in [k for k in report if k.startswith("conditional_accuracy")]:
                     report[key.replace("conditional_accuracy", "label_agreement")] = report.pop(key)
             entry.update(report)
-            entry.update(_judge_masks(config, data, conds, targets, truth, stacked, k_maps[0]))
+            entry.update(_judge_masks(config, data, conditions, targets, truth, stacked, k_maps[0]))
         metrics["streams"][s] = entry
 
     arrays: dict[str, np.ndarray] = {f"sampled_{s}": v for s, v in stacked.items()}
     if truth is not None:
         arrays.update({f"true_{s}": v.numpy() for s, v in truth.items()})
+    else:
+        arrays.update({f"given_{s}": v.numpy() for s, v in conditions.items()})
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
     atomic_write_bytes(out_dir / "samples.npz", buf.getvalue())
-    _grid_picture(out_dir / "grid.png", data, conds, targets, truth, stacked)
+    _grid_picture(out_dir / "grid.png", data, conditions, targets, truth, stacked)
     atomic_write_text(out_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return metrics
 
@@ -345,22 +413,21 @@ def run_joint(
 def _grid_picture(
     path: Path,
     data: StreamDataset,
-    conds: tuple[str, ...],
+    conditions: dict[str, torch.Tensor],
     targets: tuple[str, ...],
     truth: dict[str, torch.Tensor] | None,
     stacked: dict[str, np.ndarray],
     rows: int = 32,
 ) -> None:
-    """conditions | first samples of the targets | true targets, for the first ``rows`` examples."""
+    """conditions | first samples of the targets | true targets (when known), for the first ``rows`` examples."""
     m = min(rows, next(iter(stacked.values())).shape[1])
     shown: dict[str, Any] = {}
     names: dict[str, str] = {}
-    for s in conds:
-        assert truth is not None
-        shown[f"given_{s}"], names[f"given_{s}"] = truth[s][:m].numpy(), s
+    for s, v in conditions.items():
+        shown[f"given_{s}"], names[f"given_{s}"] = v[:m].numpy(), s
     for s in targets:
         shown[f"sampled_{s}"], names[f"sampled_{s}"] = stacked[s][0, :m], s
-    if conds and truth is not None:
+    if conditions and truth is not None:
         for s in targets:
             shown[f"true_{s}"], names[f"true_{s}"] = truth[s][:m].numpy(), s
     pictures = render_streams(shown, _Kinds(data, names), gap=2)

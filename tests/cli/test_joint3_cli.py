@@ -183,8 +183,8 @@ def test_mask_to_image_and_joint_samples_are_judged_by_a_segmenter(
 @pytest.mark.parametrize(
     ("label", "needle"),
     [
-        (7, "condition stream 'label' contain id 7 outside the vocabulary [0, 5]"),
-        (-1, "condition stream 'label' contain id -1 outside the vocabulary [0, 5]"),
+        (7, "the ids of the condition stream 'label' contain id 7 outside the vocabulary [0, 5]"),
+        (-1, "the ids of the condition stream 'label' contain id -1 outside the vocabulary [0, 5]"),
         (5, "condition stream 'label' contains [MASK] (id 5); a condition must be given in full"),
     ],
 )
@@ -222,3 +222,93 @@ def test_sample_info_and_nll_of_the_three_stream_run(joint3_run: Path, tmp_path:
     assert code == 0, err
     report = json.loads(out)
     assert report["tokens_per_sequence"] == 32 * 32 + 16 * 16 + 1 and report["sequences"] == 8
+
+
+def test_mask_to_image_from_masks_of_ones_own(
+    joint3_run: Path,
+    test_split: StreamDataset,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # noqa: ANN001
+) -> None:
+    """``--given mask=FILE``: images from a user's masks, judged against those masks; nothing is scored against a
+    truth the user did not give."""
+    monkeypatch.setattr(classifier_module, "classifier_epochs", lambda n: 1)
+    for key, value in (("max_steps", 10), ("eval_every", 5), ("batch_size", 16), ("width", 8)):
+        monkeypatch.setitem(judge_module.JUDGE_RECIPE, key, value)
+    masks = test_split.streams["mask"][:6].numpy()[::-1].copy()  # not the split's first six, in their order
+    np.save(tmp_path / "masks.npy", masks)
+    args = ["joint", "--ckpt", str(joint3_run), "--steps", "2", "--ref-n", "20", "--mode", "mask->image"]
+    code, out, err = run([*args, "--given", f"mask={tmp_path / 'masks.npy'}", "--out", str(tmp_path / "m")], capsys)
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["given"] is True and metrics["n"] == 6
+    image = metrics["streams"]["image"]
+    assert "cycle_real_miou" not in image and image["fd"] >= 0
+    judge = segmenter_judge("shapes-labelled", 16)
+    with np.load(tmp_path / "m" / "samples.npz") as data:
+        assert np.array_equal(data["given_mask"], masks) and "true_mask" not in data.files
+        expect = judge_scores(judge, data["sampled_image"][0], masks)
+    assert image["cycle_miou"] == pytest.approx(expect.miou)
+    # one PNG of class ids is one example
+    from PIL import Image
+
+    Image.fromarray(masks[0].astype(np.uint8)).save(tmp_path / "one.png")
+    code, _, err = run([*args, "--given", f"mask={tmp_path / 'one.png'}", "--out", str(tmp_path / "p")], capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "p" / "metrics.json").read_text())["n"] == 1
+
+
+@pytest.mark.parametrize(
+    ("mode", "given", "needle"),
+    [
+        ("mask->image", "classes", "given stream 'mask' holds class 9, outside the 6 classes of this model's 'mask'"),
+        ("mask->image", "negative", "given stream 'mask' holds class -1, outside the 6 classes"),
+        ("mask->image", "float", "given stream 'mask' must hold integer class ids, got dtype float32"),
+        ("mask->image", "shape", "given stream 'mask' has shape (2, 8, 8); this model's 'mask' is (N, 16, 16)"),
+        ("mask->image", "no-equals", "--given 'masks.npy': write STREAM=FILE, e.g. mask=masks.npy"),
+        ("mask->image", "missing", "does not exist"),
+        (
+            "image->mask",
+            "classes",
+            "the mode's condition streams are image; not given: image; given but not a condition: mask",
+        ),
+        ("mask,label->image", "ok", "the mode's condition streams are mask, label; not given: label"),
+        ("joint", "ok", "given conditions need a mode with a condition stream (A->B); joint samples have none"),
+    ],
+)
+def test_bad_given_conditions_are_one_clear_error(
+    joint3_run: Path,
+    tmp_path: Path,
+    mode: str,
+    given: str,
+    needle: str,
+    capsys,  # noqa: ANN001
+) -> None:
+    ok = np.zeros((2, 16, 16), np.int64)
+    arrays = {
+        "ok": ok,
+        "classes": np.where(np.arange(256).reshape(1, 16, 16) == 7, 9, ok),
+        "negative": ok - 1,
+        "float": ok.astype(np.float32),
+        "shape": np.zeros((2, 8, 8), np.int64),
+    }
+    spec = f"mask={tmp_path / 'masks.npy'}"
+    if given in arrays:
+        np.save(tmp_path / "masks.npy", arrays[given])
+    elif given == "no-equals":
+        spec = "masks.npy"
+    else:
+        spec = f"mask={tmp_path / 'gone.npy'}"
+    out = tmp_path / "x"
+    code, _, err = run(["joint", "--ckpt", str(joint3_run), "--mode", mode, "--given", spec, "--out", str(out)], capsys)
+    assert code == 2 and needle in err and err.startswith("unmask: error:") and err.count("\n") == 1, err
+    assert not out.exists()
+
+
+def test_a_split_the_dataset_lacks_is_one_clear_error(joint3_run: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    out = tmp_path / "x"
+    args = ["joint", "--ckpt", str(joint3_run), "--mode", "image->mask", "--split", "valid", "--out", str(out)]
+    code, _, err = run(args, capsys)
+    assert code == 2 and "'valid'" in err and "val" in err and err.count("\n") == 1, err
+    assert not out.exists()

@@ -124,7 +124,7 @@ def test_streams_to_generate_need_no_tokens_and_extra_streams_are_ignored() -> N
         ({"region": torch.zeros(8, 8, dtype=torch.bool)}, "the region marks no token of stream 'image' in item 0"),
         ({"region": torch.ones(4, 4, dtype=torch.bool)}, r"the region has shape \(4, 4\); stream 'image' is \(N=2"),
         ({"region": torch.ones(8, 8)}, "the region must be bool"),
-        ({"streams": "masked"}, r"stream 'mask' contain id 4 outside the data vocabulary"),
+        ({"streams": "masked"}, r"the ids of stream 'mask' contain id 4 outside the data vocabulary"),
         ({"streams": "short"}, r"stream 'label' has 1 rows, the others 2"),
     ],
 )

@@ -112,7 +112,17 @@ def register(sub: Any) -> None:
     j.add_argument(
         "--samples", type=int, default=1, help="samples per example (> 1: majority vote and uncertainty maps)"
     )
-    j.add_argument("--split", default="test", choices=("train", "test"))
+    j.add_argument(
+        "--split", default="test", help="the dataset split of the examples and the FD reference (default test)"
+    )
+    j.add_argument(
+        "--given",
+        action="append",
+        default=None,
+        metavar="STREAM=FILE",
+        help="a condition stream from your own file instead of the split (e.g. mask=masks.npy for mask->image): "
+        ".npy / .npz of integer class ids (N, *grid) or a PNG of ids (one example); repeat for several streams",
+    )
     j.add_argument("--seed", type=int, default=0)
     j.add_argument("--batch-size", dest="batch_size", type=int, default=250)
     j.add_argument("--fd", action=argparse.BooleanOptionalAction, default=True, help="FD of generated images")
@@ -313,6 +323,44 @@ def cmd_nll(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_given(spec: str) -> tuple[str, Any]:
+    """``--given STREAM=FILE``: (stream, the file's class ids as an array). A .npy; a .npz (its one array, or the
+    one named like the stream); a PNG / other image PIL reads, as one example of ids (1, H, W). ``UsageError``
+    for a spec without ``=``, a missing or unreadable file."""
+    import numpy as np
+
+    stream, sep, name = spec.partition("=")
+    if not sep or not stream or not name:
+        raise UsageError(f"--given {spec!r}: write STREAM=FILE, e.g. mask=masks.npy")
+    path = Path(name)
+    if not path.is_file():
+        raise UsageError(f"--given {spec!r}: file {name!r} does not exist")
+    try:
+        if path.suffix == ".npy":
+            return stream, np.load(path, allow_pickle=False)
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                keys = [stream] if stream in data.files else data.files
+                if len(keys) != 1:
+                    raise UsageError(
+                        f"--given {spec!r}: {name!r} holds arrays {', '.join(data.files)}; name one {stream!r} "
+                        "or keep one"
+                    )
+                return stream, data[keys[0]]
+        from PIL import Image
+
+        with Image.open(path) as img:
+            if img.mode not in ("L", "P", "I", "I;16"):
+                raise UsageError(
+                    f"--given {spec!r}: {name!r} is a {img.mode} image; class ids need one channel (L, P or I)"
+                )
+            return stream, np.asarray(img)[None].astype(np.int64)
+    except UsageError:
+        raise
+    except Exception as err:  # noqa: BLE001 - an unreadable file of any kind: say which
+        raise UsageError(f"--given {spec!r}: cannot read {name!r}: {err}") from None
+
+
 def cmd_joint(args: argparse.Namespace) -> int:
     from ..joint import run_joint
 
@@ -321,6 +369,7 @@ def cmd_joint(args: argparse.Namespace) -> int:
             raise UsageError(f"{flag} must be >= {low}, got {value}")
     if args.cfg is not None and args.cfg < 0:
         raise UsageError(f"--cfg must be >= 0, got {args.cfg}")
+    given = None if args.given is None else dict(read_given(spec) for spec in args.given)
     metrics = run_joint(
         args.ckpt,
         args.mode,
@@ -341,6 +390,7 @@ def cmd_joint(args: argparse.Namespace) -> int:
         extractor=args.extractor,
         ref_n=args.ref_n,
         progress=progress_on(args),
+        given=given,
     )
     summary: dict[str, object] = {
         "mode": metrics["mode"],

@@ -94,7 +94,7 @@ def plan_joint_edit(
     raw = {s: torch.as_tensor(streams[s]) for s in needed}
     n = check_stream_batch(raw, grids)
     for s, v in raw.items():
-        check_tokens(v, vocab[s], allow_mask=False, name=f"stream {s!r}")
+        check_tokens(v, vocab[s], allow_mask=False, name=f"the ids of stream {s!r}")
         tokens[s] = v.long().cpu()
     r = torch.as_tensor(region)
     if r.dtype != torch.bool:

@@ -275,7 +275,7 @@ class MultiStreamSampler:
         b = check_stream_batch(raw, grids, names=names) if raw else None
         for s, v in raw.items():
             try:
-                check_tokens(v, vocab[s], allow_mask=True, name=names[s])
+                check_tokens(v, vocab[s], allow_mask=True, name=f"the ids of the {names[s]}")
             except ValueError as err:
                 raise ValueError(f"{err} (the model's vocabulary for {s!r})") from None
             if s in conds:
