@@ -43,3 +43,24 @@ extend_run() {
   fi
 }
 
+
+# plateau_setup DEFAULT_OUT: the common head of the plateau scripts (after `. experiments/lib.sh`): U and py (the
+# project's unmask and python unless set), both threads, OUT (default DEFAULT_OUT) created and the commit appended to
+# OUT/commits.txt, CAP (default 20,000: the cosine's cap) and EXTRA (more overrides for every run, e.g. a smoke
+# test's train.ckpt_every).
+plateau_setup() {
+  U=${U:-.venv/bin/unmask}
+  py=${PY:-.venv/bin/python}
+  export OMP_NUM_THREADS=2
+  OUT=${OUT:-$1}
+  CAP=${CAP:-20000}
+  EXTRA=${EXTRA:-}
+  mkdir -p "$OUT"
+  git rev-parse HEAD >> "$OUT/commits.txt"
+}
+
+# plateau_tail RUN: when RUN's cosine ended at CAP without levelling off, go on at its final rate (the decay
+# pinned at CAP: no warm restart) until the plateau rule holds, at most CAP more steps.
+plateau_tail() {
+  extend_run "$1" "$CAP" "train.steps=$((2 * CAP))" "optim.decay_steps=$CAP" "train.plateau_min_steps=$CAP"
+}

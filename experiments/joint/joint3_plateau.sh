@@ -26,7 +26,7 @@ export OMP_NUM_THREADS=2
 R=runs/shapes-joint3-plateau
 E=runs/joint-eval/j3-plateau
 train_run $R shapes-joint3 "${SHAPES_REG[@]}"
-extend_run $R "$CAP" "${SHAPES_TAIL[@]}"  # a cosine that ended unlevelled: the tail at its final rate
+plateau_tail $R  # a cosine that ended at CAP unlevelled: the tail at its final rate
 $U info $R | grep -E "plateau|ended"
 # measure NAME ARGS...: one `unmask joint` call into $E/NAME, skipped when it already wrote its metrics
 measure() {

@@ -23,7 +23,7 @@ export OMP_NUM_THREADS=2
 E=runs/joint-eval
 for m in seg-disc joint-seg; do
   train_run runs/shapes-$m-plateau shapes-$m "${SHAPES_REG[@]}"
-  extend_run runs/shapes-$m-plateau "$CAP" "${SHAPES_TAIL[@]}"  # a cosine that ended unlevelled: the tail
+  plateau_tail runs/shapes-$m-plateau  # a cosine that ended at CAP unlevelled: the tail
 done
 for m in seg-disc joint-seg; do
   $U info runs/shapes-$m-plateau | grep -E "plateau|ended"

@@ -11,15 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . experiments/lib.sh
-U=.venv/bin/unmask
-py=.venv/bin/python
-export OMP_NUM_THREADS=2
-OUT=${OUT:-runs/prime-images}
-CAP=${CAP:-20000}
+plateau_setup runs/prime-images  # U, py, both threads, OUT, CAP, EXTRA
 ELL4=${ELL4:-0}
-EXTRA=${EXTRA:-}  # more overrides for every run (e.g. a smoke test's train.ckpt_every)
-mkdir -p "$OUT"
-git rev-parse HEAD >> "$OUT/commits.txt"
 common="train.steps=$CAP train.until_plateau=true train.plateau_min_steps=$(( CAP / 2 )) train.threads=2
   train.ckpt_every=$(( CAP >= 40 ? CAP / 40 : 1 )) train.keep_checkpoints=50 train.eval_batches=16
   train.log_every=100"
@@ -30,9 +23,8 @@ for m in $models; do
   extra=""
   [ "$m" = fmnist256-prime4 ] && preset=fmnist256-prime && extra="model.subtokens=4"
   # shellcheck disable=SC2086
-  U=$U train_run "$OUT/$m" $preset $common $extra $EXTRA
-  # a cosine that ended at CAP unlevelled goes on at its final rate until the rule holds, at most CAP more steps
-  U=$U extend_run "$OUT/$m" "$CAP" train.steps=$(( 2 * CAP )) optim.decay_steps=$CAP train.plateau_min_steps=$CAP
+  train_run "$OUT/$m" $preset $common $extra $EXTRA
+  plateau_tail "$OUT/$m"  # a cosine that ended at CAP unlevelled: the tail
   run_finished "$OUT/$m" || { echo "[prime-images] $m has not finished; run this again" >&2; exit 1; }
   grid=experiments/prime/fmnist256_prime_plateau_grid.yaml
   [ "$m" = fmnist256 ] && grid=experiments/prime/fmnist256_plateau_grid.yaml

@@ -21,23 +21,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . experiments/lib.sh
-U=.venv/bin/unmask
-py=.venv/bin/python
-export OMP_NUM_THREADS=2
-OUT=${OUT:-runs/t2i-compose}
-CAP=${CAP:-20000}
+plateau_setup runs/t2i-compose  # U, py, both threads, OUT, CAP, EXTRA
 LADDER=${LADDER:-3000}
 N=${N:-1000}
 CFG=${CFG:-2}
 GOAL_FRACTION=${GOAL_FRACTION:-0.9}
 BOUND=${BOUND:-10000}  # scenes rendered per caption for the bound
-EXTRA=${EXTRA:-}  # more overrides for every run (e.g. a smoke test's train.ckpt_every)
-mkdir -p "$OUT"
-git rev-parse HEAD >> "$OUT/commits.txt"
 
 # 1. the ladder
 # shellcheck disable=SC2086
-U=$U train_run "$OUT/ladder" scenes-t2i data.name=scenes-compose train.steps=$LADDER train.threads=2 \
+train_run "$OUT/ladder" scenes-t2i data.name=scenes-compose train.steps=$LADDER train.threads=2 \
   train.ckpt_every=$(( LADDER >= 6 ? LADDER / 6 : 1 )) train.eval_batches=16 $EXTRA
 [ -f "$OUT/ladder.json" ] || $py experiments/t2i/ladder.py --dataset scenes-compose --subset single --n 1000 \
   --bound "$BOUND" "$OUT/ladder" --out "$OUT/ladder.json"
@@ -59,11 +52,10 @@ fi
 # 2. the three models to their plateau
 for p in scenes-t2i scenes-t2i-minilm scenes-cls; do
   # shellcheck disable=SC2086
-  U=$U train_run "$OUT/$p" $p data.name=scenes-compose train.steps=$CAP train.until_plateau=true \
+  train_run "$OUT/$p" $p data.name=scenes-compose train.steps=$CAP train.until_plateau=true \
     train.plateau_min_steps=$(( CAP / 2 )) train.threads=2 train.ckpt_every=$(( CAP >= 40 ? CAP / 40 : 1 )) \
     train.keep_checkpoints=50 train.eval_batches=16 $EXTRA
-  # a cosine that ended at CAP unlevelled goes on at its final rate until the rule holds, at most CAP more steps
-  U=$U extend_run "$OUT/$p" "$CAP" train.steps=$(( 2 * CAP )) optim.decay_steps=$CAP train.plateau_min_steps=$CAP
+  plateau_tail "$OUT/$p"  # a cosine that ended at CAP unlevelled: the tail
 done
 
 # 3. samples over the held-out and the seen test captions, and their scores

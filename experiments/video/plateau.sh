@@ -19,30 +19,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . experiments/lib.sh
-U=.venv/bin/unmask
-py=.venv/bin/python
-export OMP_NUM_THREADS=2
-OUT=${OUT:-runs/video-plateau}
-CAP=${CAP:-20000}
+plateau_setup runs/video-plateau  # U, py, both threads, OUT, CAP, EXTRA
 N=${N:-1000}
 RECIPE=${RECIPE:-}
-EXTRA=${EXTRA:-}  # more overrides for both runs (e.g. a smoke test's train.ckpt_every)
-mkdir -p "$OUT"
-git rev-parse HEAD >> "$OUT/commits.txt"
 common="train.threads=2 train.eval_split=val train.eval_batches=16 train.keep_checkpoints=50
   train.ckpt_every=$(( CAP >= 40 ? CAP / 40 : 1 ))"
 
 # 1. the ITM to its plateau, then the ETM for as many steps on the same schedule
 # shellcheck disable=SC2086
-U=$U train_run "$OUT/itm" video $common train.steps=$CAP train.until_plateau=true \
+train_run "$OUT/itm" video $common train.steps=$CAP train.until_plateau=true \
   train.plateau_min_steps=$(( CAP / 2 )) $RECIPE $EXTRA
-# a cosine that ended at CAP unlevelled goes on at its final rate until the rule holds, at most CAP more steps
-U=$U extend_run "$OUT/itm" "$CAP" train.steps=$(( 2 * CAP )) optim.decay_steps=$CAP train.plateau_min_steps=$CAP
+plateau_tail "$OUT/itm"  # a cosine that ended at CAP unlevelled: the tail
 run_finished "$OUT/itm" || { echo "[video] the ITM has not finished; run this again" >&2; exit 1; }
 budget=$(last_step "$OUT/itm")
 echo "[video] ITM stopped at step $budget; the ETM trains as many steps"
 # shellcheck disable=SC2086
-U=$U train_run "$OUT/etm" video-etm $common train.steps=$budget optim.decay_steps=$CAP $RECIPE $EXTRA
+train_run "$OUT/etm" video-etm $common train.steps=$budget optim.decay_steps=$CAP $RECIPE $EXTRA
 
 # 2. samples and their measures
 for m in itm etm; do
