@@ -79,7 +79,9 @@ def image_table(runs: Path) -> str:
         steps |= set(by)
     cols = sorted(steps)
     out = [
-        "| model | " + " | ".join(f"NFE {s}: FD per seed → mean" for s in cols) + " | precision, accuracy (NFE 32) |",
+        "| model | "
+        + " | ".join(f"NFE {s}: FD per seed → mean" for s in cols)
+        + f" | precision, accuracy (NFE {max(cols) if cols else '–'}) |",
         "|---|" + "---:|" * (len(cols) + 1),
     ]
     for label, by in table.items():
