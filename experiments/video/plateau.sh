@@ -51,4 +51,4 @@ for m in itm etm; do
   [ -f "$e/gif.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/gif.npz" --labels "${eight%,}" --cfg 2 \
     --seed 1 --no-progress > /dev/null
 done
-$py experiments/video/plateau_eval.py "$OUT" --n "$N"
+$py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}"  # DOCS: where the GIFs go

@@ -101,6 +101,28 @@ def test_train_bad_input_gives_one_clear_error(
     assert not (tmp_path / "x").exists()
 
 
+def test_labels_in_blocks_give_one_row_per_label(tiny_run: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """--labels 0,0,0,1,1,1 lays the grid out one row per label (a GIF of 8 clips per class reads by class);
+    labels that do not come in equal blocks keep the default layout."""
+    from PIL import Image
+
+    from unmask.cli.sample import _block_length
+
+    assert _block_length([0, 0, 0, 1, 1, 1]) == 3 and _block_length([4, 4]) == 2
+    assert _block_length([0, 1, 2, 0, 1, 2]) is None and _block_length([0, 0, 1]) is None and _block_length([3]) is None
+    sizes = {}
+    for name, labels in (("blocks", "0,0,0,1,1,1"), ("cycle", "0,1,2,0,1,2")):
+        out = tmp_path / f"{name}.npz"
+        code, _, err = run(
+            ["sample", "--ckpt", str(tiny_run), "--out", str(out), "--labels", labels, "--steps", "2"], capsys
+        )
+        assert code == 0, err
+        with Image.open(out.with_suffix(".png")) as im:
+            sizes[name] = im.size
+    w, h = sizes["blocks"]
+    assert w > h  # 3 columns, 2 rows
+
+
 #: six samples, three labels, every option of Euler's that changes the draw (and a seed)
 SAMPLE_ARGS = "--n 6 --labels 0,1,2 --steps 5 --cfg 2 --temperature 0.9 --top-p 0.95 --seed 3".split()
 

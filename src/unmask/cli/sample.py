@@ -205,6 +205,8 @@ def _label_plan(args: argparse.Namespace, model: Any, ckpt: Any, tokenizer: Any)
     nrow = None
     if labels is not None and args.labels is None and args.label is None and n % model.num_classes == 0:
         nrow = n // model.num_classes
+    elif args.labels is not None and labels is not None:
+        nrow = _block_length(labels)
     return SamplePlan(n=n, labels=labels, prefix=None if prefix is None else prefix[:n], nrow=nrow)
 
 
@@ -267,6 +269,17 @@ def _save_and_report(
             summary["mp4"] = str(npz.with_suffix(".mp4"))
     print(json.dumps(summary), file=sys.stderr if gen.texts is not None else sys.stdout)
     return 0
+
+
+def _block_length(labels: list[int]) -> int | None:
+    """k when ``labels`` are runs of k > 1 equal labels each (--labels 0,0,0,1,1,1: one row per label in the grid),
+    else None (the default layout)."""
+    runs, start = [], 0
+    for i in range(1, len(labels) + 1):
+        if i == len(labels) or labels[i] != labels[start]:
+            runs.append(i - start)
+            start = i
+    return runs[0] if len(set(runs)) == 1 and runs[0] > 1 else None
 
 
 def _prefix_clips(config: Any, tokenizer: Any, source: str, n: int) -> tuple[Any, Any]:
