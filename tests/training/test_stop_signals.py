@@ -36,6 +36,22 @@ def test_a_terminated_loader_worker_does_not_end_the_iteration(digit_shards: Pat
         assert torch.equal(a, b) and torch.equal(la, lb)
 
 
+def test_a_stop_signal_before_the_workers_have_started_does_not_kill_them(digit_shards: Path) -> None:
+    """The signal can arrive before a worker has run its init (CI once saw a worker die so): the workers are
+    born with it blocked, so it is ignored, not fatal."""
+    ds = open_shards(digit_shards, "train")
+    ref = list(shard_loader(ds, batch_size=64, seed=1, start=0, stop=6, workers=0))
+    for _ in range(3):
+        it = iter(shard_loader(ds, batch_size=64, seed=1, start=0, stop=6, workers=2))
+        for w in it._workers:  # type: ignore[attr-defined]
+            os.kill(w.pid, signal.SIGTERM)
+        got = list(it)
+        assert len(got) == 6
+        for (a, la), (b, lb) in zip(ref, got, strict=True):
+            assert torch.equal(a, b) and torch.equal(la, lb)
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == set()  # the main process's mask is left as it was
+
+
 def _events(run_dir: Path) -> list[dict[str, object]]:
     path = run_dir / "metrics.jsonl"
     if not path.is_file():

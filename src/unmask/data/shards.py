@@ -326,7 +326,7 @@ def shard_loader(
     """
     if workers < 0:
         raise ValueError(f"workers must be >= 0, got {workers}")
-    return torch.utils.data.DataLoader(
+    return _StopSignalSafeLoader(
         _BatchReader(dataset.arrays),
         sampler=StepBatchSampler(len(dataset), batch_size, seed, start, stop),
         batch_size=None,
@@ -337,12 +337,34 @@ def shard_loader(
     )
 
 
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+class _StopSignalSafeLoader(torch.utils.data.DataLoader):  # type: ignore[type-arg]
+    """A ``DataLoader`` whose worker processes are born with SIGTERM / SIGINT blocked (the mask a forked or
+    spawned child inherits), so that a stop signal arriving before a worker has run its ``worker_init_fn``
+    stays pending and is then discarded by ``_ignore_stop_signals`` instead of killing the worker. The main
+    process blocks them only while it starts the workers; a signal it receives meanwhile is delivered when
+    the block ends, not lost."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        if self.num_workers == 0 or not hasattr(signal, "pthread_sigmask"):
+            return super().__iter__()
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            return super().__iter__()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _ignore_stop_signals(worker_id: int) -> None:
     """A loader worker's start: leave SIGTERM / SIGINT to the main process (see ``shard_loader``).
     A worker still exits when the main process does (the loader's shutdown, or torch's watchdog
     when the parent is gone)."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # born blocked (_StopSignalSafeLoader): pending ones are now ignored
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
 def expected_shards(count: int, shard_size: int) -> int:
