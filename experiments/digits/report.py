@@ -8,11 +8,11 @@ training wall time and final held-out loss.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from unmask.sweep import read_rows
-from unmask.sweep.runner import as_float
+from unmask.sweep.table import as_float
+from unmask.training.curves import read_run_events, read_run_summary
 
 RUNS = {"digits-uvit": "U-ViT init (before)", "digits": "balanced init (after)"}
 
@@ -24,10 +24,9 @@ def cell_name(row: dict[str, str]) -> str:
 
 
 def run_summary(run: Path) -> str:
-    records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
-    end = [r for r in records if r["event"] == "end"][-1]
-    ckpt = [r for r in records if r["event"] == "checkpoint"][-1]
-    return f"{end['seconds']:.0f} s of training, held-out loss {ckpt['eval_loss']:.4f} at step {ckpt['step']}"
+    ckpt = read_run_events(run, "checkpoint")[-1]
+    seconds = read_run_summary(run).seconds
+    return f"{seconds:.0f} s of training, held-out loss {ckpt['eval_loss']:.4f} at step {ckpt['step']}"
 
 
 def main() -> None:

@@ -9,17 +9,18 @@ import argparse
 import json
 from pathlib import Path
 
+from unmask.training.curves import read_run_summary
+
 
 def _train_summary(run: Path) -> dict[str, float]:
     recs = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
     trains = [r for r in recs if r["event"] == "train"]
-    end = [r for r in recs if r["event"] == "end"][-1]
     last = trains[-1]
     return {
         "steps": last["step"],
         "train_s": last["elapsed_s"],
         "s_per_step": last["elapsed_s"] / last["step"],
-        "wall_s": end["seconds"],
+        "wall_s": read_run_summary(run).seconds,
         **{k: v for k, v in [r for r in recs if r["event"] == "checkpoint"][-1].items() if k.startswith("eval_loss")},
     }
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 from unmask.sweep import read_rows
+from unmask.training.curves import read_run_summary
 
 TEXT_RUNS = [
     ("kjv", "MDM (ℓ = 1)"),
@@ -18,11 +18,6 @@ TEXT_RUNS = [
     ("kjv-prime4", "MDM-Prime ℓ = 4 (b = 4)"),
     ("kjv-ar", "autoregressive"),
 ]
-
-
-def _events(run: Path, event: str) -> list[dict[str, Any]]:
-    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
-    return [r for r in rows if r["event"] == event]
 
 
 def text_table(runs: Path) -> str:
@@ -35,14 +30,14 @@ def text_table(runs: Path) -> str:
         nll_path = runs / f"nll-{name}.json"
         if not (run / "metrics.jsonl").is_file() or not nll_path.is_file():
             continue
-        start = _events(run, "start")[0]
-        end = _events(run, "end")[-1]
+        summary = read_run_summary(run)
         cfg = json.loads((run / "config.json").read_text())
         nll = json.loads(nll_path.read_text())
         bits_se = nll["stderr_nats"] / 0.6931471805599453
         out.append(
-            f"| {label} | {start['parameters'] / 1e6:.2f} M | {end['step']:,} × {cfg['train']['batch_size']} | "
-            f"{end['seconds'] / 60:.0f} min | **{nll['bits_per_token']:.3f}** | {bits_se:.3f} | {nll['kind']} |"
+            f"| {label} | {(summary.parameters or 0) / 1e6:.2f} M | "
+            f"{summary.step or 0:,} × {cfg['train']['batch_size']} | "
+            f"{summary.seconds / 60:.0f} min | **{nll['bits_per_token']:.3f}** | {bits_se:.3f} | {nll['kind']} |"
         )
     return "\n".join(out)
 
@@ -121,10 +116,9 @@ def main() -> None:
     runs = Path(args.runs)
     if args.images:
         for name in ("fmnist256", "fmnist256-prime", "fmnist256-prime4"):
-            ends = _events(runs / name, "end") if (runs / name / "metrics.jsonl").is_file() else []
-            if ends:
-                hours = sum(float(e.get("seconds", 0.0)) for e in ends) / 3600
-                print(f"{name}: step {ends[-1]['step']:,} ({ends[-1].get('reason')}), {hours:.2f} h of training")
+            summary = read_run_summary(runs / name)
+            if summary.step is not None:
+                print(f"{name}: {summary.describe()}")
         print("\n### 256-level Fashion-MNIST: FD at equal NFE (NFE = steps for both)\n\n" + image_table(runs))
         return
     print("### Text: validation bits per byte\n\n" + text_table(runs) + "\n")

@@ -12,21 +12,11 @@ import argparse
 import json
 from pathlib import Path
 
+from unmask.training.curves import read_run_summary
+
 GOALS = {"class": 0.8, "count": 0.7, "all": 0.5}  # on the held-out captions
 MODELS = ("scenes-t2i", "scenes-t2i-minilm", "scenes-cls")
 COLUMNS = ("class", "count", "size", "position", "all")
-
-
-def run_summary(run: Path) -> str:
-    """'step S (reason), H h' of a run's last end event, with the wall time of all its segments."""
-    ends = []
-    path = run / "metrics.jsonl"
-    if path.is_file():
-        ends = [r for r in map(json.loads, path.read_text().splitlines()) if r.get("event") == "end"]
-    if not ends:
-        return "not trained"
-    seconds = sum(float(r.get("seconds", 0.0)) for r in ends)
-    return f"step {ends[-1]['step']} ({ends[-1].get('reason', '?')}), {seconds / 3600:.2f} h"
 
 
 def row(name: str, report: dict) -> str:  # type: ignore[type-arg]
@@ -48,13 +38,14 @@ def main() -> None:
         r = json.loads(ladder.read_text())
         (run, ce), *_ = r["runs"].items()
         print(
-            f"ladder ({run_summary(Path(run))}), single-group captions at t = 0 (nats/pixel): the caption lowers "
+            f"ladder ({read_run_summary(run).describe()}), single-group captions at t = 0 (nats/pixel): "
+            f"the caption lowers "
             f"the CE by {ce['gain']:.4f} against the null caption and by {ce['gain_vs_histogram']:.4f} against "
             f"the per-pixel histogram; the caption-conditioned histogram "
             f"{r['references']['caption_histogram_gain']:.4f}, the bound {r['bound']['bound_gain']:.4f}\n"
         )
     for m in MODELS:
-        print(f"{m}: {run_summary(out / m)}")
+        print(f"{m}: {read_run_summary(out / m).describe()}")
     header = "| samples | n | " + " | ".join(COLUMNS) + " | FD | precision |"
     rule = "|---|---:|" + "---:|" * (len(COLUMNS) + 2)
     for split, title in (("heldout", "held-out captions"), ("seen", "seen captions")):

@@ -19,23 +19,16 @@ import numpy as np
 
 from unmask.data import TokenDataset, get_dataset
 from unmask.eval import continuation_error
+from unmask.training.curves import read_run_summary
+
+
+def _summary(run: Path) -> dict[str, object]:
+    """The run's last step, why it ended, and its wall time over every segment (for report.json)."""
+    s = read_run_summary(run)
+    return {"step": s.step, "reason": s.reason, "hours": s.hours}
+
 
 GOALS = "frame FD <= 10; change 0.8–1.25× real; motion >= 0.8× real"
-
-
-def run_summary(run: Path) -> dict[str, object]:
-    """The run's last step, why it ended, and its wall time over every segment."""
-    path = run / "metrics.jsonl"
-    ends = (
-        [r for r in map(json.loads, path.read_text().splitlines()) if r.get("event") == "end"] if path.is_file() else []
-    )
-    if not ends:
-        return {"step": None, "reason": None, "hours": 0.0}
-    return {
-        "step": ends[-1]["step"],
-        "reason": ends[-1].get("reason"),
-        "hours": sum(float(r.get("seconds", 0.0)) for r in ends) / 3600,
-    }
 
 
 def model_report(out: Path, name: str, n: int) -> dict[str, object]:
@@ -56,7 +49,7 @@ def model_report(out: Path, name: str, n: int) -> dict[str, object]:
         "motion": motion["score_ratio"] >= 0.8,
     }
     return {
-        "run": run_summary(out / name),
+        "run": _summary(out / name),
         "frame_fd": clips["frame_fd"],
         "change_ratio": temporal["ratio"],
         "motion_score": motion["samples"]["score"],

@@ -14,14 +14,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from unmask.training.curves import read_run_events, read_run_summary
+
 
 def _load(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
-
-
-def _events(run: Path, event: str) -> list[dict[str, Any]]:
-    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
-    return [r for r in rows if r["event"] == event]
 
 
 def _row(label: str, rep: dict[str, Any] | None) -> str:
@@ -56,14 +53,14 @@ def training(runs: Path) -> str:
         run = runs / f"video-{kind}"
         if not (run / "metrics.jsonl").is_file():
             continue
-        start, ends = _events(run, "start")[0], _events(run, "end")
-        ckpts = [c for c in _events(run, "checkpoint") if "eval_loss" in c]
+        summary = read_run_summary(run)
+        ckpts = [c for c in read_run_events(run, "checkpoint") if "eval_loss" in c]
         cfg = json.loads((run / "config.json").read_text())
-        wall = f"{ends[-1]['seconds'] / 60:.0f} min" if ends else "–"
+        wall = f"{summary.seconds / 60:.0f} min" if summary.segments else "–"
         ce = f"{ckpts[-1]['eval_loss']:.4f} (step {ckpts[-1]['step']:,})" if ckpts else "–"
-        steps = ends[-1]["step"] if ends else ckpts[-1]["step"] if ckpts else 0
+        steps = summary.step if summary.step is not None else ckpts[-1]["step"] if ckpts else 0
         out.append(
-            f"| video-{kind} | {start['parameters'] / 1e6:.2f} M | {steps:,} × {cfg['train']['batch_size']} | "
+            f"| video-{kind} | {(summary.parameters or 0) / 1e6:.2f} M | {steps:,} × {cfg['train']['batch_size']} | "
             f"{wall} | {ce} |"
         )
     return "\n".join(out)

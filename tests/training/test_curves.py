@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from unmask.training.curves import plot_learning_curves, read_learning_curve
+from unmask.training.curves import (
+    plot_learning_curves,
+    read_learning_curve,
+    read_run_events,
+    read_run_summary,
+)
 from unmask.training.plateau import check_plateau
 
 
@@ -113,3 +118,27 @@ def test_info_curve_on_something_that_is_not_a_run(tmp_path: Path, run_cli) -> N
     code, _, err = run_cli(["info", str(tmp_path / "noeval"), "--curve", str(tmp_path / "c.png")])
     assert code == 2 and "no held-out evaluation" in err
     assert not (tmp_path / "c.png").exists()
+
+
+def test_run_summary_adds_the_seconds_of_every_segment(tmp_path: Path) -> None:
+    recs = [
+        {"event": "start", "step": 0, "parameters": 1_234_567},
+        {"event": "train", "step": 100, "loss": 2.0},
+        {"event": "end", "step": 100, "seconds": 30.0, "reason": "interrupted"},
+        {"event": "resume", "step": 100},
+        {"event": "train", "step": 200, "loss": 1.9},
+        {"event": "end", "step": 200, "seconds": 42.0, "reason": "plateau"},
+    ]
+    run = write_run(tmp_path / "run", recs, cut=True)
+    s = read_run_summary(run)
+    assert (s.step, s.reason, s.seconds, s.segments, s.parameters) == (200, "plateau", 72.0, 2, 1_234_567)
+    assert s.describe() == "step 200 (plateau), 0.02 h of training"
+    assert [r["step"] for r in read_run_events(run, "train")] == [100, 200]
+    assert read_run_events(run, "checkpoint") == []  # the cut checkpoint line is skipped
+
+
+def test_a_run_without_metrics_is_not_trained(tmp_path: Path) -> None:
+    s = read_run_summary(tmp_path / "never-started")
+    assert (s.step, s.reason, s.seconds, s.segments, s.parameters) == (None, None, 0.0, 0, None)
+    assert s.describe() == "not trained"
+    assert read_run_events(tmp_path / "never-started", "end") == []

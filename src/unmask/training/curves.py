@@ -20,11 +20,18 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .plateau import PlateauCheck, check_plateau
 
-__all__ = ["LearningCurve", "plot_learning_curves", "read_learning_curve"]
+__all__ = [
+    "LearningCurve",
+    "RunSummary",
+    "plot_learning_curves",
+    "read_learning_curve",
+    "read_run_events",
+    "read_run_summary",
+]
 
 XAxis = Literal["step", "seconds", "flops"]
 
@@ -59,6 +66,74 @@ class LearningCurve:
         return check_plateau(history, history[-1][0], tol=self.tol, window=self.window)
 
 
+def _records(path: Path) -> list[dict[str, Any]]:
+    """The JSON records of a ``metrics.jsonl``; blank lines and lines cut by a crash are skipped."""
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(rec, dict):
+            out.append(rec)
+    return out
+
+
+def read_run_events(run: str | Path, event: str) -> list[dict[str, Any]]:
+    """Every record of one ``event`` (``"start"``, ``"resume"``, ``"train"``, ``"checkpoint"``,
+    ``"end"``) in ``run``'s ``metrics.jsonl``, in the order written; ``[]`` when the run has no
+    metrics file yet (a report over runs that may not have started)."""
+    path = Path(run) / "metrics.jsonl"
+    return [r for r in _records(path) if r.get("event") == event] if path.is_file() else []
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """How far a run got, over all its segments (a resumed run logs one ``end`` per segment).
+
+    Attributes:
+        run: the run directory.
+        step: the step of the last ``end`` event; None when no segment has ended.
+        reason: why the last segment ended (``"steps"``, ``"plateau"``, ``"interrupted"``, …).
+        seconds: wall seconds of training, summed over the ended segments (each ``end`` event
+            carries its own segment's seconds).
+        segments: how many segments ended.
+        parameters: the model's parameter count from the first ``start`` event, if logged.
+    """
+
+    run: Path
+    step: int | None
+    reason: str | None
+    seconds: float
+    segments: int
+    parameters: int | None
+
+    @property
+    def hours(self) -> float:
+        return self.seconds / 3600
+
+    def describe(self) -> str:
+        """``"step 14,454 (interrupted), 1.23 h of training"``, or ``"not trained"``."""
+        if self.step is None:
+            return "not trained"
+        return f"step {self.step:,} ({self.reason or '?'}), {self.hours:.2f} h of training"
+
+
+def read_run_summary(run: str | Path) -> RunSummary:
+    """The :class:`RunSummary` of ``run``; a run without a metrics file is "not trained"."""
+    ends = read_run_events(run, "end")
+    starts = read_run_events(run, "start")
+    params = starts[0].get("parameters") if starts else None
+    return RunSummary(
+        run=Path(run),
+        step=int(ends[-1]["step"]) if ends else None,
+        reason=str(ends[-1]["reason"]) if ends and ends[-1].get("reason") is not None else None,
+        seconds=sum(float(r.get("seconds", 0.0)) for r in ends),
+        segments=len(ends),
+        parameters=int(params) if params is not None else None,
+    )
+
+
 def read_learning_curve(run: str | Path) -> LearningCurve:
     """The learning curve of ``run`` (a run directory holding ``metrics.jsonl``).
 
@@ -72,11 +147,7 @@ def read_learning_curve(run: str | Path) -> LearningCurve:
     train: dict[int, tuple[float, float]] = {}
     held: dict[int, tuple[float, float]] = {}
     end: str | None = None
-    for line in path.read_text().splitlines():
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
+    for rec in _records(path):
         event = rec.get("event")
         if event == "train" and "loss" in rec:
             train[int(rec["step"])] = (float(rec["loss"]), float(rec.get("elapsed_s", math.nan)))
