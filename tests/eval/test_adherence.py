@@ -158,3 +158,17 @@ def test_class_caption_adherence_scores_the_named_class(quick_digits_classifier,
         assert "distribution" not in good
     with pytest.raises(ValueError, match="120 images but 119 captions"):
         evaluate_class_caption_adherence(images, own[:-1], **kw)  # type: ignore[arg-type]
+
+
+def test_a_cached_report_of_another_version_is_trained_again(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    monkeypatch.setenv("UNMASK_CACHE", str(tmp_path))
+    settings = {"n_train": 64, "steps": 3, "seed": 0, "n_test": 20}
+    _, report = load_or_train_scene_detector(**settings)
+    (meta,) = (tmp_path / "adherence").glob("*.json")
+    info = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**info, "field_of_another_version": 1}))
+    _, again = load_or_train_scene_detector(**settings)
+    assert again == report  # trained again (deterministic under the seed), not a TypeError
+    assert json.loads(meta.read_text()) == info  # and the cache is rewritten

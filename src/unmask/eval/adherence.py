@@ -268,12 +268,14 @@ def load_or_train_scene_detector(
     root = cache_dir() / "adherence"
     stem = f"scenes-detector-v{_VERSION}-n{n_train}-s{steps}-seed{seed}-t{n_test}"
     weights, meta = root / f"{stem}.safetensors", root / f"{stem}.json"
-    cached = load_cached_weights(weights, meta, lambda _info: ObjectClassifier())
+
+    def build(info: dict[str, object]) -> ObjectClassifier:
+        DetectorReport(**info)  # type: ignore[arg-type]  # a report of another version raises: train again
+        return ObjectClassifier()
+
+    cached = load_cached_weights(weights, meta, build)
     if cached is not None:
-        try:
-            return SceneDetector(cached[0]), DetectorReport(**cached[1])
-        except TypeError:
-            pass  # a report of another version: train again
+        return SceneDetector(cached[0]), DetectorReport(**cached[1])
     det, report = train_scene_detector(n_train, steps, seed=seed, n_test=n_test)
     root.mkdir(parents=True, exist_ok=True)
     save_weights_atomically(det.classifier, weights)
