@@ -11,7 +11,10 @@
 #    continued from the first 4 frames of the first N test clips, with the position error of the continued
 #    object against the real clips' frames 4 … 7 (plateau_eval.py); 8 clips per class as a GIF.
 #
-#    experiments/video/plateau.sh   # CAP=20000 N=1000 RECIPE="" OUT=runs/video-plateau
+#    experiments/video/plateau.sh   # CAP=20000 N=1000 RECIPE="" OUT=runs/video-plateau DATASET=bouncing-shapes
+#
+# DATASET=moving-fashion-mnist trains the same presets on that data (data.name; 10 classes) and scores it with
+# its own motion measure (the rigid-sprites one); OUT then defaults to runs/video-fashion-plateau.
 #
 # RECIPE: overrides on top of the preset, the winner of the recipe study
 #    .venv/bin/python benchmarks/learning_speed.py --study video-recipe --out runs/video-recipe --minutes 10 \
@@ -19,11 +22,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . experiments/lib.sh
-plateau_setup runs/video-plateau  # U, py, both threads, OUT, CAP, EXTRA
+DATASET=${DATASET:-bouncing-shapes}
+case "$DATASET" in
+  bouncing-shapes) default_out=runs/video-plateau; classes=5 ;;
+  moving-fashion-mnist) default_out=runs/video-fashion-plateau; classes=10 ;;
+  *) echo "DATASET must be bouncing-shapes or moving-fashion-mnist, got '$DATASET'" >&2; exit 2 ;;
+esac
+plateau_setup "$default_out"  # U, py, both threads, OUT, CAP, EXTRA
 N=${N:-1000}
 RECIPE=${RECIPE:-}
-common="train.threads=2 train.eval_split=val train.eval_batches=16 train.keep_checkpoints=50
+common="data.name=$DATASET train.threads=2 train.eval_split=val train.eval_batches=16 train.keep_checkpoints=50
   train.ckpt_every=$(( CAP >= 40 ? CAP / 40 : 1 ))"
+labels=$(seq -s, 0 $(( classes - 1 )))
 
 # 1. the ITM to its plateau, then the ETM for as many steps on the same schedule
 # shellcheck disable=SC2086
@@ -40,15 +50,15 @@ train_run "$OUT/etm" video-etm $common train.steps=$budget optim.decay_steps=$CA
 for m in itm etm; do
   e="$OUT/$m/eval"
   mkdir -p "$e"
-  [ -f "$e/clips.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/clips.npz" --labels 0,1,2,3,4 --n "$N" \
+  [ -f "$e/clips.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/clips.npz" --labels "$labels" --n "$N" \
     --cfg 2 --seed 0 --no-progress > /dev/null
-  [ -f "$e/clips.json" ] || $U eval "$e/clips.npz" --ref bouncing-shapes --levels 8 --out "$e/clips.json" > /dev/null
+  [ -f "$e/clips.json" ] || $U eval "$e/clips.npz" --ref "$DATASET" --levels 8 --out "$e/clips.json" > /dev/null
   [ -f "$e/continued.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/continued.npz" --prefix-frames 4 \
     --prefix-from test --n "$N" --cfg 2 --seed 0 --no-progress > /dev/null
-  [ -f "$e/continued.json" ] || $U eval "$e/continued.npz" --ref bouncing-shapes --levels 8 \
+  [ -f "$e/continued.json" ] || $U eval "$e/continued.npz" --ref "$DATASET" --levels 8 \
     --out "$e/continued.json" > /dev/null
-  eight=$(for c in 0 1 2 3 4; do printf "$c,%.0s" 1 2 3 4 5 6 7 8; done)  # 0,0,…,1,1,…: one row per class
+  eight=$(for c in $(seq 0 $(( classes - 1 ))); do printf "$c,%.0s" 1 2 3 4 5 6 7 8; done)  # one row per class
   [ -f "$e/gif.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/gif.npz" --labels "${eight%,}" --cfg 2 \
     --seed 1 --no-progress > /dev/null
 done
-$py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}"  # DOCS: where the GIFs go
+$py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}" --dataset "$DATASET"  # DOCS: where the GIFs go

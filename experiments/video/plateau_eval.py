@@ -6,6 +6,9 @@ goals (frame FD <= 10, change within 0.8–1.25× the real clips', motion >= 0.8
 ``OUT/report.json`` and copies each model's 8-per-class GIF to docs/.
 
     .venv/bin/python experiments/video/plateau_eval.py runs/video-plateau [--n 1000] [--docs docs]
+
+With ``--dataset moving-fashion-mnist`` the motion measure is the rigid-sprites one and the position error that of
+``unmask.eval.sprite_motion.sprite_continuation_error`` (the displacement aligning real and continued frames).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import numpy as np
 
 from unmask.data import TokenDataset, get_dataset
 from unmask.eval import continuation_error
+from unmask.eval.sprite_motion import sprite_continuation_error
+from unmask.eval.video import MOTION_MEASURES
 from unmask.training.curves import read_run_summary
 
 
@@ -31,16 +36,19 @@ def _summary(run: Path) -> dict[str, object]:
 GOALS = "frame FD <= 10; change 0.8–1.25× real; motion >= 0.8× real"
 
 
-def model_report(out: Path, name: str, n: int) -> dict[str, object]:
+def model_report(out: Path, name: str, n: int, dataset: str = "bouncing-shapes") -> dict[str, object]:
     e = out / name / "eval"
     clips = json.loads((e / "clips.json").read_text())
     continued = json.loads((e / "continued.json").read_text())
     with np.load(e / "continued.npz") as d:
         gen = d["videos"]
-    test = get_dataset("bouncing-shapes", "test", levels=8)
+    test = get_dataset(dataset, "test", levels=8)
     assert isinstance(test, TokenDataset)
     real = np.asarray(test.tokenizer.decode(test.tokens[: len(gen)]))
-    cont = continuation_error(gen, real, given_frames=4)
+    # the continuation's position error by the dataset's own motion measure: the centroid of the one object
+    # (bouncing-shapes), or the displacement that aligns the real and the continued frame (moving sprites)
+    measure = MOTION_MEASURES[dataset]
+    cont = (continuation_error if measure == "bouncing-body" else sprite_continuation_error)(gen, real, given_frames=4)
     motion = clips["motion"]
     temporal = clips["temporal"]
     met = {
@@ -71,8 +79,11 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--docs", type=Path, default=Path("docs"))
+    ap.add_argument("--dataset", default="bouncing-shapes", choices=sorted(MOTION_MEASURES))
     args = ap.parse_args()
-    report = {m: model_report(args.out, m, args.n) for m in ("itm", "etm") if (args.out / m / "eval").is_dir()}
+    report = {
+        m: model_report(args.out, m, args.n, args.dataset) for m in ("itm", "etm") if (args.out / m / "eval").is_dir()
+    }
     (args.out / "report.json").write_text(json.dumps(report, indent=2))
     print("| model | steps (reason, hours) | frame FD | change ÷ real | motion (÷ real) | motion pass rate |")
     print("|---|---|---:|---:|---:|---:|")
@@ -100,7 +111,8 @@ def main() -> None:
         print(f"  {m.upper()}: " + ", ".join(f"{k} {'met' if ok else 'missed'}" for k, ok in r["goals_met"].items()))
         gif = args.out / m / "eval" / "gif.gif"
         if gif.is_file():
-            shutil.copyfile(gif, args.docs / f"video_{m}_plateau.gif")
+            stem = "video" if args.dataset == "bouncing-shapes" else args.dataset.replace("-", "_")
+            shutil.copyfile(gif, args.docs / f"{stem}_{m}_plateau.gif")
 
 
 if __name__ == "__main__":

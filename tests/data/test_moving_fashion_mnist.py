@@ -160,10 +160,14 @@ def test_test_split_is_fixed_quantised_and_labelled(mini_fashion: Path) -> None:
 def test_splits_draw_from_the_train_and_test_images(mini_fashion: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(videos_module.MOVING_FASHION_SPLIT_SIZES, "train", 12)  # keep the train split tiny
     train = get_dataset("moving-fashion-mnist", "train", levels=256)
+    val = get_dataset("moving-fashion-mnist", "val", levels=256)
     test = get_dataset("moving-fashion-mnist", "test", levels=256)
-    assert len(train) == 12 and len(test) == 1000
+    assert len(train) == 12 and len(val) == 1000 and len(test) == 1000
     assert set(np.unique(train.images()).tolist()) == {0, 200}  # only train items (grey 200)
+    assert set(np.unique(val.images()).tolist()) == {0, 200}  # new clips of the train items
     assert set(np.unique(test.images()).tolist()) == {0, 100}  # only test items (grey 100)
+    first = get_dataset("moving-fashion-mnist", "train", levels=256)
+    assert not any(torch.equal(v, t) for v in val.tokens[:50] for t in first.tokens)  # other clips than train's
 
 
 def test_missing_fashion_mnist_surfaces_the_loader_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,7 +177,8 @@ def test_missing_fashion_mnist_surfaces_the_loader_error(tmp_path: Path, monkeyp
 
 
 @pytest.mark.parametrize(
-    "kwargs,needle", [({"split": "val"}, "'val'"), ({"levels": 1}, "levels"), ({"root": "x"}, "root")]
+    "kwargs,needle",
+    [({"split": "valid"}, "'train', 'val', 'test', got 'valid'"), ({"levels": 1}, "levels"), ({"root": "x"}, "root")],
 )
 def test_bad_options_are_named(kwargs: dict, needle: str) -> None:
     with pytest.raises(ValueError, match=needle):

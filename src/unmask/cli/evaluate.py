@@ -187,7 +187,7 @@ def _reference_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _eval_videos(args: argparse.Namespace, videos: Any, prefix_frames: int) -> dict[str, object]:
     """``unmask eval`` of clips: frame FD and temporal consistency against a video dataset, and the motion
-    measure when it is bouncing-shapes."""
+    measure of the dataset (bouncing-shapes, moving-fashion-mnist)."""
     from ..eval.video import evaluate_videos
 
     return evaluate_videos(videos, args.ref, prefix_frames=prefix_frames, **_reference_options(args))

@@ -30,7 +30,9 @@ of a 32×32 black canvas holding 1 or 2 Fashion-MNIST items, Moving-MNIST style:
 * **grey levels** the items' own, quantised to ``levels`` tokens (default 8; [MASK] = 8).
 
 Fixed splits: 10,000 train clips (seed 0) drawn from the 60,000 Fashion-MNIST train images and
-1,000 test clips (seed 1) from the 10,000 test images, so no item of a test clip is in training.
+1,000 test clips (seed 1) from the 10,000 test images, so no item of a test clip is in training;
+1,000 val clips (seed 2) from the train images: new motions and pairings of trained items, for
+choosing a stopping point without looking at the test images.
 ``render_moving_fashion_mnist`` takes 8–16 frames and canvases of 24 px or more.
 
 **video-files** (``data.root=PATH``): a user's grey clips, uint8 in [0, 255], as
@@ -171,8 +173,11 @@ def load_bouncing_shapes(split: str = "train", levels: int | None = None) -> Tok
 
 # -- moving Fashion-MNIST items -----------------------------------------------------------------
 
-MOVING_FASHION_SPLIT_SIZES = {"train": 10_000, "test": 1_000}
-MOVING_FASHION_SPLIT_SEEDS = {"train": 0, "test": 1}
+MOVING_FASHION_SPLIT_SIZES = {"train": 10_000, "val": 1_000, "test": 1_000}
+MOVING_FASHION_SPLIT_SEEDS = {"train": 0, "val": 2, "test": 1}
+#: The Fashion-MNIST split each clip split draws its items from: ``val`` (for choosing a stopping point) is new
+#: clips of the train images, so the test images stay unseen by every decision.
+MOVING_FASHION_SOURCE = {"train": "train", "val": "train", "test": "test"}
 MOVING_FASHION_FRAMES = 8
 MOVING_FASHION_SIZE = 32
 #: Items are Fashion-MNIST's 28×28 images halved (2×2 means).
@@ -263,7 +268,7 @@ def render_moving_fashion_mnist(
 @functools.lru_cache(maxsize=2)
 def _moving_fashion_split(split: str, source: str) -> tuple[np.ndarray, np.ndarray]:
     """The rendered clips and labels of ``split`` from the Fashion-MNIST folder ``source`` (callers copy)."""
-    images, labels = read_fashion_mnist(split)
+    images, labels = read_fashion_mnist(MOVING_FASHION_SOURCE[split])
     return render_moving_fashion_mnist(
         images, labels, MOVING_FASHION_SPLIT_SIZES[split], MOVING_FASHION_SPLIT_SEEDS[split]
     )
@@ -271,12 +276,13 @@ def _moving_fashion_split(split: str, source: str) -> tuple[np.ndarray, np.ndarr
 
 def load_moving_fashion_mnist(split: str = "train", levels: int | None = None) -> TokenDataset:
     """The moving-fashion-mnist ``split`` as tokens (N, 8, 32, 32) with the 10 Fashion-MNIST classes
-    (10,000 train clips from the train images, 1,000 test clips from the test images).
+    (10,000 train clips and 1,000 val clips from the train images, 1,000 test clips from the test images).
 
     Raises ``DatasetNotAvailable`` (the fashion-mnist loader's) when Fashion-MNIST is not installed.
     """
     if split not in MOVING_FASHION_SPLIT_SIZES:
-        raise ValueError(f"moving-fashion-mnist split must be 'train' or 'test', got {split!r}")
+        names = ", ".join(map(repr, MOVING_FASHION_SPLIT_SIZES))
+        raise ValueError(f"moving-fashion-mnist split must be one of {names}, got {split!r}")
     tok = _check_levels(levels, "moving-fashion-mnist")
     videos, labels = _moving_fashion_split(split, str(fashion_mnist_dir().resolve()))
     return TokenDataset(

@@ -37,6 +37,7 @@ from .reconstruction import evaluate_tokenizer, held_out_indices, psnr
 from .reference import ReferenceFeatures, reference_features
 from .report import evaluate_samples
 from .segmentation import *  # noqa: F403  (re-exported whole: __all__ below)
+from .sprite_motion import SpriteMotionParams, clip_sprite_motion, sprite_continuation_error, sprite_motion_report
 from .text_quality import TextSampleReport, text_sample_report
 from .video import TemporalConsistency, evaluate_videos, frame_fd, mean_abs_change, temporal_consistency
 
@@ -74,6 +75,10 @@ __all__ = [
     "clip_motion",
     "continuation_error",
     "motion_report",
+    "SpriteMotionParams",
+    "clip_sprite_motion",
+    "sprite_continuation_error",
+    "sprite_motion_report",
     "TextSampleReport",
     "text_sample_report",
     "SegmenterRun",

@@ -19,6 +19,11 @@
   right distance scores like one that moves. Frame FD and looking at the GIFs cover what
   it does not.
 
+* **Motion.** Whether the clips show what moves in the data: one solid object bouncing off the
+  walls (``unmask.eval.motion``, "bouncing-body", set on bouncing-shapes) or one or two textured
+  items moving as rigid sprites (``unmask.eval.sprite_motion``, "rigid-sprites", set on
+  moving-fashion-mnist). ``MOTION_MEASURES`` gives each dataset its measure.
+
 **Cache.** Against a registered dataset, the features of the reference frames (thousands of
 frames: minutes with EfficientNet-Lite0 on a CPU) are computed once and cached with the image
 FD's mechanism (``unmask.eval.reference.cached_features``, under ``$UNMASK_CACHE/reference``),
@@ -30,6 +35,7 @@ warning, and ``refresh=True`` recomputes. Reference clips given as an array are 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -145,6 +151,7 @@ def evaluate_videos(
     batch_size: int = 64,
     progress: bool | None = None,
     motion: bool | None = None,
+    motion_measure: str | None = None,
 ) -> dict[str, object]:
     """Frame FD and temporal consistency of generated clips against real ones, and (``motion``)
     whether they show one object moving like a bouncing body.
@@ -162,17 +169,23 @@ def evaluate_videos(
         refresh: recompute the reference frames' features even if they are cached (a dataset
             ``ref`` only; see the module docstring).
         batch_size, progress: passed to the extractor.
-        motion: add ``unmask.eval.motion.motion_report`` of the samples and of the reference clips
-            (default: when ``ref`` is "bouncing-shapes", the data the measure's thresholds were
-            set on).
+        motion: add a motion measure of the samples and of the reference clips (default: when
+            ``ref`` is a dataset with a measure of its own in ``MOTION_MEASURES``, the data its
+            thresholds were set on).
+        motion_measure: which one, a key of ``MOTION_MEASURE_NAMES``: ``"bouncing-body"``
+            (``unmask.eval.motion``: one solid object bouncing) or ``"rigid-sprites"``
+            (``unmask.eval.sprite_motion``: one or two textured items moving as rigid sprites);
+            default the dataset's, else ``"bouncing-body"``.
 
     Returns:
         JSON-serialisable: ``n``, ``ref``, ``ref_n``, ``extractor``, ``frames_scored`` (per
         clip), ``frame_fd``, ``temporal``: ``TemporalConsistency.to_dict()``, and with
-        ``motion`` a ``motion`` dict: ``samples``, ``reference`` (motion reports) and
-        ``score_ratio`` (samples' mean score over the reference's).
+        ``motion`` a ``motion`` dict: ``measure`` (its name), ``samples``, ``reference`` (motion
+        reports) and ``score_ratio`` (samples' mean score over the reference's).
     """
     check_videos(videos)
+    if motion_measure is not None and motion_measure not in MOTION_MEASURE_NAMES:
+        raise UserError(f"unknown motion measure {motion_measure!r}; choose one of {', '.join(MOTION_MEASURE_NAMES)}")
     if len(videos) < 2:
         raise UserError(f"need at least 2 clips to compare distributions, got {len(videos)}")
     if isinstance(ref, str):
@@ -228,12 +241,33 @@ def evaluate_videos(
         "frame_fd": fd,
         "temporal": temporal_consistency(videos, ref_videos).to_dict(),
     }
+    own = MOTION_MEASURES.get(ref) if isinstance(ref, str) else None
     if motion is None:
-        motion = isinstance(ref, str) and ref == "bouncing-shapes"
+        motion = own is not None or motion_measure is not None
     if motion and t >= 3:
+        name = motion_measure or own or "bouncing-body"
+        measure = motion_measure_report(name)
+        gen, real = measure(videos), measure(ref_videos)
+        ratio = float(gen["score"]) / float(real["score"]) if float(real["score"]) > 0 else float("nan")
+        report["motion"] = {"measure": name, "samples": gen, "reference": real, "score_ratio": ratio}
+    return report
+
+
+#: the motion measure whose thresholds were set on each video dataset
+MOTION_MEASURES: dict[str, str] = {"bouncing-shapes": "bouncing-body", "moving-fashion-mnist": "rigid-sprites"}
+#: every motion measure, by name
+MOTION_MEASURE_NAMES = ("bouncing-body", "rigid-sprites")
+
+
+def motion_measure_report(name: str) -> Callable[[np.ndarray], dict[str, float | int]]:
+    """The report function of the motion measure ``name`` (a key of ``MOTION_MEASURE_NAMES``): clips uint8
+    (N, T, H, W) → its aggregated scores, with ``score`` (mean per-clip score in [0, 1]) and ``pass_rate``."""
+    if name == "bouncing-body":
         from .motion import motion_report
 
-        gen, real = motion_report(videos), motion_report(ref_videos)
-        ratio = float(gen["score"]) / float(real["score"]) if float(real["score"]) > 0 else float("nan")
-        report["motion"] = {"samples": gen, "reference": real, "score_ratio": ratio}
-    return report
+        return motion_report
+    if name == "rigid-sprites":
+        from .sprite_motion import sprite_motion_report
+
+        return sprite_motion_report
+    raise UserError(f"unknown motion measure {name!r}; choose one of {', '.join(MOTION_MEASURE_NAMES)}")
