@@ -9,6 +9,7 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -20,6 +21,7 @@ __all__ = [
     "check_positive",
     "check_nonnegative",
     "check_int_at_least",
+    "is_int",
     "check_mapping",
     "check_stream_batch",
 ]
@@ -69,6 +71,11 @@ def check_nonnegative(value: float, name: str) -> float:
     if not (v >= 0 and math.isfinite(v)):
         raise UserError(f"{name} must be a finite number >= 0, got {value}")
     return v
+
+
+def is_int(x: object) -> bool:
+    """An integer (Python or NumPy), not a bool."""
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
 def check_int_at_least(value: int, low: int, name: str) -> int:

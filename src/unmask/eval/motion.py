@@ -57,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from .._checks import is_int
 from ..errors import UserError
 from .clips import check_videos
 
@@ -74,11 +75,6 @@ __all__ = [
 #: 8-connectivity inside a frame, none across frames (the stack is labelled as (N·T, H, W)).
 _STRUCTURE = np.zeros((3, 3, 3), dtype=bool)
 _STRUCTURE[1] = True
-
-
-def _is_int(x: object) -> bool:
-    """An integer (Python or NumPy), not a bool."""
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
 @dataclass(frozen=True)
@@ -111,13 +107,13 @@ class MotionParams:
     def __post_init__(self) -> None:
         checks = [
             ("threshold", 0 <= self.threshold < 255, "in [0, 255)"),
-            ("min_area", _is_int(self.min_area) and self.min_area >= 1, "an integer >= 1"),
+            ("min_area", is_int(self.min_area) and self.min_area >= 1, "an integer >= 1"),
             ("max_area_frac", 0 < self.max_area_frac <= 1, "in (0, 1]"),
             ("size_tol", self.size_tol >= 0, ">= 0"),
             ("accel_tol", self.accel_tol >= 0, ">= 0"),
             ("wall_margin", self.wall_margin >= 0, ">= 0"),
             ("min_speed", self.min_speed > 0, "> 0"),
-            ("speed_window", _is_int(self.speed_window) and self.speed_window >= 1, "an integer >= 1"),
+            ("speed_window", is_int(self.speed_window) and self.speed_window >= 1, "an integer >= 1"),
             ("pass_score", 0 < self.pass_score <= 1, "in (0, 1]"),
         ]
         for name, ok, want in checks:
@@ -323,7 +319,7 @@ def continuation_error(
     if gen.shape != ref.shape:
         raise ValueError(f"generated clips of shape {gen.shape} do not match the real clips' {ref.shape}")
     t = gen.shape[1]
-    if not _is_int(given_frames) or not 1 <= given_frames < t:
+    if not is_int(given_frames) or not 1 <= given_frames < t:
         raise ValueError(
             f"given_frames must be an integer in [1, {t - 1}] for clips of {t} frames, got {given_frames!r}"
         )

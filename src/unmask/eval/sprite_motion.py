@@ -50,6 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from .._checks import is_int
 from ..errors import UserError
 from .clips import check_videos
 
@@ -61,10 +62,6 @@ __all__ = [
     "sprite_continuation_error",
     "jitter_frames",
 ]
-
-
-def _is_int(x: object) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
 @dataclass(frozen=True)
@@ -100,15 +97,15 @@ class SpriteMotionParams:
     def __post_init__(self) -> None:
         checks = [
             ("threshold", 0 <= self.threshold < 255, "in [0, 255)"),
-            ("max_shift", _is_int(self.max_shift) and self.max_shift >= 1, "an integer >= 1"),
-            ("patch", _is_int(self.patch) and self.patch >= 1 and self.patch % 2 == 1, "an odd integer >= 1"),
+            ("max_shift", is_int(self.max_shift) and self.max_shift >= 1, "an integer >= 1"),
+            ("patch", is_int(self.patch) and self.patch >= 1 and self.patch % 2 == 1, "an odd integer >= 1"),
             ("match_tol", self.match_tol >= 0, ">= 0"),
             ("second_frac", 0 < self.second_frac <= 1, "in (0, 1]"),
-            ("min_area", _is_int(self.min_area) and self.min_area >= 1, "an integer >= 1"),
+            ("min_area", is_int(self.min_area) and self.min_area >= 1, "an integer >= 1"),
             ("speed_tol", self.speed_tol >= 0, ">= 0"),
             ("min_speed", self.min_speed > 0, "> 0"),
             ("pass_score", 0 < self.pass_score <= 1, "in (0, 1]"),
-            ("chunk", _is_int(self.chunk) and self.chunk >= 1, "an integer >= 1"),
+            ("chunk", is_int(self.chunk) and self.chunk >= 1, "an integer >= 1"),
         ]
         for name, ok, want in checks:
             if not ok:
@@ -298,7 +295,7 @@ def jitter_frames(videos: np.ndarray, max_shift: int = 3, seed: int = 0) -> np.n
     """A reference that is rigid but not smooth: each clip's first frame, displaced in every later frame by
     a random whole-pixel offset of at most ``max_shift`` px per axis (zero-filled); deterministic in ``seed``."""
     check_videos(videos, min_frames=1)
-    if not _is_int(max_shift) or max_shift < 0:
+    if not is_int(max_shift) or max_shift < 0:
         raise UserError(f"max_shift must be an integer >= 0, got {max_shift!r}")
     rng = np.random.RandomState(seed)
     n, t, h, w = videos.shape
@@ -368,11 +365,11 @@ def sprite_continuation_error(
     if gen.shape != ref.shape:
         raise ValueError(f"generated clips of shape {gen.shape} do not match the real clips' {ref.shape}")
     t = gen.shape[1]
-    if not _is_int(given_frames) or not 1 <= given_frames < t:
+    if not is_int(given_frames) or not 1 <= given_frames < t:
         raise ValueError(
             f"given_frames must be an integer in [1, {t - 1}] for clips of {t} frames, got {given_frames!r}"
         )
-    if not _is_int(search) or search < 1:
+    if not is_int(search) or search < 1:
         raise ValueError(f"search must be an integer >= 1, got {search!r}")
     if not 0 < min_found <= 1:
         raise ValueError(f"min_found must be in (0, 1], got {min_found!r}")
