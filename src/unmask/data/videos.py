@@ -55,6 +55,7 @@ import functools
 import numpy as np
 import torch
 
+from .._checks import is_int
 from .base import TokenDataset
 from .mnist_like import FASHION_CLASSES, fashion_mnist_dir, read_fashion_mnist
 from .shapes import _shape_masks
@@ -216,12 +217,12 @@ def render_moving_fashion_mnist(
         videos: (n, frames, size, size) uint8 grey clips;
         labels: (n,) int64 classes in [0, 10): the class of each clip's first item.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+    if not is_int(n) or n < 0:
         raise ValueError(f"n must be an integer >= 0, got {n!r}")
     lo_t, hi_t = _MOVING_FRAMES_RANGE
-    if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or not lo_t <= frames <= hi_t:
+    if not is_int(frames) or not lo_t <= frames <= hi_t:
         raise ValueError(f"frames for moving-fashion-mnist must be an integer in [{lo_t}, {hi_t}], got {frames!r}")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < _MOVING_MIN_SIZE:
+    if not is_int(size) or size < _MOVING_MIN_SIZE:
         raise ValueError(
             f"size for moving-fashion-mnist must be an integer >= {_MOVING_MIN_SIZE} (a {MOVING_FASHION_ITEM} px "
             f"item with room to move), got {size!r}"
