@@ -1,6 +1,7 @@
 """Segmentation mIoU or classification accuracy against training budget, for every checkpoint of the given runs.
 
-Each checkpoint of each run is scored image → TARGET (``--target mask``: mIoU on the shapes
+Each checkpoint of each run (at most ``--points`` of them, evenly spread, the last always) is scored
+image → TARGET (``--target mask``: mIoU on the shapes
 test images; ``--target label``: accuracy) on the first ``--n`` examples of ``--split`` (test unless
 told: a recipe study chooses on ``val`` where the dataset has one, so the test split is read once) by one call and
 arg-max (``unmask joint --steps 1``, the discriminative baseline's own read-out), so joint and
@@ -72,11 +73,22 @@ def image_whole_share(config: Config, target: str, draws: int = 200) -> float:
     return hits / total
 
 
-def score(run: Path, out: Path, n: int, target: str, split: str = "test") -> list[dict[str, float]]:
-    """[{step, score, …}] over ``run``'s checkpoints, oldest first, on the first ``n`` examples of
-    ``split``: mIoU and pixel accuracy for a mask target, accuracy for a label."""
+def spread(items: list[Path], points: int) -> list[Path]:
+    """At most ``points`` of ``items`` (>= 1; 0: all), evenly spaced by position, the last always among them."""
+    if points <= 0 or len(items) <= points:
+        return items
+    if points == 1:
+        return items[-1:]
+    idx = sorted({round(i * (len(items) - 1) / (points - 1)) for i in range(points)})
+    return [items[i] for i in idx]
+
+
+def score(run: Path, out: Path, n: int, target: str, split: str = "test", points: int = 0) -> list[dict[str, float]]:
+    """[{step, score, …}] over ``run``'s checkpoints (at most ``points`` of them, evenly spread; 0: all),
+    oldest first, on the first ``n`` examples of ``split``: mIoU and pixel accuracy for a mask target,
+    accuracy for a label."""
     dests = {}
-    for ckpt in list_checkpoints(run):
+    for ckpt in spread(list_checkpoints(run), points):
         dest = out / f"{run.name}-{int(ckpt.name.rsplit('_', 1)[1])}"
         if not (dest / "metrics.json").is_file():
             run_joint(ckpt, f"image->{target}", dest, n=n, steps=1, fd=False, split=split)
@@ -137,6 +149,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("runs/joint-eval/curve"))
     ap.add_argument("--n", type=int, default=500, help="examples of --split scored (the first N)")
     ap.add_argument("--split", default="test", help="the split scored (e.g. val, for choosing a recipe)")
+    ap.add_argument(
+        "--points",
+        type=int,
+        default=30,
+        help="checkpoints scored per run at most, evenly spread, the last always (0: all; default 30: a 60-checkpoint "
+        "run at n = 10,000 would otherwise spend half an hour on its curve)",
+    )
     ap.add_argument("--draws", type=int, default=200, help="batches of 64 corrupted to measure the image-whole share")
     ap.add_argument("--png", type=Path, default=None, help="write the figure here")
     ap.add_argument(
@@ -150,7 +169,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     configs = {run.name: Config.from_dict(json.loads((run / "config.json").read_text())) for run in args.runs}
-    curves = {run.name: score(run, args.out, args.n, args.target, args.split) for run in args.runs}
+    curves = {run.name: score(run, args.out, args.n, args.target, args.split, args.points) for run in args.runs}
     shares = {name: image_whole_share(c, args.target, args.draws) for name, c in configs.items()}
     logged = {
         run.name: logged_accuracy(run, args.target, {r["step"] for r in curves[run.name]})
