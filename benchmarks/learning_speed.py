@@ -1,6 +1,6 @@
 """Learning speed: held-out loss against training wall-clock, per preset family, before and after an
 initialisation change (``--study init``), or across training recipes of one preset
-(``--study fmnist-recipe``, ``--study video-recipe``), at a fixed thread count.
+(``--study fmnist-recipe``, ``--study video-recipe``, ``--study video-fashion-recipe``), at a fixed thread count.
 
 Every run is ``unmask train`` itself (``unmask.training.train``) on the preset, cut to a few hundred
 steps with a checkpoint — a held-out evaluation on fixed batches, EMA weights — every ``--every``
@@ -13,6 +13,8 @@ all threads, so their seconds compare.
     .venv/bin/python benchmarks/learning_speed.py --study fmnist-recipe --out runs/fmnist-recipe --minutes 12
     .venv/bin/python benchmarks/learning_speed.py --study video-recipe --out runs/video-recipe --minutes 10 \\
         --every 100 --figure docs/video_recipe.png
+    .venv/bin/python benchmarks/learning_speed.py --study video-fashion-recipe --out runs/video-fashion-recipe \\
+        --minutes 15 --every 50 --figure docs/video_fashion_recipe.png
 
 ``--report`` only reads what an earlier call wrote (``OUT/results.jsonl``) and prints the table and
 draws the figure (``--figure``); a family already in the file is not trained again unless ``--redo``
@@ -93,10 +95,24 @@ VIDEO_RECIPES: dict[str, list[str]] = {
     "dim 192, 6 heads": ["model.dim=192", "model.heads=6"],
 }
 
+#: moving-fashion-mnist (issue 20's second video dataset): 8 frames of 32 × 32, four times bouncing-shapes'
+#: pixels. The preset's 4 × 4 patches give 64 positions per frame (180 GFLOP per training step against 46 on
+#: bouncing-shapes); 8 × 8 patches give 16 (52 GFLOP) but predict 64 pixels per position.
+FASHION_VIDEO_RECIPES: dict[str, list[str]] = {
+    "patch 8 (16 positions per frame)": ["model.patch=8"],
+    "patch 4 (64 positions per frame)": ["model.patch=4"],
+    "patch 8, dim 192, 6 heads": ["model.patch=8", "model.dim=192", "model.heads=6"],
+}
+
 #: the recipe studies: study name -> (preset, its recipes, overrides every recipe of it shares)
 STUDIES: dict[str, tuple[str, dict[str, list[str]], list[str]]] = {
     "fmnist-recipe": ("fmnist", RECIPES, []),
     "video-recipe": ("video", VIDEO_RECIPES, ["train.eval_split=val", "train.eval_batches=16"]),
+    "video-fashion-recipe": (
+        "video",
+        FASHION_VIDEO_RECIPES,
+        ["data.name=moving-fashion-mnist", "train.eval_split=val", "train.eval_batches=16"],
+    ),
 }
 #: a family by its preset's name (``--families digits video``)
 SHORT = {spec["preset"]: name for name, spec in FAMILIES.items()}
