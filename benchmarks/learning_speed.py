@@ -243,6 +243,18 @@ def recipe_table(results: dict[tuple[str, str], dict[str, Any]], study: str = "f
     return "\n".join(rows)
 
 
+def best_recipe(results: dict[tuple[str, str], dict[str, Any]], study: str) -> list[str]:
+    """The overrides of the recipe of ``study`` whose held-out loss at the end of its budget is the lowest;
+    ``SystemExit`` naming the missing ones unless every recipe has run (a partial study chooses nothing)."""
+    preset, recipes, _ = STUDIES[study]
+    missing = [name for name in recipes if (f"{preset} recipe", name) not in results]
+    if missing:
+        raise SystemExit(f"the {study} study has not run {', '.join(map(repr, missing))}: no recipe is chosen yet")
+    name = min(recipes, key=lambda n: results[(f"{preset} recipe", n)]["points"][-1]["eval_loss"])
+    print(f"best recipe of {study}: {name}", file=sys.stderr)
+    return recipes[name]
+
+
 def figure(results: dict[tuple[str, str], dict[str, Any]], path: Path, families: list[str]) -> None:
     """One panel per family: held-out loss against training seconds, one line per variant."""
     import matplotlib
@@ -295,6 +307,12 @@ def main() -> None:
         "--redo", action="store_true", help="init study: train the chosen families again (later lines supersede)"
     )
     parser.add_argument("--figure", default=None, help="PNG of the curves")
+    parser.add_argument(
+        "--best",
+        action="store_true",
+        help="recipe studies: print only the overrides of the recipe with the lowest held-out loss at the end of "
+        'its budget (e.g. RECIPE="$(... --best)" experiments/video/plateau.sh); trains nothing',
+    )
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -309,6 +327,9 @@ def main() -> None:
 
     if args.study in STUDIES:
         preset, recipes, _ = STUDIES[args.study]
+        if args.best:
+            print(" ".join(best_recipe(results, args.study)))
+            return
         if not args.report:
             for name in recipes:
                 if (f"{preset} recipe", name) not in results:
