@@ -6,7 +6,7 @@ They raise ``UserError`` (a ``ValueError``): a value given at a public boundary 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ __all__ = [
     "check_nonnegative",
     "check_int_at_least",
     "is_int",
+    "check_fields",
     "check_mapping",
     "check_stream_batch",
 ]
@@ -76,6 +77,14 @@ def check_nonnegative(value: float, name: str) -> float:
 def is_int(x: object) -> bool:
     """An integer (Python or NumPy), not a bool."""
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def check_fields(obj: object, checks: Iterable[tuple[str, bool, str]]) -> None:
+    """Raise ``UserError`` (a ``ValueError``) for the first ``(field, ok, what it must be)`` that is not ok,
+    naming the field and ``obj``'s value of it: a parameters dataclass's ``__post_init__``."""
+    for name, ok, want in checks:
+        if not ok:
+            raise UserError(f"{name} must be {want}, got {getattr(obj, name)!r}")
 
 
 def check_int_at_least(value: int, low: int, name: str) -> int:

@@ -57,9 +57,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .._checks import is_int
+from .._checks import check_fields, is_int
 from ..errors import UserError
-from .clips import check_videos
+from .clips import check_continuation, check_videos
 
 __all__ = [
     "MotionParams",
@@ -116,9 +116,7 @@ class MotionParams:
             ("speed_window", is_int(self.speed_window) and self.speed_window >= 1, "an integer >= 1"),
             ("pass_score", 0 < self.pass_score <= 1, "in (0, 1]"),
         ]
-        for name, ok, want in checks:
-            if not ok:
-                raise ValueError(f"{name} must be {want}, got {getattr(self, name)!r}")
+        check_fields(self, checks)
 
 
 @dataclass(frozen=True)
@@ -314,16 +312,8 @@ def continuation_error(
         ValueError: clips that are not uint8 (N, T, H, W) with T >= 3, shapes that differ, or ``given_frames``
             outside [1, T − 1] (the value is named).
     """
-    gen = _check_clips(generated, "generated clips")
-    ref = _check_clips(real, "real clips")
-    if gen.shape != ref.shape:
-        raise ValueError(f"generated clips of shape {gen.shape} do not match the real clips' {ref.shape}")
-    t = gen.shape[1]
-    if not is_int(given_frames) or not 1 <= given_frames < t:
-        raise ValueError(
-            f"given_frames must be an integer in [1, {t - 1}] for clips of {t} frames, got {given_frames!r}"
-        )
-    k = int(given_frames)
+    k = check_continuation(generated, real, given_frames)
+    gen, ref, t = generated, real, generated.shape[1]
     g = clip_motion(gen, params)
     r = clip_motion(ref, params)
     tail_g, tail_r = g.centroid[:, k:], r.centroid[:, k:]  # (N, T − K, 2)

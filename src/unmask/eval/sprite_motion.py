@@ -50,9 +50,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .._checks import is_int
+from .._checks import check_fields, is_int
 from ..errors import UserError
-from .clips import check_videos
+from .clips import check_continuation, check_videos
 
 __all__ = [
     "SpriteMotionParams",
@@ -107,9 +107,7 @@ class SpriteMotionParams:
             ("pass_score", 0 < self.pass_score <= 1, "in (0, 1]"),
             ("chunk", is_int(self.chunk) and self.chunk >= 1, "an integer >= 1"),
         ]
-        for name, ok, want in checks:
-            if not ok:
-                raise ValueError(f"{name} must be {want}, got {getattr(self, name)!r}")
+        check_fields(self, checks)
 
 
 @dataclass(frozen=True)
@@ -360,20 +358,12 @@ def sprite_continuation_error(
             ``search`` or ``min_found`` out of range (the value is named).
     """
     p = SpriteMotionParams() if params is None else params
-    gen = check_videos(generated, "generated clips", min_frames=3)
-    ref = check_videos(real, "real clips", min_frames=3)
-    if gen.shape != ref.shape:
-        raise ValueError(f"generated clips of shape {gen.shape} do not match the real clips' {ref.shape}")
-    t = gen.shape[1]
-    if not is_int(given_frames) or not 1 <= given_frames < t:
-        raise ValueError(
-            f"given_frames must be an integer in [1, {t - 1}] for clips of {t} frames, got {given_frames!r}"
-        )
+    k = check_continuation(generated, real, given_frames)
+    gen, ref, t = generated, real, generated.shape[1]
     if not is_int(search) or search < 1:
         raise ValueError(f"search must be an integer >= 1, got {search!r}")
     if not 0 < min_found <= 1:
         raise ValueError(f"min_found must be in (0, 1], got {min_found!r}")
-    k = int(given_frames)
     n = len(gen)
     tail = t - k
 
