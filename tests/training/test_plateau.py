@@ -40,12 +40,33 @@ def test_no_decision_without_a_reference_or_before_the_minimum() -> None:
     assert not check_plateau([(110, 1.0), (120, 1.0)], 120, window=0.1).reached  # nothing at or before 108
 
 
+def test_smoothing_averages_the_evaluations_at_both_ends_of_the_window() -> None:
+    # the joint model's stop at step 22,000 (2026-12-07): a low reading at the reference made a falling
+    # curve look flat; means of three evaluations at each end see the fall
+    history = [(14000, 1.7436), (15000, 1.7222), (16500, 1.6881), (20500, 1.7010), (21000, 1.6950), (22000, 1.6788)]
+    single = check_plateau(history, 22000)
+    assert single.reached and single.ref_step == 16500 and single.improvement == pytest.approx(0.0055, abs=1e-4)
+    three = check_plateau(history, 22000, smooth=3)
+    assert three.ref_step == 16500 and not three.reached
+    assert three.ref_loss == pytest.approx((1.7436 + 1.7222 + 1.6881) / 3)
+    assert three.loss == pytest.approx((1.7010 + 1.6950 + 1.6788) / 3)
+    assert "means of 3 evaluations" in three.reason
+    # a flat curve is flat under either reading; smooth = 1 is the single-point rule
+    flat = [(s, 1.0 + 0.001 * (s % 3)) for s in range(100, 1300, 100)]
+    assert check_plateau(flat, 1200, smooth=3).reached and check_plateau(flat, 1200, smooth=1).reached
+    # fewer than `smooth` evaluations at or before the reference: nothing decided yet
+    early = check_plateau([(100, 1.0), (200, 1.0), (300, 1.0), (400, 1.0)], 400, smooth=4)
+    assert not early.reached and "no 4 held-out losses at or before step 300" in early.reason
+
+
 @pytest.mark.parametrize(
     "kwargs,message",
     [
         ({"tol": -0.1}, "tolerance must be >= 0, got -0.1"),
         ({"window": 1.0}, r"window must be in \(0, 1\), got 1.0"),
         ({"window": 0.0}, r"window must be in \(0, 1\), got 0.0"),
+        ({"smooth": 0}, "smoothing must be an integer >= 1 .*got 0"),
+        ({"smooth": 2.5}, "smoothing must be an integer >= 1 .*got 2.5"),
     ],
 )
 def test_bad_criterion_options_name_the_value(kwargs: dict, message: str) -> None:

@@ -379,7 +379,7 @@ def check_train(train: TrainConfig) -> None:
     """The loop (``check_loop``), precision, condition dropout and its stopping rules."""
     check_loop(train, "train")
     check_range("train.p_uncond", train.p_uncond, 0, 1)
-    check_at_least(1, train, "train", ("grad_accum",))
+    check_at_least(1, train, "train", ("grad_accum", "plateau_smooth"))
     check_at_least(0, train, "train", ("eval_batches", "workers", "plateau_min_steps"))
     if not train.max_minutes >= 0:
         raise ConfigError(f"train.max_minutes must be >= 0 (0 = no limit), got {train.max_minutes}")

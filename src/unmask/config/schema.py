@@ -360,10 +360,11 @@ class TrainConfig(LoopConfig):
 
     ``until_plateau`` stops the run early once its held-out loss (evaluated at every checkpoint)
     improved by less than ``plateau_tol`` over the last ``plateau_window`` of its steps, not
-    before ``plateau_min_steps`` (``unmask.training.plateau``); ``steps`` is then the cap (and
-    the span of the cosine learning-rate decay). ``max_minutes`` (> 0) stops a call of ``train``
-    after that much wall-clock time, with a checkpoint (resume to go on). The run records why it
-    stopped.
+    before ``plateau_min_steps``, the loss at each end of the window the mean of ``plateau_smooth``
+    evaluations (1: single evaluations, as every run before this option; ``unmask.training.plateau``);
+    ``steps`` is then the cap (and the span of the cosine learning-rate decay). ``max_minutes``
+    (> 0) stops a call of ``train`` after that much wall-clock time, with a checkpoint (resume to
+    go on). The run records why it stopped.
 
     ``eval_split`` names the split the held-out loss is read on (``eval_batches`` batches at every
     checkpoint, and so the plateau rule): ``test`` by default; ``val`` where the dataset has one
@@ -381,6 +382,7 @@ class TrainConfig(LoopConfig):
     plateau_tol: float = 0.01
     plateau_window: float = 0.25
     plateau_min_steps: int = 0
+    plateau_smooth: int = 1
     max_minutes: float = 0.0
 
 

@@ -47,8 +47,9 @@ class LearningCurve:
             a step logged twice (a resumed run) keeps its last record.
         end_reason: why the run ended (``"steps"``, ``"plateau"``, …), None while it is running
             or after an interruption.
-        tol, window: the plateau criterion of the run's config (1% over the last quarter unless
-            the run set ``train.plateau_tol`` / ``train.plateau_window``).
+        tol, window, smooth: the plateau criterion of the run's config (1% over the last quarter,
+            single evaluations, unless the run set ``train.plateau_tol`` / ``plateau_window`` /
+            ``plateau_smooth``).
     """
 
     run: Path
@@ -57,13 +58,14 @@ class LearningCurve:
     end_reason: str | None
     tol: float = 0.01
     window: float = 0.25
+    smooth: int = 1
 
     def status(self) -> PlateauCheck:
         """The plateau criterion at the last held-out evaluation. ``ValueError`` when there is none."""
         if not self.held_out:
             raise ValueError(f"run {str(self.run)!r} has no held-out evaluation (train.eval_batches = 0?)")
         history = [(s, loss) for s, loss, _ in self.held_out]
-        return check_plateau(history, history[-1][0], tol=self.tol, window=self.window)
+        return check_plateau(history, history[-1][0], tol=self.tol, window=self.window, smooth=self.smooth)
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
@@ -157,12 +159,13 @@ def read_learning_curve(run: str | Path) -> LearningCurve:
             end = str(rec.get("reason"))
         elif event in ("start", "resume"):
             end = None
-    tol, window = 0.01, 0.25
+    tol, window, smooth = 0.01, 0.25, 1
     cfg_path = root / "config.json"
     if cfg_path.is_file():
         cfg = json.loads(cfg_path.read_text()).get("train", {})
         tol = float(cfg.get("plateau_tol", tol))
         window = float(cfg.get("plateau_window", window))
+        smooth = int(cfg.get("plateau_smooth", smooth))
     return LearningCurve(
         run=root,
         train=[(s, *train[s]) for s in sorted(train)],
@@ -170,6 +173,7 @@ def read_learning_curve(run: str | Path) -> LearningCurve:
         end_reason=end,
         tol=tol,
         window=window,
+        smooth=smooth,
     )
 
 

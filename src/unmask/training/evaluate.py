@@ -117,7 +117,14 @@ def plateau_check(config: Config, run_dir: Path, step: int, loss: float | None =
         history.append((step, loss))
     if step not in dict(history):
         return None
-    return check_plateau(history, step, tol=tc.plateau_tol, window=tc.plateau_window, min_steps=tc.plateau_min_steps)
+    return check_plateau(
+        history,
+        step,
+        tol=tc.plateau_tol,
+        window=tc.plateau_window,
+        min_steps=tc.plateau_min_steps,
+        smooth=tc.plateau_smooth,
+    )
 
 
 def stream_stats(out: LossOutput, names: list[str]) -> Tensor:

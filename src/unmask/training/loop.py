@@ -80,6 +80,7 @@ RESUMABLE_KEYS = {
     "train.plateau_tol",
     "train.plateau_window",
     "train.plateau_min_steps",
+    "train.plateau_smooth",
     "train.max_minutes",
 }
 
