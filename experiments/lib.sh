@@ -44,6 +44,10 @@ extend_run() {
 }
 
 
+# The plateau scripts of issues 19, 20 and 22 started after 2026-12-07 pass train.plateau_smooth=3: the rule compares
+# means of 3 evaluations at each end of its window (one lucky evaluation stopped a falling joint run: docs/results.md).
+# fmnist_plateau.sh keeps the single-point rule its baseline was stopped by.
+
 # plateau_setup DEFAULT_OUT: the common head of the plateau scripts (after `. experiments/lib.sh`): U and py (the
 # project's unmask and python unless set), both threads, OUT (default DEFAULT_OUT) created and the commit appended to
 # OUT/commits.txt, CAP (default 20,000: the cosine's cap) and EXTRA (more overrides for every run, e.g. a smoke

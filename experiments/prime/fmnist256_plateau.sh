@@ -16,7 +16,7 @@ ELL4=${ELL4:-0}
 GRID=${GRID:-experiments/prime/fmnist256_plateau_grid.yaml}  # the MDM sweep (a smoke test gives a small one)
 PRIME_GRID=${PRIME_GRID:-experiments/prime/fmnist256_prime_plateau_grid.yaml}
 BASE_N=${BASE_N:-1000}  # samples of the references (real images, the naive sampler)
-common="train.steps=$CAP train.until_plateau=true train.plateau_min_steps=$(( CAP / 2 )) train.threads=2
+common="train.steps=$CAP train.until_plateau=true train.plateau_min_steps=$(( CAP / 2 )) train.plateau_smooth=3 train.threads=2
   train.ckpt_every=$(( CAP >= 40 ? CAP / 40 : 1 )) train.keep_checkpoints=50 train.eval_batches=16
   train.log_every=100"
 models="fmnist256 fmnist256-prime"

@@ -52,7 +52,7 @@ fi
 # 2. the three models to their plateau
 for p in scenes-t2i scenes-t2i-minilm scenes-cls; do
   # shellcheck disable=SC2086
-  train_run "$OUT/$p" $p data.name=scenes-compose train.steps=$CAP train.until_plateau=true \
+  train_run "$OUT/$p" $p data.name=scenes-compose train.steps=$CAP train.until_plateau=true train.plateau_smooth=3 \
     train.plateau_min_steps=$(( CAP / 2 )) train.threads=2 train.ckpt_every=$(( CAP >= 40 ? CAP / 40 : 1 )) \
     train.keep_checkpoints=50 train.eval_batches=16 $EXTRA
   plateau_tail "$OUT/$p"  # a cosine that ended at CAP unlevelled: the tail

@@ -31,7 +31,7 @@ esac
 plateau_setup "$default_out"  # U, py, both threads, OUT, CAP, EXTRA
 N=${N:-1000}
 RECIPE=${RECIPE:-}
-common="data.name=$DATASET train.threads=2 train.eval_split=val train.eval_batches=16 train.keep_checkpoints=50
+common="data.name=$DATASET train.plateau_smooth=3 train.threads=2 train.eval_split=val train.eval_batches=16 train.keep_checkpoints=50
   train.ckpt_every=$(( CAP >= 40 ? CAP / 40 : 1 ))"
 labels=$(seq -s, 0 $(( classes - 1 )))
 
