@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The compute queue of issues 19, 20 and 22 (2026-12-07 on), one job at a time on both threads; every step resumes
+# or skips what is done, so the whole queue is re-launched each session:
+#    nohup experiments/queue.sh > runs/queue.log 2>&1 &
+# Stop it with `pkill -9 -f experiments/queue.sh; pkill -9 -f <the running experiment>.sh`, then SIGTERM the
+# `unmask train` process (it writes a checkpoint); never edit a script while it runs (bash reads it as it goes).
+cd "$(dirname "$0")/.."
+git rev-parse HEAD >> runs/queue.commit
+py=.venv/bin/python
+export OMP_NUM_THREADS=2
+experiments/joint/fmnist_plateau.sh >> runs/fmnist-plateau-s38.log 2>&1
+# short diagnostics whose readings the next decisions need (issue 20): the text-to-image ladder (~30 min) and
+# the video recipe study (5 arms x 10 min)
+LADDER_ONLY=1 experiments/t2i/compose_plateau.sh >> runs/t2i-compose.log 2>&1
+$py benchmarks/learning_speed.py --study video-recipe --out runs/video-recipe \
+  --minutes 10 --every 100 --figure docs/video_recipe.png >> runs/video-recipe.log 2>&1
+# issue 19
+$py -c "import torch; torch.set_num_threads(2)
+from unmask.joint import segmenter_judge
+j = segmenter_judge('shapes', 16); print('judge test mIoU', j.test_miou, j.path)" >> runs/judge.log 2>&1
+experiments/joint/seg_plateau.sh >> runs/seg-plateau.log 2>&1
+experiments/joint/joint3_plateau.sh >> runs/joint3-plateau.log 2>&1
+# issue 19: the classification-weighted joint model (what is tried after the joint model levelled off below the goal)
+JOINT_CLS=1 experiments/joint/fmnist_plateau.sh >> runs/fmnist-plateau-s38.log 2>&1
+# issue 20, video: the plateau run on the recipe study's choice (nothing when the study is incomplete)
+recipe=$($py benchmarks/learning_speed.py --study video-recipe --out runs/video-recipe --best 2>> runs/video-plateau.log) \
+  && RECIPE="$recipe" experiments/video/plateau.sh >> runs/video-plateau.log 2>&1
+# issue 22
+STEPS=20000 experiments/prime/text_plateau.sh >> runs/text-plateau.log 2>&1
+experiments/prime/fmnist256_plateau.sh >> runs/prime-images.log 2>&1
+# issue 20, text-to-image: the long runs (if the ladder passed)
+experiments/t2i/compose_plateau.sh >> runs/t2i-compose.log 2>&1
+# issue 20, moving-fashion-mnist at a stated budget: its recipe study, then the plateau script on its choice
+# with CAP 8000 (the rule from step 4,000; a cosine that ends unlevelled goes on at most 8,000 steps more)
+$py benchmarks/learning_speed.py --study video-fashion-recipe --out runs/video-fashion-recipe \
+  --minutes 15 --every 50 --figure docs/video_fashion_recipe.png >> runs/video-fashion-recipe.log 2>&1
+recipe=$($py benchmarks/learning_speed.py --study video-fashion-recipe --out runs/video-fashion-recipe --best \
+  2>> runs/video-fashion-plateau.log) \
+  && DATASET=moving-fashion-mnist CAP=8000 RECIPE="$recipe" experiments/video/plateau.sh \
+  >> runs/video-fashion-plateau.log 2>&1
+echo "queue done $(date)"
