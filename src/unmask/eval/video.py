@@ -154,7 +154,7 @@ def evaluate_videos(
     motion_measure: str | None = None,
 ) -> dict[str, object]:
     """Frame FD and temporal consistency of generated clips against real ones, and (``motion``)
-    whether they show one object moving like a bouncing body.
+    whether they move as the data's objects do (a bouncing body, or rigid sprites).
 
     Args:
         videos: uint8 (N, T, H, W) generated clips, N ≥ 2.
