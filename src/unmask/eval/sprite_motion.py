@@ -45,7 +45,7 @@ frame FD.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import ndimage
@@ -311,7 +311,7 @@ def jitter_frames(videos: np.ndarray, max_shift: int = 3, seed: int = 0) -> np.n
 def _alignment(a: np.ndarray, b: np.ndarray, search: int, p: SpriteMotionParams) -> tuple[np.ndarray, np.ndarray]:
     """For frames a, b uint8 (n, H, W): the displacement (dy, dx) that best explains b's item pixels from a
     (|dy|, |dx| ≤ ``search``) and the fraction it explains, (n, 2) int64 and (n,) float64."""
-    q = SpriteMotionParams(**{**p.__dict__, "max_shift": search})
+    q = replace(p, max_shift=search)
     motions, found = [], []
     for i in range(0, len(a), q.chunk):
         pair = np.stack([a[i : i + q.chunk], b[i : i + q.chunk]], axis=1).astype(np.float32)
