@@ -31,8 +31,7 @@ for p in kjv kjv-prime2 kjv-prime4 kjv-ar; do
   [ "$p" = kjv-ar ] && steps=$AR_STEPS
   run=$OUT/$p
   common="train.steps=$steps train.until_plateau=true train.plateau_min_steps=$(( steps / 2 )) train.plateau_smooth=3
-    train.threads=2
-    train.ckpt_every=$(( steps / 20 )) train.keep_checkpoints=40 train.eval_batches=16"
+    train.threads=2 train.ckpt_every=$(( steps / 20 )) train.keep_checkpoints=40 train.eval_batches=16"
   # shellcheck disable=SC2086
   U=$u train_run "$run" $p $common
   [ -f "$OUT/nll-$p.json" ] || $u nll --ckpt "$run" --repeats 4 --out "$OUT/nll-$p.json"
