@@ -37,6 +37,7 @@ from unmask.joint import run_joint
 from unmask.losses import MultiStreamObjective
 from unmask.training import build_objective
 from unmask.training.checkpoint import list_checkpoints
+from unmask.training.curves import read_run_events
 from unmask.training.factories import stream_specs
 
 
@@ -119,12 +120,7 @@ def score(run: Path, out: Path, n: int, target: str, split: str = "test", points
 def training_seconds(run: Path) -> dict[int, float]:
     """Step → the run's training seconds at that checkpoint (``train_s`` of its checkpoint records;
     the last record wins when a resumed run wrote a step twice)."""
-    out: dict[int, float] = {}
-    for line in (run / "metrics.jsonl").read_text().splitlines():
-        rec = json.loads(line) if line.strip() else {}
-        if rec.get("event") == "checkpoint" and "train_s" in rec:
-            out[int(rec["step"])] = float(rec["train_s"])
-    return out
+    return {int(r["step"]): float(r["train_s"]) for r in read_run_events(run, "checkpoint") if "train_s" in r}
 
 
 def logged_accuracy(run: Path, target: str, scored: set[int]) -> list[dict[str, float]]:
@@ -134,12 +130,11 @@ def logged_accuracy(run: Path, target: str, scored: set[int]) -> list[dict[str, 
     test split (drawn with replacement across epochs, so it may count a few examples twice). Drawn as
     hollow markers."""
     key = f"eval_accuracy_{target}"
-    rows = []
-    for line in (run / "metrics.jsonl").read_text().splitlines():
-        rec = json.loads(line) if line.strip() else {}
-        if rec.get("event") == "checkpoint" and key in rec and rec["step"] not in scored:
-            rows.append({"step": rec["step"], "score": rec[key]})
-    return rows
+    return [
+        {"step": r["step"], "score": r[key]}
+        for r in read_run_events(run, "checkpoint")
+        if key in r and r["step"] not in scored
+    ]
 
 
 def main() -> None:

@@ -21,9 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from unmask.data import TokenDataset, get_dataset
-from unmask.eval import continuation_error
-from unmask.eval.sprite_motion import sprite_continuation_error
-from unmask.eval.video import MOTION_MEASURES
+from unmask.eval.video import MOTION_MEASURES, get_motion_measure
 from unmask.training.curves import read_run_summary
 
 
@@ -47,8 +45,7 @@ def model_report(out: Path, name: str, n: int, dataset: str = "bouncing-shapes")
     real = np.asarray(test.tokenizer.decode(test.tokens[: len(gen)]))
     # the continuation's position error by the dataset's own motion measure: the centroid of the one object
     # (bouncing-shapes), or the displacement that aligns the real and the continued frame (moving sprites)
-    measure = MOTION_MEASURES[dataset]
-    cont = (continuation_error if measure == "bouncing-body" else sprite_continuation_error)(gen, real, given_frames=4)
+    cont = get_motion_measure(MOTION_MEASURES[dataset]).continuation(gen, real, 4)
     motion = clips["motion"]
     temporal = clips["temporal"]
     met = {

@@ -7,7 +7,7 @@ import numpy as np
 from .._checks import is_int
 from ..errors import UserError
 
-__all__ = ["check_videos", "check_continuation"]
+__all__ = ["check_videos", "check_continuation", "finite_mean"]
 
 
 def check_videos(videos: np.ndarray, name: str = "videos", min_frames: int = 2) -> np.ndarray:
@@ -39,3 +39,9 @@ def check_continuation(generated: np.ndarray, real: np.ndarray, given_frames: in
             f"given_frames must be an integer in [1, {t - 1}] for clips of {t} frames, got {given_frames!r}"
         )
     return int(given_frames)
+
+
+def finite_mean(x: np.ndarray) -> float:
+    """Mean of the finite entries of ``x``, NaN when there are none (a measure over the frames where it is defined)."""
+    f = x[np.isfinite(x)]
+    return float(f.mean()) if f.size else float("nan")

@@ -59,7 +59,7 @@ from scipy import ndimage
 
 from .._checks import check_fields, is_int
 from ..errors import UserError
-from .clips import check_continuation, check_videos
+from .clips import check_continuation, check_videos, finite_mean
 
 __all__ = [
     "MotionParams",
@@ -149,12 +149,6 @@ class ClipMotion:
     passed: np.ndarray
 
 
-def _check_clips(videos: np.ndarray, name: str) -> np.ndarray:
-    """uint8 (N, T, H, W) with N >= 1 and T >= 3 (a second difference needs three frames), or ValueError."""
-    check_videos(videos, name, min_frames=3)
-    return videos
-
-
 def _objects(videos: np.ndarray, threshold: float) -> tuple[np.ndarray, ...]:
     """Bright components, areas, centroids and wall gaps of every frame of (N, T, H, W) uint8 clips.
 
@@ -208,7 +202,7 @@ def clip_motion(videos: np.ndarray, params: MotionParams | None = None) -> ClipM
             dtype or shape is named).
     """
     p = MotionParams() if params is None else params
-    v = _check_clips(videos, "videos")
+    v = check_videos(videos, "videos", min_frames=3)
     n, t = v.shape[:2]
     components, area, largest, centroid, gaps = _objects(v, p.threshold)
     h, w = v.shape[2:]
@@ -255,12 +249,6 @@ def clip_motion(videos: np.ndarray, params: MotionParams | None = None) -> ClipM
     )
 
 
-def _finite_mean(x: np.ndarray) -> float:
-    """Mean of the finite entries of ``x``, NaN when there are none."""
-    f = x[np.isfinite(x)]
-    return float(f.mean()) if f.size else float("nan")
-
-
 def motion_report(videos: np.ndarray, params: MotionParams | None = None) -> dict[str, float | int]:
     """The motion measure of N clips, aggregated.
 
@@ -275,7 +263,11 @@ def motion_report(videos: np.ndarray, params: MotionParams | None = None) -> dic
         interior steps that are smooth; ``moving_rate``: fraction of clips with speed >= min_speed;
         ``mean_speed``: mean per-clip speed in px/frame over clips where it is defined (NaN if none).
     """
-    m = clip_motion(videos, params)
+    return _report(clip_motion(videos, params))
+
+
+def _report(m: ClipMotion) -> dict[str, float | int]:
+    """:func:`motion_report`'s aggregates of one :func:`clip_motion` result."""
     return {
         "n": int(len(m.score)),
         "score": float(m.score.mean()),
@@ -284,7 +276,7 @@ def motion_report(videos: np.ndarray, params: MotionParams | None = None) -> dic
         "constant_size_rate": float(m.right_size.mean()),
         "constant_velocity_rate": float(m.smooth.mean()),
         "moving_rate": float(m.moving.mean()),
-        "mean_speed": _finite_mean(m.speed),
+        "mean_speed": finite_mean(m.speed),
     }
 
 
@@ -313,23 +305,23 @@ def continuation_error(
             outside [1, T − 1] (the value is named).
     """
     k = check_continuation(generated, real, given_frames)
-    gen, ref, t = generated, real, generated.shape[1]
-    g = clip_motion(gen, params)
-    r = clip_motion(ref, params)
+    t = generated.shape[1]
+    g = clip_motion(generated, params)
+    r = clip_motion(real, params)
     tail_g, tail_r = g.centroid[:, k:], r.centroid[:, k:]  # (N, T − K, 2)
     dist = np.linalg.norm(tail_g - tail_r, axis=2)  # NaN where either has no single object
     real_found = np.isfinite(tail_r).all(axis=2)
     hold = np.linalg.norm(r.centroid[:, k - 1 : k] - tail_r, axis=2)
     with np.errstate(invalid="ignore"):
-        per_frame = [_finite_mean(dist[:, j]) for j in range(t - k)]
+        per_frame = [finite_mean(dist[:, j]) for j in range(t - k)]
     return {
-        "n": int(len(gen)),
+        "n": int(len(generated)),
         "given_frames": k,
-        "position_error": _finite_mean(dist),
+        "position_error": finite_mean(dist),
         "position_error_per_frame": per_frame,
         "found_rate": float(np.isfinite(dist).sum() / max(1, real_found.sum())),
-        "hold_error": _finite_mean(hold),
-        "motion": motion_report(gen, params),
+        "hold_error": finite_mean(hold),
+        "motion": _report(g),  # the generated clips' measure, already computed
     }
 
 

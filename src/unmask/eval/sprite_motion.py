@@ -45,6 +45,7 @@ frame FD.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -52,7 +53,7 @@ from scipy import ndimage
 
 from .._checks import check_fields, is_int
 from ..errors import UserError
-from .clips import check_continuation, check_videos
+from .clips import check_continuation, check_videos, finite_mean
 
 __all__ = [
     "SpriteMotionParams",
@@ -191,31 +192,24 @@ def _axis_continues(
 
 
 def _smooth(motions: np.ndarray, second: np.ndarray, defined: np.ndarray, tol: float) -> np.ndarray:
-    """(n, S − 1) bool: every motion of step j has one of step j − 1 that it continues (j = 1 … S − 1)."""
+    """(n, S − 1) bool: every motion of step j has one of step j − 1 that it continues (j = 1 … S − 1), with any
+    motion of step j − 2 before and of step j + 1 after as the context of a reflection."""
     n, s = second.shape
-    valid = np.stack([defined, defined & second], axis=2)  # (n, S, 2)
+    valid = np.stack([defined, defined & second], axis=2)  # (n, S, 2): motion slot 0 / 1 of a step exists
     out = np.zeros((n, s - 1), dtype=bool)
     for j in range(1, s):
+        jn, jp = min(j + 1, s - 1), max(j - 2, 0)  # the neighbouring steps (clamped; masked out below)
         ok_j = defined[:, j] & defined[:, j - 1]
-        for a in range(2):
-            ok_a = np.zeros(n, dtype=bool)
-            for b in range(2):
-                for c in range(2):
-                    for e in range(2):
-                        jn, jp = min(j + 1, s - 1), max(j - 2, 0)
-                        hasn = (valid[:, jn, c] & (j + 1 < s))[:, None]
-                        has2 = (valid[:, jp, e] & (j >= 2))[:, None]
-                        cont = _axis_continues(
-                            motions[:, jp, e],
-                            motions[:, j - 1, b],
-                            motions[:, j, a],
-                            motions[:, jn, c],
-                            has2,
-                            hasn,
-                            tol,
-                        )
-                        ok_a |= valid[:, j - 1, b] & cont.all(axis=1)
-            ok_j &= ok_a | ~valid[:, j, a]
+        for a in range(2):  # each motion of step j …
+            continued = np.zeros(n, dtype=bool)
+            for b, c, e in itertools.product(range(2), repeat=3):  # … by some motion b of step j − 1
+                hasn = (valid[:, jn, c] & (j + 1 < s))[:, None]
+                has2 = (valid[:, jp, e] & (j >= 2))[:, None]
+                cont = _axis_continues(
+                    motions[:, jp, e], motions[:, j - 1, b], motions[:, j, a], motions[:, jn, c], has2, hasn, tol
+                )
+                continued |= valid[:, j - 1, b] & cont.all(axis=1)
+            ok_j &= continued | ~valid[:, j, a]
         out[:, j - 1] = ok_j
     return out
 
@@ -359,39 +353,33 @@ def sprite_continuation_error(
     """
     p = SpriteMotionParams() if params is None else params
     k = check_continuation(generated, real, given_frames)
-    gen, ref, t = generated, real, generated.shape[1]
     if not is_int(search) or search < 1:
         raise ValueError(f"search must be an integer >= 1, got {search!r}")
     if not 0 < min_found <= 1:
         raise ValueError(f"min_found must be in (0, 1], got {min_found!r}")
-    n = len(gen)
+    n, t = generated.shape[:2]
     tail = t - k
+    frames_real = real[:, k:].reshape(n * tail, *real.shape[2:])  # (N·(T − K), H, W)
 
     def errors(clips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        frames_real = ref[:, k:].reshape(n * tail, *ref.shape[2:])
-        frames = clips.reshape(n * tail, *ref.shape[2:])
-        d, found = _alignment(frames_real, frames, search, p)
+        """(N, T − K) position errors (NaN where not found) and found flags of clips (N, T − K, H, W)."""
+        d, found = _alignment(frames_real, clips.reshape(frames_real.shape), search, p)
         dist = np.linalg.norm(d.astype(np.float64), axis=1).reshape(n, tail)
         ok = (found >= min_found).reshape(n, tail)
         return np.where(ok, dist, np.nan), ok
 
-    dist, ok = errors(gen[:, k:])
-    held = np.repeat(ref[:, k - 1 : k], tail, axis=1)
+    dist, ok = errors(generated[:, k:])
+    held = np.repeat(real[:, k - 1 : k], tail, axis=1)
     hold, _ = errors(held)
-
-    def mean(x: np.ndarray) -> float:
-        f = x[np.isfinite(x)]
-        return float(f.mean()) if f.size else float("nan")
-
-    real_tail = ref[:, k:].astype(np.float64)
+    real_tail = real[:, k:].astype(np.float64)
     return {
         "n": int(n),
         "given_frames": k,
-        "position_error": mean(dist),
-        "position_error_per_frame": [mean(dist[:, j]) for j in range(tail)],
+        "position_error": finite_mean(dist),
+        "position_error_per_frame": [finite_mean(dist[:, j]) for j in range(tail)],
         "found_rate": float(ok.mean()),
-        "hold_error": mean(hold),
-        "pixel_error": float(np.abs(gen[:, k:].astype(np.float64) - real_tail).mean()),
+        "hold_error": finite_mean(hold),
+        "pixel_error": float(np.abs(generated[:, k:].astype(np.float64) - real_tail).mean()),
         "hold_pixel_error": float(np.abs(held.astype(np.float64) - real_tail).mean()),
-        "motion": sprite_motion_report(gen, p),
+        "motion": sprite_motion_report(generated, p),
     }

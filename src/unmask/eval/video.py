@@ -246,7 +246,7 @@ def evaluate_videos(
         motion = own is not None or motion_measure is not None
     if motion and t >= 3:
         name = motion_measure or own or "bouncing-body"
-        measure = motion_measure_report(name)
+        measure = get_motion_measure(name).report
         gen, real = measure(videos), measure(ref_videos)
         ratio = float(gen["score"]) / float(real["score"]) if float(real["score"]) > 0 else float("nan")
         report["motion"] = {"measure": name, "samples": gen, "reference": real, "score_ratio": ratio}
@@ -259,15 +259,29 @@ MOTION_MEASURES: dict[str, str] = {"bouncing-shapes": "bouncing-body", "moving-f
 MOTION_MEASURE_NAMES = ("bouncing-body", "rigid-sprites")
 
 
-def motion_measure_report(name: str) -> Callable[[np.ndarray], dict[str, float | int]]:
-    """The report function of the motion measure ``name`` (a key of ``MOTION_MEASURE_NAMES``): clips uint8
-    (N, T, H, W) → its aggregated scores, with ``score`` (mean per-clip score in [0, 1]) and ``pass_rate``."""
+@dataclass(frozen=True)
+class MotionMeasure:
+    """A motion measure's two entry points.
+
+    Attributes:
+        report: clips uint8 (N, T, H, W) → aggregated scores, with ``score`` (mean per-clip score in
+            [0, 1]) and ``pass_rate``.
+        continuation: (generated, real, given_frames) → the position error of clips continued from
+            the first ``given_frames`` frames of ``real``, beside holding them still, with ``motion``.
+    """
+
+    report: Callable[[np.ndarray], dict[str, float | int]]
+    continuation: Callable[[np.ndarray, np.ndarray, int], dict[str, object]]
+
+
+def get_motion_measure(name: str) -> MotionMeasure:
+    """The motion measure ``name`` (a key of ``MOTION_MEASURE_NAMES``); ``UserError`` names an unknown one."""
     if name == "bouncing-body":
-        from .motion import motion_report
+        from .motion import continuation_error, motion_report
 
-        return motion_report
+        return MotionMeasure(motion_report, continuation_error)
     if name == "rigid-sprites":
-        from .sprite_motion import sprite_motion_report
+        from .sprite_motion import sprite_continuation_error, sprite_motion_report
 
-        return sprite_motion_report
+        return MotionMeasure(sprite_motion_report, sprite_continuation_error)
     raise UserError(f"unknown motion measure {name!r}; choose one of {', '.join(MOTION_MEASURE_NAMES)}")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .plateau import PlateauCheck, check_plateau
+from .plateau import PlateauCheck, check_plateau, metrics_records
 
 __all__ = [
     "LearningCurve",
@@ -68,25 +68,11 @@ class LearningCurve:
         return check_plateau(history, history[-1][0], tol=self.tol, window=self.window, smooth=self.smooth)
 
 
-def _records(path: Path) -> list[dict[str, Any]]:
-    """The JSON records of a ``metrics.jsonl``; blank lines and lines cut by a crash are skipped."""
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(rec, dict):
-            out.append(rec)
-    return out
-
-
 def read_run_events(run: str | Path, event: str) -> list[dict[str, Any]]:
     """Every record of one ``event`` (``"start"``, ``"resume"``, ``"train"``, ``"checkpoint"``,
     ``"end"``) in ``run``'s ``metrics.jsonl``, in the order written; ``[]`` when the run has no
     metrics file yet (a report over runs that may not have started)."""
-    path = Path(run) / "metrics.jsonl"
-    return [r for r in _records(path) if r.get("event") == event] if path.is_file() else []
+    return [r for r in metrics_records(Path(run) / "metrics.jsonl") if r.get("event") == event]
 
 
 @dataclass(frozen=True)
@@ -123,8 +109,9 @@ class RunSummary:
 
 def read_run_summary(run: str | Path) -> RunSummary:
     """The :class:`RunSummary` of ``run``; a run without a metrics file is "not trained"."""
-    ends = read_run_events(run, "end")
-    starts = read_run_events(run, "start")
+    records = metrics_records(Path(run) / "metrics.jsonl")  # read once
+    ends = [r for r in records if r.get("event") == "end"]
+    starts = [r for r in records if r.get("event") == "start"]
     params = starts[0].get("parameters") if starts else None
     return RunSummary(
         run=Path(run),
@@ -149,7 +136,7 @@ def read_learning_curve(run: str | Path) -> LearningCurve:
     train: dict[int, tuple[float, float]] = {}
     held: dict[int, tuple[float, float]] = {}
     end: str | None = None
-    for rec in _records(path):
+    for rec in metrics_records(path):
         event = rec.get("event")
         if event == "train" and "loss" in rec:
             train[int(rec["step"])] = (float(rec["loss"]), float(rec.get("elapsed_s", math.nan)))

@@ -26,8 +26,11 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["PlateauCheck", "check_plateau", "eval_history", "plateau_stop_rule"]
+from .._checks import is_int
+
+__all__ = ["PlateauCheck", "check_plateau", "eval_history", "metrics_records", "plateau_stop_rule"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def check_plateau(
         raise ValueError(f"plateau tolerance must be >= 0, got {tol}")
     if not 0 < window < 1:
         raise ValueError(f"plateau window must be in (0, 1), got {window}")
-    if isinstance(smooth, bool) or not isinstance(smooth, int) or smooth < 1:
+    if not is_int(smooth) or smooth < 1:
         raise ValueError(f"plateau smoothing must be an integer >= 1 (evaluations averaged), got {smooth!r}")
     losses = dict(history)
     if step not in losses:
@@ -106,18 +109,28 @@ def check_plateau(
     return PlateauCheck(step, loss, ref, ref_loss, improvement, reached, reason)
 
 
-def eval_history(metrics_path: str | Path, key: str = "eval_loss", up_to: int | None = None) -> list[tuple[int, float]]:
-    """The (step, ``key``) of every checkpoint record in a run's ``metrics.jsonl``, the last record
-    of each step winning (a resumed run may re-log a step), steps after ``up_to`` left out."""
+def metrics_records(metrics_path: str | Path) -> list[dict[str, Any]]:
+    """The JSON records of a run's ``metrics.jsonl`` in the order written; ``[]`` when the file does
+    not exist. Blank lines and a line cut by a crash are skipped: the records before it stand."""
     path = Path(metrics_path)
     if not path.exists():
         return []
-    found: dict[int, float] = {}
+    out = []
     for line in path.read_text().splitlines():
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:  # a line cut by a crash: the records before it stand
+        except json.JSONDecodeError:
             continue
+        if isinstance(record, dict):
+            out.append(record)
+    return out
+
+
+def eval_history(metrics_path: str | Path, key: str = "eval_loss", up_to: int | None = None) -> list[tuple[int, float]]:
+    """The (step, ``key``) of every checkpoint record in a run's ``metrics.jsonl``, the last record
+    of each step winning (a resumed run may re-log a step), steps after ``up_to`` left out."""
+    found: dict[int, float] = {}
+    for record in metrics_records(metrics_path):
         if record.get("event") == "checkpoint" and key in record:
             step = int(record["step"])
             if up_to is None or step <= up_to:
