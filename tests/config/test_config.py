@@ -62,6 +62,8 @@ def test_overrides_are_typed() -> None:
         ("sample.temperature=0", "sample.temperature"),
         ("sample.cfg=-1", "sample.cfg"),
         ("path.smoothing=2", "path.smoothing"),
+        ("loss.time_power=0", "loss.time_power: time power must be a finite number > 0, got 0.0"),
+        ("loss.time_power=nan", "loss.time_power: time power must be a finite number > 0, got nan"),
         ("train.precision=fp8", "fp8"),
         # the trunk is checked with the config, not when the model is built (once an internal error)
         ("model.depth=-1", "depth must be >= 1, got -1"),

@@ -378,3 +378,25 @@ def test_sample_times_bad_eps_raises(eps):
 def test_sample_times_bad_batch_raises(batch):
     with pytest.raises(ValueError, match="batch_size"):
         sample_times(batch)
+
+
+@pytest.mark.parametrize("stratified", [False, True])
+@pytest.mark.parametrize("power", [0.5, 2.0, 3.0])
+def test_sample_times_power_law(power, stratified):
+    """t = u^p: P(t <= x) = x^(1/p), within the ε range, and the same u as the uniform draw."""
+    n = 20000
+    t = sample_times(n, eps=0.0, stratified=stratified, power=power, generator=gen(30)).double()
+    u = sample_times(n, eps=0.0, stratified=stratified, generator=gen(30)).double()
+    assert torch.allclose(t, u**power, atol=1e-6)
+    for x in (0.1, 0.25, 0.5, 0.9):
+        expected = x ** (1 / power)
+        assert abs((t <= x).double().mean().item() - expected) < 5 * math.sqrt(expected * (1 - expected) / n)
+    bounded = sample_times(256, eps=0.1, power=power, generator=gen(31))
+    assert (bounded >= 0.1).all() and (bounded <= 0.9).all()
+
+
+@pytest.mark.parametrize("power", [0, -1.0, float("nan"), float("inf"), "2"])
+def test_sample_times_bad_power_raises(power):
+    with pytest.raises(ValueError, match="power") as err:
+        sample_times(8, power=power)
+    assert repr(power) in str(err.value)

@@ -131,6 +131,7 @@ def test_two_processes_end_with_one_process_weights(tmp_path: Path) -> None:
         ("tiny-joint", ["model.timestep=true", "path.timesteps=shared"], "one time for all streams"),
         ("tiny-joint", [*SHARED_ETM, 'path.time_powers="label:2"'], "one time for all streams"),
         ("tiny", ['loss.stream_weights="image:2"'], "applies to multi-stream datasets only"),
+        ("tiny-joint", ["loss.time_power=2"], "draws a time per stream: use path.time_powers"),
         ("tiny-joint", ['loss.stream_weights="label:-2"'], r"weight of stream 'label' must be a finite number >= 0"),
         ("tiny", ['path.clean_stream_weights="image:2"'], "applies to multi-stream datasets only"),
         (

@@ -303,3 +303,32 @@ def test_fused_adamw_on_cpu_from_torch_2_4(monkeypatch: pytest.MonkeyPatch) -> N
         p.grad = torch.ones(3)
         torch.optim.AdamW([p], lr=0.1, fused=True).step()
         assert torch.all(p < 1)
+
+
+@pytest.mark.parametrize("stratified", [False, True])
+def test_training_batches_are_corrupted_at_times_drawn_through_loss_time_power(stratified: bool) -> None:
+    """``loss.time_power`` reaches the training draw: the batch's times are the uniform draw's to the power p,
+    and more tokens are masked, while the config's other draws are unchanged."""
+    from unmask.interpolants import sample_times
+    from unmask.training.batches import load_training_data, training_batches
+    from unmask.training.factories import build_model, objective_for
+    from unmask.training.step import corrupt_batch
+
+    def corrupted(power: float):  # type: ignore[no-untyped-def]
+        config = load_config("tiny", [f"loss.time_power={power}", f"loss.stratified={str(stratified).lower()}"])
+        config.resolve().validate()
+        dataset, _ = load_training_data(config)
+        model = build_model(config, dataset)
+        x1, labels = next(iter(training_batches(dataset, config, 0, 1, torch.device("cpu"))))
+        gen = torch.Generator().manual_seed(5)
+        return corrupt_batch(objective_for(config, dataset), x1, labels, model, config, gen, torch.device("cpu"))
+
+    (plain, _), (powered, _) = corrupted(1.0), corrupted(3.0)
+    eps = load_config("tiny").loss.eps
+    u = (plain.t - eps) / (1 - 2 * eps)
+    assert torch.allclose(powered.t, eps + (1 - 2 * eps) * u**3, atol=1e-6)
+    expected = sample_times(
+        plain.t.shape[0], stratified=stratified, power=3.0, generator=torch.Generator().manual_seed(5)
+    )
+    assert torch.equal(powered.t, expected)
+    assert powered.mask.float().mean() > plain.mask.float().mean()  # t = 0 is all [MASK]

@@ -211,6 +211,11 @@ def check_streams(data: DataConfig, model: ModelConfig, path: PathConfig, loss: 
             f"path.clean_stream_weights={path.clean_stream_weights!r} chooses the clean stream, but "
             "path.clean_stream_prob is 0: no stream is ever held clean"
         )
+    if loss.time_power != 1:
+        raise ConfigError(
+            f"loss.time_power={loss.time_power!r} draws one time per sample; the multi-stream dataset "
+            f'{data.name!r} draws a time per stream: use path.time_powers (e.g. "image:2")'
+        )
     unsupported: tuple[tuple[str, object, bool], ...] = (
         ("model.subtokens", model.subtokens, model.subtokens != 1),
         ("model.causal", model.causal, model.causal),
@@ -333,8 +338,10 @@ def check_path(path: PathConfig) -> None:
 
 
 def check_loss(loss: LossConfig) -> None:
-    """The t-draw's ε (the weighting and reduction are ``Literal`` choices of the schema)."""
+    """The t-draw's ε and power (the weighting and reduction are ``Literal`` choices of the schema)."""
     check_range("loss.eps", loss.eps, 0, 0.5, high_open=True)
+    with library_check("loss.time_power: "):
+        check_positive(loss.time_power, "time power")
 
 
 def check_adam(adam: AdamConfig, where: str, *, clip_off: bool = False) -> None:

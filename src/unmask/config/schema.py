@@ -291,6 +291,11 @@ class LossConfig:
     ``stream_weighting`` (multi-stream datasets): "equal" (each stream's masked mean,
     summed) or "tokens" (one masked mean over all streams' tokens, Eq. 4);
     ``stream_weights`` ("mask:4") scales a stream's term (default 1 each).
+
+    ``time_power`` p > 0 (single-grid data; multi-stream data have ``path.time_powers``) draws
+    training times as ε + (1 − 2ε) u^p: p > 1 moves training effort towards mostly masked inputs
+    (p = 2 puts half the draws below t = 0.25), where a condition matters most. Each time's optimum
+    is unchanged, and the held-out loss keeps uniform t so runs stay comparable.
     """
 
     weighting: Weighting = "constant"
@@ -298,6 +303,7 @@ class LossConfig:
     reduction: Reduction = "masked_mean"
     eps: float = 1e-3
     stratified: bool = False
+    time_power: float = 1.0
     stream_weighting: StreamWeighting = "equal"
     stream_weights: str | None = None
 

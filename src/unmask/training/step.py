@@ -35,11 +35,17 @@ def corrupt_batch(
     device: torch.device,
 ) -> tuple[Any, Tensor | None]:
     """The global batch ``x1`` (B, …) corrupted at times t ~ U[eps, 1] (stratified with
-    ``loss.stratified``), and its labels (B,) with each replaced by the null label with probability
-    ``train.p_uncond`` (None for an unconditional model). Draws from ``gen`` in that order."""
+    ``loss.stratified``, through ``loss.time_power``), and its labels (B,) with each replaced by
+    the null label with probability ``train.p_uncond`` (None for an unconditional model). Draws
+    from ``gen`` in that order."""
     tc = config.train
     t = sample_times(
-        tc.batch_size, eps=config.loss.eps, stratified=config.loss.stratified, generator=gen, device=device
+        tc.batch_size,
+        eps=config.loss.eps,
+        stratified=config.loss.stratified,
+        power=config.loss.time_power,
+        generator=gen,
+        device=device,
     )
     corrupted = objective.corrupt(x1, t, gen)
     y = None
