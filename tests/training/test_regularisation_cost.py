@@ -48,9 +48,7 @@ def test_the_summary_is_the_median_over_rounds_against_none(bench: Any) -> None:
     assert by["dropout 0.1"]["samples_per_s"] == 50.0 and by["dropout 0.1"]["time_vs_none"] == 2.0
 
 
-def test_a_short_benchmark_writes_every_variant(
-    bench: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_short_benchmark_writes_every_variant(bench: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "cost.json"
     argv = ["x", "--preset", "tiny", "--steps", "4", "--log-every", "2", "--rounds", "1", "--threads", "1"]
     monkeypatch.setattr(sys, "argv", [*argv, "--variants", "none", "dropout 0.1", "--out", str(out)])
