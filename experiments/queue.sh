@@ -4,6 +4,8 @@
 #    nohup experiments/queue.sh > runs/queue.log 2>&1 &
 # Stop it with `pkill -9 -f experiments/queue.sh; pkill -9 -f <the running experiment>.sh`, then SIGTERM the
 # `unmask train` process (it writes a checkpoint); never edit a script while it runs (bash reads it as it goes).
+# The order puts one run of each kind early (segmentation, video, text-to-image), so that a problem in any of
+# them shows before the others' hours are spent.
 cd "$(dirname "$0")/.."
 git rev-parse HEAD >> runs/queue.commit
 py=.venv/bin/python
@@ -11,35 +13,34 @@ export OMP_NUM_THREADS=2
 # one job at a time: wait for a training or study process left running by an earlier queue
 while pgrep -f "unmask train|learning_speed.py --study|segmenter_judge" > /dev/null; do sleep 30; done
 experiments/joint/fmnist_plateau.sh >> runs/fmnist-plateau-s38.log 2>&1
-# short diagnostics whose readings the next decisions need (issue 20): the text-to-image ladder (~30 min) and
-# the video recipe study (5 arms x 10 min)
-LADDER_ONLY=1 experiments/t2i/compose_plateau.sh >> runs/t2i-compose.log 2>&1
+# the decisions already made (each re-checks in seconds): the video recipe study (5 arms x 10 min) and the
+# text-to-image ladders (uniform t fails its gate; t = u^2 fails it by 0.0006 at 3,000 steps; t = u^2 on a
+# 6,000-step cosine passes)
 $py benchmarks/learning_speed.py --study video-recipe --out runs/video-recipe \
   --minutes 10 --every 100 --figure docs/video_recipe.png >> runs/video-recipe.log 2>&1
-# the ladder again with half the training times below t = 0.25 (loss.time_power=2: the first ladder's model
-# had not learned the all-masked end, where the caption matters); its long runs follow in step 6 if it passes
+LADDER_ONLY=1 experiments/t2i/compose_plateau.sh >> runs/t2i-compose.log 2>&1
 OUT=runs/t2i-compose-tp2 EXTRA="loss.time_power=2" LADDER_ONLY=1 experiments/t2i/compose_plateau.sh \
   >> runs/t2i-compose-tp2.log 2>&1
-# that ladder missed its gate by 0.0006 nats/pixel at 3,000 steps (0.0555 below the histogram against 0.0561) with
-# its CE at t = 0 level over the last 500 steps of its cosine: the same recipe on a cosine twice as long
 OUT=runs/t2i-compose-tp2-l6000 LADDER=6000 EXTRA="loss.time_power=2" LADDER_ONLY=1 experiments/t2i/compose_plateau.sh \
   >> runs/t2i-compose-tp2-l6000.log 2>&1
-# issue 19
+# issue 19: the U-Net judge (cached once trained), then segmentation at the plateau
 $py -c "import torch; torch.set_num_threads(2)
 from unmask.joint import segmenter_judge
 j = segmenter_judge('shapes', 16); print('judge test mIoU', j.test_miou, j.path)" >> runs/judge.log 2>&1
 experiments/joint/seg_plateau.sh >> runs/seg-plateau.log 2>&1
-experiments/joint/joint3_plateau.sh >> runs/joint3-plateau.log 2>&1
-# issue 19: the classification-weighted joint model (what is tried after the joint model levelled off below the goal)
-JOINT_CLS=1 experiments/joint/fmnist_plateau.sh >> runs/fmnist-plateau-s38.log 2>&1
 # issue 20, video: the plateau run on the recipe study's choice (nothing when the study is incomplete)
 recipe=$($py benchmarks/learning_speed.py --study video-recipe --out runs/video-recipe --best 2>> runs/video-plateau.log) \
   && RECIPE="$recipe" experiments/video/plateau.sh >> runs/video-plateau.log 2>&1
+# issue 20, text-to-image: the three long runs on the ladder that passed
+OUT=runs/t2i-compose-tp2-l6000 LADDER=6000 EXTRA="loss.time_power=2" experiments/t2i/compose_plateau.sh \
+  >> runs/t2i-compose-tp2-l6000.log 2>&1
+# issue 19: the three-stream model, then the classification-weighted joint model (what is tried after the joint
+# model levelled off below the goal)
+experiments/joint/joint3_plateau.sh >> runs/joint3-plateau.log 2>&1
+JOINT_CLS=1 experiments/joint/fmnist_plateau.sh >> runs/fmnist-plateau-s38.log 2>&1
 # issue 22
 STEPS=20000 experiments/prime/text_plateau.sh >> runs/text-plateau.log 2>&1
 experiments/prime/fmnist256_plateau.sh >> runs/prime-images.log 2>&1
-# issue 20, text-to-image: the long runs (if the ladder passed)
-experiments/t2i/compose_plateau.sh >> runs/t2i-compose.log 2>&1
 # issue 20, moving-fashion-mnist at a stated budget: its recipe study, then the plateau script on its choice
 # with CAP 8000 (the rule from step 4,000; a cosine that ends unlevelled goes on at most 8,000 steps more)
 $py benchmarks/learning_speed.py --study video-fashion-recipe --out runs/video-fashion-recipe \
