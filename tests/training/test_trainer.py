@@ -332,3 +332,20 @@ def test_training_batches_are_corrupted_at_times_drawn_through_loss_time_power(s
     )
     assert torch.equal(powered.t, expected)
     assert powered.mask.float().mean() > plain.mask.float().mean()  # t = 0 is all [MASK]
+
+
+def test_the_held_out_loss_draws_uniform_times_whatever_loss_time_power_says() -> None:
+    """Runs trained with different time powers are compared on one held-out measure."""
+    from unmask.training.batches import load_training_data
+    from unmask.training.evaluate import evaluate
+    from unmask.training.factories import build_model, objective_for
+
+    scores = []
+    for power in (1.0, 3.0):
+        config = load_config("tiny", [f"loss.time_power={power}", "train.eval_batches=2"])
+        config.resolve().validate()
+        dataset, _ = load_training_data(config)
+        torch.manual_seed(0)
+        model = build_model(config, dataset)
+        scores.append(evaluate(model, dataset, config, objective_for(config, dataset), torch.device("cpu"), None))
+    assert scores[0] and scores[0] == scores[1]
