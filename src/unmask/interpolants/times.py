@@ -29,7 +29,9 @@ def sample_times(
     the loss estimate while keeping each t marginally uniform.
 
     ``power`` p > 0 returns ε + (1 − 2ε) u^p instead (density ∝ u^(1/p − 1)): p > 1 draws
-    more times near 0 (mostly masked), p < 1 near 1; p = 1 is the uniform draw.
+    more times near 0 (mostly masked), p < 1 near 1; p = 1 is the uniform draw. The power acts on
+    u, inside [ε, 1 − ε]; ``MultiStreamInterpolant``'s per-stream ``time_powers`` raise the drawn t
+    itself (t^p, which can fall below ε), a near-identical distribution that its runs were trained on.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
