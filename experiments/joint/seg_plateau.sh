@@ -14,6 +14,9 @@
 #   at its plateau (0.8711) as the reference.
 #
 #   experiments/joint/seg_plateau.sh         # CAP=N, RECIPE="KEY=VALUE ..." to change the recipe of shapes_recipe.sh
+#   NAME=plateau-reg RECIPE="data.shift=1 optim.weight_decay=0.05" experiments/joint/seg_plateau.sh
+#       # the runs go to runs/shapes-{seg-disc,joint-seg}-NAME (default NAME plateau), their evaluations and
+#       # curve likewise, the figure to docs/joint_seg_NAME_curve.png
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . experiments/lib.sh
@@ -21,21 +24,22 @@ U=.venv/bin/unmask
 export OMP_NUM_THREADS=2
 . experiments/joint/shapes_recipe.sh
 E=runs/joint-eval
-for m in seg-disc joint-seg; do
-  train_run runs/shapes-$m-plateau shapes-$m "${SHAPES_REG[@]}"
-  plateau_tail runs/shapes-$m-plateau  # a cosine that ended at CAP unlevelled: the tail
+NAME=${NAME:-plateau}
+for m in ${ORDER:-seg-disc joint-seg}; do  # ORDER="joint-seg seg-disc": the joint model trains first
+  train_run runs/shapes-$m-$NAME shapes-$m "${SHAPES_REG[@]}"
+  plateau_tail runs/shapes-$m-$NAME  # a cosine that ended at CAP unlevelled: the tail
 done
 for m in seg-disc joint-seg; do
-  $U info runs/shapes-$m-plateau | grep -E "plateau|ended"
-  [ -f $E/shapes-$m-plateau/metrics.json ] ||
-    $U joint --ckpt runs/shapes-$m-plateau --mode 'image->mask' --n 2000 --steps 1 --cfg 1 \
-      --out $E/shapes-$m-plateau --no-progress
+  $U info runs/shapes-$m-$NAME | grep -E "plateau|ended"
+  [ -f $E/shapes-$m-$NAME/metrics.json ] ||
+    $U joint --ckpt runs/shapes-$m-$NAME --mode 'image->mask' --n 2000 --steps 1 --cfg 1 \
+      --out $E/shapes-$m-$NAME --no-progress
 done
-J=runs/shapes-joint-seg-plateau
-[ -f $E/shapes-joint-seg-plateau-s32/metrics.json ] ||
-  $U joint --ckpt $J --mode 'image->mask' --n 2000 --steps 32 --cfg 1 --out $E/shapes-joint-seg-plateau-s32 --no-progress
-[ -f $E/shapes-joint-seg-plateau-k8/metrics.json ] ||
+J=runs/shapes-joint-seg-$NAME
+[ -f $E/shapes-joint-seg-$NAME-s32/metrics.json ] ||
+  $U joint --ckpt $J --mode 'image->mask' --n 2000 --steps 32 --cfg 1 --out $E/shapes-joint-seg-$NAME-s32 --no-progress
+[ -f $E/shapes-joint-seg-$NAME-k8/metrics.json ] ||
   $U joint --ckpt $J --mode 'image->mask' --n 500 --steps 32 --cfg 1 --samples 8 \
-    --out $E/shapes-joint-seg-plateau-k8 --no-progress
-.venv/bin/python experiments/joint/curve.py runs/shapes-seg-disc-plateau $J --target mask --n 1000 --split val \
-  --out $E/seg-curve-val --png docs/joint_seg_plateau_curve.png --ref "U-Net at its plateau (test, 2,000)=0.8711"
+    --out $E/shapes-joint-seg-$NAME-k8 --no-progress
+.venv/bin/python experiments/joint/curve.py runs/shapes-seg-disc-$NAME $J --target mask --n 1000 --split val \
+  --out $E/seg-curve-val-$NAME --png "docs/joint_seg_${NAME//-/_}_curve.png" --ref "U-Net at its plateau (test, 2,000)=0.8711"
