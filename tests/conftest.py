@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -15,6 +18,26 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     mp.setenv("UNMASK_CACHE", str(tmp_path_factory.mktemp("unmask-cache")))
     yield
     mp.undo()
+
+
+def _load_script(path: Path, name: str) -> ModuleType:
+    """The module of a script that is not in a package (experiments/, benchmarks/), run as ``python path``
+    would see it: its own folder on ``sys.path`` while it loads."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
+    return module
+
+
+@pytest.fixture(scope="session")
+def load_script() -> Callable[[Path, str], ModuleType]:
+    """``load_script(path, name)``: a script of experiments/ or benchmarks/ as a module (``_load_script``)."""
+    return _load_script
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ their results, so a queue can pass the chosen overrides on (``RECIPE="$(... --be
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -16,12 +15,8 @@ SCRIPT = ROOT / "benchmarks" / "learning_speed.py"
 
 
 @pytest.fixture(scope="module")
-def study() -> Any:
-    spec = importlib.util.spec_from_file_location("learning_speed_script", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def study(load_script: Any) -> Any:
+    return load_script(SCRIPT, "learning_speed_script")
 
 
 def _results(study: Any, losses: dict[str, float]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -18,12 +19,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "record.py"
 
 
 @pytest.fixture(scope="module")
-def record() -> Any:
-    spec = importlib.util.spec_from_file_location("record_script", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def record(load_script: Callable[[Path, str], ModuleType]) -> ModuleType:
+    return load_script(SCRIPT, "record_script")
 
 
 def test_the_record_retrains_the_same_config_and_reads_as_the_same_curve(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -16,16 +15,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "regularisation_co
 
 
 @pytest.fixture(scope="module")
-def bench() -> Any:
-    sys.path.insert(0, str(SCRIPT.parent))  # the script imports compile_speed from its own folder
-    try:
-        spec = importlib.util.spec_from_file_location("regularisation_cost_script", SCRIPT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
-    return module
+def bench(load_script: Any) -> Any:
+    return load_script(SCRIPT, "regularisation_cost_script")  # it imports compile_speed from its own folder
 
 
 @pytest.mark.parametrize("preset", ["shapes-seg-disc", "tiny"])
