@@ -2,8 +2,8 @@
 # One three-stream model (image, mask, label of shapes-labelled) at its plateau, and every direction measured
 # from it (issue 19): one job at a time on both threads; re-running continues where it stopped.
 #
-# Trained as the segmentation runs of seg_plateau.sh are (shapes_recipe.sh: the segmentation recipe study's choice,
-# held-out loss and plateau rule on shapes' val split). The test split is
+# Trained as the segmentation runs of seg_plateau.sh are (shapes_recipe.sh: the U-Net baseline's shifts and weight
+# decay, a cosine over 8,000 steps, held-out loss and plateau rule on shapes' val split). The test split is
 # read once, by the final model, in every direction (no setting is chosen on it: both CFG weights are reported):
 # * image -> mask: mIoU by one call + arg-max and by Euler sampling (32 steps) on all 2,000 test images;
 #   8 samples of each of the first 500 for the majority vote and the uncertainty analysis;
