@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from unmask._io import atomic_write_text
+from unmask.training.curves import read_learning_curve
 from unmask.training.plateau import metrics_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,13 +86,9 @@ def write_record(run: Path, out_root: Path, name: str | None = None, commit: str
         f"--out runs/{run.name}",
         "",
     ]
-    tmp = dest / "config.yaml.tmp"
-    tmp.write_text("\n".join(header) + yaml.safe_dump(config, sort_keys=True))
-    tmp.replace(dest / "config.yaml")
-    (dest / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    tmp = dest / "metrics.jsonl.tmp"
-    tmp.write_text("".join(json.dumps(e) + "\n" for e in events))
-    tmp.replace(dest / "metrics.jsonl")
+    atomic_write_text(dest / "config.yaml", "\n".join(header) + yaml.safe_dump(config, sort_keys=True))
+    atomic_write_text(dest / "config.json", json.dumps(config, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(dest / "metrics.jsonl", "".join(json.dumps(e) + "\n" for e in events))
     return dest
 
 
@@ -100,8 +98,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "records", help="where the records go")
     ap.add_argument("--commit", default=None, help="the commit of runs that kept no commits.txt")
     args = ap.parse_args(argv)
-    from unmask.training.curves import read_learning_curve
-
     for run in args.runs:
         dest = write_record(run, args.out, commit=args.commit)
         status = read_learning_curve(dest).status()
