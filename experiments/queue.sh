@@ -13,10 +13,8 @@ py=.venv/bin/python
 export OMP_NUM_THREADS=2
 # one job at a time: wait for a training or study process left running by an earlier queue
 while pgrep -f "unmask train|learning_speed.py --study|segmenter_judge" > /dev/null; do sleep 30; done
-# issue 19: the regularised same-backbone segmentation baseline to its plateau (an early reading at step 6,032 on
-# 2026-12-07; the joint model of the same recipe is done: docs/results.md, "Segmentation at the plateau")
-ORDER=seg-disc CURVE_ALSO="runs/shapes-seg-disc-plateau runs/shapes-joint-seg-plateau-reg" \
-  experiments/joint/seg_plateau.sh >> runs/seg-plateau.log 2>&1
+# (done 2026-12-07: issue 19's segmentation pair, experiments/joint/seg_plateau.sh; docs/results.md, "Segmentation at
+# the plateau", and docs/records)
 # issue 20, video: the plateau run on the recipe study's choice, optim.lr=0.002 (docs/results.md, "The video recipe
 # study"); the ITM (about 0.39 s per step), the ETM at its budget and the measures
 CAP=8000 RECIPE="optim.lr=0.002" experiments/video/plateau.sh >> runs/video-plateau.log 2>&1
