@@ -20,7 +20,8 @@ run_finished() {
 
 # train_run RUN PRESET [KEY=VALUE ...]: train RUN from PRESET with the overrides; when RUN already has
 # checkpoints and has not finished, resume it instead (the saved config is kept), and when it has
-# finished, leave it. A script built from these continues where the last session stopped.
+# finished, leave it. A script built from these continues where the last session stopped. An interrupted
+# `unmask train` exits 130, so a script under `set -e` stops there and never scores a half-trained run.
 train_run() {
   local run=$1 preset=$2
   shift 2

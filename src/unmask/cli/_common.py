@@ -266,6 +266,12 @@ def write_npz(path: Path, **arrays: Any) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+#: The exit status of ``unmask train`` and ``unmask tokenizer train`` when a stop signal (Ctrl-C, SIGTERM) ended the
+#: run: its checkpoint is saved and ``--resume`` goes on, but it is not finished, so a script under ``set -e`` (or an
+#: ``&&`` chain) stops there instead of evaluating a half-trained model. 128 + SIGINT, as a shell reports Ctrl-C.
+EXIT_INTERRUPTED = 130
+
+
 def train_report(result: Any, **extra: Any) -> str:
     """The JSON line ``unmask train`` and ``unmask tokenizer train`` print: the run, its step, the last
     loss (null when no step ran: NaN is not JSON), the seconds, then ``extra``."""

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ._common import (
+    EXIT_INTERRUPTED,
     UsageError,
     add_progress_flag,
     add_report_flags,
@@ -62,7 +63,7 @@ def cmd_tokenizer_train(args: argparse.Namespace) -> int:
     result = train_tokenizer(config, args.out, resume=args.resume, progress=args.progress)
     tokenizer = str(result.tokenizer) if result.tokenizer else None
     print(train_report(result, tokenizer=tokenizer, **{f"eval_{k}": v for k, v in result.eval.items()}))
-    return 0
+    return EXIT_INTERRUPTED if result.interrupted else 0
 
 
 def cmd_tokenizer_eval(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from ._common import UsageError, add_progress_flag, run_config, train_report
+from ._common import EXIT_INTERRUPTED, UsageError, add_progress_flag, run_config, train_report
 
 
 def register(sub: Any) -> None:
@@ -43,4 +43,5 @@ def cmd_train(args: argparse.Namespace) -> int:
     plateau = {"plateau": result.plateau["reason"]} if result.plateau else {}
     # the loss is null when no step ran (--resume of a finished run)
     print(train_report(result, checkpoint=checkpoint, reason=result.reason, **plateau))
-    return 0
+    # an interrupted run is not a finished one: `unmask train … && unmask sample …` must not go on to sample it
+    return EXIT_INTERRUPTED if result.reason == "interrupted" else 0

@@ -84,8 +84,9 @@ TOKENIZER_RESUMABLE_KEYS = {
 
 @dataclass
 class TokenizerTrainResult:
-    """Where a tokenizer run ended: directory, step, last loss, wall time, the exported tokenizer file and
-    the last held-out evaluation (PSNR, usage, perplexity)."""
+    """Where a tokenizer run ended: directory, step, last loss, wall time, the exported tokenizer file, the
+    last held-out evaluation (PSNR, usage, perplexity) and whether a stop signal ended it (Ctrl-C / SIGTERM:
+    its checkpoint is saved and ``resume=True`` goes on)."""
 
     run_dir: Path
     step: int
@@ -93,6 +94,7 @@ class TokenizerTrainResult:
     seconds: float
     tokenizer: Path | None
     eval: dict[str, float]
+    interrupted: bool = False
 
 
 @torch.no_grad()
@@ -350,4 +352,6 @@ def _train_tokenizer(
     seconds = time.perf_counter() - meter.start
     log({"event": "end", "step": step, "seconds": seconds})
     tok = run_dir / TOKENIZER_RUN_FILE
-    return TokenizerTrainResult(run_dir, step, last_loss, seconds, tok if tok.is_file() else None, last_eval)
+    return TokenizerTrainResult(
+        run_dir, step, last_loss, seconds, tok if tok.is_file() else None, last_eval, interrupted=interrupted
+    )
