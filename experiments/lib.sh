@@ -65,7 +65,15 @@ plateau_setup() {
 }
 
 # plateau_tail RUN: when RUN's cosine ended at CAP without levelling off, go on at its final rate (the decay
-# pinned at CAP: no warm restart) until the plateau rule holds, at most CAP more steps.
+# pinned at CAP: no warm restart) until the plateau rule holds, at most to TAIL steps (default 2 x CAP). A tail
+# that itself ended on its step count (reason "steps", at or past CAP) goes on the same way when TAIL is raised,
+# e.g. TAIL=32000 for a run of CAP=8000 that ran its first tail to 16,000 unlevelled.
 plateau_tail() {
-  extend_run "$1" "$CAP" "train.steps=$((2 * CAP))" "optim.decay_steps=$CAP" "train.plateau_min_steps=$CAP"
+  local run=$1 tail=${TAIL:-$((2 * CAP))} step
+  last_end "$run" | grep -q '"reason": "steps"' || return 0
+  step=$(last_step "$run")
+  if [ "$step" -ge "$CAP" ] && [ "$step" -lt "$tail" ]; then
+    "${U:-.venv/bin/unmask}" train --out "$run" --resume "train.steps=$tail" "optim.decay_steps=$CAP" \
+      "train.plateau_min_steps=$CAP" --no-progress
+  fi
 }

@@ -5,13 +5,17 @@
 # is resumed, so re-running continues across sessions.
 #
 # 1. ITM: cosine over CAP steps, stopped by the plateau rule on the `val` split's held-out loss (not before
-#    CAP / 2; a cosine that ends unlevelled goes on at its final rate, at most CAP more steps). ETM: the same steps as the ITM's last, on the ITM's schedule (optim.decay_steps=CAP).
-# 2. Per model: N clips (N / 5 per class, 64 Euler steps, CFG 2, seed 0) scored by `unmask eval --ref
-#    bouncing-shapes`: frame FD, frame-to-frame change against the real clips', the motion measure; N clips
-#    continued from the first 4 frames of the first N test clips, with the position error of the continued
-#    object against the real clips' frames 4 … 7 (plateau_eval.py); 8 clips per class as a GIF.
+#    CAP / 2; a cosine that ends unlevelled goes on at its final rate up to TAIL steps, default 2 x CAP, and
+#    further when TAIL is raised). Then its measures (below), so its result is in before the ETM trains.
+# 2. ETM: the same steps as the ITM's last, on the ITM's schedule (optim.decay_steps=CAP); extended to match
+#    when the ITM was trained further. Then its measures.
+# Measures, per model and step (OUT/M/eval-STEP): N clips (N / 5 per class, 64 Euler steps, CFG 2, seed 0)
+# scored by `unmask eval --ref bouncing-shapes`: frame FD, frame-to-frame change against the real clips', the
+# motion measure; N clips continued from the first 4 frames of the first N test clips, with the position error of
+# the continued object against the real clips' frames 4 … 7 (plateau_eval.py); 8 clips per class as a GIF.
 #
-#    experiments/video/plateau.sh   # CAP=20000 N=1000 RECIPE="" OUT=runs/video-plateau DATASET=bouncing-shapes
+#    experiments/video/plateau.sh   # CAP=20000 TAIL=2*CAP N=1000 RECIPE="" OUT=runs/video-plateau
+#                                   # DATASET=bouncing-shapes
 #
 # DATASET=moving-fashion-mnist trains the same presets on that data (data.name; 10 classes) and scores it with
 # its own motion measure (the rigid-sprites one); OUT then defaults to runs/video-fashion-plateau.
@@ -35,20 +39,11 @@ common="data.name=$DATASET train.plateau_smooth=3 train.threads=2 train.eval_spl
   train.ckpt_every=$(( CAP >= 40 ? CAP / 40 : 1 ))"
 labels=$(seq -s, 0 $(( classes - 1 )))
 
-# 1. the ITM to its plateau, then the ETM for as many steps on the same schedule
-# shellcheck disable=SC2086
-train_run "$OUT/itm" video $common train.steps=$CAP train.until_plateau=true \
-  train.plateau_min_steps=$(( CAP / 2 )) $RECIPE $EXTRA
-plateau_tail "$OUT/itm"  # a cosine that ended at CAP unlevelled: the tail
-run_finished "$OUT/itm" || { echo "[video] the ITM has not finished; run this again" >&2; exit 1; }
-budget=$(last_step "$OUT/itm")
-echo "[video] ITM stopped at step $budget; the ETM trains as many steps"
-# shellcheck disable=SC2086
-train_run "$OUT/etm" video-etm $common train.steps=$budget optim.decay_steps=$CAP $RECIPE $EXTRA
-
-# 2. samples and their measures
-for m in itm etm; do
-  e="$OUT/$m/eval"
+# measure M: N clips and N continuations of model M's final checkpoint, their scores and a GIF of 8 clips per
+# class, into OUT/M/eval-STEP (STEP: the run's last step, so a model trained further is measured anew)
+measure() {
+  local m=$1 e
+  e="$OUT/$m/eval-$(last_step "$OUT/$m")"
   mkdir -p "$e"
   [ -f "$e/clips.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/clips.npz" --labels "$labels" --n "$N" \
     --cfg 2 --seed 0 --no-progress > /dev/null
@@ -60,5 +55,24 @@ for m in itm etm; do
   eight=$(for c in $(seq 0 $(( classes - 1 ))); do printf "$c,%.0s" 1 2 3 4 5 6 7 8; done)  # one row per class
   [ -f "$e/gif.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/gif.npz" --labels "${eight%,}" --cfg 2 \
     --seed 1 --no-progress > /dev/null
-done
+}
+
+# 1. the ITM to its plateau (TAIL=N: a tail that reached its cap unlevelled goes on to N), and its measures
+# shellcheck disable=SC2086
+train_run "$OUT/itm" video $common train.steps=$CAP train.until_plateau=true \
+  train.plateau_min_steps=$(( CAP / 2 )) $RECIPE $EXTRA
+plateau_tail "$OUT/itm"  # a cosine that ended at CAP unlevelled: the tail
+run_finished "$OUT/itm" || { echo "[video] the ITM has not finished; run this again" >&2; exit 1; }
+measure itm
 $py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}" --dataset "$DATASET"  # DOCS: where the GIFs go
+
+# 2. the ETM for as many steps on the same schedule (and further if the ITM was), and its measures
+budget=$(last_step "$OUT/itm")
+echo "[video] ITM stopped at step $budget; the ETM trains as many steps"
+# shellcheck disable=SC2086
+train_run "$OUT/etm" video-etm $common train.steps=$budget optim.decay_steps=$CAP $RECIPE $EXTRA
+if run_finished "$OUT/etm" && [ "$(last_step "$OUT/etm")" -lt "$budget" ]; then
+  $U train --out "$OUT/etm" --resume "train.steps=$budget" --no-progress
+fi
+measure etm
+$py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}" --dataset "$DATASET"

@@ -34,8 +34,14 @@ def _summary(run: Path) -> dict[str, object]:
 GOALS = "frame FD <= 10; change 0.8–1.25× real; motion >= 0.8× real"
 
 
+def eval_dir(out: Path, name: str) -> Path:
+    """Where plateau.sh measured model ``name``'s last checkpoint: ``OUT/NAME/eval-STEP`` (older runs: ``eval``)."""
+    stepped = out / name / f"eval-{read_run_summary(out / name).step}"
+    return stepped if stepped.is_dir() else out / name / "eval"
+
+
 def model_report(out: Path, name: str, n: int, dataset: str = "bouncing-shapes") -> dict[str, object]:
-    e = out / name / "eval"
+    e = eval_dir(out, name)
     clips = json.loads((e / "clips.json").read_text())
     continued = json.loads((e / "continued.json").read_text())
     with np.load(e / "continued.npz") as d:
@@ -79,7 +85,9 @@ def main() -> None:
     ap.add_argument("--dataset", default="bouncing-shapes", choices=sorted(MOTION_MEASURES))
     args = ap.parse_args()
     report = {
-        m: model_report(args.out, m, args.n, args.dataset) for m in ("itm", "etm") if (args.out / m / "eval").is_dir()
+        m: model_report(args.out, m, args.n, args.dataset)
+        for m in ("itm", "etm")
+        if (args.out / m / "metrics.jsonl").is_file() and (eval_dir(args.out, m) / "gif.npz").is_file()
     }
     (args.out / "report.json").write_text(json.dumps(report, indent=2))
     print("| model | steps (reason, hours) | frame FD | change ÷ real | motion (÷ real) | motion pass rate |")
@@ -106,7 +114,7 @@ def main() -> None:
     print(f"\ngoals ({GOALS}):")
     for m, r in report.items():
         print(f"  {m.upper()}: " + ", ".join(f"{k} {'met' if ok else 'missed'}" for k, ok in r["goals_met"].items()))
-        gif = args.out / m / "eval" / "gif.gif"
+        gif = eval_dir(args.out, m) / "gif.gif"
         if gif.is_file():
             stem = "video" if args.dataset == "bouncing-shapes" else args.dataset.replace("-", "_")
             shutil.copyfile(gif, args.docs / f"{stem}_{m}_plateau.gif")
