@@ -41,11 +41,12 @@ DROP_KEYS = ("path", "samples")
 
 def _commits(run: Path, fallback: str | None) -> tuple[list[str], str]:
     """The commits RUN was trained at and where that came from."""
-    listed = run / "commits.txt"
-    if listed.is_file():
-        found = list(dict.fromkeys(line.strip() for line in listed.read_text().splitlines() if line.strip()))
-        if found:
-            return found, f"{listed.name} of the run"
+    # the run's own, or the one its script keeps for all its runs (e.g. runs/video-plateau/{itm,etm})
+    for listed, where in ((run / "commits.txt", "of the run"), (run.parent / "commits.txt", "of its script's folder")):
+        if listed.is_file():
+            found = list(dict.fromkeys(line.strip() for line in listed.read_text().splitlines() if line.strip()))
+            if found:
+                return found, f"{listed.name} {where}"
     if fallback:
         return [fallback], "given with --commit"
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -80,10 +81,10 @@ def write_record(run: Path, out_root: Path, name: str | None = None, commit: str
     dest = out_root / (name or run.name)
     dest.mkdir(parents=True, exist_ok=True)
     header = [
-        f"# The config of {run.name}, recorded by experiments/record.py.",
+        f"# The config of {run}, recorded by experiments/record.py.",
         f"# Trained at commit(s) {', '.join(commits)} ({source}).",
         f"# Retrain: unmask train {dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest}/config.yaml "
-        f"--out runs/{run.name}",
+        f"--out runs/{dest.name}",
         "",
     ]
     atomic_write_text(dest / "config.yaml", "\n".join(header) + yaml.safe_dump(config, sort_keys=True))
@@ -97,9 +98,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("runs", nargs="+", type=Path, help="run directories")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "records", help="where the records go")
     ap.add_argument("--commit", default=None, help="the commit of runs that kept no commits.txt")
+    ap.add_argument("--name", default=None, help="the record's name (one run only; default: the run's folder name)")
     args = ap.parse_args(argv)
+    if args.name is not None and len(args.runs) != 1:
+        ap.error(f"--name names one record, got {len(args.runs)} runs")
     for run in args.runs:
-        dest = write_record(run, args.out, commit=args.commit)
+        dest = write_record(run, args.out, name=args.name, commit=args.commit)
         status = read_learning_curve(dest).status()
         print(f"{dest}: {status.reason}")
 

@@ -53,6 +53,18 @@ def test_a_run_without_commits_is_marked_with_the_given_commit(record: Any, tiny
     assert "feedbeef (given with --commit)" in (dest / "config.yaml").read_text().splitlines()[1]
 
 
+def test_a_run_of_a_script_folder_takes_the_folders_commits_and_the_records_name(
+    record: Any, tiny_run: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "video-plateau" / "itm"  # as experiments/video/plateau.sh lays its runs out
+    shutil.copytree(tiny_run, run)
+    (run.parent / "commits.txt").write_text("cafe01\n")
+    dest = record.write_record(run, tmp_path / "records", name="video-plateau-itm")
+    head = (dest / "config.yaml").read_text().splitlines()[:3]
+    assert dest.name == "video-plateau-itm" and "cafe01 (commits.txt of its script's folder)" in head[1]
+    assert head[2].endswith("config.yaml --out runs/video-plateau-itm")
+
+
 def test_what_is_not_a_run_is_one_clear_error(record: Any, tiny_run: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="config.json' does not exist"):
         record.write_record(tmp_path, tmp_path / "records")
