@@ -86,3 +86,13 @@ def test_run_finished_and_last_step_read_the_last_segment(tmp_path: Path) -> Non
     _bash(tmp_path, script)
     assert (tmp_path / "step").read_text().strip() == "9000"
     assert (tmp_path / "fin").read_text().strip() == "no"
+
+
+def test_plateau_tail_takes_cap_from_its_caller(tmp_path: Path) -> None:
+    """fmnist_plateau.sh calls it as ``CAP=30000 plateau_tail RUN``: the tail its 30,000-step cosine had before."""
+    run = _run_dir(tmp_path, (30000, "steps"))
+    calls = _bash(tmp_path, f"CAP=30000 plateau_tail {run}")
+    assert calls == [
+        f"train --out {run} --resume train.steps=60000 optim.decay_steps=30000 "
+        "train.plateau_min_steps=30000 --no-progress"
+    ]

@@ -44,7 +44,7 @@ variant() { [ "$1" = joint-cls ] && echo "path.clean_stream_weights=image:4 path
 for m in "${MODELS[@]}"; do
   # shellcheck disable=SC2046
   train_run runs/fmnist-$m-plateau "$(preset $m)" "${REG[@]}" $(variant $m)
-  extend_run runs/fmnist-$m-plateau 30000 train.steps=60000 optim.decay_steps=30000 train.plateau_min_steps=30000
+  CAP=30000 plateau_tail runs/fmnist-$m-plateau  # the tail at the final rate, at most to 60,000 steps
 done
 # each final model on all 10,000 test images (the folder names its step, so a model trained further is scored anew)
 declare -A scored
