@@ -13,6 +13,8 @@
 # scored by `unmask eval --ref bouncing-shapes`: frame FD, frame-to-frame change against the real clips', the
 # motion measure; N clips continued from the first 4 frames of the first N test clips, with the position error of
 # the continued object against the real clips' frames 4 … 7 (plateau_eval.py); 8 clips per class as a GIF.
+# The ITM's sampler settings are then swept (experiments/video/sampling_grid.yaml, 200 clips a cell) into
+# OUT/itm/sweep-STEP: frame FD, change and motion against the 1,000 test clips per setting.
 #
 #    experiments/video/plateau.sh   # CAP=20000 TAIL=2*CAP N=1000 RECIPE="" OUT=runs/video-plateau
 #                                   # DATASET=bouncing-shapes
@@ -65,6 +67,8 @@ plateau_tail "$OUT/itm"  # a cosine that ended at CAP unlevelled: the tail
 run_finished "$OUT/itm" || { echo "[video] the ITM has not finished; run this again" >&2; exit 1; }
 measure itm
 $py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}" --dataset "$DATASET"  # DOCS: where the GIFs go
+$U sweep --ckpt "$OUT/itm" --grid experiments/video/sampling_grid.yaml --out "$OUT/itm/sweep-$(last_step "$OUT/itm")" \
+  --no-progress > /dev/null  # resumable: cells already in its CSV are skipped
 
 # 2. the ETM for as many steps on the same schedule (and further if the ITM was), and its measures
 budget=$(last_step "$OUT/itm")

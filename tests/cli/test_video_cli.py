@@ -13,10 +13,22 @@ import torch
 from cli_helpers import run
 from PIL import Image
 
+import unmask.eval.video as video_eval
 from unmask.cli import main
 from unmask.data import get_dataset
+from unmask.eval.features import FeatureExtractor
+from unmask.sweep import read_rows
 
 pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+class Pixels(FeatureExtractor):
+    """A cheap stand-in for EfficientNet-Lite0 (seconds per frame FD on a CPU): 4×4 average-pooled pixels."""
+
+    name, dim, input_size = "pixels-test", 48, 4
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.adaptive_avg_pool2d(x, 4).flatten(1)
 
 
 @pytest.fixture(scope="module")
@@ -125,15 +137,6 @@ def test_info_and_eval_understand_video_runs(video_run: Path, tmp_path: Path, ca
     code, out, _ = run(["info", str(video_run), "--json"], capsys)
     assert json.loads(out)["backbone"]["kind"] == "video"
 
-    import unmask.eval.video as video_eval
-    from unmask.eval.features import FeatureExtractor
-
-    class Pixels(FeatureExtractor):
-        name, dim, input_size = "pixels-test", 48, 4
-
-        def embed(self, x):
-            return torch.nn.functional.adaptive_avg_pool2d(x, 4).flatten(1)
-
     monkeypatch.setattr(video_eval, "get_extractor", lambda spec: Pixels())
     samples = tmp_path / "s.npz"
     args = [
@@ -159,10 +162,44 @@ def test_info_and_eval_understand_video_runs(video_run: Path, tmp_path: Path, ca
     assert code == 2 and err == "unmask: error: reference 'digits' is not a video dataset\n"
 
 
-def test_sweep_refuses_a_video_model(video_run: Path, tmp_path: Path, capsys) -> None:
-    (tmp_path / "grid.yaml").write_text("n: 4\ngrid:\n  steps: [2]\n")
-    code, _, err = run(
-        ["sweep", "--ckpt", str(video_run), "--grid", str(tmp_path / "grid.yaml"), "--out", str(tmp_path / "s")], capsys
-    )
-    assert code == 2 and "holds a video model; sweeps score images" in err
+def test_sweep_scores_a_video_model_by_frame_fd_change_and_motion(
+    video_run: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setattr(video_eval, "get_extractor", lambda spec: Pixels())
+    (tmp_path / "grid.yaml").write_text("n: 4\nref_n: 20\nbatch_size: 4\ngrid:\n  steps: [2, 4]\n")
+    out = tmp_path / "s"
+    args = ["sweep", "--ckpt", str(video_run), "--grid", str(tmp_path / "grid.yaml"), "--out", str(out)]
+    code, stdout, err = run([*args, "--best", "motion_ratio"], capsys)
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary["cells"] == 2 and summary["best"]["metric"] == "motion_ratio"
+    rows = read_rows(out / "sweep.csv")
+    assert [int(r["steps"]) for r in rows] == [2, 4]
+    for r in rows:
+        assert float(r["fd"]) >= 0 and float(r["change_ratio"]) > 0 and float(r["motion_ratio"]) >= 0
+        assert r["precision"] == "" and r["accuracy"] == ""  # image measures: not computed for clips
+    assert (out / "fd_vs_nfe.png").is_file() and (out / "motion_ratio_vs_nfe.png").is_file()
+    # the same clips drawn by unmask sample and scored by unmask eval give the row's numbers
+    clips = tmp_path / "c.npz"
+    draw = ["sample", "--ckpt", str(video_run), "--out", str(clips), "--defaults", "--steps", "2", "--seed", "0"]
+    assert run([*draw, "--labels", "0,1,2,3", "--batch-size", "4"], capsys)[0] == 0
+    code, stdout, err = run(["eval", str(clips), "--ref", "bouncing-shapes", "--levels", "4", "--ref-n", "20"], capsys)
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert float(rows[0]["fd"]) == pytest.approx(report["frame_fd"], rel=1e-6)
+    assert float(rows[0]["change_ratio"]) == pytest.approx(report["temporal"]["ratio"], rel=1e-6)
+    assert float(rows[0]["motion_ratio"]) == pytest.approx(report["motion"]["score_ratio"], rel=1e-6, nan_ok=True)
+
+
+def test_sweep_of_a_video_model_refuses_an_image_reference_and_change_ratio_as_best(
+    video_run: Path, tmp_path: Path, capsys
+) -> None:
+    (tmp_path / "grid.yaml").write_text("n: 4\nref: digits\ngrid:\n  steps: [2]\n")
+    args = ["sweep", "--ckpt", str(video_run), "--grid", str(tmp_path / "grid.yaml"), "--out", str(tmp_path / "s")]
+    code, _, err = run(args, capsys)
+    assert code == 2 and "reference 'digits' is not a video dataset" in err
     assert not (tmp_path / "s").exists()  # refused before anything is written
+    (tmp_path / "grid.yaml").write_text("n: 4\ngrid:\n  steps: [2]\n")
+    code, _, err = run([*args, "--best", "change_ratio"], capsys)
+    assert code == 2 and "unknown metric 'change_ratio' for --best" in err
+    assert not (tmp_path / "s").exists()

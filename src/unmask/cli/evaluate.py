@@ -74,7 +74,11 @@ def register(sub: Any) -> None:
     add_report_flags(nl)
     nl.set_defaults(func=cmd_nll)
 
-    w = sub.add_parser("sweep", help="evaluate a grid of sampler settings on one checkpoint (resumable)")
+    w = sub.add_parser(
+        "sweep",
+        help="evaluate a grid of sampler settings on one checkpoint (resumable): images by FD, precision/recall "
+        "and accuracy, clips by frame FD, frame-to-frame change and motion against the real clips",
+    )
     add_ckpt_flag(w)
     w.add_argument("--grid", required=True, help="grid YAML file (see unmask.sweep.grid)")
     w.add_argument("--out", required=True, help="output directory: sweep.csv, sweep.json, figures")
@@ -84,8 +88,8 @@ def register(sub: Any) -> None:
         "--best",
         default=None,
         metavar="METRIC",
-        help="record the best cell on METRIC (fd, precision, recall, inception_score, accuracy) as the run's "
-        "sampling.json, which unmask sample then uses",
+        help="record the best cell on METRIC (fd, precision, recall, inception_score, accuracy; for a video "
+        "model fd, the frame FD, or motion_ratio) as the run's sampling.json, which unmask sample then uses",
     )
     add_progress_flag(w)
     w.set_defaults(func=cmd_sweep)

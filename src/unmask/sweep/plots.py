@@ -41,8 +41,9 @@ def _label(key: Line, varying: set[str]) -> str:
     return ", ".join(parts) or "all"
 
 
-def plot_sweep(csv_path: str | Path, out_dir: str | Path, metric: str = "fd") -> list[Path]:
-    """Write ``{metric}_vs_{nfe,temperature,cfg}.png`` for every axis the sweep varies; returns the paths."""
+def plot_sweep(csv_path: str | Path, out_dir: str | Path, metric: str = "fd", ylabel: str | None = None) -> list[Path]:
+    """Write ``{metric}_vs_{nfe,temperature,cfg}.png`` for every axis the sweep varies; returns the paths.
+    ``ylabel``: the y axis's label (default the FD's, or the metric's name)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -63,7 +64,7 @@ def plot_sweep(csv_path: str | Path, out_dir: str | Path, metric: str = "fd") ->
         if log:
             ax.set_xscale("log", base=2)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel({"fd": "Fréchet distance (EfficientNet-Lite0)"}.get(metric, metric))
+        ax.set_ylabel(ylabel or {"fd": "Fréchet distance (EfficientNet-Lite0)"}.get(metric, metric))
         ax.grid(alpha=0.3)
         if len(keys) > 1:
             ax.legend(fontsize=7, frameon=False)

@@ -1,5 +1,10 @@
 """Run a sweep: every cell of a grid on one checkpoint → samples → metrics → one CSV row.
 
+Image models are scored by ``unmask.eval.report.evaluate_samples`` (FD, precision/recall, Inception-style
+score, accuracy); video models by ``unmask.eval.video.evaluate_videos`` against the real clips: the frame FD
+(column ``fd``), the frame-to-frame change over the real clips' (``change_ratio``) and the motion score over
+the real clips' (``motion_ratio``).
+
 The CSV (``OUT/sweep.csv``) is rewritten atomically after every cell, so an interrupted
 sweep loses at most the cell in progress; running the same command again skips the
 cells already in the CSV. ``OUT/sweep.json`` records the checkpoint and the grid, and a
@@ -33,7 +38,8 @@ from .table import COLUMNS, METRICS, read_rows, write_rows
 
 __all__ = ["run_sweep", "read_rows", "COLUMNS", "Evaluator"]
 
-#: (images uint8 (N, H, W), labels (N,) or None) → metrics dict with some of METRICS.
+#: (images uint8 (N, H, W), or clips (N, T, H, W) of a video model; labels (N,) or None) → metrics dict with
+#: some of METRICS.
 Evaluator = Callable[[np.ndarray, "np.ndarray | None"], dict[str, float]]
 
 
@@ -74,6 +80,28 @@ def default_evaluator(ref: str, levels: int | None, extractor: str, ref_n: int |
     return evaluate
 
 
+def video_evaluator(ref: str, levels: int | None, extractor: str, ref_n: int | None = None) -> Evaluator:
+    """Frame FD (as ``fd``), ``change_ratio`` and ``motion_ratio`` of clips (N, T, H, W) against ``ref``'s test clips
+    (a registered video dataset, decoded at ``levels`` grey levels; ``ref_n``: a fixed subset of them)."""
+    from ..data import is_video_dataset
+    from ..eval.video import evaluate_videos
+
+    if not is_video_dataset(ref):
+        raise UserError(f"reference {ref!r} is not a video dataset; a video model's sweep scores clips")
+
+    def evaluate(videos: np.ndarray, labels: np.ndarray | None) -> dict[str, float]:
+        rep = evaluate_videos(videos, ref, extractor=extractor, ref_n=ref_n, levels=levels, motion=True)
+        temporal, motion = rep["temporal"], rep["motion"]
+        assert isinstance(temporal, dict) and isinstance(motion, dict)
+        return {
+            "fd": float(rep["frame_fd"]),  # type: ignore[arg-type]
+            "change_ratio": float(temporal["ratio"]),
+            "motion_ratio": float(motion["score_ratio"]),
+        }
+
+    return evaluate
+
+
 def run_sweep(
     ckpt: str | Path,
     grid: str | Path | SweepSpec,
@@ -98,17 +126,12 @@ def run_sweep(
     out = Path(out_dir)
     # a checkpoint whose samples a sweep cannot score is refused before anything is written
     model, checkpoint = load_model(ckpt, weights=weights, device=device)
-    if isinstance(model, VideoTransformer):
-        raise UserError(
-            f"{str(checkpoint.path)!r} holds a video model; sweeps score images. Sample clips with unmask sample "
-            "and score them with unmask eval (frame FD, temporal consistency)"
-        )
+    video = isinstance(model, VideoTransformer)
     if isinstance(model, TextTransformer):
         raise UserError(
             f"{str(checkpoint.path)!r} holds a text-to-image model; sweeps draw class-conditional samples. Sample "
             "with unmask sample --captions and score with unmask adherence"
         )
-    out.mkdir(parents=True, exist_ok=True)
     config = checkpoint.config
     meta = {
         "checkpoint": str(checkpoint.path.resolve()),
@@ -120,6 +143,12 @@ def run_sweep(
         "ref_n": spec.ref_n,
         "extractor": spec.extractor,
     }
+    # pixel models are compared with real images at their own grey levels; models on shards (VQ tokens)
+    # decode to full-depth images, so their reference keeps every grey level
+    ref_levels = config.data.levels if config.data.shards is None else IMAGE_LEVELS.get(str(meta["ref"]))
+    make_evaluator = video_evaluator if video else default_evaluator
+    evaluate = evaluator or make_evaluator(str(meta["ref"]), ref_levels, spec.extractor, spec.ref_n)
+    out.mkdir(parents=True, exist_ok=True)
     meta_path = out / "sweep.json"
     if meta_path.is_file():
         old = json.loads(meta_path.read_text())
@@ -132,10 +161,6 @@ def run_sweep(
     atomic_write_text(meta_path, json.dumps({**meta, "grid": spec.source}, indent=2))
 
     tokenizer = build_tokenizer(checkpoint.tokenizer)
-    # pixel models are compared with real images at their own grey levels; models on shards (VQ tokens)
-    # decode to full-depth images, so their reference keeps every grey level
-    ref_levels = config.data.levels if config.data.shards is None else IMAGE_LEVELS.get(str(meta["ref"]))
-    evaluate = evaluator or default_evaluator(str(meta["ref"]), ref_levels, spec.extractor, spec.ref_n)
     labels = None
     if model.num_classes > 0:
         labels = [i * model.num_classes // spec.n for i in range(spec.n)]
@@ -197,5 +222,7 @@ def run_sweep(
     if not csv_path.is_file():
         write_rows(csv_path, rows)
     if plots:
-        plot_sweep(csv_path, out)
+        plot_sweep(csv_path, out, ylabel="frame FD (EfficientNet-Lite0)" if video else None)
+        if video:
+            plot_sweep(csv_path, out, metric="motion_ratio", ylabel="motion score / real clips'")
     return csv_path

@@ -17,7 +17,10 @@ from .grid import SETTINGS
 
 __all__ = ["METRICS", "COLUMNS", "read_rows", "write_rows", "as_float"]
 
-METRICS = ("fd", "precision", "recall", "inception_score", "accuracy")
+#: every measure a row can hold: images get the first five; clips (video models) get ``fd`` (the frame FD),
+#: ``change_ratio`` (their frame-to-frame change over the real clips') and ``motion_ratio`` (their motion score
+#: over the real clips', ``unmask.eval.video``)
+METRICS = ("fd", "precision", "recall", "inception_score", "accuracy", "change_ratio", "motion_ratio")
 COLUMNS = ("cell", *SETTINGS.keys(), "seed", "n", "nfe", "nfe_per_sample", *METRICS, "seconds")
 
 
