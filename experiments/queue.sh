@@ -16,9 +16,9 @@ while pgrep -f "unmask train|learning_speed.py --study|segmenter_judge" > /dev/n
 # (done 2026-12-07: issue 19's segmentation pair, experiments/joint/seg_plateau.sh; docs/results.md, "Segmentation at
 # the plateau", and docs/records)
 # issue 20, video: the plateau run on the recipe study's choice, optim.lr=0.002 (docs/results.md, "The video recipe
-# study"). The ITM's cosine and its first tail ended unlevelled at 16,000 steps (2026-12-07, measured there: an early
-# reading), so its tail goes on to 32,000 (about 0.31 s per step), then its measures, the ETM at its budget and
-# its measures
+# study"). The ITM's tail ended unlevelled at 32,000 steps (2026-12-07, its clips measured there: an early
+# reading); left: its continuation measure and its sampling sweep (about 40 min), then the ETM for 32,000 steps
+# (about 3 h) and its measures
 CAP=8000 TAIL=32000 RECIPE="optim.lr=0.002" experiments/video/plateau.sh >> runs/video-plateau.log 2>&1
 # issue 20, text-to-image: the ladder that passed (t = u^2 on a 6,000-step cosine), then the three long runs
 OUT=runs/t2i-compose-tp2-l6000 LADDER=6000 CAP=8000 EXTRA="loss.time_power=2" experiments/t2i/compose_plateau.sh \
