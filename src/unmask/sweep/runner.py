@@ -91,13 +91,13 @@ def video_evaluator(ref: str, levels: int | None, extractor: str, ref_n: int | N
 
     def evaluate(videos: np.ndarray, labels: np.ndarray | None) -> dict[str, float]:
         rep = evaluate_videos(videos, ref, extractor=extractor, ref_n=ref_n, levels=levels, motion=True)
-        temporal, motion = rep["temporal"], rep["motion"]
-        assert isinstance(temporal, dict) and isinstance(motion, dict)
-        return {
-            "fd": float(rep["frame_fd"]),  # type: ignore[arg-type]
-            "change_ratio": float(temporal["ratio"]),
-            "motion_ratio": float(motion["score_ratio"]),
-        }
+        temporal = rep["temporal"]
+        assert isinstance(temporal, dict)
+        out = {"fd": float(rep["frame_fd"]), "change_ratio": float(temporal["ratio"])}  # type: ignore[arg-type]
+        motion = rep.get("motion")  # absent for clips of fewer than 3 frames (no velocity to follow)
+        if isinstance(motion, dict):
+            out["motion_ratio"] = float(motion["score_ratio"])
+        return out
 
     return evaluate
 
