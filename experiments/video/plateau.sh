@@ -65,13 +65,13 @@ train_run "$OUT/itm" video $common train.steps=$CAP train.until_plateau=true \
   train.plateau_min_steps=$(( CAP / 2 )) $RECIPE $EXTRA
 plateau_tail "$OUT/itm"  # a cosine that ended at CAP unlevelled: the tail
 run_finished "$OUT/itm" || { echo "[video] the ITM has not finished; run this again" >&2; exit 1; }
+budget=$(last_step "$OUT/itm")  # the ITM's last step: its sweep's folder and the ETM's budget
 measure itm
 $py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}" --dataset "$DATASET"  # DOCS: where the GIFs go
-$U sweep --ckpt "$OUT/itm" --grid experiments/video/sampling_grid.yaml --out "$OUT/itm/sweep-$(last_step "$OUT/itm")" \
+$U sweep --ckpt "$OUT/itm" --grid experiments/video/sampling_grid.yaml --out "$OUT/itm/sweep-$budget" \
   --no-progress > /dev/null  # resumable: cells already in its CSV are skipped
 
 # 2. the ETM for as many steps on the same schedule (and further if the ITM was), and its measures
-budget=$(last_step "$OUT/itm")
 echo "[video] ITM stopped at step $budget; the ETM trains as many steps"
 # shellcheck disable=SC2086
 train_run "$OUT/etm" video-etm $common train.steps=$budget optim.decay_steps=$CAP $RECIPE $EXTRA
