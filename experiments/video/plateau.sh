@@ -78,5 +78,6 @@ train_run "$OUT/etm" video-etm $common train.steps=$budget optim.decay_steps=$CA
 if run_finished "$OUT/etm" && [ "$(last_step "$OUT/etm")" -lt "$budget" ]; then
   $U train --out "$OUT/etm" --resume "train.steps=$budget" --no-progress
 fi
+run_finished "$OUT/etm" || { echo "[video] the ETM has not finished; run this again" >&2; exit 1; }
 measure etm
 $py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}" --dataset "$DATASET"
