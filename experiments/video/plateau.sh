@@ -14,7 +14,11 @@
 # motion measure; N clips continued from the first 4 frames of the first N test clips, with the position error of
 # the continued object against the real clips' frames 4 … 7 (plateau_eval.py); 8 clips per class as a GIF.
 # The ITM's sampler settings are then swept (experiments/video/sampling_grid.yaml, 200 clips a cell) into
-# OUT/itm/sweep-STEP: frame FD, change and motion against the 1,000 test clips per setting.
+# OUT/itm/sweep-STEP: frame FD, change and motion against the 1,000 test clips per setting; then MaskGIT's
+# settings around that grid's best cell (experiments/video/maskgit_grid.yaml) into OUT/itm/sweep2-STEP.
+# SAMPLE / TAG: other sampler settings for the measures (every `unmask sample` of them), measured into
+# OUT/M/eval-STEP-TAG (and plateau_eval.py --tag TAG), e.g. the sweeps' best:
+#    SAMPLE="--sampler maskgit --steps 64" TAG=maskgit64 experiments/video/plateau.sh
 #
 #    experiments/video/plateau.sh   # CAP=20000 TAIL=2*CAP N=1000 RECIPE="" OUT=runs/video-plateau
 #                                   # DATASET=bouncing-shapes
@@ -37,26 +41,30 @@ esac
 plateau_setup "$default_out"  # U, py, both threads, OUT, CAP, EXTRA
 N=${N:-1000}
 RECIPE=${RECIPE:-}
+SAMPLE=${SAMPLE:-}  # extra `unmask sample` options of the measures (default: the checkpoint's sampler)
+TAG=${TAG:-}
+[ -n "$SAMPLE" ] && [ -z "$TAG" ] && { echo "SAMPLE needs a TAG naming its eval folder" >&2; exit 2; }
 common="data.name=$DATASET train.plateau_smooth=3 train.threads=2 train.eval_split=val train.eval_batches=16 train.keep_checkpoints=50
   train.ckpt_every=$(( CAP >= 40 ? CAP / 40 : 1 ))"
 labels=$(seq -s, 0 $(( classes - 1 )))
 
 # measure M: N clips and N continuations of model M's final checkpoint, their scores and a GIF of 8 clips per
-# class, into OUT/M/eval-STEP (STEP: the run's last step, so a model trained further is measured anew)
+# class, into OUT/M/eval-STEP[-TAG] (STEP: the run's last step, so a model trained further is measured anew)
+# shellcheck disable=SC2086
 measure() {
   local m=$1 e
-  e="$OUT/$m/eval-$(last_step "$OUT/$m")"
+  e="$OUT/$m/eval-$(last_step "$OUT/$m")${TAG:+-$TAG}"
   mkdir -p "$e"
   [ -f "$e/clips.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/clips.npz" --labels "$labels" --n "$N" \
-    --cfg 2 --seed 0 --no-progress > /dev/null
+    --cfg 2 --seed 0 $SAMPLE --no-progress > /dev/null
   [ -f "$e/clips.json" ] || $U eval "$e/clips.npz" --ref "$DATASET" --levels 8 --out "$e/clips.json" > /dev/null
   [ -f "$e/continued.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/continued.npz" --prefix-frames 4 \
-    --prefix-from test --n "$N" --cfg 2 --seed 0 --no-progress > /dev/null
+    --prefix-from test --n "$N" --cfg 2 --seed 0 $SAMPLE --no-progress > /dev/null
   [ -f "$e/continued.json" ] || $U eval "$e/continued.npz" --ref "$DATASET" --levels 8 \
     --out "$e/continued.json" > /dev/null
   eight=$(for c in $(seq 0 $(( classes - 1 ))); do printf "$c,%.0s" 1 2 3 4 5 6 7 8; done)  # one row per class
   [ -f "$e/gif.npz" ] || $U sample --ckpt "$OUT/$m" --out "$e/gif.npz" --labels "${eight%,}" --cfg 2 \
-    --seed 1 --no-progress > /dev/null
+    --seed 1 $SAMPLE --no-progress > /dev/null
 }
 
 # 1. the ITM to its plateau (TAIL=N: a tail that reached its cap unlevelled goes on to N), and its measures
@@ -67,9 +75,12 @@ plateau_tail "$OUT/itm"  # a cosine that ended at CAP unlevelled: the tail
 run_finished "$OUT/itm" || { echo "[video] the ITM has not finished; run this again" >&2; exit 1; }
 budget=$(last_step "$OUT/itm")  # the ITM's last step: its sweep's folder and the ETM's budget
 measure itm
-$py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}" --dataset "$DATASET"  # DOCS: where the GIFs go
+$py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}" --dataset "$DATASET" \
+  ${TAG:+--tag "$TAG"}  # DOCS: where the GIFs go
 $U sweep --ckpt "$OUT/itm" --grid experiments/video/sampling_grid.yaml --out "$OUT/itm/sweep-$budget" \
   --no-progress > /dev/null  # resumable: cells already in its CSV are skipped
+$U sweep --ckpt "$OUT/itm" --grid experiments/video/maskgit_grid.yaml --out "$OUT/itm/sweep2-$budget" \
+  --no-progress > /dev/null  # MaskGIT around the first grid's best cell
 
 # 2. the ETM for as many steps on the same schedule (and further if the ITM was), and its measures
 echo "[video] ITM stopped at step $budget; the ETM trains as many steps"
@@ -80,4 +91,5 @@ if run_finished "$OUT/etm" && [ "$(last_step "$OUT/etm")" -lt "$budget" ]; then
 fi
 run_finished "$OUT/etm" || { echo "[video] the ETM has not finished; run this again" >&2; exit 1; }
 measure etm
-$py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}" --dataset "$DATASET"
+$py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}" --dataset "$DATASET" \
+  ${TAG:+--tag "$TAG"}

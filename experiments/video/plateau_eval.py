@@ -3,7 +3,8 @@ frame FD, the frame-to-frame change against the real clips', the motion measure 
 for clips continued from 4 given frames, the position error of the continued object against the real clips'
 frames 4 … 7 (``unmask.eval.continuation_error``), beside the error of holding the object still; and the issue's
 goals (frame FD <= 10, change within 0.8–1.25× the real clips', motion >= 0.8× its real value). Writes
-``OUT/report.json`` and copies each model's 8-per-class GIF to docs/.
+``OUT/report.json`` and copies each model's 8-per-class GIF to docs/; with ``--tag TAG`` (plateau.sh's other
+sampler settings) it reads ``eval-STEP-TAG`` and writes ``OUT/report-TAG.json`` and ``…_plateau-TAG.gif``.
 
     .venv/bin/python experiments/video/plateau_eval.py runs/video-plateau [--n 1000] [--docs docs]
 
@@ -34,14 +35,17 @@ def _summary(run: Path) -> dict[str, object]:
 GOALS = "frame FD <= 10; change 0.8–1.25× real; motion >= 0.8× real"
 
 
-def eval_dir(out: Path, name: str) -> Path:
-    """Where plateau.sh measured model ``name``'s last checkpoint: ``OUT/NAME/eval-STEP`` (older runs: ``eval``)."""
+def eval_dir(out: Path, name: str, tag: str = "") -> Path:
+    """Where plateau.sh measured model ``name``'s last checkpoint: ``OUT/NAME/eval-STEP`` (older runs: ``eval``),
+    or with the sampler settings named ``tag``, ``OUT/NAME/eval-STEP-TAG``."""
     stepped = out / name / f"eval-{read_run_summary(out / name).step}"
+    if tag:
+        return stepped.with_name(f"{stepped.name}-{tag}")
     return stepped if stepped.is_dir() else out / name / "eval"
 
 
-def model_report(out: Path, name: str, n: int, dataset: str = "bouncing-shapes") -> dict[str, object]:
-    e = eval_dir(out, name)
+def model_report(out: Path, name: str, n: int, dataset: str = "bouncing-shapes", tag: str = "") -> dict[str, object]:
+    e = eval_dir(out, name, tag)
     clips = json.loads((e / "clips.json").read_text())
     continued = json.loads((e / "continued.json").read_text())
     with np.load(e / "continued.npz") as d:
@@ -83,13 +87,17 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--docs", type=Path, default=Path("docs"))
     ap.add_argument("--dataset", default="bouncing-shapes", choices=sorted(MOTION_MEASURES))
+    ap.add_argument("--tag", default="", help="the measures' sampler settings (plateau.sh's TAG): eval-STEP-TAG")
     args = ap.parse_args()
     report = {
-        m: model_report(args.out, m, args.n, args.dataset)
+        m: model_report(args.out, m, args.n, args.dataset, args.tag)
         for m in ("itm", "etm")
-        if (args.out / m / "metrics.jsonl").is_file() and (eval_dir(args.out, m) / "gif.npz").is_file()
+        if (args.out / m / "metrics.jsonl").is_file() and (eval_dir(args.out, m, args.tag) / "gif.npz").is_file()
     }
-    (args.out / "report.json").write_text(json.dumps(report, indent=2))
+    suffix = f"-{args.tag}" if args.tag else ""
+    (args.out / f"report{suffix}.json").write_text(json.dumps(report, indent=2))
+    if args.tag:
+        print(f"sampler settings: {args.tag}\n")
     print("| model | steps (reason, hours) | frame FD | change ÷ real | motion (÷ real) | motion pass rate |")
     print("|---|---|---:|---:|---:|---:|")
     for m, r in report.items():
@@ -114,10 +122,10 @@ def main() -> None:
     print(f"\ngoals ({GOALS}):")
     for m, r in report.items():
         print(f"  {m.upper()}: " + ", ".join(f"{k} {'met' if ok else 'missed'}" for k, ok in r["goals_met"].items()))
-        gif = eval_dir(args.out, m) / "gif.gif"
+        gif = eval_dir(args.out, m, args.tag) / "gif.gif"
         if gif.is_file():
             stem = "video" if args.dataset == "bouncing-shapes" else args.dataset.replace("-", "_")
-            shutil.copyfile(gif, args.docs / f"{stem}_{m}_plateau.gif")
+            shutil.copyfile(gif, args.docs / f"{stem}_{m}_plateau{suffix}.gif")
 
 
 if __name__ == "__main__":
