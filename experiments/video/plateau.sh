@@ -16,9 +16,10 @@
 # The ITM's sampler settings are then swept (experiments/video/sampling_grid.yaml, 200 clips a cell) into
 # OUT/itm/sweep-STEP: frame FD, change and motion against the 1,000 test clips per setting; then MaskGIT's
 # settings around that grid's best cell (experiments/video/maskgit_grid.yaml) into OUT/itm/sweep2-STEP.
-# SAMPLE / TAG: other sampler settings for the measures (every `unmask sample` of them), measured into
-# OUT/M/eval-STEP-TAG (and plateau_eval.py --tag TAG), e.g. the sweeps' best:
-#    SAMPLE="--sampler maskgit --steps 64" TAG=maskgit64 experiments/video/plateau.sh
+# SAMPLE / TAG: other sampler settings for the measures (every `unmask sample` of them; they come after the
+# defaults --cfg 2 --seed 0 / 1, so they override them), measured into OUT/M/eval-STEP-TAG (and plateau_eval.py
+# --tag TAG), e.g. a setting chosen on the sweeps, measured on another seed than theirs:
+#    SAMPLE="--sampler maskgit --steps 128 --cfg 1.5 --seed 2" TAG=maskgit128-cfg1.5 experiments/video/plateau.sh
 #
 #    experiments/video/plateau.sh   # CAP=20000 TAIL=2*CAP N=1000 RECIPE="" OUT=runs/video-plateau
 #                                   # DATASET=bouncing-shapes
