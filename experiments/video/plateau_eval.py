@@ -3,8 +3,10 @@ frame FD, the frame-to-frame change against the real clips', the motion measure 
 for clips continued from 4 given frames, the position error of the continued object against the real clips'
 frames 4 … 7 (``unmask.eval.continuation_error``), beside the error of holding the object still; and the issue's
 goals (frame FD <= 10, change within 0.8–1.25× the real clips', motion >= 0.8× its real value). Writes
-``OUT/report.json`` and copies each model's 8-per-class GIF to docs/; with ``--tag TAG`` (plateau.sh's other
-sampler settings) it reads ``eval-STEP-TAG`` and writes ``OUT/report-TAG.json`` and ``…_plateau-TAG.gif``.
+``OUT/report.json`` and copies each model's 8-per-class GIF to docs/ (``video_itm_plateau.gif`` when the plateau
+rule stopped the run, else ``video_itm_early32k.gif``, an early reading named by its step); with ``--tag TAG``
+(plateau.sh's other sampler settings) it reads ``eval-STEP-TAG`` and writes ``OUT/report-TAG.json`` and
+``video_itm_…-TAG.gif``.
 
     .venv/bin/python experiments/video/plateau_eval.py runs/video-plateau [--n 1000] [--docs docs]
 
@@ -81,6 +83,14 @@ def model_report(out: Path, name: str, n: int, dataset: str = "bouncing-shapes",
     }
 
 
+def gif_name(dataset: str, model: str, step: int, reason: str | None, suffix: str = "") -> str:
+    """The docs/ name of a model's GIF: ``video_itm_plateau.gif`` for a run the plateau rule stopped, else
+    ``video_itm_early32k.gif`` (an early reading, named by its step); ``suffix`` names other sampler settings."""
+    stem = "video" if dataset == "bouncing-shapes" else dataset.replace("-", "_")
+    when = "plateau" if reason == "plateau" else f"early{step // 1000}k" if step % 1000 == 0 else f"early{step}"
+    return f"{stem}_{model}_{when}{suffix}.gif"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", type=Path)
@@ -124,8 +134,8 @@ def main() -> None:
         print(f"  {m.upper()}: " + ", ".join(f"{k} {'met' if ok else 'missed'}" for k, ok in r["goals_met"].items()))
         gif = eval_dir(args.out, m, args.tag) / "gif.gif"
         if gif.is_file():
-            stem = "video" if args.dataset == "bouncing-shapes" else args.dataset.replace("-", "_")
-            shutil.copyfile(gif, args.docs / f"{stem}_{m}_plateau{suffix}.gif")
+            run = read_run_summary(args.out / m)
+            shutil.copyfile(gif, args.docs / gif_name(args.dataset, m, run.step or 0, run.reason, suffix))
 
 
 if __name__ == "__main__":
