@@ -18,7 +18,7 @@ while pgrep -f "unmask train|learning_speed.py --study|segmenter_judge" > /dev/n
 # issue 20, video: the plateau run on the recipe study's choice, optim.lr=0.002 (docs/results.md, "The video recipe
 # study"). The ITM's tail ended unlevelled at 32,000 steps (2026-12-07, its clips measured there: an early
 # reading); its continuation and two sampling sweeps measured there (MaskGIT halves frame FD against Euler);
-# and with the sweeps' choice (MaskGIT 128 steps, CFG 1.5, seed 2); left: the ETM for 32,000 steps (1,000 done
+# and with the sweeps' choice (MaskGIT 128 steps, CFG 1.5, seed 2); left: the ETM for 32,000 steps (4,304 done
 # on 2026-12-08; about 3 h) and its measures with that setting, then with the default sampler (Euler 64, CFG 2)
 CAP=8000 TAIL=32000 RECIPE="optim.lr=0.002" SAMPLE="--sampler maskgit --steps 128 --cfg 1.5 --seed 2" \
   TAG=maskgit128-cfg1.5 experiments/video/plateau.sh >> runs/video-plateau.log 2>&1
