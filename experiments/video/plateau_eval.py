@@ -131,11 +131,14 @@ def main() -> None:
         )
     print(f"\ngoals ({GOALS}):")
     for m, r in report.items():
-        print(f"  {m.upper()}: " + ", ".join(f"{k} {'met' if ok else 'missed'}" for k, ok in r["goals_met"].items()))
+        run = r["run"]  # the run's summary, read once by model_report
+        assert isinstance(run, dict)
+        early = "" if run["reason"] == "plateau" else " (an early reading: the run is not at its plateau)"
+        met = ", ".join(f"{k} {'met' if ok else 'missed'}" for k, ok in r["goals_met"].items())
+        print(f"  {m.upper()}: {met}{early}")
         gif = eval_dir(args.out, m, args.tag) / "gif.gif"
         if gif.is_file():
-            run = read_run_summary(args.out / m)
-            shutil.copyfile(gif, args.docs / gif_name(args.dataset, m, run.step or 0, run.reason, suffix))
+            shutil.copyfile(gif, args.docs / gif_name(args.dataset, m, int(run["step"]), run["reason"], suffix))
 
 
 if __name__ == "__main__":
