@@ -87,6 +87,11 @@ def main() -> None:
             f"| {name} | {c['position_error']:.2f} | {per} | {c['found_rate']:.3f} | {c['hold_error']:.2f} | "
             f"{m['score']:.3f} | {m['pass_rate']:.3f} |"
         )
+    per = " / ".join(f"{e:.2f}" for e in c["extrapolation_error_per_frame"])  # type: ignore[attr-defined]
+    print(
+        f"\nthe given real track continued at constant speed, reflected at the walls (extrapolate_track): "
+        f"{c['extrapolation_error']:.2f} px ({per})"
+    )
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ __all__ = [
     "clip_motion",
     "motion_report",
     "continuation_error",
+    "extrapolate_track",
     "shuffle_frames",
     "hold_frame",
     "blur_frames",
@@ -297,8 +298,11 @@ def continuation_error(
         ``position_error_per_frame``: the same per frame K … T − 1 (a list of T − K floats);
         ``found_rate``: fraction of those frames where the generated clip holds one object (and the real
         one does); ``hold_error``: the error of holding the object still at its last given real position
-        (the baseline of a model that stops the object); ``motion``: :func:`motion_report` of the generated
-        clips over all T frames.
+        (the baseline of a model that stops the object); ``extrapolation_error``: the error of continuing
+        the given real track at constant speed, reflected at the walls (see :func:`extrapolate_track`: what
+        the given frames alone allow, the reference of a model that follows the track) and
+        ``extrapolation_error_per_frame``, the same per frame K … T − 1; ``motion``:
+        :func:`motion_report` of the generated clips over all T frames.
 
     Raises:
         ValueError: clips that are not uint8 (N, T, H, W) with T >= 3, shapes that differ, or ``given_frames``
@@ -312,8 +316,11 @@ def continuation_error(
     dist = np.linalg.norm(tail_g - tail_r, axis=2)  # NaN where either has no single object
     real_found = np.isfinite(tail_r).all(axis=2)
     hold = np.linalg.norm(r.centroid[:, k - 1 : k] - tail_r, axis=2)
+    gaps = _objects(real[:, k - 1 : k], (MotionParams() if params is None else params).threshold)[4][:, 0]
+    extrapolated = np.linalg.norm(extrapolate_track(r.centroid[:, :k], gaps, t - k) - tail_r, axis=2)
     with np.errstate(invalid="ignore"):
         per_frame = [finite_mean(dist[:, j]) for j in range(t - k)]
+        extrapolated_per_frame = [finite_mean(extrapolated[:, j]) for j in range(t - k)]
     return {
         "n": int(len(generated)),
         "given_frames": k,
@@ -321,8 +328,50 @@ def continuation_error(
         "position_error_per_frame": per_frame,
         "found_rate": float(np.isfinite(dist).sum() / max(1, real_found.sum())),
         "hold_error": finite_mean(hold),
+        "extrapolation_error": finite_mean(extrapolated),
+        "extrapolation_error_per_frame": extrapolated_per_frame,
         "motion": _report(g),  # the generated clips' measure, already computed
     }
+
+
+def extrapolate_track(given: np.ndarray, gaps: np.ndarray, frames: int) -> np.ndarray:
+    """Continue each object's track from its given centroids at constant speed, reflected at the walls.
+
+    Per axis, the speed is the mean absolute centroid step over the given frames (a bounce flips a
+    velocity component but keeps its size) and the direction is that of the last step. The object's
+    bounding box in the last given frame may move until it touches a wall, and is reflected there, as
+    bouncing-shapes' generator reflects its shapes. On the 1,000 real test clips given 4 frames this
+    is 0.80 px off the real track over frames 4 … 7 (0.47 / 0.69 / 0.92 / 1.10): the centroid of a
+    shape drawn on the pixel grid wobbles, so even the generator's own track is not met exactly.
+
+    Args:
+        given: (N, K, 2) float64 centroids (x, y) in px of the given frames, K >= 2 (NaN where a
+            frame does not hold one object: that clip's prediction is NaN).
+        gaps: (N, 4) px from the object's bounding box in the last given frame to the left, right, top
+            and bottom walls (``inf`` where the frame is empty).
+        frames: how many frames to continue, >= 1.
+
+    Returns:
+        (N, frames, 2) float64 predicted centroids of frames K … K + frames − 1.
+    """
+    if given.ndim != 3 or given.shape[1] < 2 or given.shape[2] != 2:
+        raise UserError(f"given must be centroids (N, K >= 2, 2), got shape {given.shape}")
+    if gaps.shape != (len(given), 4):
+        raise UserError(f"gaps must be ({len(given)}, 4), got shape {gaps.shape}")
+    if not is_int(frames) or frames < 1:
+        raise UserError(f"frames must be an integer >= 1, got {frames!r}")
+    steps = np.diff(given, axis=1)  # (N, K − 1, 2)
+    velocity = np.abs(steps).mean(axis=1) * np.sign(steps[:, -1])  # (N, 2)
+    ahead = np.arange(1, frames + 1, dtype=np.float64)
+    out = np.empty((len(given), frames, 2))
+    for axis, (before, after) in enumerate(((0, 1), (2, 3))):
+        lo, hi = -gaps[:, before], gaps[:, after]  # the shifts that keep the box inside the frame
+        span = (hi - lo)[:, None]
+        with np.errstate(invalid="ignore"):
+            q = np.mod(velocity[:, axis, None] * ahead[None] - lo[:, None], 2 * span)
+            shift = lo[:, None] + np.where(q <= span, q, 2 * span - q)
+        out[..., axis] = given[:, -1, None, axis] + np.where(span > 0, shift, 0.0)
+    return out
 
 
 # Clips that are not a bouncing body, built from real ones: the measure's references
