@@ -187,8 +187,8 @@ def test_adherence_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     code, _, err = run(["adherence", str(tmp_path / "missing.npz")], capsys)
     assert code == 2 and "does not exist" in err
     np.savez(tmp_path / "c.npz", images=np.zeros((2, 32, 32), np.uint8), captions=np.array(["a big circle"] * 2))
-    code, _, err = run(["adherence", str(tmp_path / "c.npz"), "--ref", "scenes-compose", "--ref-split", "val"], capsys)
-    assert code == 2 and "'val'" in err and "test-heldout" in err  # the bad split, and the ones there are
+    code, _, err = run(["adherence", str(tmp_path / "c.npz"), "--ref", "scenes-compose", "--ref-split", "nope"], capsys)
+    assert code == 2 and "'nope'" in err and "test-heldout" in err  # the bad split, and the ones there are
 
 
 def test_nll_binds_the_split_captions_and_sweep_refuses(

@@ -9,6 +9,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+import torch
 
 from unmask.data import get_dataset, parse_caption, render_scenes, scene_captions
 from unmask.data.captions import (
@@ -75,7 +76,13 @@ def test_compose_dataset_splits(tmp_path) -> None:
         mock.patch.dict("os.environ", {"UNMASK_CACHE": str(tmp_path)}),
         mock.patch(
             "unmask.data.captions.COMPOSE_SPLITS",
-            {"train": (64, 0, "seen"), "test": (16, 1, "seen"), "test-heldout": (24, 4, "heldout")},
+            {
+                "train": (64, 0, "seen"),
+                "test": (16, 1, "seen"),
+                "test-heldout": (24, 4, "heldout"),
+                "val": (16, 5, "seen"),
+                "val-heldout": (24, 6, "heldout"),
+            },
         ),
     ):
         train = get_dataset("scenes-compose", "train")
@@ -84,8 +91,12 @@ def test_compose_dataset_splits(tmp_path) -> None:
         assert train.captions == held.captions == scene_captions()
         assert not any(is_heldout_caption(c) for c in train.item_captions())
         assert all(is_heldout_caption(c) for c in held.item_captions())
+        val, val_held = get_dataset("scenes-compose", "val"), get_dataset("scenes-compose", "val-heldout")
+        assert not any(is_heldout_caption(c) for c in val.item_captions())
+        assert all(is_heldout_caption(c) for c in val_held.item_captions())
+        assert not torch.equal(val_held.tokens, held.tokens)  # their own scenes: choosing on val leaves test unread
         assert list((tmp_path / "datasets").glob("scenes-compose-v1-*"))  # cached under its own name
         with pytest.raises(ValueError, match="scenes-compose split must be one of 'train', 'test', 'test-heldout'"):
-            load_scenes("val", compose=True)
+            load_scenes("nope", compose=True)
     with pytest.raises(ValueError, match="mini and compose"):
         load_scenes("train", mini=True, compose=True)

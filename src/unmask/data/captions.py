@@ -29,7 +29,9 @@ held out (``HELDOUT_RELATIONS``: the pairs in grammar order take "left of", "rig
 group A and relation never appears in training: 128 of the 512 relation captions (25%), while every
 word, every (size, class) and every relation still occurs in the training captions. Splits:
 ``train`` (10,000, seed 0) and ``test`` (1,000, seed 1) draw only the seen captions;
-``test-heldout`` (1,000, seed 4) only the held-out ones. The caption table is the full grammar, as
+``test-heldout`` (1,000, seed 4) only the held-out ones; ``val`` (1,000, seed 5, seen) and
+``val-heldout`` (1,000, seed 6, held out) are for choosing a stopping point or sampler settings,
+so that the test splits are read once, by the final models. The caption table is the full grammar, as
 for ``scenes``, so a class-label model on the same labels is comparable on the seen captions.
 
 The grammar and the renderer of the scenes live in :mod:`.scene_grammar`; their names are
@@ -92,7 +94,13 @@ SCENE_LEVELS = 8
 SCENE_SPLITS = {"train": (10_000, 0), "test": (1_000, 1)}
 MINI_SPLITS = {"train": (512, 2), "test": (128, 3)}
 #: scenes-compose: split → (count, seed, caption pool)
-COMPOSE_SPLITS = {"train": (10_000, 0, "seen"), "test": (1_000, 1, "seen"), "test-heldout": (1_000, 4, "heldout")}
+COMPOSE_SPLITS = {
+    "train": (10_000, 0, "seen"),
+    "test": (1_000, 1, "seen"),
+    "test-heldout": (1_000, 4, "heldout"),
+    "val": (1_000, 5, "seen"),
+    "val-heldout": (1_000, 6, "heldout"),
+}
 _VERSION = 1
 
 
@@ -145,7 +153,8 @@ def load_scenes(
 ) -> CaptionDataset:
     """The captioned scenes ``split`` (see the module docstring); ``mini``: the 512 / 128-scene variant
     ``scenes-mini`` (seeds 2 and 3) for tests and smoke runs; ``compose``: ``scenes-compose``, whose
-    training split leaves the held-out compositions out (splits train, test, test-heldout)."""
+    training split leaves the held-out compositions out (splits train, test, test-heldout, val,
+    val-heldout)."""
     if mini and compose:
         raise ValueError("scenes: mini and compose are different datasets; choose one")
     splits = COMPOSE_SPLITS if compose else SCENE_SPLITS

@@ -51,7 +51,8 @@ DATASETS: dict[str, Callable[..., TokenDataset | StreamDataset]] = {
     # images with captions (``CaptionDataset``: labels index the caption table)
     "scenes": lambda split, levels=None: load_scenes(split, levels),
     "scenes-mini": lambda split, levels=None: load_scenes(split, levels, mini=True),
-    # scenes whose training split leaves 25% of the relation captions out (splits train, test, test-heldout)
+    # scenes whose training split leaves 25% of the relation captions out
+    # (splits train, test, test-heldout, val, val-heldout)
     "scenes-compose": lambda split, levels=None: load_scenes(split, levels, compose=True),
     "fashion-mnist-captions": lambda split, levels=None: load_fashion_mnist_captions(split, levels),
     "caption-pairs": lambda split, levels=None, root=None: load_caption_pairs(
