@@ -22,8 +22,11 @@
 #    seed 0; the scene detector's adherence and FD against the real scenes of the same captions; the table,
 #    whose goals are read with each model's validated sampler.
 #
+# LADDER_PASSED=1 skips step 1 for a recipe whose ladder passed its gate and is recorded in docs/results.md (the
+# runs/ holding its ladder.json may be lost; the decision is not re-derived).
+#
 #    experiments/t2i/compose_plateau.sh   # CAP=20000 LADDER=3000 N=1000 N_VAL=500 CFG=2 BOUND=10000 EXTRA=
-#                                        LADDER_ONLY=0 OUT=runs/t2i-compose
+#                                        LADDER_ONLY=0 LADDER_PASSED=0 OUT=runs/t2i-compose
 #                                        SAMPLERS="euler32|--steps 32;maskgit32|--sampler maskgit --steps 32"
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,6 +42,9 @@ SAMPLERS=${SAMPLERS:-"euler32|--steps 32;maskgit32|--sampler maskgit --steps 32"
 IFS=';' read -ra SAMPLER_SPECS <<< "$SAMPLERS"
 
 # 1. the ladder
+if [ "${LADDER_PASSED:-0}" = 1 ]; then
+  echo "[compose] the ladder of this recipe passed its gate (docs/results.md); not run again"
+else
 # shellcheck disable=SC2086
 train_run "$OUT/ladder" scenes-t2i data.name=scenes-compose train.steps=$LADDER train.threads=2 \
   train.ckpt_every=$(( LADDER >= 6 ? LADDER / 6 : 1 )) train.eval_batches=16 $EXTRA
@@ -56,6 +62,7 @@ sys.exit(0 if min(ce["gain_vs_histogram"], ce["gain"]) >= need else 1)
 PY
   echo "[compose] the ladder fails: the long runs wait until the short one learns the all-masked end" >&2
   exit 1
+fi
 fi
 [ "${LADDER_ONLY:-0}" = 1 ] && exit 0  # LADDER_ONLY=1: the ladder alone (e.g. while other long runs wait)
 
