@@ -93,8 +93,8 @@ def test_the_fd_reference_can_be_another_split(detector) -> None:  # type: ignor
     for split, report in fds.items():
         assert report["distribution"]["ref_split"] == split  # type: ignore[index]
     assert fds["test"]["distribution"]["fd"] != fds["test-heldout"]["distribution"]["fd"]  # type: ignore[index]
-    with pytest.raises(ValueError, match="'val'"):
-        evaluate_adherence(images, caps, ref="scenes-compose", ref_split="val", ref_n=16, detector=det)
+    with pytest.raises(ValueError, match="'nope'"):
+        evaluate_adherence(images, caps, ref="scenes-compose", ref_split="nope", ref_n=16, detector=det)
 
 
 # --- class-name captions (fashion-mnist-captions): the caption's class, judged by the dataset's classifier

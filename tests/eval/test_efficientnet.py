@@ -63,6 +63,30 @@ def test_same_padding_is_tensorflow_style() -> None:
     assert torch.allclose(conv5(x), F.conv2d(x, conv5.weight, padding=2))
 
 
+def test_folding_the_batch_norms_keeps_the_function() -> None:
+    """fuse_batch_norms_ folds every BN into its convolution: the same logits and features (to float rounding) on
+    photos and on small grey frames, the BNs gone, and bad calls refused."""
+    from skimage import data
+
+    plain, fused = load_efficientnet_lite0(), load_efficientnet_lite0().fuse_batch_norms_()
+    assert fused.fused and not plain.fused
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules()) == 49
+    rng = np.random.default_rng(0)
+    frames = torch.from_numpy(rng.integers(0, 256, size=(4, 3, 16, 16))).float() / 255.0
+    photo = torch.from_numpy(data.chelsea()).permute(2, 0, 1)[None].float() / 255.0
+    with torch.inference_mode():
+        for x in (frames, photo):
+            x = preprocess_efficientnet(x)
+            a, b = plain.features(x), fused.features(x)
+            assert (a - b).norm() <= 1e-5 * a.norm(), ((a - b).norm() / a.norm()).item()  # measured: 2e-6
+        assert _top5(fused, data.chelsea()) == _top5(plain, data.chelsea())
+    with pytest.raises(ValueError, match="already fused"):
+        fused.fuse_batch_norms_()
+    with pytest.raises(ValueError, match="eval mode"):
+        EfficientNetLite0().train().fuse_batch_norms_()
+
+
 def _top5(model: EfficientNetLite0, rgb: np.ndarray) -> list[int]:
     x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255.0
     with torch.inference_mode():

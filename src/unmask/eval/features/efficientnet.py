@@ -80,13 +80,29 @@ class SameConv2d(nn.Conv2d):
         dh, dw = self.dilation
         pad_h = max((math.ceil(ih / sh) - 1) * sh + (kh - 1) * dh + 1 - ih, 0)
         pad_w = max((math.ceil(iw / sw) - 1) * sw + (kw - 1) * dw + 1 - iw, 0)
-        if pad_h or pad_w:
-            x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
+        top, left = pad_h // 2, pad_w // 2
+        if pad_h == 2 * top and pad_w == 2 * left:  # symmetric (every stride-1 conv): the convolution pads, no copy
+            return F.conv2d(x, self.weight, self.bias, self.stride, (top, left), self.dilation, self.groups)
+        x = F.pad(x, [left, pad_w - left, top, pad_h - top])
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
 def _bn(channels: int) -> nn.BatchNorm2d:
     return nn.BatchNorm2d(channels, eps=_BN_EPS, momentum=_BN_MOMENTUM)
+
+
+def _fold(owner: nn.Module, conv: str, bn: str) -> None:
+    """Fold ``owner.<bn>`` (an eval-mode batch norm) into ``owner.<conv>``, the convolution before it, in place:
+    per output channel W' = W·s and b' = (b − μ)·s + β with s = γ / √(σ² + ε); the batch norm becomes an identity."""
+    c, b = getattr(owner, conv), getattr(owner, bn)
+    assert isinstance(c, nn.Conv2d) and isinstance(b, nn.BatchNorm2d)
+    assert b.running_mean is not None and b.running_var is not None  # tracked statistics: eval-mode BN
+    with torch.no_grad():
+        scale = b.weight / torch.sqrt(b.running_var + b.eps)
+        bias = -b.running_mean if c.bias is None else c.bias - b.running_mean
+        c.weight = nn.Parameter(c.weight * scale[:, None, None, None], requires_grad=False)
+        c.bias = nn.Parameter(bias * scale + b.bias, requires_grad=False)
+    setattr(owner, bn, nn.Identity())
 
 
 class MBConvBlock(nn.Module):
@@ -112,8 +128,8 @@ class MBConvBlock(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         h = x
         if self.has_expand:
-            h = F.relu6(self._bn0(self._expand_conv(h)))
-        h = F.relu6(self._bn1(self._depthwise_conv(h)))
+            h = F.relu6(self._bn0(self._expand_conv(h)), inplace=True)
+        h = F.relu6(self._bn1(self._depthwise_conv(h)), inplace=True)
         h = self._bn2(self._project_conv(h))
         return h + x if self.residual else h
 
@@ -138,13 +154,41 @@ class EfficientNetLite0(nn.Module):
         self._bn1 = _bn(self.feature_dim)
         self._dropout = nn.Dropout(dropout)
         self._fc = nn.Linear(self.feature_dim, num_classes)
+        self.fused = False
+
+    def fuse_batch_norms_(self) -> EfficientNetLite0:
+        """Fold every batch norm into the convolution before it, in place, for inference; returns ``self``.
+
+        The network computes the same function in eval mode with 33 fewer passes over its activations: on the
+        frames of bouncing-shapes its features agree with the unfused network's to ~2e-6 relative (float
+        rounding) and come 1.5–2.5× faster on this project's CPU (docs/benchmarks.md). The state dict then no
+        longer has the packaged file's layout, so load the weights first.
+
+        Raises:
+            ValueError: the network is in training mode (its batch norms would use batch statistics) or is
+                already fused.
+        """
+        if self.training:
+            raise ValueError("fuse_batch_norms_ needs eval mode: in training, batch norm uses batch statistics")
+        if self.fused:
+            raise ValueError("this EfficientNet-Lite0 is already fused")
+        _fold(self, "_conv_stem", "_bn0")
+        for block in self._blocks:
+            assert isinstance(block, MBConvBlock)
+            if block.has_expand:
+                _fold(block, "_expand_conv", "_bn0")
+            _fold(block, "_depthwise_conv", "_bn1")
+            _fold(block, "_project_conv", "_bn2")
+        _fold(self, "_conv_head", "_bn1")
+        self.fused = True
+        return self
 
     def features(self, x: Tensor) -> Tensor:
         """Globally average-pooled head activations (N, 1280), before dropout and ``_fc``."""
-        x = F.relu6(self._bn0(self._conv_stem(x)))
+        x = F.relu6(self._bn0(self._conv_stem(x)), inplace=True)
         for block in self._blocks:
             x = block(x)
-        x = F.relu6(self._bn1(self._conv_head(x)))
+        x = F.relu6(self._bn1(self._conv_head(x)), inplace=True)
         return x.mean(dim=(2, 3))
 
     def forward(self, x: Tensor) -> Tensor:
