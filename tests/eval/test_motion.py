@@ -152,6 +152,8 @@ def test_extrapolated_track_is_close_on_real_clips(real: np.ndarray) -> None:
     assert isinstance(err, float) and isinstance(hold, float) and err < 0.45 * hold
     per_frame = c["extrapolation_error_per_frame"]
     assert isinstance(per_frame, list) and len(per_frame) == 4 and per_frame[0] < per_frame[-1]
+    one = continuation_error(real, real, given_frames=1)  # one given frame: no track to continue
+    assert np.isnan(one["extrapolation_error"]) and np.isfinite(one["hold_error"])  # type: ignore[arg-type]
 
 
 def test_invalid_inputs_are_named(real: np.ndarray) -> None:

@@ -300,7 +300,8 @@ def continuation_error(
         one does); ``hold_error``: the error of holding the object still at its last given real position
         (the baseline of a model that stops the object); ``extrapolation_error``: the error of continuing
         the given real track at constant speed, reflected at the walls (see :func:`extrapolate_track`: what
-        the given frames alone allow, the reference of a model that follows the track) and
+        the given frames alone allow, the reference of a model that follows the track; NaN when
+        ``given_frames`` is 1) and
         ``extrapolation_error_per_frame``, the same per frame K … T − 1; ``motion``:
         :func:`motion_report` of the generated clips over all T frames.
 
@@ -316,8 +317,11 @@ def continuation_error(
     dist = np.linalg.norm(tail_g - tail_r, axis=2)  # NaN where either has no single object
     real_found = np.isfinite(tail_r).all(axis=2)
     hold = np.linalg.norm(r.centroid[:, k - 1 : k] - tail_r, axis=2)
-    gaps = _objects(real[:, k - 1 : k], (MotionParams() if params is None else params).threshold)[4][:, 0]
-    extrapolated = np.linalg.norm(extrapolate_track(r.centroid[:, :k], gaps, t - k) - tail_r, axis=2)
+    if k >= 2:  # a track needs two given frames
+        gaps = _objects(real[:, k - 1 : k], (MotionParams() if params is None else params).threshold)[4][:, 0]
+        extrapolated = np.linalg.norm(extrapolate_track(r.centroid[:, :k], gaps, t - k) - tail_r, axis=2)
+    else:
+        extrapolated = np.full_like(dist, np.nan)
     with np.errstate(invalid="ignore"):
         per_frame = [finite_mean(dist[:, j]) for j in range(t - k)]
         extrapolated_per_frame = [finite_mean(extrapolated[:, j]) for j in range(t - k)]

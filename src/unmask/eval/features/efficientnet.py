@@ -159,10 +159,10 @@ class EfficientNetLite0(nn.Module):
     def fuse_batch_norms_(self) -> EfficientNetLite0:
         """Fold every batch norm into the convolution before it, in place, for inference; returns ``self``.
 
-        The network computes the same function in eval mode with 33 fewer passes over its activations: on the
-        frames of bouncing-shapes its features agree with the unfused network's to ~2e-6 relative (float
-        rounding) and come 1.5–2.5× faster on this project's CPU (docs/benchmarks.md). The state dict then no
-        longer has the packaged file's layout, so load the weights first.
+        The network computes the same function in eval mode with 49 fewer passes over its activations (one per
+        batch norm): on the frames of bouncing-shapes its features agree with the unfused network's to 5e-6
+        relative (float rounding) and come about 1.6× faster on this project's CPU (docs/benchmarks.md). The
+        state dict then no longer has the packaged file's layout, so load the weights first.
 
         Raises:
             ValueError: the network is in training mode (its batch norms would use batch statistics) or is
