@@ -188,3 +188,32 @@ def test_thread_count_is_set_and_restored() -> None:
     ext = get_extractor()
     ext(np.zeros((2, 8, 8), dtype=np.uint8))
     assert torch.get_num_threads() == before
+
+
+def test_fold_batch_norm_by_hand_and_bad_pairs() -> None:
+    """One conv + BN pair folded by hand: W' = W·γ/√(σ² + ε), b' = (b − μ)·γ/√(σ² + ε) + β."""
+    from unmask.eval.features._fold import fold_batch_norm
+
+    pair = torch.nn.Sequential()
+    pair.conv = torch.nn.Conv2d(2, 3, 3, padding=1, bias=True)
+    pair.bn = torch.nn.BatchNorm2d(3, eps=1e-3)
+    with torch.no_grad():
+        pair.bn.running_mean.copy_(torch.tensor([0.5, -1.0, 2.0]))  # type: ignore[union-attr]
+        pair.bn.running_var.copy_(torch.tensor([4.0, 0.25, 1.0]))  # type: ignore[union-attr]
+        pair.bn.weight.copy_(torch.tensor([2.0, -1.0, 0.5]))
+        pair.bn.bias.copy_(torch.tensor([0.1, 0.2, 0.3]))
+    pair.eval()
+    x = torch.randn(2, 2, 5, 5, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        expected = pair(x)
+    fold_batch_norm(pair, "conv", "bn")
+    assert isinstance(pair.bn, torch.nn.Identity) and not pair.conv.weight.requires_grad
+    with torch.inference_mode():
+        torch.testing.assert_close(pair(x), expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(TypeError, match="Conv2d and a BatchNorm2d"):
+        fold_batch_norm(pair, "conv", "bn")  # already an identity
+    stateless = torch.nn.Sequential()
+    stateless.conv = torch.nn.Conv2d(1, 1, 1)
+    stateless.bn = torch.nn.BatchNorm2d(1, track_running_stats=False)
+    with pytest.raises(ValueError, match="no running statistics"):
+        fold_batch_norm(stateless, "conv", "bn")

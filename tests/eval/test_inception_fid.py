@@ -89,6 +89,33 @@ def test_extractor_features_and_input_handling(weights: tuple[Path, dict[str, to
     np.testing.assert_allclose(feats, manual, rtol=1e-4, atol=1e-5 * np.abs(manual).max())
 
 
+def test_folding_the_batch_norms_keeps_the_function() -> None:
+    """fuse_batch_norms_ folds all 94 batch norms (with non-trivial statistics here) into their convolutions: the
+    same features and logits to float rounding, no batch norm left, bad calls refused."""
+    torch.manual_seed(1)
+    plain = FIDInceptionV3()
+    for m in plain.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):  # statistics and affine parameters far from the identity
+            m.running_mean.uniform_(-0.5, 0.5)  # type: ignore[union-attr]
+            m.running_var.uniform_(0.5, 2.0)  # type: ignore[union-attr]
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    plain.eval()
+    fused = FIDInceptionV3()
+    fused.load_state_dict(plain.state_dict())
+    fused.eval().fuse_batch_norms_()
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules()) == 94
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules()) and fused.fused
+    x = 2 * torch.rand(2, 3, 75, 75, generator=torch.Generator().manual_seed(0)) - 1
+    with torch.inference_mode():
+        a, b = plain(x), fused(x)
+    assert (a - b).norm() <= 1e-5 * a.norm(), ((a - b).norm() / a.norm()).item()
+    with pytest.raises(ValueError, match="already fused"):
+        fused.fuse_batch_norms_()
+    with pytest.raises(ValueError, match="eval mode"):
+        FIDInceptionV3().fuse_batch_norms_()  # a new module is in training mode
+
+
 def test_tensorflow_style_average_pool() -> None:
     """The FID blocks' 3×3 average pool ignores padding: a constant map stays constant at the border."""
     out = _avg_pool_3x3(torch.ones(1, 1, 4, 4))

@@ -171,7 +171,7 @@ class InceptionV3Extractor(_ModelExtractor):
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         path = os.fspath(path)
-        model = load_fid_inception(path)
+        model = load_fid_inception(path).fuse_batch_norms_()  # the same features, faster
         name = f"inception-v3-fid-{file_digest(path)}"
         super().__init__(model, name, FIDInceptionV3.feature_dim, INCEPTION_INPUT_SIZE)
         self.net: FIDInceptionV3 = model

@@ -30,6 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ._fold import fold_batch_norm
+
 __all__ = [
     "EfficientNetLite0",
     "MBConvBlock",
@@ -89,20 +91,6 @@ class SameConv2d(nn.Conv2d):
 
 def _bn(channels: int) -> nn.BatchNorm2d:
     return nn.BatchNorm2d(channels, eps=_BN_EPS, momentum=_BN_MOMENTUM)
-
-
-def _fold(owner: nn.Module, conv: str, bn: str) -> None:
-    """Fold ``owner.<bn>`` (an eval-mode batch norm) into ``owner.<conv>``, the convolution before it, in place:
-    per output channel W' = W·s and b' = (b − μ)·s + β with s = γ / √(σ² + ε); the batch norm becomes an identity."""
-    c, b = getattr(owner, conv), getattr(owner, bn)
-    assert isinstance(c, nn.Conv2d) and isinstance(b, nn.BatchNorm2d)
-    assert b.running_mean is not None and b.running_var is not None  # tracked statistics: eval-mode BN
-    with torch.no_grad():
-        scale = b.weight / torch.sqrt(b.running_var + b.eps)
-        bias = -b.running_mean if c.bias is None else c.bias - b.running_mean
-        c.weight = nn.Parameter(c.weight * scale[:, None, None, None], requires_grad=False)
-        c.bias = nn.Parameter(bias * scale + b.bias, requires_grad=False)
-    setattr(owner, bn, nn.Identity())
 
 
 class MBConvBlock(nn.Module):
@@ -172,14 +160,14 @@ class EfficientNetLite0(nn.Module):
             raise ValueError("fuse_batch_norms_ needs eval mode: in training, batch norm uses batch statistics")
         if self.fused:
             raise ValueError("this EfficientNet-Lite0 is already fused")
-        _fold(self, "_conv_stem", "_bn0")
+        fold_batch_norm(self, "_conv_stem", "_bn0")
         for block in self._blocks:
             assert isinstance(block, MBConvBlock)
             if block.has_expand:
-                _fold(block, "_expand_conv", "_bn0")
-            _fold(block, "_depthwise_conv", "_bn1")
-            _fold(block, "_project_conv", "_bn2")
-        _fold(self, "_conv_head", "_bn1")
+                fold_batch_norm(block, "_expand_conv", "_bn0")
+            fold_batch_norm(block, "_depthwise_conv", "_bn1")
+            fold_batch_norm(block, "_project_conv", "_bn2")
+        fold_batch_norm(self, "_conv_head", "_bn1")
         self.fused = True
         return self
 
