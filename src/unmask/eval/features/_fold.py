@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 from torch import nn
 
@@ -22,3 +24,19 @@ def fold_batch_norm(owner: nn.Module, conv: str, bn: str) -> None:
         c.weight = nn.Parameter(c.weight * scale[:, None, None, None], requires_grad=False)
         c.bias = nn.Parameter(bias * scale + b.bias, requires_grad=False)
     setattr(owner, bn, nn.Identity())
+
+
+def fold_all(model: nn.Module, pairs: Iterable[tuple[nn.Module, str, str]], name: str) -> None:
+    """Fold every (owner, conv, bn) of ``pairs`` (see :func:`fold_batch_norm`) and mark ``model.fused``.
+
+    Raises:
+        ValueError: ``model`` is in training mode (its batch norms would use batch statistics) or is already
+            fused (``name`` names it).
+    """
+    if model.training:
+        raise ValueError("fuse_batch_norms_ needs eval mode: in training, batch norm uses batch statistics")
+    if getattr(model, "fused", False):
+        raise ValueError(f"this {name} is already fused")
+    for owner, conv, bn in list(pairs):  # a list: folding replaces submodules
+        fold_batch_norm(owner, conv, bn)
+    setattr(model, "fused", True)  # noqa: B010 (nn.Module.__setattr__ is typed for tensors and modules)

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._fold import fold_batch_norm
+from ._fold import fold_all
 
 __all__ = [
     "EfficientNetLite0",
@@ -156,19 +156,13 @@ class EfficientNetLite0(nn.Module):
             ValueError: the network is in training mode (its batch norms would use batch statistics) or is
                 already fused.
         """
-        if self.training:
-            raise ValueError("fuse_batch_norms_ needs eval mode: in training, batch norm uses batch statistics")
-        if self.fused:
-            raise ValueError("this EfficientNet-Lite0 is already fused")
-        fold_batch_norm(self, "_conv_stem", "_bn0")
+        pairs: list[tuple[nn.Module, str, str]] = [(self, "_conv_stem", "_bn0"), (self, "_conv_head", "_bn1")]
         for block in self._blocks:
             assert isinstance(block, MBConvBlock)
             if block.has_expand:
-                fold_batch_norm(block, "_expand_conv", "_bn0")
-            fold_batch_norm(block, "_depthwise_conv", "_bn1")
-            fold_batch_norm(block, "_project_conv", "_bn2")
-        fold_batch_norm(self, "_conv_head", "_bn1")
-        self.fused = True
+                pairs.append((block, "_expand_conv", "_bn0"))
+            pairs += [(block, "_depthwise_conv", "_bn1"), (block, "_project_conv", "_bn2")]
+        fold_all(self, pairs, "EfficientNet-Lite0")
         return self
 
     def features(self, x: Tensor) -> Tensor:

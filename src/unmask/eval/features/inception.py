@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._fold import fold_batch_norm
+from ._fold import fold_all
 
 __all__ = [
     "FIDInceptionV3",
@@ -214,14 +214,7 @@ class FIDInceptionV3(nn.Module):
             ValueError: the network is in training mode (its batch norms would use batch statistics) or is
                 already fused.
         """
-        if self.training:
-            raise ValueError("fuse_batch_norms_ needs eval mode: in training, batch norm uses batch statistics")
-        if self.fused:
-            raise ValueError("this Inception-v3 is already fused")
-        for module in list(self.modules()):  # a list: folding replaces submodules
-            if isinstance(module, BasicConv2d):
-                fold_batch_norm(module, "conv", "bn")
-        self.fused = True
+        fold_all(self, [(m, "conv", "bn") for m in self.modules() if isinstance(m, BasicConv2d)], "Inception-v3")
         return self
 
     def features(self, x: Tensor) -> Tensor:
