@@ -18,14 +18,23 @@ while pgrep -f "unmask train|learning_speed.py --study|segmenter_judge" > /dev/n
 # issue 20, video: the plateau run on the recipe study's choice, optim.lr=0.002 (docs/results.md, "The video recipe
 # study"). The ITM's tail ended unlevelled at 32,000 steps (2026-12-07, its clips measured there: an early
 # reading); its continuation and two sampling sweeps measured there (MaskGIT halves frame FD against Euler);
-# and with the sweeps' choice (MaskGIT 128 steps, CFG 1.5, seed 2); left: the ETM for 32,000 steps (4,304 done
-# on 2026-12-08; about 3 h) and its measures with that setting, then with the default sampler (Euler 64, CFG 2)
+# and with the sweeps' choice (MaskGIT 128 steps, CFG 1.5, seed 2); left: the ETM for 32,000 steps (22,822 done
+# by 2026-12-08; about 1 h) and its measures with that setting, then with the default sampler (Euler 64, CFG 2)
 CAP=8000 TAIL=32000 RECIPE="optim.lr=0.002" SAMPLE="--sampler maskgit --steps 128 --cfg 1.5 --seed 2" \
-  TAG=maskgit128-cfg1.5 experiments/video/plateau.sh >> runs/video-plateau.log 2>&1
+  TAG=maskgit128-cfg1.5 SWEEPS=0 experiments/video/plateau.sh >> runs/video-plateau.log 2>&1
 CAP=8000 TAIL=32000 RECIPE="optim.lr=0.002" experiments/video/plateau.sh >> runs/video-plateau.log 2>&1
-# issue 20, text-to-image: the ladder that passed (t = u^2 on a 6,000-step cosine), then the three long runs
-OUT=runs/t2i-compose-tp2-l6000 LADDER=6000 CAP=8000 EXTRA="loss.time_power=2" experiments/t2i/compose_plateau.sh \
-  >> runs/t2i-compose-tp2-l6000.log 2>&1
+# issue 19, digits: the joint model to its plateau (its 0.997x was read at 10,000 steps, +1.33% over the last
+# quarter: an early reading); about 1 h
+experiments/joint/digits_plateau.sh >> runs/digits-joint-plateau.log 2>&1
+# issue 20, text-to-image: the three long runs on the recipe whose ladder passed (t = u^2 on a 6,000-step cosine,
+# 2026-12-07, docs/results.md; its run was lost with runs/, and the decision is not re-derived), the sampler
+# chosen on validation captions, the test captions' table
+OUT=runs/t2i-compose-tp2-l6000 LADDER=6000 LADDER_PASSED=1 CAP=8000 EXTRA="loss.time_power=2" \
+  experiments/t2i/compose_plateau.sh >> runs/t2i-compose-tp2-l6000.log 2>&1
+# issue 20, video: the ITM's tail on towards its plateau (at most 64,000 steps; it was -6.1% over its last quarter at
+# 32,000), the ETM to the same step, both measured with the sweeps' setting (no new sweeps); about 7 h
+CAP=8000 TAIL=64000 RECIPE="optim.lr=0.002" SAMPLE="--sampler maskgit --steps 128 --cfg 1.5 --seed 2" \
+  TAG=maskgit128-cfg1.5 SWEEPS=0 experiments/video/plateau.sh >> runs/video-plateau.log 2>&1
 # issue 19: the U-Net judge (cached in ~/.cache/unmask once trained; joint3's cycle measures read it), then the
 # three-stream model on shapes_recipe.sh
 $py -c "import torch; torch.set_num_threads(2)

@@ -15,14 +15,15 @@
 # the continued object against the real clips' frames 4 … 7 (plateau_eval.py); 8 clips per class as a GIF.
 # The ITM's sampler settings are then swept (experiments/video/sampling_grid.yaml, 200 clips a cell) into
 # OUT/itm/sweep-STEP: frame FD, change and motion against the 1,000 test clips per setting; then MaskGIT's
-# settings around that grid's best cell (experiments/video/maskgit_grid.yaml) into OUT/itm/sweep2-STEP.
+# settings around that grid's best cell (experiments/video/maskgit_grid.yaml) into OUT/itm/sweep2-STEP; SWEEPS=0
+# skips both (e.g. for a model trained further, measured with the setting an earlier sweep chose).
 # SAMPLE / TAG: other sampler settings for the measures (every `unmask sample` of them; they come after the
 # defaults --cfg 2 --seed 0 / 1, so they override them), measured into OUT/M/eval-STEP-TAG (and plateau_eval.py
 # --tag TAG), e.g. a setting chosen on the sweeps, measured on another seed than theirs:
 #    SAMPLE="--sampler maskgit --steps 128 --cfg 1.5 --seed 2" TAG=maskgit128-cfg1.5 experiments/video/plateau.sh
 #
 #    experiments/video/plateau.sh   # CAP=20000 TAIL=2*CAP N=1000 RECIPE="" OUT=runs/video-plateau
-#                                   # DATASET=bouncing-shapes
+#                                   # DATASET=bouncing-shapes SWEEPS=1
 #
 # DATASET=moving-fashion-mnist trains the same presets on that data (data.name; 10 classes) and scores it with
 # its own motion measure (the rigid-sprites one); OUT then defaults to runs/video-fashion-plateau.
@@ -44,6 +45,7 @@ N=${N:-1000}
 RECIPE=${RECIPE:-}
 SAMPLE=${SAMPLE:-}  # extra `unmask sample` options of the measures (default: the checkpoint's sampler)
 TAG=${TAG:-}
+SWEEPS=${SWEEPS:-1}
 [ -n "$SAMPLE" ] && [ -z "$TAG" ] && { echo "SAMPLE needs a TAG naming its eval folder" >&2; exit 2; }
 common="data.name=$DATASET train.plateau_smooth=3 train.threads=2 train.eval_split=val train.eval_batches=16 train.keep_checkpoints=50
   train.ckpt_every=$(( CAP >= 40 ? CAP / 40 : 1 ))"
@@ -78,10 +80,12 @@ budget=$(last_step "$OUT/itm")  # the ITM's last step: its sweep's folder and th
 measure itm
 $py experiments/video/plateau_eval.py "$OUT" --n "$N" --docs "${DOCS:-docs}" --dataset "$DATASET" \
   ${TAG:+--tag "$TAG"}  # DOCS: where the GIFs go
-$U sweep --ckpt "$OUT/itm" --grid experiments/video/sampling_grid.yaml --out "$OUT/itm/sweep-$budget" \
-  --no-progress > /dev/null  # resumable: cells already in its CSV are skipped
-$U sweep --ckpt "$OUT/itm" --grid experiments/video/maskgit_grid.yaml --out "$OUT/itm/sweep2-$budget" \
-  --no-progress > /dev/null  # MaskGIT around the first grid's best cell
+if [ "$SWEEPS" = 1 ]; then
+  $U sweep --ckpt "$OUT/itm" --grid experiments/video/sampling_grid.yaml --out "$OUT/itm/sweep-$budget" \
+    --no-progress > /dev/null  # resumable: cells already in its CSV are skipped
+  $U sweep --ckpt "$OUT/itm" --grid experiments/video/maskgit_grid.yaml --out "$OUT/itm/sweep2-$budget" \
+    --no-progress > /dev/null  # MaskGIT around the first grid's best cell
+fi
 
 # 2. the ETM for as many steps on the same schedule (and further if the ITM was), and its measures
 echo "[video] ITM stopped at step $budget; the ETM trains as many steps"
