@@ -25,11 +25,11 @@ from unmask.eval.features.efficientnet import load_efficientnet_lite0, preproces
 from unmask.eval.frechet import FeatureStats, frechet_distance
 
 
-def frames_of(split: str, n: int, offset: int = 0) -> np.ndarray:
-    """The first ``n`` frames (uint8 (n, 16, 16)) of bouncing-shapes' ``split`` clips from clip ``offset`` on."""
+def frames_of(split: str, n: int) -> np.ndarray:
+    """The first ``n`` frames (uint8 (n, 16, 16)) of bouncing-shapes' ``split`` clips."""
     ds = get_dataset("bouncing-shapes", split, levels=8)
     assert isinstance(ds, TokenDataset)
-    clips = np.asarray(ds.tokenizer.decode(ds.tokens[offset : offset + n // 8 + 1]))
+    clips = np.asarray(ds.tokenizer.decode(ds.tokens[: n // 8 + 1]))
     return clips.reshape(-1, *clips.shape[2:])[:n]
 
 

@@ -131,6 +131,8 @@ class ClipMotion:
         right_size: (N, T) bool, one object whose area is within ``size_tol`` of the clip's median.
         centroid: (N, T, 2) float64, (x, y) in px (column, row of the pixel grid) of the object;
             NaN where the frame does not hold one object.
+        gaps: (N, T, 4) float64, px from the bright pixels' bounding box to the left, right, top and
+            bottom walls (inf in empty frames).
         smooth: (N, T − 2) bool, interior step t + 1 moves at constant velocity or bounces.
         speed: (N,) float64, mean centroid speed in px/frame; NaN without two consecutive one-object frames.
         moving: (N,) bool, the mean step of every window of ``speed_window`` steps is >= ``min_speed``.
@@ -143,6 +145,7 @@ class ClipMotion:
     one_object: np.ndarray
     right_size: np.ndarray
     centroid: np.ndarray
+    gaps: np.ndarray
     smooth: np.ndarray
     speed: np.ndarray
     moving: np.ndarray
@@ -242,6 +245,7 @@ def clip_motion(videos: np.ndarray, params: MotionParams | None = None) -> ClipM
         one_object=one,
         right_size=right,
         centroid=centroid,
+        gaps=gaps,
         smooth=smooth,
         speed=speed,
         moving=moving,
@@ -318,8 +322,7 @@ def continuation_error(
     real_found = np.isfinite(tail_r).all(axis=2)
     hold = np.linalg.norm(r.centroid[:, k - 1 : k] - tail_r, axis=2)
     if k >= 2:  # a track needs two given frames
-        gaps = _objects(real[:, k - 1 : k], (MotionParams() if params is None else params).threshold)[4][:, 0]
-        extrapolated = np.linalg.norm(extrapolate_track(r.centroid[:, :k], gaps, t - k) - tail_r, axis=2)
+        extrapolated = np.linalg.norm(extrapolate_track(r.centroid[:, :k], r.gaps[:, k - 1], t - k) - tail_r, axis=2)
     else:
         extrapolated = np.full_like(dist, np.nan)
     with np.errstate(invalid="ignore"):
